@@ -1,0 +1,43 @@
+# The two commands of the README:
+#   make reproduce   set up .venv (if absent) and run the whole workflow + HTML report
+#   make test        set up .venv with the dev extras (and Chromium for the browser test) and run the tests
+PYTHON ?= python3
+VENV   ?= .venv
+CORES  ?= all
+BIN     = $(VENV)/bin
+
+.PHONY: reproduce test lint bench browser clean-results
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e '.[dev]'
+	touch $@
+
+reproduce: $(VENV)/.installed
+	$(BIN)/snakemake --cores $(CORES)
+	$(BIN)/snakemake --report results/report.html
+	@echo "Done: figures and tables under results/, report in results/report.html"
+
+# Debian's Chromium drives the labeller's end-to-end browser test; installed when absent and root.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "note: chromium not found and not root; the browser test will be skipped"; fi; }
+
+test: $(VENV)/.installed browser
+	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check src workflow tests benchmarks
+	$(BIN)/snakefmt --check workflow
+	$(BIN)/snakemake --lint
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/bench_simulation.py
+
+clean-results:
+	rm -rf results .snakemake

@@ -1,0 +1,60 @@
+"""The on-disk contract of a *dataset directory*: what the workflow writes for every data set
+and what the labeller, the benchmark and the figures read.
+
+A dataset directory (e.g. ``results/simulation/paper/seed1`` or ``results/galaxies/synthetic``)
+holds:
+
+- ``dataset.json``     name, kind ("curve" or "image"), feature description, seed
+- ``features.parquet`` ``id`` + feature columns ``f000..`` exactly as the detector saw them
+- ``objects.parquet``  ``id`` + metadata (``class``, ``odd_fraction``, ``image_path``, ...)
+- ``scores.parquet``   ``id``, ``raw`` (native detector score), ``S`` (0..5, 5 most anomalous)
+- ``active.parquet``   ``id``, ``U``, ``d``, ``score`` (the retrained S^), ``label`` (NaN if none)
+- ``embedding.parquet`` ``id``, ``x``, ``y`` (t-SNE map of a subset), optional
+
+Ids are unique; for images they are the file stem. All tables are Parquet written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from astroanom.io import write_text
+
+DATASET_JSON = "dataset.json"
+FEATURES = "features.parquet"
+OBJECTS = "objects.parquet"
+SCORES = "scores.parquet"
+ACTIVE = "active.parquet"
+EMBEDDING = "embedding.parquet"
+
+
+@dataclass
+class DatasetInfo:
+    """Description of a dataset directory (``dataset.json``)."""
+
+    name: str
+    kind: Literal["curve", "image"]
+    description: str = ""
+    seed: int | None = None
+    x_label: str = "x"
+    y_label: str = "y"
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def write(self, directory: str | os.PathLike[str]) -> Path:
+        path = Path(directory) / DATASET_JSON
+        write_text(json.dumps(asdict(self), indent=2, sort_keys=True) + "\n", path)
+        return path
+
+    @classmethod
+    def read(cls, directory: str | os.PathLike[str]) -> DatasetInfo:
+        path = Path(directory) / DATASET_JSON
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{path} not found: {directory} is not a dataset directory written by the workflow "
+                "(run snakemake first)"
+            )
+        return cls(**json.loads(path.read_text(encoding="utf-8")))

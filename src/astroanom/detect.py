@@ -1,0 +1,344 @@
+"""Anomaly detectors behind one interface, and the conversion of native scores onto 0..5.
+
+A detector's ``fit_score(X)`` takes features (n, m) and returns its native score (n,); the
+``lower_is_weirder`` attribute says which end is anomalous. :func:`to_anomaly_score` maps any
+native score linearly onto S in 0..5 with 5 the most anomalous.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+from sklearn.ensemble import IsolationForest
+
+from astroanom.errors import AstroanomError
+from astroanom.knn import kneighbors
+
+S_MAX = 5.0
+
+
+@runtime_checkable
+class Detector(Protocol):
+    """What the workflow needs from an anomaly detector."""
+
+    name: str
+    lower_is_weirder: bool
+
+    def fit_score(self, X: np.ndarray) -> np.ndarray:
+        """Fit on ``X`` (n, m) and return the native score of every row (n,)."""
+        ...
+
+
+def to_anomaly_score(raw: np.ndarray, lower_is_weirder: bool, name: str = "detector") -> np.ndarray:
+    """Map native scores (n,) linearly onto 0..5, 5 the most anomalous.
+
+    Raises :class:`AstroanomError` naming the detector for NaN/inf or constant scores, which
+    would otherwise give a silent, meaningless ranking.
+    """
+    raw = np.asarray(raw, dtype=np.float64)
+    if not np.isfinite(raw).all():
+        bad = np.flatnonzero(~np.isfinite(raw))
+        raise AstroanomError(
+            f"{name} returned NaN or inf scores for {bad.size} object(s) (rows {bad[:10].tolist()})"
+        )
+    lo, hi = float(raw.min()), float(raw.max())
+    if hi == lo:
+        raise AstroanomError(f"{name} returned the same score ({lo:g}) for every object")
+    weird = (hi - raw) if lower_is_weirder else (raw - lo)
+    return S_MAX * weird / (hi - lo)
+
+
+class LocalOutlierFactor:
+    """Local outlier factor (Breunig et al. 2000) on exact k-NN from :mod:`astroanom.knn`.
+
+    The native score is scikit-learn's ``negative_outlier_factor_`` (-LOF, lower is weirder),
+    computed with the same definitions: reach-dist(a, b) = max(d(a, b), k-dist(b)),
+    lrd(a) = 1 / (mean reach-dist + 1e-10), LOF(a) = mean lrd(neighbours) / lrd(a).
+    """
+
+    name = "lof"
+    lower_is_weirder = True
+
+    def __init__(self, n_neighbors: int = 100, block_rows: int = 1024) -> None:
+        self.n_neighbors = n_neighbors
+        self.block_rows = block_rows
+
+    def fit_score(self, X: np.ndarray) -> np.ndarray:
+        k = min(self.n_neighbors, X.shape[0] - 1)
+        dist, idx = kneighbors(X, k, block_rows=self.block_rows)
+        return negative_outlier_factor(dist, idx)
+
+
+def negative_outlier_factor(dist: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """-LOF (n,) from sorted neighbour distances and indices, both (n, k)."""
+    k_distance = dist[:, -1]
+    reach = np.maximum(dist, k_distance[idx])
+    lrd = 1.0 / (reach.mean(axis=1) + 1e-10)
+    return -(lrd[idx].mean(axis=1) / lrd)
+
+
+class IsolationForestDetector:
+    """Isolation forest (Liu et al. 2008); native score ``score_samples`` (lower is weirder)."""
+
+    name = "iforest"
+    lower_is_weirder = True
+
+    def __init__(self, n_estimators: int = 100, seed: int = 0, n_jobs: int = 1, **kwargs: object):
+        self.model = IsolationForest(
+            n_estimators=n_estimators, random_state=seed, n_jobs=n_jobs, **kwargs
+        )
+
+    def fit_score(self, X: np.ndarray) -> np.ndarray:
+        self.model.fit(X)
+        return self.model.score_samples(X)
+
+
+BUILTIN_DETECTORS: dict[str, type] = {
+    "lof": LocalOutlierFactor,
+    "iforest": IsolationForestDetector,
+}
+
+#: Entry-point group through which another package registers detectors by name. The entry
+#: point may name a class with ``fit_score`` and ``lower_is_weirder`` (a :class:`Detector`), or
+#: any class with the scikit-learn outlier API (``fit`` + ``score_samples``/``decision_function``).
+ENTRY_POINT_GROUP = "astroanom.detectors"
+
+#: Config keys of a detector entry that are not constructor parameters.
+RESERVED_KEYS = frozenset({"name", "params", "lower_is_weirder", "score_method", "label"})
+
+#: Where the fitted score is looked up, in order, when ``score_method`` is not given.
+SCORE_METHODS = ("score_samples", "decision_function")
+#: Fitted attributes holding training-set scores, for estimators without a score method on X
+#: (scikit-learn's LocalOutlierFactor with novelty=False; pyod's ``decision_scores_``).
+SCORE_ATTRIBUTES = ("negative_outlier_factor_", "decision_scores_")
+
+
+def entry_point_detectors() -> dict[str, object]:
+    """Detectors registered by installed packages under :data:`ENTRY_POINT_GROUP` (name -> EP)."""
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def available_detectors() -> list[str]:
+    """Every short name :func:`make_detector` accepts (built-in and registered), sorted."""
+    return sorted(set(BUILTIN_DETECTORS) | set(entry_point_detectors()))
+
+
+def import_object(path: str, what: str = "detector") -> object:
+    """Import ``package.module.Name`` (or ``package.module:Name``); clear error naming it."""
+    import importlib
+
+    module_name, sep, attr = path.replace(":", ".").rpartition(".")
+    if not sep or not module_name or not attr:
+        raise AstroanomError(f"{what} {path!r} is not a dotted path like 'package.module.Class'")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        hint = ""
+        top = module_name.split(".")[0]
+        if top in ("pyod", "coniferest"):
+            hint = f"; install the optional extra: pip install 'astroanom[{top}]'"
+        raise AstroanomError(f"cannot import {what} {path!r}: {exc}{hint}") from exc
+    try:
+        return getattr(module, attr)
+    except AttributeError as exc:
+        raise AstroanomError(f"cannot import {what} {path!r}: module {module_name!r} has no {attr!r}") from exc
+
+
+def _accepts(factory: object, name: str) -> bool:
+    """Whether calling ``factory`` accepts the keyword ``name`` (explicitly or via **kwargs)."""
+    import inspect
+
+    try:
+        sig = inspect.signature(factory)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return name in sig.parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()
+    )
+
+
+class EstimatorDetector:
+    """Adapter from any estimator with the scikit-learn outlier API to :class:`Detector`.
+
+    ``fit_score(X)`` calls ``estimator.fit(X)`` and returns ``score_method(X)`` (n,), by default
+    the first of ``score_samples`` and ``decision_function`` the fitted estimator offers, else a
+    fitted training-score attribute (``negative_outlier_factor_``, ``decision_scores_``).
+    """
+
+    def __init__(
+        self,
+        estimator: object,
+        name: str,
+        lower_is_weirder: bool,
+        score_method: str | None = None,
+    ) -> None:
+        if not callable(getattr(estimator, "fit", None)):
+            raise AstroanomError(
+                f"detector {name!r} ({type(estimator).__module__}.{type(estimator).__qualname__}) "
+                "has no fit method; a detector class needs fit(X) and score_samples(X) or "
+                "decision_function(X)"
+            )
+        if score_method is not None and not hasattr(type(estimator), score_method):
+            raise AstroanomError(f"detector {name!r} has no method {score_method!r}")
+        if score_method is None and not any(
+            hasattr(type(estimator), m) for m in (*SCORE_METHODS, "fit_predict")
+        ):
+            raise AstroanomError(
+                f"detector {name!r} ({type(estimator).__module__}.{type(estimator).__qualname__}) "
+                "has neither score_samples nor decision_function; set score_method in the config "
+                "to the method that returns one score per object"
+            )
+        self.estimator = estimator
+        self.name = name
+        self.lower_is_weirder = lower_is_weirder
+        self.score_method = score_method
+
+    def fit_score(self, X: np.ndarray) -> np.ndarray:
+        est = self.estimator
+        try:
+            est.fit(X)  # type: ignore[attr-defined]
+        except Exception as exc:
+            raise AstroanomError(f"detector {self.name!r} failed in fit: {exc}") from exc
+        methods = (self.score_method,) if self.score_method else SCORE_METHODS
+        for m in methods:
+            if hasattr(est, m):  # available_if-guarded methods are absent when unusable
+                raw = np.asarray(getattr(est, m)(X), dtype=np.float64)
+                break
+        else:
+            attr = next((a for a in SCORE_ATTRIBUTES if hasattr(est, a)), None)
+            if attr is None:
+                raise AstroanomError(
+                    f"detector {self.name!r}: after fit, none of {', '.join(methods)} is usable "
+                    "and no training-score attribute was found"
+                )
+            raw = np.asarray(getattr(est, attr), dtype=np.float64)
+        if raw.shape != (X.shape[0],):
+            raise AstroanomError(
+                f"detector {self.name!r} returned scores of shape {raw.shape}; expected "
+                f"({X.shape[0]},), one per object"
+            )
+        return raw
+
+
+def _build(
+    factory: object, name: str, seed: int, n_jobs: int, params: dict[str, object]
+) -> object:
+    """Call ``factory(**params)``, adding random_state/seed and n_jobs where it accepts them."""
+    kwargs = dict(params)
+    for key in ("random_state", "random_seed"):
+        if _accepts(factory, key) and key not in kwargs:
+            kwargs[key] = seed
+            break
+    if _accepts(factory, "n_jobs") and "n_jobs" not in kwargs:
+        kwargs["n_jobs"] = n_jobs
+    try:
+        return factory(**kwargs)  # type: ignore[operator]
+    except TypeError as exc:
+        raise AstroanomError(f"detector {name!r}: bad parameters {sorted(params)}: {exc}") from exc
+
+
+def _wrap(
+    obj: object,
+    name: str,
+    lower_is_weirder: bool | None,
+    score_method: str | None,
+    module: str,
+) -> Detector:
+    """Turn a built object into a :class:`Detector` (native ones pass through)."""
+    if callable(getattr(obj, "fit_score", None)) and hasattr(obj, "lower_is_weirder"):
+        if lower_is_weirder is not None:
+            obj.lower_is_weirder = bool(lower_is_weirder)  # type: ignore[attr-defined]
+        if not getattr(obj, "name", None):
+            obj.name = name  # type: ignore[attr-defined]
+        return obj  # type: ignore[return-value]
+    if lower_is_weirder is None:
+        # scikit-learn: "the lower, the more abnormal"; pyod: "outliers get higher scores".
+        lower_is_weirder = not module.startswith("pyod")
+    return EstimatorDetector(obj, name, bool(lower_is_weirder), score_method)
+
+
+def make_detector(
+    name: str,
+    seed: int = 0,
+    n_jobs: int = 1,
+    lower_is_weirder: bool | None = None,
+    score_method: str | None = None,
+    label: str | None = None,
+    params: dict[str, object] | None = None,
+    **extra: object,
+) -> Detector:
+    """Build a detector from a config entry.
+
+    ``name`` is a built-in short name ("lof", "iforest"), a name registered under the
+    ``astroanom.detectors`` entry-point group, or the dotted path of any class with ``fit`` and
+    ``score_samples``/``decision_function`` (e.g. ``sklearn.svm.OneClassSVM``,
+    ``pyod.models.knn.KNN``). Parameters come from ``params`` and any extra keywords.
+    ``lower_is_weirder`` states the native score's direction (default: True for scikit-learn
+    style classes, False for pyod). ``random_state`` and ``n_jobs`` are filled from ``seed`` and
+    ``n_jobs`` when the class accepts them and they are not given.
+    """
+    kwargs = {**(params or {}), **extra}
+    shown = label or name
+    if name in BUILTIN_DETECTORS:
+        if name == "iforest":
+            kwargs.setdefault("seed", seed)
+            kwargs.setdefault("n_jobs", n_jobs)
+        try:
+            det: Detector = BUILTIN_DETECTORS[name](**kwargs)
+        except TypeError as exc:
+            raise AstroanomError(f"detector {name!r}: bad parameters {sorted(kwargs)}: {exc}") from exc
+        if lower_is_weirder is not None:
+            det.lower_is_weirder = bool(lower_is_weirder)
+        if label:
+            det.name = label
+        return det
+    registered = entry_point_detectors()
+    if name in registered:
+        try:
+            factory = registered[name].load()  # type: ignore[attr-defined]
+        except Exception as exc:
+            raise AstroanomError(f"cannot load detector {name!r} registered by a package: {exc}") from exc
+        module = getattr(factory, "__module__", "") or ""
+    elif "." in name or ":" in name:
+        factory = import_object(name)
+        module = name
+    else:
+        raise AstroanomError(
+            f"unknown detector {name!r}; available: {', '.join(available_detectors())}, or the "
+            "dotted path of a class with fit and score_samples/decision_function "
+            "(e.g. sklearn.svm.OneClassSVM)"
+        )
+    if not callable(factory):
+        raise AstroanomError(f"detector {name!r} is not a class or factory: {factory!r}")
+    obj = _build(factory, shown, seed, n_jobs, kwargs)
+    return _wrap(obj, shown, lower_is_weirder, score_method, module)
+
+
+def detector_from_config(entry: dict[str, object], seed: int = 0, n_jobs: int = 1) -> Detector:
+    """Build a detector from a config mapping ``{name, params?, lower_is_weirder?, ...}``.
+
+    Keys other than ``name``, ``params``, ``lower_is_weirder``, ``score_method`` and ``label``
+    are constructor parameters too (so ``{name: lof, n_neighbors: 100}`` works).
+    """
+    if "name" not in entry:
+        raise AstroanomError(f"a detector entry needs a 'name'; got {dict(entry)}")
+    params = dict(entry.get("params") or {})  # type: ignore[call-overload]
+    params.update({k: v for k, v in entry.items() if k not in RESERVED_KEYS})
+    return make_detector(
+        str(entry["name"]),
+        seed=seed,
+        n_jobs=n_jobs,
+        lower_is_weirder=entry.get("lower_is_weirder"),  # type: ignore[arg-type]
+        score_method=entry.get("score_method"),  # type: ignore[arg-type]
+        label=entry.get("label"),  # type: ignore[arg-type]
+        params=params,
+    )
+
+
+def anomaly_scores(detector: Detector, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Run ``detector`` on ``X`` (n, m); return (native scores (n,), S on 0..5 (n,))."""
+    raw = np.asarray(detector.fit_score(X), dtype=np.float64)
+    return raw, to_anomaly_score(raw, detector.lower_is_weirder, detector.name)

@@ -1,0 +1,102 @@
+"""Atomic file output and validated input of the columnar tables the workflow passes around.
+
+Every writer goes to a temporary file in the destination directory and is renamed into place,
+so a crash or a bad input never leaves a half-written result that looks complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from astroanom.errors import BadFeaturesError
+
+FEATURE_PREFIX = "f"
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success."""
+    dest = Path(path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, dest)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_parquet(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write ``df`` as Parquet atomically (index dropped, deterministic metadata)."""
+    with atomic_path(path) as tmp:
+        df.to_parquet(tmp, index=False, engine="pyarrow")
+
+
+def write_csv(df: pd.DataFrame, path: str | os.PathLike[str], **kwargs: object) -> None:
+    """Write ``df`` as CSV atomically."""
+    kwargs.setdefault("index", False)
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, **kwargs)
+
+
+def write_text(text: str, path: str | os.PathLike[str]) -> None:
+    """Write a UTF-8 text file atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def feature_columns(df: pd.DataFrame) -> list[str]:
+    """Names of the feature columns (``f000``, ``f001``, ...) of a feature table, in order."""
+    cols = [c for c in df.columns if c.startswith(FEATURE_PREFIX) and c[1:].isdigit()]
+    if not cols:
+        raise BadFeaturesError("the table has no feature columns (expected f000, f001, ...)")
+    return cols
+
+
+def feature_frame(ids: np.ndarray, features: np.ndarray) -> pd.DataFrame:
+    """Build a feature table: an ``id`` column and one float32 column per feature."""
+    width = max(3, len(str(features.shape[1] - 1)))
+    cols = {f"{FEATURE_PREFIX}{j:0{width}d}": features[:, j] for j in range(features.shape[1])}
+    return pd.DataFrame({"id": ids, **cols})
+
+
+def check_finite(features: np.ndarray, ids: np.ndarray | None = None, what: str = "features") -> None:
+    """Raise :class:`BadFeaturesError` naming the rows that hold NaN or inf values.
+
+    ``features`` has shape (n, m); ``ids`` (n,) are used in the message when given.
+    """
+    if features.ndim != 2 or features.shape[0] == 0:
+        raise BadFeaturesError(f"{what}: expected a non-empty 2-D array, got shape {features.shape}")
+    bad = ~np.isfinite(features).all(axis=1)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        names = ids[rows] if ids is not None else rows
+        shown = ", ".join(str(x) for x in names[:10])
+        more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
+        raise BadFeaturesError(
+            f"{what}: {len(rows)} row(s) hold NaN or inf values (ids {shown}{more}); "
+            "remove or repair these objects before detection"
+        )
+
+
+def read_features(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """Read a feature table; return it and its features as a C-contiguous float32 (n, m) array.
+
+    Raises :class:`BadFeaturesError` for an empty table or non-finite values, naming the ids.
+    """
+    df = pd.read_parquet(path)
+    if len(df) == 0:
+        raise BadFeaturesError(f"{path}: the feature table is empty")
+    x = np.ascontiguousarray(df[feature_columns(df)].to_numpy(dtype=np.float32))
+    check_finite(x, df["id"].to_numpy() if "id" in df else None, what=str(path))
+    return df, x

@@ -1,0 +1,316 @@
+"""Exact k-nearest neighbours by blocked float32 matrix products (brute force, Euclidean).
+
+The squared-distance matrix is symmetric, so only its tiles on and above the diagonal are
+computed: one single-precision GEMM per (block_rows x block_rows) tile, each entry used for its
+row and for its column. Before that, every point i gets a threshold tau_i, the rank-r squared
+distance to a random sample of points, chosen so that about ``_OVERSAMPLE * (k + 16)`` points lie
+below it. Points are then ordered by tau, and ``||x||^2``, ``||y||^2 - tau_y`` and the factor -2
+are folded into augmented (n, m + 2) matrices, so each tile holds ``d2(x, y) - tau_y`` directly
+and a single comparison with 0 finds every pair that is a candidate for the column point
+(d2 < tau_y) and, as tau_x <= tau_y above the diagonal, a superset of the candidates for the row
+point. The ``k + 16`` smallest candidates of each point are re-ranked with exact float64
+distances. A point is redone (a float32 full row, then float64 if needed) when its threshold
+caught too few candidates, or when the margin between its k-th exact distance and the float32
+cut is below a rigorous rounding-error bound, so the neighbour sets equal those of an exact
+float64 search. Tiles run in parallel threads (numpy and BLAS release the GIL), BLAS with one
+thread each.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+_MARGIN = 16  # extra float32 candidates per point re-ranked in float64
+_OVERSAMPLE = 2.0  # expected threshold survivors per point, in units of k + _MARGIN
+_SAMPLE = 2048  # points in the threshold sample
+_U32 = 2.0**-24  # unit roundoff of float32
+_U64 = 2.0**-53
+
+
+def _run(fn: Callable[[object], object], items: Iterable[object], n_jobs: int) -> list[object]:
+    """``[fn(x) for x in items]``, on ``n_jobs`` threads when n_jobs > 1."""
+    if n_jobs <= 1:
+        return [fn(x) for x in items]
+    with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+        return list(pool.map(fn, items))
+
+
+def _exact_rerank(
+    Xs: np.ndarray, query: np.ndarray, cand: np.ndarray, pad: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact distances from rows ``query`` (b,) of ``Xs`` (n, m) to candidates ``cand`` (b, c).
+
+    Differences are taken in float64 (exact for float32 input). Returns (distances (b, c)
+    float64, indices (b, c) int64), each row sorted by distance, ties by index; entries where
+    the optional mask ``pad`` (b, c) is true are padding and get distance inf.
+    """
+    out = np.empty(cand.shape, dtype=np.float64)
+    xq = np.asarray(Xs[query], dtype=np.float64)
+    step = max(1, (2 << 20) // max(1, cand.shape[1] * Xs.shape[1] * 8))  # ~2 MB per gather
+    for s in range(0, query.size, step):
+        diff = np.subtract(Xs[cand[s : s + step]], xq[s : s + step, None, :], dtype=np.float64)
+        out[s : s + step] = np.einsum("bcm,bcm->bc", diff, diff)
+    np.sqrt(out, out=out)
+    if pad is not None:
+        out[pad] = np.inf
+    order = np.lexsort((cand, out), axis=1)
+    return np.take_along_axis(out, order, axis=1), np.take_along_axis(cand, order, axis=1)
+
+
+def _exact_rows(
+    Xs: np.ndarray, X64c: np.ndarray, sq: np.ndarray, rows: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Last resort: exact k-NN of ``rows`` (r,) with float64 arithmetic, ties by index.
+
+    Candidates are all points within a float64 rounding bound of the k-th smallest squared
+    distance of the centred data ``X64c`` (norms ``sq``); they are re-ranked exactly.
+    """
+    m = X64c.shape[1]
+    d2 = sq[rows, None] + sq[None, :] - 2.0 * (X64c[rows] @ X64c.T)
+    d2[np.arange(rows.size), rows] = np.inf
+    kth = np.partition(d2, k - 1, axis=1)[:, k - 1]
+    tol = 4.0 * (m + 8) * _U64 * (sq[rows] + sq.max()) + 1e-300
+    r, c = np.nonzero(d2 <= (kth + 2.0 * tol)[:, None])
+    counts = np.bincount(r, minlength=rows.size)
+    cand = np.zeros((rows.size, int(counts.max())), dtype=np.int64)
+    pad = np.ones(cand.shape, dtype=bool)
+    at = (r, np.arange(r.size) - (np.cumsum(counts) - counts)[r])
+    cand[at] = c
+    pad[at] = False
+    dist, idx = _exact_rerank(Xs, rows, cand, pad)
+    return dist[:, :k], idx[:, :k]
+
+
+class _Search:
+    """State of one k-NN search in the tau-sorted order (internal to :func:`kneighbors`)."""
+
+    def __init__(self, X: np.ndarray, k: int, block_rows: int, seed: int, n_jobs: int) -> None:
+        n, m = X.shape
+        self.n, self.m, self.k, self.b, self.n_jobs = n, m, k, block_rows, n_jobs
+        self.Xs = X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)
+        X64 = np.asarray(X, dtype=np.float64)
+        self.X64c = X64 - X64.mean(axis=0)  # centring shrinks norms, hence rounding errors
+        self.sq = np.einsum("ij,ij->i", self.X64c, self.X64c)
+        self.n_cand = min(n - 1, k + _MARGIN)
+        s = min(n, _SAMPLE)
+        self.rank = int(np.ceil(_OVERSAMPLE * self.n_cand * s / n))
+        self.tiled = self.n_cand < n - 1 and self.rank < s - 1 and n > 2 * block_rows
+        if self.tiled:
+            tau = self._thresholds(np.sort(np.random.default_rng(seed).choice(n, s, replace=False)))
+        else:
+            tau = np.zeros(n)
+        self.order = np.argsort(tau, kind="stable")  # position p holds original point order[p]
+        self.tau = tau[self.order]
+        xc = self.X64c[self.order]
+        sqp = self.sq[self.order]
+        self.A = np.empty((n, m + 2), dtype=np.float32)  # [x, ||x||^2, 1]
+        self.A[:, :m] = xc
+        self.A[:, m] = sqp
+        self.A[:, m + 1] = 1.0
+        self.BT = np.empty((m + 2, n), dtype=np.float32)  # [-2 y, 1, ||y||^2 - tau_y]
+        self.BT[:m] = -2.0 * xc.T
+        self.BT[m] = 1.0
+        self.BT[m + 1] = sqp - self.tau
+        # |float32 tile + tau_y - exact d2| <= tol (dot-product bound with K = m + 2 terms
+        # of total magnitude <= 2 ||x||^2 + 2 ||y||^2 + |tau_y|, plus input roundings)
+        self.tol = (m + 10) * _U32 * (2.0 * sqp + 2.0 * sqp.max() + 2.0 * np.abs(self.tau).max())
+
+    def _thresholds(self, sample: np.ndarray) -> np.ndarray:
+        """tau (n,): the rank-``self.rank`` float32 squared distance to the sample points."""
+        n, m = self.n, self.m
+        A = np.empty((n, m + 2), dtype=np.float32)
+        A[:, :m] = self.X64c
+        A[:, m] = self.sq
+        A[:, m + 1] = 1.0
+        BT = np.empty((m + 2, sample.size), dtype=np.float32)
+        BT[:m] = -2.0 * self.X64c[sample].T
+        BT[m] = 1.0
+        BT[m + 1] = self.sq[sample]
+        spos = np.full(n, -1, dtype=np.int64)
+        spos[sample] = np.arange(sample.size)
+        tau = np.empty(n, dtype=np.float64)
+
+        def rows(start: int) -> None:
+            stop = min(n, start + self.b)
+            d2 = A[start:stop] @ BT
+            own = spos[start:stop]
+            d2[np.flatnonzero(own >= 0), own[own >= 0]] = np.inf
+            tau[start:stop] = np.partition(d2, self.rank, axis=1)[:, self.rank]
+
+        _run(rows, range(0, n, self.b), self.n_jobs)
+        return tau
+
+    def run(self) -> tuple[np.ndarray, np.ndarray]:
+        n, b, k = self.n, self.b, self.k
+        self.dist = np.empty((n, k), dtype=np.float64)
+        self.idx = np.empty((n, k), dtype=np.int64)
+        if self.tiled:
+            self.width = 3 * self.n_cand
+            self.cap = self.tau.astype(np.float32)  # drop values >= cap (start: tau itself)
+            self.vals = np.full((n, self.width), np.inf, dtype=np.float32)
+            self.nbr = np.zeros((n, self.width), dtype=np.int32)
+            self.fill = np.zeros(n, dtype=np.int64)
+            nb = -(-n // b)
+            self.locks = [threading.Lock() for _ in range(nb)]
+            self._local = threading.local()
+            _run(self._tile, [(i, j) for i in range(nb) for j in range(i, nb)], self.n_jobs)
+            redo = np.concatenate(_run(self._finish, range(0, n, b), self.n_jobs))
+            del self.vals, self.nbr
+        else:
+            redo = np.arange(n)
+        if redo.size:
+            step = max(1, min(b, (32 << 20) // (8 * n)))
+            parts = _run(self._full_rows, [redo[s : s + step] for s in range(0, redo.size, step)],
+                         self.n_jobs)
+            last = np.concatenate(parts)
+            for s in range(0, last.size, step):
+                r = self.order[last[s : s + step]]
+                self.dist[r], self.idx[r] = _exact_rows(self.Xs, self.X64c, self.sq, r, k)
+        return self.dist, self.idx
+
+    def _store(self, blk: int, rows: np.ndarray, nbrs: np.ndarray, v: np.ndarray) -> None:
+        """Append candidates (rows, nbrs, values) (e,) to block ``blk``'s per-point buffers.
+
+        A point whose buffer overflows keeps its ``n_cand`` smallest values and lowers its cap
+        to the largest of them; later values at or above the cap are dropped. Every dropped
+        value is thus >= the final cut, which the exactness check relies on.
+        """
+        if rows.size == 0:
+            return
+        v = v.astype(np.float32)
+        base = blk * self.b
+        if rows.size > 1 and (np.diff(rows) < 0).any():
+            local = rows - base
+            if self.b <= np.iinfo(np.int16).max:
+                local = local.astype(np.int16)  # stable sort of int16 is a radix sort
+            o = np.argsort(local, kind="stable")
+            rows, nbrs, v = rows[o], nbrs[o], v[o]
+        stop = min(self.n, base + self.b)
+        W = self.width
+        with self.locks[blk]:
+            counts = np.bincount(rows - base, minlength=stop - base)
+            keep = v < np.repeat(self.cap[base:stop], counts)
+            if not keep.all():
+                rows, nbrs, v = rows[keep], nbrs[keep], v[keep]
+                counts = np.bincount(rows - base, minlength=stop - base)
+            # position of each entry in its row's buffer: fill + rank among this batch's entries
+            off = self.fill[base:stop] - (np.cumsum(counts) - counts)
+            pos = np.arange(rows.size) + np.repeat(off, counts)
+            self.fill[base:stop] += counts
+            ok = pos < W
+            if ok.all():
+                flat = rows * W + pos
+                self.vals.reshape(-1)[flat] = v
+                self.nbr.reshape(-1)[flat] = nbrs
+            else:
+                flat = rows[ok] * W + pos[ok]
+                self.vals.reshape(-1)[flat] = v[ok]
+                self.nbr.reshape(-1)[flat] = nbrs[ok]
+                self._compact(rows[~ok], nbrs[~ok], v[~ok])
+
+    def _compact(self, rows: np.ndarray, nbrs: np.ndarray, v: np.ndarray) -> None:
+        """Shrink the full buffers of ``rows`` (sorted) to their ``n_cand`` smallest entries,
+        counting the pending entries (rows, nbrs, v) that did not fit."""
+        nc = self.n_cand
+        bounds = np.flatnonzero(np.diff(rows)) + 1
+        for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, rows.size], strict=True):
+            r = rows[lo]
+            allv = np.concatenate([self.vals[r], v[lo:hi]])
+            alln = np.concatenate([self.nbr[r], nbrs[lo:hi]])
+            p = np.argpartition(allv, nc - 1)[:nc]
+            self.vals[r, :nc] = allv[p]
+            self.nbr[r, :nc] = alln[p]
+            self.vals[r, nc:] = np.inf
+            self.fill[r] = nc
+            self.cap[r] = allv[p].max()
+
+    def _tile(self, ij: tuple[int, int]) -> None:
+        """Compute tile (I, J), I <= J, and store its candidates for rows and columns."""
+        bi, bj = ij
+        b, n = self.b, self.n
+        i0, i1, j0, j1 = bi * b, min(n, bi * b + b), bj * b, min(n, bj * b + b)
+        w = j1 - j0
+        buf = getattr(self._local, "tile", None)
+        if buf is None:  # one reusable tile per thread: no page faults per tile
+            buf = self._local.tile = np.empty(b * b, dtype=np.float32)
+        t = buf[: (i1 - i0) * w].reshape(i1 - i0, w)
+        np.matmul(self.A[i0:i1], self.BT[:, j0:j1], out=t)  # d2 - tau_col, float32
+        if bi == bj:  # row candidates need d2 < tau_row, i.e. t < tau_row - tau_col
+            spread = np.float32(self.tau[i0:i1].max() - self.tau[i0:i1].min())
+            f = np.flatnonzero(t < np.nextafter(spread, np.float32(np.inf)))
+        else:
+            f = np.flatnonzero(t < 0)
+        r, c = np.divmod(f, w)
+        v = t.ravel()[f] + self.tau[j0 + c]  # ~ d2, float64
+        row_side = v < self.tau[i0 + r]
+        if bi == bj:
+            row_side &= r != c
+        self._store(bi, i0 + r[row_side], (j0 + c[row_side]).astype(np.int32), v[row_side])
+        if bi != bj:  # every entry with t < 0 has d2 < tau_col: a candidate of the column point
+            self._store(bj, j0 + c, (i0 + r).astype(np.int32), v)
+
+    def _finish(self, start: int) -> np.ndarray:
+        """Re-rank the candidates of points start.. of one block; return positions to redo."""
+        stop = min(self.n, start + self.b)
+        vals, nbr = self.vals[start:stop], self.nbr[start:stop]
+        part = np.argpartition(vals, self.n_cand - 1, axis=1)[:, : self.n_cand]
+        vals = np.take_along_axis(vals, part, axis=1)
+        nbr = np.take_along_axis(nbr, part, axis=1)
+        fill = self.fill[start:stop]
+        ok = fill >= self.n_cand
+        return self._rerank(np.arange(start, stop), nbr, vals.max(axis=1), ok)
+
+    def _rerank(
+        self, pos: np.ndarray, nbr: np.ndarray, cut: np.ndarray, ok: np.ndarray
+    ) -> np.ndarray:
+        """Exact re-ranking of candidates ``nbr`` (b, n_cand) (sorted order) of points ``pos``.
+
+        ``cut`` (b,) is the largest float32 value kept; every point not kept has a value >= cut.
+        Writes rows that are provably exact; returns the positions of the others.
+        """
+        k = self.k
+        q = self.order[pos]
+        ed, ei = _exact_rerank(self.Xs, q, self.order[nbr])
+        ok = ok & (ed[:, k - 1] ** 2 < np.asarray(cut, dtype=np.float64) - 2.0 * self.tol[pos])
+        self.dist[q[ok]] = ed[ok, :k]
+        self.idx[q[ok]] = ei[ok, :k]
+        return pos[~ok]
+
+    def _full_rows(self, pos: np.ndarray) -> np.ndarray:
+        """Float32 search of full rows for points ``pos`` (sorted order); returns those to redo."""
+        v = (self.A[pos] @ self.BT).astype(np.float64)
+        v += self.tau[None, :]
+        v[np.arange(pos.size), pos] = np.inf
+        nc = self.n_cand
+        part = np.argpartition(v, nc - 1, axis=1)[:, :nc]
+        cut = np.take_along_axis(v, part, axis=1).max(axis=1)
+        if nc >= self.n - 1:
+            cut = np.full(pos.size, np.inf)
+        return self._rerank(pos, part, cut, np.ones(pos.size, dtype=bool))
+
+
+def kneighbors(
+    X: np.ndarray, k: int, block_rows: int = 1024, seed: int = 0, n_jobs: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """k nearest neighbours of every row of ``X`` (n, m) among the other rows (Euclidean).
+
+    Returns (distances (n, k) float64, indices (n, k) int64), each row sorted by distance
+    (ties by index). A point is never its own neighbour. The neighbour sets equal an exact
+    float64 search. ``seed`` only picks the threshold sample (the result does not depend on
+    it); ``n_jobs`` threads (default: the CPUs available) share the work. Working memory is
+    O(n * (k + 16)) for the candidates plus O(block_rows^2) per thread.
+    """
+    n = X.shape[0]
+    if not 1 <= k < n:
+        raise ValueError(f"k must be between 1 and n - 1 = {n - 1}, got {k}")
+    if n_jobs is None:
+        n_jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    n_jobs = max(1, int(n_jobs))
+    with threadpool_limits(limits=1 if n_jobs > 1 else None, user_api="blas"):
+        return _Search(np.asarray(X), k, max(1, int(block_rows)), seed, n_jobs).run()

@@ -1,0 +1,13 @@
+"""Snakemake adapter: rule detect -> astroanom.steps.detect_step."""
+
+from astroanom.runtime import configure
+from astroanom.steps import detect_step
+
+configure(snakemake.log[0], snakemake.threads)
+detect_step(
+    features=snakemake.input.features,
+    scores=snakemake.output.scores,
+    detector=snakemake.params.detector,
+    seed=snakemake.params.seed,
+    threads=snakemake.threads,
+)

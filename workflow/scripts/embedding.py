@@ -1,0 +1,15 @@
+"""Snakemake adapter: rule embedding -> astroanom.simulation_steps.embedding_step."""
+
+from astroanom.runtime import configure
+from astroanom.simulation_steps import embedding_step
+
+configure(snakemake.log[0], snakemake.threads)
+embedding_step(
+    features=snakemake.input.features,
+    active=snakemake.input.active,
+    embedding=snakemake.output.embedding,
+    n_objects=snakemake.params.n_objects,
+    perplexity=snakemake.params.perplexity,
+    seed=snakemake.params.seed,
+    threads=snakemake.threads,
+)

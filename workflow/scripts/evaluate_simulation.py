@@ -1,0 +1,18 @@
+"""Snakemake adapter: rule evaluate_simulation -> astroanom.simulation_steps.evaluate_step."""
+
+from astroanom.runtime import configure
+from astroanom.simulation_steps import evaluate_step
+
+configure(snakemake.log[0], snakemake.threads)
+evaluate_step(
+    objects=snakemake.input.objects,
+    active=snakemake.input.active,
+    rounds=snakemake.input.rounds,
+    metrics_csv=snakemake.output.metrics,
+    rounds_csv=snakemake.output.rounds,
+    curves=snakemake.output.curves,
+    class_ids=snakemake.params.class_ids,
+    ns=snakemake.params.ns,
+    top=snakemake.params.top,
+    curve_max_n=snakemake.params.curve_max_n,
+)

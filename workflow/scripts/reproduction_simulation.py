@@ -1,0 +1,16 @@
+"""Snakemake adapter: rule reproduction_simulation -> astroanom.simulation_steps.reproduction_step."""
+
+from astroanom.runtime import configure
+from astroanom.simulation_steps import reproduction_step
+
+configure(snakemake.log[0], snakemake.threads)
+reproduction_step(
+    presets=snakemake.params.presets,
+    metrics_by_seed=snakemake.input.metrics_by_seed,
+    rounds=snakemake.input.rounds,
+    timing=snakemake.input.timing,
+    out_md=snakemake.output.md,
+    seeds=snakemake.params.seeds,
+    top=snakemake.params.top,
+    descriptions=snakemake.params.descriptions,
+)
