@@ -1,0 +1,197 @@
+"""Labeller latency: moving to the next object (JSON + PNG) and retraining, over real HTTP.
+
+    .venv/bin/python benchmarks/bench_labeller.py                    # 50k simulated curves
+    .venv/bin/python benchmarks/bench_labeller.py --dataset results/simulation/paper/seed1
+
+Without --dataset it simulates the default run's 50 000 curves (paper preset) into a temporary
+directory and scores them with an isolation forest (the scores' values do not matter for these
+timings; LOF on 50k would take minutes). Targets (issue 4): next object < 100 ms, retrain on
+50k objects < 1 s. Prints a table and the machine's load; --out writes JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import statistics
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def make_dataset(directory: Path, seed: int = 1) -> Path:
+    from astroanom import steps
+
+    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    sim = cfg["simulation"]
+    steps.simulate_step(directory, sim["preset_definitions"]["paper"], sim["counts"], seed,
+                        sim["n_x"], sim["noise_sd"], "simulation/paper/seed1")
+    steps.detect_step(directory / "features.parquet", directory / "scores.parquet",
+                      {"name": "iforest", "n_estimators": 100}, seed, threads=1)
+    return directory
+
+
+def make_images(directory: Path, n: int = 300, size: int = 424, seed: int = 2) -> Path:
+    """``n`` synthetic 424x424 colour JPEG galaxies (elliptical blobs) as an image dataset."""
+    import cv2
+    import pandas as pd
+
+    from astroanom import dataset as ds
+    from astroanom.io import feature_frame, write_parquet
+
+    rng = np.random.default_rng(seed)
+    (directory / "images").mkdir(parents=True, exist_ok=True)
+    yy, xx = np.mgrid[:size, :size] - size / 2
+    ids, paths = [], []
+    for k in range(n):
+        a, b, t = rng.uniform(10, 60), rng.uniform(5, 30), rng.uniform(0, np.pi)
+        u, v = xx * np.cos(t) + yy * np.sin(t), -xx * np.sin(t) + yy * np.cos(t)
+        img = 230 * np.exp(-(u / a) ** 2 - (v / b) ** 2) + rng.normal(8, 3, (size, size))
+        rgb = np.clip(np.dstack([img, 0.9 * img, 0.8 * img]), 0, 255).astype(np.uint8)
+        path = directory / "images" / f"g{k:05d}.jpg"
+        cv2.imwrite(str(path), rgb)
+        ids.append(f"g{k:05d}")
+        paths.append(str(path.resolve()))
+    write_parquet(feature_frame(np.array(ids), rng.normal(size=(n, 21)).astype(np.float32)), directory / ds.FEATURES)
+    write_parquet(pd.DataFrame({"id": ids, "image_path": paths}), directory / ds.OBJECTS)
+    S = rng.uniform(0, 5, n)
+    write_parquet(pd.DataFrame({"id": ids, "raw": -S, "S": S}), directory / ds.SCORES)
+    ds.DatasetInfo(name="galaxies/bench", kind="image").write(directory)
+    return directory
+
+
+def image_walk(directory: Path, work: Path, objects: int) -> dict[str, dict[str, float]]:
+    """First view (JSON + PNG rendered from the JPEG) of ``objects`` images, over HTTP."""
+    from astroanom.labeller import LabellerSettings, start
+
+    running = start(directory, work / "labels" / "img.csv", "bench", settings=LabellerSettings(), background=True)
+    base = running.url.rstrip("/")
+    try:
+        _, raw = get(base + "/api/order?by=score")
+        walk = json.loads(raw)["ids"][20 : 20 + objects]
+        first, cached = [], []
+        for rounds in (first, cached):
+            for oid in walk:
+                t_obj, _ = get(f"{base}/api/object?id={oid}")
+                t_png, png = get(f"{base}/api/plot?id={oid}")
+                assert png.startswith(b"\x89PNG")
+                rounds.append(t_obj + t_png)
+    finally:
+        running.stop()
+    return {"image_first_view": summary(first), "image_cached": summary(cached)}
+
+
+def get(url: str) -> tuple[float, bytes]:
+    t0 = time.perf_counter()
+    with urllib.request.urlopen(url, timeout=60) as resp:
+        body = resp.read()
+    return time.perf_counter() - t0, body
+
+
+def post(url: str, token: str, body: dict) -> tuple[float, dict]:
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json", "X-CSRF-Token": token})
+    t0 = time.perf_counter()
+    with urllib.request.urlopen(req, timeout=120) as resp:
+        out = json.loads(resp.read())
+    return time.perf_counter() - t0, out
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    ms = sorted(v * 1000 for v in values)
+    return {"n": len(ms), "median_ms": round(statistics.median(ms), 1),
+            "p95_ms": round(ms[min(len(ms) - 1, int(0.95 * len(ms)))], 1), "max_ms": round(ms[-1], 1)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--dataset", type=Path, help="a dataset directory (default: simulate 50k curves)")
+    ap.add_argument("--objects", type=int, default=40, help="objects to step through")
+    ap.add_argument("--labels", type=int, default=100, help="labels before retraining")
+    ap.add_argument("--repeats", type=int, default=3, help="retrains to time")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--images", type=Path, help="an image dataset directory (default: 300 synthetic JPEGs)")
+    ap.add_argument("--out", type=Path, help="write the results as JSON here")
+    args = ap.parse_args()
+
+    from astroanom.labeller import LabellerSettings, start
+
+    logging.basicConfig(level=logging.WARNING)
+    work = Path(tempfile.mkdtemp(prefix="bench_labeller_"))
+    t0 = time.perf_counter()
+    data_dir = args.dataset or make_dataset(work / "dataset")
+    prep = time.perf_counter() - t0
+    running = start(data_dir, work / "labels" / "bench.csv", "bench",
+                    settings=LabellerSettings(threads=args.threads), background=True)
+    base = running.url.rstrip("/")
+    try:
+        _, page = get(base + "/")
+        token = page.decode().split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+        _, raw = get(base + "/api/order?by=score")
+        ids = json.loads(raw)["ids"]
+        walk = ids[20 : 20 + args.objects]  # beyond the objects rendered at start-up
+        curve_next, curve_png = [], []
+        for oid in walk:  # the page draws a curve from the object's JSON: this is "next"
+            t_obj, body = get(f"{base}/api/object?id={oid}")
+            assert json.loads(body)["id"] == oid
+            curve_next.append(t_obj)
+        for oid in walk:  # the curve as a PNG (map preview), rendered on demand with matplotlib
+            t_png, png = get(f"{base}/api/plot?id={oid}")
+            assert png.startswith(b"\x89PNG")
+            curve_png.append(t_png)
+
+        rng = np.random.default_rng(0)
+        label_times = []
+        for oid in ids[: args.labels]:
+            dt, _ = post(base + "/api/label", token, {"id": oid, "label": int(rng.integers(0, 6))})
+            label_times.append(dt)
+        retrain_wall, retrain_server = [], []
+        for _ in range(args.repeats):
+            dt, out = post(base + "/api/retrain", token, {})
+            retrain_wall.append(dt)
+            retrain_server.append(out["seconds"])
+        t_order, _ = get(base + "/api/order?by=retrained")
+    finally:
+        running.stop()
+
+    load = os.getloadavg()  # measured before the image walk
+
+    result = {
+        "dataset": str(data_dir),
+        "objects": running.data.n,
+        "features": int(running.data.X.shape[1]),
+        "kind": running.data.info.kind,
+        "cpus": os.cpu_count(),
+        "load_average_1m": round(load[0], 2),
+        "prepare_s": round(prep, 1),
+        "next_curve_object": summary(curve_next),
+        "curve_png_first_render": summary(curve_png),
+        "label_post": summary(label_times),
+        "retrain_http": summary(retrain_wall),
+        "retrain_server_s": [round(s, 3) for s in retrain_server],
+        "order_after_retrain_ms": round(t_order * 1000, 1),
+        "n_labels": args.labels,
+    }
+    print(f"labeller benchmark: {result['objects']} {result['kind']}s x {result['features']} features, "
+          f"{result['cpus']} CPUs, load average {result['load_average_1m']}")
+    result.update(image_walk(args.images or make_images(work / "images"), work, args.objects))
+    for key in ("next_curve_object", "curve_png_first_render", "image_first_view", "image_cached",
+                "label_post", "retrain_http"):
+        s = result[key]
+        print(f"  {key:24s} median {s['median_ms']:8.1f} ms   p95 {s['p95_ms']:8.1f} ms   max {s['max_ms']:8.1f} ms   (n={s['n']})")
+    print(f"  retrain (server side, {args.labels} labels): {result['retrain_server_s']} s")
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,10 @@
+"""The local browser labeller: give objects relevance labels 0-5 and retrain on them.
+
+Start it with ``astroanom label results/<dataset>`` (see :mod:`astroanom.cli`).
+"""
+
+from astroanom.labeller.app import create_app
+from astroanom.labeller.data import LabellerData, LabellerSettings
+from astroanom.labeller.server import RunningLabeller, start
+
+__all__ = ["LabellerData", "LabellerSettings", "RunningLabeller", "create_app", "start"]

@@ -1,0 +1,249 @@
+"""The Flask application of the labeller: one page, a small JSON API, and its guards.
+
+Endpoints (all JSON unless noted; ids travel as query or body values, never as file names):
+
+- ``GET  /``                         the page (HTML)
+- ``GET  /api/info``                 dataset, user, label file, counts, orders
+- ``GET  /api/order?by=&unlabelled_first=``   ids in display order
+- ``GET  /api/object?id=``           scores, label, metadata and features of one object
+- ``GET  /api/plot?id=``             the object as a PNG (image or curve), cached
+- ``GET  /api/labels``               the current labels
+- ``POST /api/label``    {id, label}       set a label (integer 0..5)
+- ``POST /api/unlabel``  {id}              remove one label
+- ``POST /api/labels/delete`` {confirm: true}   remove all of this user's labels (logged)
+- ``POST /api/retrain``                    recompute S^ with the current labels
+- ``GET  /api/map``                  the 2-D map coloured by S and S^
+
+Every POST must carry the page's ``X-CSRF-Token`` header, a JSON body, and (when the browser
+sends them) an Origin/Referer of this very server; the Host header must be a loopback name
+unless the server was deliberately bound elsewhere.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from collections.abc import Collection
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, abort, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from astroanom import __version__
+from astroanom.errors import AstroanomError, LabelsError
+from astroanom.labeller.data import ORDERS, LabellerData, LabellerSettings, PathLike, UnknownIdError
+
+log = logging.getLogger("astroanom.labeller")
+MAX_BODY_BYTES = 16 * 1024
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _hostname(netloc: str) -> str:
+    """Host name of a ``host[:port]`` string, without IPv6 brackets, lower case."""
+    host = netloc.strip().lower()
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def create_app(
+    dataset_dir: PathLike,
+    labels_path: PathLike,
+    user: str = "default",
+    settings: LabellerSettings | None = None,
+    allowed_hosts: Collection[str] | None = LOOPBACK_NAMES,
+    data: LabellerData | None = None,
+) -> Flask:
+    """Build the labeller for one dataset directory and one user's label file.
+
+    ``allowed_hosts`` are the accepted Host header names (None accepts any, for a server bound
+    to a non-loopback address on purpose).
+    """
+    here = Path(__file__).parent
+    app = Flask(__name__, template_folder=str(here / "templates"), static_folder=str(here / "static"))
+    app.config.update(
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        DEBUG=False,
+        TESTING=False,
+        PROPAGATE_EXCEPTIONS=False,
+        SEND_FILE_MAX_AGE_DEFAULT=0,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    state = data or LabellerData(dataset_dir, labels_path, user, settings)
+    token = secrets.token_urlsafe(32)
+    hosts = None if allowed_hosts is None else frozenset(h.lower() for h in allowed_hosts)
+    app.extensions["astroanom.labeller"] = state
+    app.config["CSRF_TOKEN"] = token
+
+    def fail(status: int, message: str) -> Response:
+        resp = jsonify(error=message)
+        resp.status_code = status
+        return resp
+
+    def body() -> dict[str, Any]:
+        if not request.is_json:
+            abort(fail(415, "send the request body as JSON (Content-Type: application/json)"))
+        payload = request.get_json(silent=True)
+        if not isinstance(payload, dict):
+            abort(fail(400, "the request body must be a JSON object"))
+        return payload
+
+    def counts() -> dict[str, int]:
+        return {"labelled": len(state.store), "total": state.n}
+
+    @app.before_request
+    def guard() -> Response | None:
+        if hosts is not None and _hostname(request.host) not in hosts:
+            return fail(400, f"unexpected Host header {request.host!r}; open the URL the labeller printed")
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return None
+        origin = request.headers.get("Origin")
+        source = origin if origin and origin != "null" else request.headers.get("Referer")
+        if origin == "null" or (source and urlsplit(source).netloc.lower() != request.host.lower()):
+            return fail(403, "cross-origin request refused")
+        sent = request.headers.get("X-CSRF-Token", "")
+        if not hmac.compare_digest(sent.encode(), token.encode()):
+            return fail(403, "missing or wrong X-CSRF-Token header; reload the page")
+        return None
+
+    @app.after_request
+    def headers(resp: Response) -> Response:
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        resp.headers["X-Frame-Options"] = "DENY"
+        resp.headers["Referrer-Policy"] = "same-origin"
+        resp.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+        )
+        if request.path.startswith("/api/") and request.path != "/api/plot":
+            resp.headers["Cache-Control"] = "no-store"
+        return resp
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException) -> Response:
+        if err.response is not None:
+            return err.response
+        return fail(err.code or 500, err.description or err.name)
+
+    @app.errorhandler(Exception)
+    def server_error(err: Exception) -> Response:
+        log.exception("request failed: %s %s", request.method, request.path)
+        return fail(500, f"internal error: {type(err).__name__}: {err}")
+
+    @app.get("/")
+    def page() -> str:
+        return render_template(
+            "index.html",
+            token=token,
+            info=state.info,
+            user=state.user,
+            n=state.n,
+            labels_file=str(state.store.path),
+            version=__version__,
+        )
+
+    @app.get("/api/info")
+    def info() -> Response:
+        return jsonify(
+            name=state.info.name,
+            kind=state.info.kind,
+            description=state.info.description,
+            user=state.user,
+            labels_file=str(state.store.path),
+            n_features=int(state.X.shape[1]),
+            orders=list(ORDERS),
+            retrained_with=state.retrained_with,
+            curve_axis=state.curve_axis(),
+            **counts(),
+        )
+
+    @app.get("/api/order")
+    def order() -> Response:
+        by = request.args.get("by", "score")
+        if by not in ORDERS:
+            return fail(400, f"unknown order {by[:40]!r}; use one of {', '.join(ORDERS)}")
+        first = request.args.get("unlabelled_first", "0").lower() in _TRUE
+        return jsonify(by=by, unlabelled_first=first, ids=state.order(by, first), **counts())
+
+    def object_id() -> str:
+        oid = request.args.get("id")
+        if oid is None:
+            abort(fail(400, "give the object as ?id=..."))
+        return oid
+
+    @app.get("/api/object")
+    def one_object() -> Response:
+        try:
+            return jsonify(state.describe(object_id()))
+        except UnknownIdError as err:
+            return fail(404, str(err))
+
+    @app.get("/api/plot")
+    def plot() -> Response:
+        try:
+            png = state.png(object_id())
+        except UnknownIdError as err:
+            return fail(404, str(err))
+        except AstroanomError as err:
+            return fail(500, str(err))
+        resp = Response(png, mimetype="image/png")
+        resp.headers["Cache-Control"] = "private, max-age=3600"
+        return resp
+
+    @app.get("/api/labels")
+    def labels() -> Response:
+        recs = state.store.records()
+        return jsonify(labels=[r.__dict__ for r in recs], **counts())
+
+    @app.post("/api/label")
+    def set_label() -> Response:
+        payload = body()
+        if "id" not in payload or "label" not in payload:
+            return fail(400, "send {\"id\": ..., \"label\": 0..5}")
+        try:
+            state.row(payload["id"])
+            rec = state.store.set(payload["id"], payload["label"])
+        except UnknownIdError as err:
+            return fail(404, str(err))
+        except LabelsError as err:
+            return fail(400, str(err))
+        return jsonify(id=rec.id, label=rec.label, user=rec.user, time=rec.time, **counts())
+
+    @app.post("/api/unlabel")
+    def unlabel() -> Response:
+        payload = body()
+        try:
+            state.row(payload.get("id"))
+            removed = state.store.delete(payload["id"])
+        except UnknownIdError as err:
+            return fail(404, str(err))
+        return jsonify(id=str(payload["id"]), removed=removed, **counts())
+
+    @app.post("/api/labels/delete")
+    def delete_all() -> Response:
+        payload = body()
+        if payload.get("confirm") is not True:
+            return fail(400, "deleting all labels needs {\"confirm\": true}")
+        removed = state.store.clear()
+        state.retrain()
+        log.warning("user %s deleted all %d labels (kept in %s)", state.user, removed, state.store.log_path)
+        return jsonify(removed=removed, **counts())
+
+    @app.post("/api/retrain")
+    def retrain() -> Response:
+        body()
+        try:
+            result = state.retrain()
+        except LabelsError as err:
+            return fail(400, str(err))
+        return jsonify(**result, **counts())
+
+    @app.get("/api/map")
+    def map_points() -> Response:
+        return jsonify(state.map_points())
+
+    return app

@@ -1,0 +1,371 @@
+"""What the labeller serves: one dataset directory, one user's labels, orders, plots, a map.
+
+Everything here is plain Python (no Flask) so it can be tested and benchmarked directly.
+Retraining uses :class:`astroanom.active.RelevanceLearner` exactly as the workflow does.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from astroanom import dataset as ds
+from astroanom.active import ActiveResult, RelevanceLearner
+from astroanom.errors import AstroanomError, BadFeaturesError
+from astroanom.io import read_features
+from astroanom.labels import LabelStore, label_arrays
+from astroanom.metrics import rank_order
+
+log = logging.getLogger("astroanom.labeller")
+PathLike = str | os.PathLike[str]
+ORDERS = ("score", "retrained", "random")
+MAX_SHOWN_FEATURES = 200
+
+
+class UnknownIdError(AstroanomError, KeyError):
+    """An id that is not an object of the dataset."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else "unknown id"
+
+
+@dataclass
+class LabellerSettings:
+    """Retraining and map settings (the workflow's defaults)."""
+
+    alpha: float = 1.0
+    n_estimators: int = 100
+    seed: int = 0
+    threads: int = 1
+    embedding_max: int = 2000
+    cache_size: int = 512
+
+
+def _finite(value: Any) -> Any:
+    """A JSON-safe scalar: NaN/inf become None, numpy scalars become Python ones."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+class _PngCache:
+    """A small thread-safe LRU cache of rendered PNG bytes."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._data: OrderedDict[int, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: int, make: Callable[[], bytes]) -> bytes:
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+        png = make()
+        with self._lock:
+            self._data[key] = png
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+        return png
+
+
+class LabellerData:
+    """A dataset directory, the user's label store and the current retrained scores.
+
+    Rows follow ``features.parquet``; ``scores.parquet`` and ``objects.parquet`` are aligned to
+    it by id. Ids are handled as strings everywhere (image ids are file stems).
+    """
+
+    def __init__(
+        self,
+        dataset_dir: PathLike,
+        labels_path: PathLike,
+        user: str,
+        settings: LabellerSettings | None = None,
+    ) -> None:
+        self.dir = Path(dataset_dir)
+        self.settings = settings or LabellerSettings()
+        self.info = ds.DatasetInfo.read(self.dir)
+        t0 = time.perf_counter()
+        feats, self.X = read_features(self.dir / ds.FEATURES)
+        self.feature_names = [c for c in feats.columns if c != "id"]
+        names = self.info.extra.get("feature_names") if isinstance(self.info.extra, dict) else None
+        if isinstance(names, list) and len(names) == len(self.feature_names):
+            self.feature_names = [str(n) for n in names]
+        self.ids = feats["id"].astype(str).to_numpy()
+        if len(set(self.ids)) != self.ids.size:
+            raise BadFeaturesError(f"{self.dir / ds.FEATURES}: ids are not unique")
+        self.index = {oid: i for i, oid in enumerate(self.ids)}
+        self.n = self.ids.size
+        self.S = self._aligned_column(ds.SCORES, "S")
+        self.objects = self._aligned_objects()
+        self.store = LabelStore(labels_path, user, valid_ids=self.index.keys())
+        self.user = self.store.user
+        self._lock = threading.Lock()
+        self.result: ActiveResult | None = None
+        self.retrained_with = 0
+        self._random = np.random.default_rng(self.settings.seed).permutation(self.n)
+        self._png = _PngCache(self.settings.cache_size)
+        self._render_lock = threading.Lock()
+        self._curve: tuple[Any, Any, Any] | None = None
+        self._embedding: pd.DataFrame | None = None
+        self._embedding_lock = threading.Lock()
+        self._x_values = self._curve_x()
+        log.info("loaded %s: %d objects x %d features in %.2f s", self.dir, self.n, self.X.shape[1], time.perf_counter() - t0)
+        if len(self.store):
+            self.retrain()
+
+    # -- loading --------------------------------------------------------------------------------
+    def _aligned_column(self, name: str, column: str) -> np.ndarray:
+        table = pd.read_parquet(self.dir / name, columns=["id", column])
+        table["id"] = table["id"].astype(str)
+        if len(table) != self.n or not np.array_equal(table["id"].to_numpy(), self.ids):
+            table = table.set_index("id").reindex(self.ids)
+            if table[column].isna().any():
+                raise BadFeaturesError(f"{self.dir / name}: ids do not cover the feature table's ids")
+            return table[column].to_numpy(dtype=np.float64)
+        return table[column].to_numpy(dtype=np.float64)
+
+    def _aligned_objects(self) -> pd.DataFrame:
+        path = self.dir / ds.OBJECTS
+        if not path.is_file():
+            return pd.DataFrame(index=pd.Index(self.ids, name="id"))
+        obj = pd.read_parquet(path)
+        obj["id"] = obj["id"].astype(str)
+        return obj.set_index("id").reindex(self.ids)
+
+    def _curve_x(self) -> np.ndarray | None:
+        if self.info.kind != "curve":
+            return None
+        x = self.info.extra.get("x") if isinstance(self.info.extra, dict) else None
+        if isinstance(x, list) and len(x) == self.X.shape[1]:
+            return np.asarray(x, dtype=np.float64)
+        return np.arange(self.X.shape[1], dtype=np.float64)
+
+    # -- lookup ---------------------------------------------------------------------------------
+    def row(self, oid: object) -> int:
+        """Row of an id given by the client; raises :class:`UnknownIdError` if it is not ours."""
+        if not isinstance(oid, (str, int)) or isinstance(oid, bool):
+            raise UnknownIdError(f"an id must be a string, got {oid!r}")
+        try:
+            return self.index[str(oid)]
+        except KeyError:
+            raise UnknownIdError(f"unknown id {str(oid)[:100]!r}: not an object of this dataset") from None
+
+    def curve_axis(self) -> dict[str, Any] | None:
+        """The x-values and axis labels of a curve dataset (None for images)."""
+        if self._x_values is None:
+            return None
+        return {"x": self._x_values.tolist(), "x_label": self.info.x_label, "y_label": self.info.y_label}
+
+    def retrained_score(self) -> np.ndarray:
+        """S^ after the last retrain, or S if there has been none."""
+        res = self.result
+        return self.S if res is None else res.score
+
+    # -- retraining -----------------------------------------------------------------------------
+    def retrain(self) -> dict[str, Any]:
+        """Recompute U, d and S^ from the current labels with the workflow's learner."""
+        labels = self.store.current()
+        t0 = time.perf_counter()
+        if not labels:
+            with self._lock:
+                self.result, self.retrained_with = None, 0
+            return {"n_labels": 0, "seconds": 0.0, "message": "no labels yet: the order stays by S"}
+        idx, lab = label_arrays(labels, self.index)
+        s = self.settings
+        learner = RelevanceLearner(n_estimators=s.n_estimators, seed=s.seed, n_jobs=s.threads)
+        with threadpool_limits(limits=s.threads):
+            res = learner.retrain(self.X, self.S, idx, lab, alpha=s.alpha)
+        seconds = time.perf_counter() - t0
+        with self._lock:
+            self.result, self.retrained_with = res, idx.size
+        log.info("retrained on %d labels of %d objects in %.3f s", idx.size, self.n, seconds)
+        return {"n_labels": int(idx.size), "seconds": round(seconds, 4)}
+
+    # -- ordering -------------------------------------------------------------------------------
+    def order(self, by: str = "score", unlabelled_first: bool = False) -> list[str]:
+        """Ids ordered by S, by S^ (S before any retrain) or randomly (seeded, stable)."""
+        if by == "score":
+            rows = rank_order(self.S)
+        elif by == "retrained":
+            rows = rank_order(self.retrained_score())
+        elif by == "random":
+            rows = self._random
+        else:
+            raise ValueError(f"unknown order {by!r}; use one of {', '.join(ORDERS)}")
+        if unlabelled_first:
+            done = np.zeros(self.n, dtype=bool)
+            labelled = [self.index[k] for k in self.store.current()]
+            done[labelled] = True
+            rows = np.concatenate([rows[~done[rows]], rows[done[rows]]])
+        return self.ids[rows].tolist()
+
+    # -- one object -----------------------------------------------------------------------------
+    def describe(self, oid: object) -> dict[str, Any]:
+        """Scores, label, metadata and features of one object, JSON-ready."""
+        i = self.row(oid)
+        key = self.ids[i]
+        res = self.result
+        meta: dict[str, Any] = {}
+        if len(self.objects.columns):
+            for k, v in self.objects.iloc[i].items():
+                if k == "image_path":
+                    v = Path(str(v)).name
+                v = _finite(v)
+                if v is not None and not (isinstance(v, float) and math.isnan(v)):
+                    meta[str(k)] = v
+        feats = self.X[i, :MAX_SHOWN_FEATURES].astype(np.float64)
+        return {
+            "id": key,
+            "row": i,
+            "S": _finite(float(self.S[i])),
+            "U": None if res is None else _finite(float(res.U[i])),
+            "d": None if res is None else _finite(float(res.d[i])),
+            "score": None if res is None else _finite(float(res.score[i])),
+            "label": self.store.current().get(key),
+            "metadata": meta,
+            "features": [[n, _finite(float(v))] for n, v in zip(self.feature_names, feats, strict=False)],
+            "n_features": len(self.feature_names),
+            "plot": f"/api/plot?id={key}",
+            # curves are drawn in the page from these values (no image round trip)
+            "curve": None if self.info.kind != "curve" else [_finite(float(v)) for v in self.X[i]],
+        }
+
+    # -- rendering ------------------------------------------------------------------------------
+    def png(self, oid: object) -> bytes:
+        """The object as a PNG (image or curve plot), rendered once and cached."""
+        i = self.row(oid)
+        return self._png.get(i, lambda: self._render(i))
+
+    def _render(self, i: int) -> bytes:
+        with self._render_lock:  # matplotlib's text and font caches are not thread-safe
+            if self.info.kind == "image":
+                return self._render_image(i)
+            return self._render_curve(i)
+
+    def _image_file(self, i: int) -> Path:
+        if "image_path" not in self.objects.columns:
+            raise AstroanomError(f"{self.dir / ds.OBJECTS} has no image_path column")
+        p = Path(str(self.objects["image_path"].iloc[i]))
+        if p.is_absolute():
+            return p
+        for base in (self.dir, Path.cwd()):
+            if (base / p).is_file():
+                return base / p
+        return self.dir / p
+
+    def _render_image(self, i: int) -> bytes:
+        """The cutout as PNG, read like the feature pipeline reads it; non-8-bit data (FITS,
+        16-bit PNG) is stretched from the 0.5 to the 99.5 percentile."""
+        import cv2
+
+        from astroanom.data.imageio import load_image
+
+        path = self._image_file(i)
+        try:
+            img = load_image(path)
+        except Exception as err:  # ImageReadError and decoder errors alike
+            raise AstroanomError(f"cannot read image {path} of object {self.ids[i]}: {err}") from err
+        if img.dtype != np.uint8:
+            a = np.nan_to_num(np.asarray(img, dtype=np.float64))
+            lo, hi = np.percentile(a, [0.5, 99.5])
+            img = np.clip((a - lo) / (hi - lo if hi > lo else 1.0) * 255, 0, 255).astype(np.uint8)
+        if img.ndim == 3 and img.shape[2] >= 3:
+            img = np.ascontiguousarray(img[:, :, 2::-1])  # RGB(A) -> BGR for OpenCV
+        ok, buf = cv2.imencode(".png", img, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        if not ok:
+            raise AstroanomError(f"cannot encode image of object {self.ids[i]} as PNG")
+        return buf.tobytes()
+
+    def _render_curve(self, i: int) -> bytes:
+        """Plot the curve on one reused figure (only the line data and limits change)."""
+        if self._curve is None:
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
+            from matplotlib.figure import Figure
+
+            fig = Figure(figsize=(9, 5), dpi=100)
+            FigureCanvasAgg(fig)
+            ax = fig.add_subplot()
+            fig.subplots_adjust(left=0.09, right=0.98, top=0.93, bottom=0.11)
+            x = self._x_values if self._x_values is not None else np.arange(self.X.shape[1])
+            (line,) = ax.plot(x, self.X[i], color="#1f4e8c", lw=1.6)
+            ax.set_xlabel(self.info.x_label)
+            ax.set_ylabel(self.info.y_label)
+            ax.grid(alpha=0.3)
+            self._curve = (fig, ax, line)
+        fig, ax, line = self._curve
+        line.set_ydata(self.X[i])
+        ax.relim()
+        ax.autoscale_view()
+        ax.set_title(f"object {self.ids[i]}")
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})
+        return buf.getvalue()
+
+    def warm(self, k: int = 8) -> None:
+        """Render the ``k`` most anomalous objects (fills the cache and imports the plotting code)."""
+        for row in rank_order(self.retrained_score())[:k]:
+            try:
+                self.png(self.ids[row])
+            except AstroanomError as err:
+                log.warning("cannot render object %s: %s", self.ids[row], err)
+
+    # -- map ------------------------------------------------------------------------------------
+    def embedding(self) -> pd.DataFrame:
+        """The 2-D map (id, x, y, row): embedding.parquet if present, else a seeded t-SNE (the
+        workflow's :func:`astroanom.embedding.tsne_map`) of ``embedding_max`` random objects plus
+        the labelled ones, computed once and cached in memory."""
+        with self._embedding_lock:
+            if self._embedding is None:
+                self._embedding = self._load_or_compute_embedding()
+            return self._embedding
+
+    def _load_or_compute_embedding(self) -> pd.DataFrame:
+        path = self.dir / ds.EMBEDDING
+        if path.is_file():
+            emb = pd.read_parquet(path, columns=["id", "x", "y"])
+            emb["id"] = emb["id"].astype(str)
+            emb = emb[emb["id"].isin(self.index)].reset_index(drop=True)
+            emb["row"] = emb["id"].map(self.index).astype(np.int64)
+            return emb
+        from astroanom.embedding import choose_subset, tsne_map
+
+        labelled = np.fromiter((self.index[o] for o in self.store.current()), dtype=np.int64)
+        rows = choose_subset(self.n, self.settings.embedding_max, self.settings.seed, always=labelled)
+        t0 = time.perf_counter()
+        # OpenMP threads spin-wait; on a shared machine more threads than free cores is very slow.
+        with threadpool_limits(limits=self.settings.threads):
+            xy = tsne_map(self.X[rows], seed=self.settings.seed, perplexity=30.0, n_jobs=self.settings.threads)
+        log.info("t-SNE of %d objects in %.1f s (no %s)", rows.size, time.perf_counter() - t0, ds.EMBEDDING)
+        return pd.DataFrame({"id": self.ids[rows], "x": xy[:, 0], "y": xy[:, 1], "row": rows})
+
+    def map_points(self) -> dict[str, Any]:
+        """The map with current S, S^ and labels per point, JSON-ready."""
+        emb = self.embedding()
+        rows = emb["row"].to_numpy()
+        labels = self.store.current()
+        return {
+            "id": emb["id"].tolist(),
+            "x": np.round(emb["x"].to_numpy(dtype=np.float64), 4).tolist(),
+            "y": np.round(emb["y"].to_numpy(dtype=np.float64), 4).tolist(),
+            "S": np.round(self.S[rows], 4).tolist(),
+            "score": np.round(self.retrained_score()[rows], 4).tolist(),
+            "label": [labels.get(o) for o in emb["id"]],
+            "source": "embedding.parquet" if (self.dir / ds.EMBEDDING).is_file() else "t-SNE (computed)",
+        }

@@ -1,0 +1,347 @@
+"""Human relevance labels on disk: an append-only log and an atomic current-state ``labels.csv``.
+
+One label set belongs to one user and one dataset, e.g. ``labels/<dataset>/<user>.csv``
+(outside ``results/`` so cleaning results never deletes anybody's work). Two files:
+
+- ``<user>.csv``      current state, columns ``id,label,user,time``; one row per labelled object.
+                      Rewritten atomically after every change; this is what the workflow reads.
+- ``<user>.log.csv``  append-only log, columns ``time,user,action,id,label`` with action ``set``,
+                      ``delete`` (one object) or ``clear`` (all); replaying it rebuilds the state.
+
+Labels are integers 0..5 (0 boring, 5 most relevant). Every change takes a thread lock and an
+``flock`` on ``<user>.csv.lock`` so concurrent requests (or two processes) never lose a label.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import fcntl
+import logging
+import os
+import re
+import threading
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from astroanom.active import ActiveResult, RelevanceLearner
+from astroanom.errors import LabelsError
+from astroanom.io import atomic_path
+
+log = logging.getLogger("astroanom.labels")
+
+LABEL_COLUMNS = ("id", "label", "user", "time")
+LOG_COLUMNS = ("time", "user", "action", "id", "label")
+MIN_LABEL, MAX_LABEL = 0, 5
+DEFAULT_TEMPLATE = "labels/{dataset}/{user}.csv"
+_USER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+PathLike = str | os.PathLike[str]
+
+
+def parse_label(value: object) -> int:
+    """Return ``value`` as an integer label 0..5, or raise :class:`LabelsError` saying why.
+
+    Accepts an int or a string of digits ("3"); rejects bools, floats such as 2.5, and None.
+    """
+    if isinstance(value, bool) or value is None:
+        raise LabelsError(f"a label must be an integer from 0 to 5, got {value!r}")
+    if isinstance(value, (int, np.integer)) or isinstance(value, str) and re.fullmatch(r"\s*\d+\s*", value):
+        number = int(value)
+    else:
+        raise LabelsError(f"a label must be an integer from 0 to 5, got {value!r}")
+    if not MIN_LABEL <= number <= MAX_LABEL:
+        raise LabelsError(f"a label must be an integer from 0 to 5, got {number}")
+    return number
+
+
+def check_user(user: str) -> str:
+    """Validate a user name (it becomes part of a file name): letters, digits, ``_.-``, <= 64."""
+    if not isinstance(user, str) or not _USER_RE.match(user):
+        raise LabelsError(
+            f"user name {user!r} is not allowed: use 1-64 letters, digits, '_', '.' or '-', "
+            "starting with a letter or digit"
+        )
+    return user
+
+
+def labels_path(dataset: str, user: str, template: str = DEFAULT_TEMPLATE) -> Path:
+    """The label file of ``user`` for ``dataset`` (a path below results/, e.g. simulation/paper/seed1)."""
+    parts = Path(dataset).parts
+    if not parts or any(p in ("..", "") or p.startswith("/") for p in parts):
+        raise LabelsError(f"dataset name {dataset!r} must be a relative path without '..'")
+    return Path(template.format(dataset=dataset, user=check_user(user)))
+
+
+def log_path_for(path: PathLike) -> Path:
+    """The append-only log beside a current-state label file: ``alice.csv`` -> ``alice.log.csv``."""
+    p = Path(path)
+    return p.with_name(f"{p.stem}.log.csv")
+
+
+def now_iso() -> str:
+    """Current UTC time, ISO 8601 with milliseconds."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def read_labels(path: PathLike, valid_ids: Collection[str] | None = None) -> pd.DataFrame:
+    """Read and validate a current-state label file; return columns id (str), label (int), user, time.
+
+    Raises :class:`LabelsError` naming the file and line for a wrong header, a label that is not
+    an integer 0..5, an empty or repeated id, or (when ``valid_ids`` is given) an id that is not in
+    the dataset.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise LabelsError(f"{p}: label file not found")
+    valid = None if valid_ids is None else set(valid_ids)
+    rows: list[tuple[str, int, str, str]] = []
+    seen: dict[str, int] = {}
+    with p.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None or tuple(h.strip() for h in header) != LABEL_COLUMNS:
+            raise LabelsError(
+                f"{p}, line 1: the header must be {','.join(LABEL_COLUMNS)}, got {header!r}"
+            )
+        for row in reader:
+            line = reader.line_num
+            if not row or all(not c.strip() for c in row):
+                continue
+            if len(row) != len(LABEL_COLUMNS):
+                raise LabelsError(f"{p}, line {line}: expected 4 fields (id,label,user,time), got {len(row)}")
+            oid, raw, user, time = (c.strip() for c in row)
+            if not oid:
+                raise LabelsError(f"{p}, line {line}: empty id")
+            try:
+                label = parse_label(raw)
+            except LabelsError as err:
+                raise LabelsError(f"{p}, line {line} (id {oid}): {err}") from None
+            if oid in seen:
+                raise LabelsError(f"{p}, line {line}: id {oid} is labelled again (first on line {seen[oid]})")
+            if valid is not None and oid not in valid:
+                raise LabelsError(f"{p}, line {line}: id {oid!r} is not an object of this dataset")
+            seen[oid] = line
+            rows.append((oid, label, user, time))
+    frame = pd.DataFrame(rows, columns=list(LABEL_COLUMNS))
+    return frame.astype({"id": str, "label": np.int64, "user": str, "time": str})
+
+
+def replay_log(path: PathLike) -> dict[str, tuple[int, str, str]]:
+    """Rebuild the current state ``{id: (label, user, time)}`` from an append-only log."""
+    p = Path(path)
+    state: dict[str, tuple[int, str, str]] = {}
+    with p.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        if tuple(reader.fieldnames or ()) != LOG_COLUMNS:
+            raise LabelsError(f"{p}, line 1: the header must be {','.join(LOG_COLUMNS)}")
+        for row in reader:
+            action = row["action"]
+            if action == "set":
+                try:
+                    state[row["id"]] = (parse_label(row["label"]), row["user"], row["time"])
+                except LabelsError as err:
+                    raise LabelsError(f"{p}, line {reader.line_num}: {err}") from None
+            elif action == "delete":
+                state.pop(row["id"], None)
+            elif action == "clear":
+                state.clear()
+            else:
+                raise LabelsError(f"{p}, line {reader.line_num}: unknown action {action!r}")
+    return state
+
+
+@dataclass(frozen=True)
+class LabelRecord:
+    """One current label."""
+
+    id: str
+    label: int
+    user: str
+    time: str
+
+
+class LabelStore:
+    """The label set of one user for one dataset, safe to share between request threads.
+
+    ``valid_ids`` (the dataset's ids as strings) restricts what may be labelled. An existing
+    ``labels.csv`` is loaded (validated); if only the log exists, the state is replayed from it.
+    """
+
+    def __init__(self, path: PathLike, user: str, valid_ids: Collection[str] | None = None) -> None:
+        self.path = Path(path)
+        self.log_path = log_path_for(self.path)
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self.user = check_user(user)
+        self.valid_ids = None if valid_ids is None else frozenset(valid_ids)
+        self._lock = threading.Lock()
+        self._state: dict[str, tuple[int, str, str]] = {}
+        self._stamp: tuple[int, int] | None = None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._locked():
+            self._reload()
+            if not self.path.exists():
+                self._write_state()
+
+    # -- internals ---------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        with self._lock, open(self.lock_path, "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _file_stamp(self) -> tuple[int, int] | None:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def _reload(self) -> None:
+        """Load the current state from disk unless it is what this store last wrote."""
+        stamp = self._file_stamp()
+        if stamp is not None and stamp == self._stamp:
+            return
+        if stamp is not None:
+            frame = read_labels(self.path, self.valid_ids)
+            self._state = {
+                r.id: (int(r.label), r.user, r.time) for r in frame.itertuples(index=False)
+            }
+        elif self.log_path.exists():
+            self._state = replay_log(self.log_path)
+            log.warning("%s missing: rebuilt %d labels from %s", self.path, len(self._state), self.log_path)
+        else:
+            self._state = {}
+        self._stamp = stamp
+
+    def _append_log(self, action: str, oid: str = "", label: int | str = "", time: str = "") -> None:
+        new = not self.log_path.exists()
+        with self.log_path.open("a", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            if new:
+                writer.writerow(LOG_COLUMNS)
+            writer.writerow((time or now_iso(), self.user, action, oid, label))
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def _write_state(self) -> None:
+        with atomic_path(self.path) as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(LABEL_COLUMNS)
+            for oid, (label, user, time) in self._state.items():
+                writer.writerow((oid, label, user, time))
+        self._stamp = self._file_stamp()
+
+    def _check_id(self, oid: object) -> str:
+        if not isinstance(oid, (str, int)) or isinstance(oid, bool):
+            raise LabelsError(f"an id must be a string, got {oid!r}")
+        key = str(oid)
+        if self.valid_ids is not None and key not in self.valid_ids:
+            raise LabelsError(f"unknown id {key!r}: not an object of this dataset")
+        return key
+
+    # -- public API ---------------------------------------------------------------------------
+    def set(self, oid: object, label: object) -> LabelRecord:
+        """Label object ``oid`` (validated) with ``label`` (0..5); replaces an earlier label."""
+        key = self._check_id(oid)
+        value = parse_label(label)
+        with self._locked():
+            self._reload()
+            time = now_iso()
+            self._append_log("set", key, value, time)
+            self._state.pop(key, None)
+            self._state[key] = (value, self.user, time)
+            self._write_state()
+        return LabelRecord(key, value, self.user, time)
+
+    def delete(self, oid: object) -> bool:
+        """Remove the label of ``oid``; return whether there was one."""
+        key = self._check_id(oid)
+        with self._locked():
+            self._reload()
+            if key not in self._state:
+                return False
+            self._append_log("delete", key)
+            del self._state[key]
+            self._write_state()
+        return True
+
+    def clear(self) -> int:
+        """Remove every label of this user (the log keeps them); return how many there were."""
+        with self._locked():
+            self._reload()
+            n = len(self._state)
+            self._append_log("clear")
+            self._state.clear()
+            self._write_state()
+        return n
+
+    def current(self) -> dict[str, int]:
+        """``{id: label}`` in the order the labels were last given."""
+        with self._locked():
+            self._reload()
+            return {k: v[0] for k, v in self._state.items()}
+
+    def records(self) -> list[LabelRecord]:
+        """All current labels as records, in the order they were last given."""
+        with self._locked():
+            self._reload()
+            return [LabelRecord(k, *v) for k, v in self._state.items()]
+
+    def __len__(self) -> int:
+        return len(self.current())
+
+
+def label_arrays(
+    labels: dict[str, int], id_index: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices (k,) and labels (k,) for the learner from ``{id: label}``; ids must be known."""
+    missing = [k for k in labels if k not in id_index]
+    if missing:
+        raise LabelsError(f"{len(missing)} labelled id(s) are not in the dataset, e.g. {missing[:5]}")
+    idx = np.fromiter((id_index[k] for k in labels), dtype=np.int64, count=len(labels))
+    lab = np.fromiter(labels.values(), dtype=np.float64, count=len(labels))
+    return idx, lab
+
+
+def human_retrain(
+    X: np.ndarray,
+    S: np.ndarray,
+    ids: np.ndarray,
+    path: PathLike | None,
+    learner: RelevanceLearner,
+    alpha: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray, ActiveResult]:
+    """Retrain on a human label file (the workflow's "human" oracle mode).
+
+    ``ids`` (n,) are the feature table's ids; the file is validated against them. Returns the
+    labelled rows (k,), their labels (k,) and the result. Without a file or with no labels yet,
+    S^ = S and U, d are NaN (a warning says how to label).
+    """
+    from astroanom.errors import ConfigError
+
+    if path is None:
+        raise ConfigError("oracle mode 'human' needs a label file (config: labels.path and labels.user)")
+    keys = np.asarray(ids).astype(str)
+    index = {k: i for i, k in enumerate(keys)}
+    labels: dict[str, int] = {}
+    if Path(path).is_file():
+        frame = read_labels(path, valid_ids=index.keys())
+        labels = dict(zip(frame["id"], frame["label"].astype(int), strict=True))
+    if not labels:
+        log.warning(
+            "no human labels in %s yet: S^ = S. Label with `astroanom label <dataset dir>`, "
+            "then rerun snakemake", path,
+        )
+        nan = np.full(keys.size, np.nan)
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, ActiveResult(U=nan, d=nan.copy(), d0=float("nan"), score=np.array(S, dtype=np.float64))
+    rows, values = label_arrays(labels, index)
+    return rows, values.astype(np.int64), learner.retrain(X, S, rows, values, alpha=alpha)
