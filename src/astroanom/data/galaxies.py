@@ -1,0 +1,417 @@
+"""Synthetic galaxy cutouts for the embedded default run (no network).
+
+Each object is a (size, size, 3) uint8 RGB image: one or two Sérsic components
+(``astropy.modeling.models.Sersic2D``, evaluated in float32 on the pixel box where the profile
+is visible) on a sky with Gaussian noise, sometimes with faint field objects well away from the
+centre. About ``anomaly_fraction`` of the objects are anomalies of several kinds:
+
+- ``merger``: two galaxies overlapping or in a close pair;
+- ``ring``: a galaxy with an elliptical ring; ``tidal``: a galaxy with a curved tidal tail;
+- ``star``: a bright, saturated star overlapping the galaxy;
+- ``satellite_trail``: a straight bright streak through the field near the galaxy;
+- ``saturated_block``: a rectangle of saturated pixels over part of the galaxy.
+
+Every object carries a simulated "odd" vote fraction in [0, 1], drawn per kind (config): high
+for the morphological anomalies volunteers call odd, low for normal galaxies and for the
+artefacts and stars that an anomaly detector finds but a scientist does not want.
+
+Object ``i`` draws from ``numpy.random.default_rng([seed, i])``, so the set is identical however
+many worker processes generate it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+from astropy.modeling.models import Sersic2D
+from scipy.special import gammaincinv
+
+log = logging.getLogger("astroanom.data.galaxies")
+
+NORMAL = "normal"
+ANOMALY_KINDS = ("merger", "ring", "tidal", "star", "satellite_trail", "saturated_block")
+DEFAULT_KIND_WEIGHTS: dict[str, float] = {
+    "merger": 0.35,
+    "ring": 0.15,
+    "tidal": 0.15,
+    "star": 0.15,
+    "satellite_trail": 0.1,
+    "saturated_block": 0.1,
+}
+# [low, high] of a uniform odd-vote fraction per kind; normal galaxies use a Beta(a, b).
+DEFAULT_ODD_RANGES: dict[str, tuple[float, float]] = {
+    "merger": (0.85, 1.0),
+    "ring": (0.85, 1.0),
+    "tidal": (0.8, 1.0),
+    "star": (0.05, 0.45),
+    "satellite_trail": (0.0, 0.35),
+    "saturated_block": (0.0, 0.35),
+}
+DEFAULT_NORMAL_ODD_BETA = (1.2, 12.0)
+
+
+@dataclass
+class SyntheticGalaxyConfig:
+    """Parameters of the synthetic set (sizes and brightnesses in pixels and 0..255 counts)."""
+
+    n_objects: int = 5000
+    size: int = 424
+    anomaly_fraction: float = 0.012
+    kind_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_KIND_WEIGHTS))
+    odd_ranges: dict[str, tuple[float, float]] = field(
+        default_factory=lambda: dict(DEFAULT_ODD_RANGES)
+    )
+    normal_odd_beta: tuple[float, float] = DEFAULT_NORMAL_ODD_BETA
+    sky: float = 6.0
+    noise: float = 4.0
+    jpeg_quality: int = 90
+    image_format: str = "jpg"
+
+    @classmethod
+    def from_mapping(cls, cfg: Mapping[str, object]) -> SyntheticGalaxyConfig:
+        known = {k: v for k, v in cfg.items() if k in cls.__dataclass_fields__}
+        out = cls(**known)  # type: ignore[arg-type]
+        out.odd_ranges = {k: tuple(v) for k, v in out.odd_ranges.items()}  # type: ignore[misc]
+        bad = set(out.kind_weights) - set(ANOMALY_KINDS)
+        if bad:
+            raise ValueError(f"unknown anomaly kind(s) {sorted(bad)}; known: {list(ANOMALY_KINDS)}")
+        return out
+
+
+def assign_kinds(
+    n: int, anomaly_fraction: float, weights: Mapping[str, float], seed: int
+) -> np.ndarray:
+    """Kind of every object (n,): round(n * fraction) anomalies at random positions, their
+    kinds in proportion to ``weights``; the rest "normal"."""
+    rng = np.random.default_rng([seed, 2**31 - 1])
+    n_anom = int(round(n * anomaly_fraction))
+    kinds = np.full(n, NORMAL, dtype=object)
+    if n_anom == 0:
+        return kinds
+    names = [k for k in ANOMALY_KINDS if weights.get(k, 0) > 0]
+    w = np.array([weights[k] for k in names], dtype=np.float64)
+    counts = np.floor(w / w.sum() * n_anom).astype(int)
+    counts[np.argsort(-(w / w.sum() * n_anom - counts))[: n_anom - counts.sum()]] += 1
+    where = rng.choice(n, size=n_anom, replace=False)
+    kinds[where] = np.repeat(names, counts)
+    return kinds
+
+
+class _Canvas:
+    """A float32 (size, size, 3) RGB image being painted, with float32 pixel coordinates."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.rgb = np.zeros((size, size, 3), dtype=np.float32)
+
+    def _box(
+        self, x0: float, y0: float, half: float
+    ) -> tuple[slice, slice, np.ndarray, np.ndarray] | None:
+        xa, xb = max(int(x0 - half), 0), min(int(x0 + half) + 1, self.size)
+        ya, yb = max(int(y0 - half), 0), min(int(y0 + half) + 1, self.size)
+        if xa >= xb or ya >= yb:
+            return None
+        yy, xx = np.mgrid[ya:yb, xa:xb].astype(np.float32)
+        return slice(ya, yb), slice(xa, xb), xx, yy
+
+    def add(self, sl: tuple[slice, slice], plane: np.ndarray, colour: np.ndarray) -> None:
+        self.rgb[sl[0], sl[1], :] += plane[:, :, None] * colour[None, None, :]
+
+    def sersic(
+        self,
+        amp: float,
+        r_eff: float,
+        n: float,
+        x0: float,
+        y0: float,
+        ellip: float,
+        theta: float,
+        colour: np.ndarray,
+        floor: float = 0.3,
+    ) -> None:
+        """Add a Sérsic profile (surface brightness ``amp`` at ``r_eff``) on the pixels where
+        it exceeds ``floor`` counts along the major axis."""
+        bn = float(gammaincinv(2.0 * n, 0.5))
+        # radius (major axis) where amp * exp(-bn((r/re)^(1/n) - 1)) = floor
+        ratio = max(np.log(max(amp, floor * 1.0001) / floor) / bn + 1.0, 1.0)
+        half = min(r_eff * ratio**n, float(self.size))
+        box = self._box(x0, y0, half)
+        if box is None:
+            return
+        ys, xs, xx, yy = box
+        f32 = np.float32
+        plane = Sersic2D.evaluate(
+            xx, yy, f32(amp), f32(r_eff), f32(n), f32(x0), f32(y0), f32(ellip), f32(theta)
+        )
+        self.add((ys, xs), plane.astype(np.float32, copy=False), colour)
+
+    def gaussian(self, amp: float, sigma: float, x0: float, y0: float, colour: np.ndarray) -> None:
+        box = self._box(x0, y0, 5.0 * sigma)
+        if box is None:
+            return
+        ys, xs, xx, yy = box
+        plane = amp * np.exp(-((xx - x0) ** 2 + (yy - y0) ** 2) / np.float32(2 * sigma * sigma))
+        self.add((ys, xs), plane, colour)
+
+    def ring(
+        self,
+        amp: float,
+        radius: float,
+        width: float,
+        x0: float,
+        y0: float,
+        q: float,
+        theta: float,
+        colour: np.ndarray,
+    ) -> None:
+        box = self._box(x0, y0, radius + 4 * width)
+        if box is None:
+            return
+        ys, xs, xx, yy = box
+        c, s = np.float32(np.cos(theta)), np.float32(np.sin(theta))
+        a = (xx - x0) * c + (yy - y0) * s
+        b = ((yy - y0) * c - (xx - x0) * s) / np.float32(q)
+        r = np.sqrt(a * a + b * b)
+        self.add((ys, xs), amp * np.exp(-0.5 * ((r - radius) / np.float32(width)) ** 2), colour)
+
+    def tail(
+        self,
+        amp: float,
+        x0: float,
+        y0: float,
+        r0: float,
+        length: float,
+        phi0: float,
+        curl: float,
+        width: float,
+        colour: np.ndarray,
+    ) -> None:
+        """A curved tidal tail: Gaussian blobs along a spiral arc fading outwards."""
+        steps = max(int(length / (0.7 * width)), 2)
+        t = np.linspace(0.0, 1.0, steps)
+        radius = r0 + length * t
+        phi = phi0 + curl * t
+        for k in range(steps):
+            self.gaussian(
+                amp * (1.0 - 0.7 * t[k]),
+                width,
+                x0 + radius[k] * np.cos(phi[k]),
+                y0 + radius[k] * np.sin(phi[k]),
+                colour,
+            )
+
+
+BULGE_COLOUR = np.array([1.0, 0.82, 0.62], dtype=np.float32)
+DISC_COLOUR = np.array([0.78, 0.85, 1.0], dtype=np.float32)
+STAR_COLOUR = np.array([1.0, 1.0, 0.95], dtype=np.float32)
+
+
+def _galaxy(
+    canvas: _Canvas, rng: np.random.Generator, x0: float, y0: float, scale: float = 1.0
+) -> float:
+    """Paint one normal galaxy (elliptical, or bulge + disc); return its effective radius."""
+    theta = rng.uniform(0, np.pi)
+    if rng.random() < 0.4:  # elliptical
+        r_eff = scale * np.exp(rng.uniform(np.log(12), np.log(40)))
+        canvas.sersic(
+            rng.uniform(25, 60),
+            r_eff,
+            rng.uniform(2.5, 4.5),
+            x0,
+            y0,
+            rng.uniform(0.0, 0.45),
+            theta,
+            BULGE_COLOUR,
+        )
+    else:  # disc with a small bulge
+        r_eff = scale * np.exp(rng.uniform(np.log(15), np.log(45)))
+        ellip = rng.uniform(0.0, 0.75)
+        canvas.sersic(
+            rng.uniform(20, 45), r_eff, rng.uniform(0.7, 1.5), x0, y0, ellip, theta, DISC_COLOUR
+        )
+        canvas.sersic(
+            rng.uniform(40, 90),
+            0.25 * r_eff,
+            rng.uniform(2.0, 4.0),
+            x0,
+            y0,
+            min(ellip, 0.3),
+            theta,
+            BULGE_COLOUR,
+        )
+    return float(r_eff)
+
+
+def render(i: int, kind: str, seed: int, cfg: SyntheticGalaxyConfig) -> np.ndarray:
+    """Image of object ``i`` of the given kind: (size, size, 3) uint8 RGB."""
+    rng = np.random.default_rng([seed, i])
+    size = cfg.size
+    c = size / 2.0
+    canvas = _Canvas(size)
+    x0, y0 = c + rng.normal(0, 1.0), c + rng.normal(0, 1.0)
+    # faint field objects well away from the centre (removed by the central contour)
+    for _ in range(rng.poisson(1.0)):
+        r, phi = rng.uniform(0.3 * size, 0.48 * size), rng.uniform(0, 2 * np.pi)
+        fx, fy = c + r * np.cos(phi), c + r * np.sin(phi)
+        if rng.random() < 0.5:
+            canvas.gaussian(rng.uniform(15, 80), rng.uniform(1.0, 2.0), fx, fy, STAR_COLOUR)
+        else:
+            canvas.sersic(
+                rng.uniform(5, 15),
+                rng.uniform(2, 5),
+                rng.uniform(1, 3),
+                fx,
+                fy,
+                rng.uniform(0, 0.5),
+                rng.uniform(0, np.pi),
+                DISC_COLOUR,
+            )
+    r_eff = _galaxy(canvas, rng, x0, y0)
+    if kind == "merger":
+        sep = rng.uniform(0.8, 2.2) * min(max(r_eff, 10.0), 35.0)
+        phi = rng.uniform(0, 2 * np.pi)
+        _galaxy(
+            canvas, rng, x0 + sep * np.cos(phi), y0 + sep * np.sin(phi), scale=rng.uniform(0.5, 1.0)
+        )
+        if rng.random() < 0.5:
+            canvas.tail(
+                rng.uniform(10, 20),
+                x0,
+                y0,
+                0.5 * sep,
+                rng.uniform(1.0, 2.0) * sep,
+                phi + np.pi,
+                rng.choice([-1.5, 1.5]),
+                rng.uniform(3, 6),
+                DISC_COLOUR,
+            )
+    elif kind == "ring":
+        canvas.ring(
+            rng.uniform(15, 35),
+            rng.uniform(1.8, 3.0) * min(max(r_eff, 8.0), 35.0),
+            rng.uniform(2.5, 5.0),
+            x0,
+            y0,
+            rng.uniform(0.5, 1.0),
+            rng.uniform(0, np.pi),
+            DISC_COLOUR,
+        )
+    elif kind == "tidal":
+        for sign in (1.0, -1.0) if rng.random() < 0.5 else (1.0,):
+            phi0 = rng.uniform(0, 2 * np.pi)
+            canvas.tail(
+                rng.uniform(15, 30),
+                x0,
+                y0,
+                0.7 * min(max(r_eff, 8.0), 35.0),
+                rng.uniform(2.5, 4.5) * min(max(r_eff, 8.0), 35.0),
+                phi0 if sign > 0 else phi0 + np.pi,
+                sign * rng.uniform(1.5, 3.0),
+                rng.uniform(3, 6),
+                DISC_COLOUR,
+            )
+    elif kind == "star":
+        d, phi = rng.uniform(0.3, 1.5) * min(max(r_eff, 8.0), 35.0), rng.uniform(0, 2 * np.pi)
+        sx, sy = x0 + d * np.cos(phi), y0 + d * np.sin(phi)
+        canvas.gaussian(rng.uniform(600, 3000), rng.uniform(1.5, 3.0), sx, sy, STAR_COLOUR)
+        canvas.gaussian(rng.uniform(20, 60), rng.uniform(6.0, 12.0), sx, sy, STAR_COLOUR)
+    rgb = canvas.rgb
+    rgb += np.float32(cfg.sky)
+    rgb += rng.standard_normal(rgb.shape, dtype=np.float32) * np.float32(cfg.noise)
+    if kind == "satellite_trail":
+        angle = rng.uniform(0, np.pi)
+        off = rng.uniform(-0.8, 0.8) * min(max(r_eff, 8.0), 35.0)
+        nx, ny = -np.sin(angle), np.cos(angle)
+        px, py = x0 + off * nx, y0 + off * ny
+        dx, dy = np.cos(angle) * size, np.sin(angle) * size
+        trail = np.zeros((size, size), dtype=np.float32)
+        cv2.line(
+            trail,
+            (int(px - dx), int(py - dy)),
+            (int(px + dx), int(py + dy)),
+            1.0,
+            thickness=int(rng.integers(2, 5)),
+            lineType=cv2.LINE_AA,
+        )
+        rgb += trail[:, :, None] * np.float32(rng.uniform(60, 160))
+    elif kind == "saturated_block":
+        w, h = rng.integers(12, 45, size=2)
+        bx = int(x0 + rng.uniform(-0.8, 0.8) * min(max(r_eff, 8.0), 35.0) - w / 2)
+        by = int(y0 + rng.uniform(-0.8, 0.8) * min(max(r_eff, 8.0), 35.0) - h / 2)
+        rgb[max(by, 0) : by + h, max(bx, 0) : bx + w, :] = 255.0
+    return np.clip(rgb, 0, 255).astype(np.uint8)
+
+
+def odd_fractions(kinds: np.ndarray, cfg: SyntheticGalaxyConfig, seed: int) -> np.ndarray:
+    """Simulated fraction of volunteers voting "odd" (n,): per-kind uniform, Beta for normal."""
+    rng = np.random.default_rng([seed, 2**31 - 2])
+    out = rng.beta(*cfg.normal_odd_beta, size=kinds.size)
+    for kind, (lo, hi) in cfg.odd_ranges.items():
+        sel = kinds == kind
+        out[sel] = rng.uniform(lo, hi, size=int(sel.sum()))
+    return np.clip(out, 0.0, 1.0)
+
+
+def object_id(i: int) -> str:
+    return f"syn{i:06d}"
+
+
+def _write_range(args: tuple[int, int, list[str], int, SyntheticGalaxyConfig, str]) -> int:
+    start, stop, kinds, seed, cfg, outdir = args
+    params = [cv2.IMWRITE_JPEG_QUALITY, cfg.jpeg_quality] if cfg.image_format == "jpg" else []
+    for i in range(start, stop):
+        img = render(i, kinds[i - start], seed, cfg)
+        path = os.path.join(outdir, f"{object_id(i)}.{cfg.image_format}")
+        if not cv2.imwrite(path, np.ascontiguousarray(img[:, :, ::-1]), params):
+            raise OSError(f"cannot write {path}")
+    return stop - start
+
+
+def generate(
+    outdir: str | os.PathLike[str],
+    cfg: SyntheticGalaxyConfig,
+    seed: int,
+    workers: int = 1,
+    chunk: int = 250,
+) -> pd.DataFrame:
+    """Write ``cfg.n_objects`` images ``<id>.jpg`` into ``outdir``; return the catalogue:
+    id, image_path (absolute), kind, odd_fraction, is_anomaly (odd_fraction > 0.9)."""
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    n = cfg.n_objects
+    kinds = assign_kinds(n, cfg.anomaly_fraction, cfg.kind_weights, seed)
+    odd = odd_fractions(kinds, cfg, seed)
+    jobs = [
+        (a, min(a + chunk, n), list(kinds[a : a + chunk]), seed, cfg, str(out))
+        for a in range(0, n, chunk)
+    ]
+    t0 = time.perf_counter()
+    done = 0
+    if workers > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for k in pool.map(_write_range, jobs):
+                done += k
+                log.info("generated %d/%d images (%.1f s)", done, n, time.perf_counter() - t0)
+    else:
+        for job in jobs:
+            done += _write_range(job)
+            log.info("generated %d/%d images (%.1f s)", done, n, time.perf_counter() - t0)
+    ids = [object_id(i) for i in range(n)]
+    return pd.DataFrame(
+        {
+            "id": ids,
+            "image_path": [str((out / f"{x}.{cfg.image_format}").resolve()) for x in ids],
+            "kind": kinds.astype(str),
+            "odd_fraction": odd,
+            "is_anomaly": odd > 0.9,
+        }
+    )

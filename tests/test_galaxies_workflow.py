@@ -1,0 +1,62 @@
+"""A tiny real snakemake run of the galaxy image chain (60 synthetic images, 3 shards)."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+
+
+@pytest.mark.workflow
+def test_tiny_galaxy_chain(tmp_path):
+    cmd = [
+        str(SNAKEMAKE),
+        "-s",
+        str(ROOT / "workflow" / "Snakefile"),
+        "--directory",
+        str(tmp_path),
+        "--configfile",
+        str(ROOT / ".test" / "config" / "galaxies.yaml"),
+        "--cores",
+        "2",
+        "--quiet",
+    ]
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    d = tmp_path / "results" / "galaxies" / "synthetic"
+    summary = json.loads((d / "summary.json").read_text())
+    assert summary["n_images"] == 60 and summary["n_features_ok"] + summary["n_failed"] == 60
+    assert len(list((d / "shards").glob("shard*.parquet"))) == 3
+    feats, objects = pd.read_parquet(d / "features.parquet"), pd.read_parquet(d / "objects.parquet")
+    assert feats.shape[1] == 22 and list(feats["id"]) == list(objects["id"])
+    first = pd.read_csv(d / "anomalies_first_n.csv")
+    assert set(first["method"]) == {"random", "iforest", "active", "active_incremental"}
+    for name in ("fig4_grids", "fig5_recall_rws", "tsne"):
+        assert (d / "figures" / f"{name}.png").stat().st_size > 1000
+        assert (d / "figures" / f"{name}.pdf").is_file()
+    timing = pd.read_csv(d / "timing.csv")
+    assert list(timing["task"])[0] == "feature extraction" and timing.loc[0, "jobs"] == 3
+    # the slurm profile dry-runs the same chain (needs the optional extra astroanom[slurm])
+    if importlib.util.find_spec("snakemake_executor_plugin_slurm") is None:
+        pytest.skip("snakemake-executor-plugin-slurm not installed (pip install -e .[slurm])")
+    dry = subprocess.run(
+        [
+            *cmd[:-3],
+            "-n",
+            "--profile",
+            str(ROOT / "workflow" / "profiles" / "slurm"),
+            "--forcerun",
+            "galaxies_scale",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert dry.returncode == 0, dry.stderr[-4000:]

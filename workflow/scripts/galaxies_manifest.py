@@ -1,0 +1,15 @@
+"""Snakemake adapter: checkpoint galaxies_manifest -> astroanom.galaxy_steps.manifest_step."""
+
+from astroanom.galaxy_steps import manifest_step
+from astroanom.runtime import configure
+
+configure(snakemake.log[0], snakemake.threads)
+manifest_step(
+    source=snakemake.params.source,
+    params=snakemake.params.params,
+    inputs=dict(snakemake.input.items()),
+    manifest_out=snakemake.output.manifest,
+    failures_out=snakemake.output.label_failures,
+    seed=snakemake.params.seed,
+    threshold=snakemake.params.threshold,
+)

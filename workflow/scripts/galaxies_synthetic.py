@@ -1,0 +1,13 @@
+"""Snakemake adapter: rule galaxies_synthetic -> astroanom.galaxy_steps.synthetic_step."""
+
+from astroanom.galaxy_steps import synthetic_step
+from astroanom.runtime import configure
+
+configure(snakemake.log[0], 1)
+synthetic_step(
+    images_dir=snakemake.output.images,
+    catalogue=snakemake.output.catalogue,
+    cfg=snakemake.params.cfg,
+    seed=snakemake.params.seed,
+    workers=snakemake.threads,
+)

@@ -1,0 +1,7 @@
+"""Snakemake adapter: rule galaxies_timing -> astroanom.galaxy_steps.timing_table_step."""
+
+from astroanom.galaxy_steps import timing_table_step
+from astroanom.runtime import configure
+
+configure(snakemake.log[0], 1)
+timing_table_step(snakemake.params.bench, snakemake.params.notes, snakemake.output.table)
