@@ -60,18 +60,21 @@ def fig4_grids(
         ),
     ]
     nrows = -(-n // ncols)
-    fig = plt.figure(figsize=(1.5 * ncols, 1.75 * 3 * nrows + 0.6))
-    subfigs = fig.subfigures(3, 1)
+    heights = ([0.28] + [1.0] * nrows) * 3  # a heading row above each panel's tile rows
+    fig = plt.figure(figsize=(1.5 * ncols, 1.75 * (3 * nrows + 0.9)))
+    grid = fig.add_gridspec(len(heights), ncols, height_ratios=heights, hspace=0.3, wspace=0.05)
     odd = (
         objects["odd_fraction"].to_numpy()
         if "odd_fraction" in objects
         else np.full(len(objects), np.nan)
     )
-    for sub, (title, idx) in zip(subfigs, panels, strict=True):
-        axes = sub.subplots(nrows, ncols, squeeze=False)
-        sub.suptitle(title, x=0.02, ha="left", fontsize=9, weight="bold")
-        sub.subplots_adjust(wspace=0.05, hspace=0.35, top=0.82, bottom=0.02)
-        for k, ax in enumerate(axes.ravel()):
+    for p, (title, idx) in enumerate(panels):
+        top = p * (nrows + 1)
+        head = fig.add_subplot(grid[top, :])
+        head.axis("off")
+        head.text(0.0, 0.0, title, fontsize=9, weight="bold", ha="left", va="bottom")
+        for k in range(nrows * ncols):
+            ax = fig.add_subplot(grid[top + 1 + k // ncols, k % ncols])
             ax.set_xticks([])
             ax.set_yticks([])
             if k >= len(idx):
