@@ -1,0 +1,381 @@
+"""Active-learning strategies behind one interface: fit on the labels so far, score every object.
+
+Shapes: n objects, m features. ``X`` (n, m) features; ``S`` (n,) detector score on 0..5 (5 most
+anomalous); ``labelled`` (k,) row indices of labelled objects; ``labels`` (k,) their relevance
+U in 0..5. ``score()`` returns (n,) with the object to show next having the highest value.
+
+Built-in strategies (:data:`STRATEGIES`):
+
+- ``paper``       the Astronomaly score S^ (eqs. 1-3) with the random-forest relevance learner;
+- ``gp``          a Gaussian-process relevance model (Matern + white noise) ranked by expected
+                  improvement, as in Protege (Lochner & Rudnick 2025), xi = 0.5;
+- ``coniferest``  PineForest or AADForest from the optional ``coniferest`` package;
+- ``none``        no learning: rank by the detector score S;
+- ``random``      a seeded random order.
+
+Another package can register more under the ``astroanom.strategies`` entry-point group, and a
+config may give the dotted path of any class with ``fit(X, S, labelled, labels)`` and ``score()``.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from astroanom.errors import AstroanomError, LabelsError
+
+log = logging.getLogger("astroanom.strategies")
+
+ENTRY_POINT_GROUP = "astroanom.strategies"
+
+
+@runtime_checkable
+class Strategy(Protocol):
+    """What the labelling loop needs from an active-learning strategy."""
+
+    name: str
+
+    def fit(
+        self, X: np.ndarray, S: np.ndarray, labelled: np.ndarray, labels: np.ndarray
+    ) -> Strategy:
+        """Learn from the labels given so far (``labelled`` may be empty)."""
+        ...
+
+    def score(self) -> np.ndarray:
+        """Ranking score (n,) of every object of the fitted ``X``; higher is shown first."""
+        ...
+
+
+def _check(
+    X: np.ndarray, S: np.ndarray, labelled: np.ndarray, labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Validate and convert the common inputs of ``fit``."""
+    from astroanom.active import check_labels
+
+    X = np.asarray(X)
+    S = np.asarray(S, dtype=np.float64)
+    labelled = np.asarray(labelled, dtype=np.int64).ravel()
+    lab = check_labels(np.asarray(labels, dtype=np.float64).ravel())
+    if X.ndim != 2 or S.shape != (X.shape[0],):
+        raise AstroanomError(f"need X (n, m) and S (n,); got {X.shape} and {S.shape}")
+    if labelled.size != lab.size:
+        raise LabelsError(f"{labelled.size} labelled indices but {lab.size} labels")
+    if labelled.size and (labelled.min() < 0 or labelled.max() >= X.shape[0]):
+        raise LabelsError(f"labelled indices must lie in 0..{X.shape[0] - 1}")
+    if np.unique(labelled).size != labelled.size:
+        raise LabelsError("an object is labelled more than once; keep one label per object")
+    return X, S, labelled, lab
+
+
+class _Base:
+    """Stores the inputs of ``fit``; subclasses implement ``_score``."""
+
+    name = "base"
+
+    def fit(self, X: np.ndarray, S: np.ndarray, labelled: np.ndarray, labels: np.ndarray):
+        self.X_, self.S_, self.labelled_, self.labels_ = _check(X, S, labelled, labels)
+        return self
+
+    def score(self) -> np.ndarray:
+        if not hasattr(self, "S_"):
+            raise AstroanomError(f"strategy {self.name!r}: call fit() before score()")
+        return self._score()
+
+    def _score(self) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class NoLearning(_Base):
+    """Rank by the detector score S alone; labels are ignored."""
+
+    name = "none"
+
+    def __init__(self, seed: int = 0, n_jobs: int = 1) -> None:
+        del seed, n_jobs
+
+    def _score(self) -> np.ndarray:
+        return self.S_.copy()
+
+
+class RandomOrder(_Base):
+    """A random order fixed by ``seed``: the same permutation in every round."""
+
+    name = "random"
+
+    def __init__(self, seed: int = 0, n_jobs: int = 1) -> None:
+        del n_jobs
+        self.seed = seed
+
+    def _score(self) -> np.ndarray:
+        return np.random.default_rng(self.seed).random(self.S_.size)
+
+
+class PaperScore(_Base):
+    """The paper's active-learning score S^ (eqs. 1-3) with :class:`RelevanceLearner`.
+
+    With no labels yet it returns S.
+    """
+
+    name = "paper"
+
+    def __init__(
+        self, seed: int = 0, n_jobs: int = 1, n_estimators: int = 100, alpha: float = 1.0
+    ) -> None:
+        from astroanom.active import RelevanceLearner
+
+        self.learner = RelevanceLearner(n_estimators=n_estimators, seed=seed, n_jobs=n_jobs)
+        self.alpha = alpha
+
+    def _score(self) -> np.ndarray:
+        if self.labelled_.size == 0:
+            return self.S_.copy()
+        res = self.learner.retrain(self.X_, self.S_, self.labelled_, self.labels_, alpha=self.alpha)
+        return res.score
+
+
+def expected_improvement(
+    mu: np.ndarray, sigma: np.ndarray, best: float, xi: float = 0.5
+) -> np.ndarray:
+    """EI (n,) of a Gaussian posterior N(mu, sigma^2) over the best label so far ``best``.
+
+    EI = (mu - best - xi) Phi(z) + sigma phi(z), z = (mu - best - xi) / sigma; where sigma = 0
+    it is max(mu - best - xi, 0). Units are those of the relevance labels (0..5).
+    """
+    from scipy.stats import norm
+
+    mu = np.asarray(mu, dtype=np.float64)
+    sigma = np.asarray(sigma, dtype=np.float64)
+    gain = mu - best - xi
+    out = np.maximum(gain, 0.0)
+    pos = sigma > 0
+    z = gain[pos] / sigma[pos]
+    out[pos] = gain[pos] * norm.cdf(z) + sigma[pos] * norm.pdf(z)
+    return out
+
+
+class GaussianProcessEI(_Base):
+    """Protege-style relevance model (Lochner & Rudnick 2025).
+
+    A Gaussian-process regressor with a Matern (nu = ``nu``) + white-noise kernel is fitted to
+    the labelled objects' features -> relevance (kernel hyperparameters by maximum likelihood);
+    every object is ranked by expected improvement with trade-off ``xi`` over the best relevance
+    seen. The GP's prior mean is the detector score S (0..5, the same scale as relevance): it
+    models the residual U - S, so the posterior mean is S where no label is near and is pulled
+    towards the labels where they are (``prior_mean="zero"`` gives a plain zero-mean GP).
+    The fit uses at most ``max_train`` labelled objects (a seeded subsample beyond that), so the
+    cost is O(max_train^3 + n * max_train). Ties in EI are broken by S. With no labels: S.
+    """
+
+    name = "gp"
+
+    def __init__(
+        self,
+        seed: int = 0,
+        n_jobs: int = 1,
+        xi: float = 0.5,
+        nu: float = 2.5,
+        length_scale: float | None = None,
+        noise_level: float = 0.1,
+        max_train: int = 1000,
+        n_restarts: int = 0,
+        prior_mean: str = "detector",
+    ) -> None:
+        del n_jobs
+        if prior_mean not in ("detector", "zero"):
+            raise AstroanomError(f"gp prior_mean must be 'detector' or 'zero'; got {prior_mean!r}")
+        self.prior_mean = prior_mean
+        if xi < 0 or max_train < 2:
+            raise AstroanomError(f"gp strategy needs xi >= 0 and max_train >= 2; got {xi}, {max_train}")
+        self.seed = seed
+        self.xi = xi
+        self.nu = nu
+        self.length_scale = length_scale
+        self.noise_level = noise_level
+        self.max_train = max_train
+        self.n_restarts = n_restarts
+
+    def posterior(self) -> tuple[np.ndarray, np.ndarray]:
+        """GP posterior mean and sd of relevance (n,) for every object."""
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.gaussian_process import GaussianProcessRegressor
+        from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+
+        idx, y = self.labelled_, self.labels_
+        if idx.size > self.max_train:
+            keep = np.random.default_rng(self.seed).choice(idx.size, self.max_train, replace=False)
+            idx, y = idx[keep], y[keep]
+        Xt = np.asarray(self.X_[idx], dtype=np.float64)
+        ls = self.length_scale
+        if ls is None:  # median distance between labelled objects: a scale-aware start
+            d = np.sqrt(((Xt[:, None, :] - Xt[None, :, :]) ** 2).sum(-1))
+            off = d[np.triu_indices(d.shape[0], 1)]
+            ls = float(np.median(off[off > 0])) if (off > 0).any() else 1.0
+        kernel = ConstantKernel(1.0, (1e-3, 1e3)) * Matern(
+            length_scale=ls, length_scale_bounds=(ls * 1e-2, ls * 1e2), nu=self.nu
+        ) + WhiteKernel(self.noise_level, (1e-3, 1e1))
+        use_prior = self.prior_mean == "detector"
+        target = y - self.S_[idx] if use_prior else y
+        gp = GaussianProcessRegressor(
+            kernel=kernel, normalize_y=not use_prior, n_restarts_optimizer=self.n_restarts,
+            random_state=self.seed,
+        )
+        with warnings.catch_warnings():  # hyperparameters at a bound are fine here
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            gp.fit(Xt, target)
+        mu = np.empty(self.S_.size)
+        sd = np.empty(self.S_.size)
+        for start in range(0, mu.size, 8192):  # bounded memory: (block, max_train) kernels
+            m, s = gp.predict(
+                np.asarray(self.X_[start : start + 8192], dtype=np.float64), return_std=True
+            )
+            mu[start : start + m.size] = m + (self.S_[start : start + m.size] if use_prior else 0.0)
+            sd[start : start + m.size] = s
+        from astroanom.active import U_MAX
+
+        return np.clip(mu, 0.0, U_MAX), sd
+
+    def _score(self) -> np.ndarray:
+        if self.labelled_.size == 0:
+            return self.S_.copy()
+        if self.labelled_.size < 2:  # too few labels to fit a kernel: keep the detector order
+            return self.S_.copy()
+        mu, sd = self.posterior()
+        ei = expected_improvement(mu, sd, float(self.labels_.max()), self.xi)
+        # Break ties (and near-ties at EI ~ 0) by S: add S scaled far below EI's resolution.
+        span = float(ei.max() - ei.min())
+        tiny = (span if span > 0 else 1.0) * 1e-6
+        return ei + tiny * self.S_ / 5.0
+
+
+class ConiferestForest(_Base):
+    """PineForest or AADForest from ``coniferest`` (Korolev et al.; Ishida et al. 2021).
+
+    Relevance labels map to coniferest labels: U >= ``anomaly_min_relevance`` is ANOMALY, lower
+    is REGULAR. The forest is rebuilt with the same seed every round, so results are
+    deterministic. Ranking: -score_samples (coniferest's native score is lower for anomalies).
+    Labels are ignored until at least one is given (then it is a plain isolation forest).
+    """
+
+    name = "coniferest"
+
+    def __init__(
+        self,
+        seed: int = 0,
+        n_jobs: int = 1,
+        model: str = "pineforest",
+        anomaly_min_relevance: float = 4.0,
+        **params: Any,
+    ) -> None:
+        try:
+            from coniferest.aadforest import AADForest
+            from coniferest.pineforest import PineForest
+        except ImportError as exc:
+            raise AstroanomError(
+                "the coniferest strategy needs the optional coniferest package: "
+                "pip install 'astroanom[coniferest]'"
+            ) from exc
+        classes = {"pineforest": PineForest, "aadforest": AADForest}
+        if model not in classes:
+            raise AstroanomError(f"coniferest model must be one of {sorted(classes)}; got {model!r}")
+        self.factory = classes[model]
+        self.params = {"random_seed": seed, "n_jobs": n_jobs, **params}
+        self.threshold = anomaly_min_relevance
+        self.name = f"coniferest-{model}"
+
+    def _score(self) -> np.ndarray:
+        from coniferest.label import Label
+
+        X = np.asarray(self.X_, dtype=np.float64)
+        try:
+            forest = self.factory(**self.params)
+        except TypeError as exc:
+            raise AstroanomError(f"{self.name}: bad parameters {sorted(self.params)}: {exc}") from exc
+        if self.labelled_.size:
+            known = np.where(self.labels_ >= self.threshold, Label.ANOMALY, Label.REGULAR)
+            forest.fit_known(X, X[self.labelled_], known)
+        else:
+            forest.fit(X)
+        return -np.asarray(forest.score_samples(X), dtype=np.float64)
+
+
+STRATEGIES: dict[str, type] = {
+    "paper": PaperScore,
+    "gp": GaussianProcessEI,
+    "coniferest": ConiferestForest,
+    "none": NoLearning,
+    "random": RandomOrder,
+}
+
+#: Strategies whose optional package may be absent, and that package.
+OPTIONAL: dict[str, str] = {"coniferest": "coniferest"}
+
+
+def entry_point_strategies() -> dict[str, Any]:
+    """Strategies registered by installed packages under :data:`ENTRY_POINT_GROUP`."""
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def available_strategies() -> list[str]:
+    """Every short name :func:`make_strategy` accepts, sorted."""
+    return sorted(set(STRATEGIES) | set(entry_point_strategies()))
+
+
+def strategy_installed(name: str) -> bool:
+    """False only for a built-in optional strategy whose package cannot be imported."""
+    import importlib.util
+
+    pkg = OPTIONAL.get(name)
+    return pkg is None or importlib.util.find_spec(pkg) is not None
+
+
+def make_strategy(name: str, seed: int = 0, n_jobs: int = 1, **params: Any) -> Strategy:
+    """Build a strategy by short name, registered name, or dotted path of a class.
+
+    The class is called as ``cls(seed=seed, n_jobs=n_jobs, **params)`` when it accepts those
+    keywords; it must provide ``fit(X, S, labelled, labels)`` and ``score()``.
+    """
+    from astroanom.detect import _accepts, import_object
+
+    registered = entry_point_strategies()
+    if name in STRATEGIES:
+        factory: Any = STRATEGIES[name]
+    elif name in registered:
+        factory = registered[name].load()
+    elif "." in name or ":" in name:
+        factory = import_object(name, what="strategy")
+    else:
+        raise AstroanomError(
+            f"unknown strategy {name!r}; available: {', '.join(available_strategies())}, or the "
+            "dotted path of a class with fit(X, S, labelled, labels) and score()"
+        )
+    kwargs = dict(params)
+    for key, val in (("seed", seed), ("n_jobs", n_jobs)):
+        if _accepts(factory, key):
+            kwargs.setdefault(key, val)
+    try:
+        obj = factory(**kwargs)
+    except TypeError as exc:
+        raise AstroanomError(f"strategy {name!r}: bad parameters {sorted(params)}: {exc}") from exc
+    if not (callable(getattr(obj, "fit", None)) and callable(getattr(obj, "score", None))):
+        raise AstroanomError(
+            f"strategy {name!r} ({type(obj).__module__}.{type(obj).__qualname__}) needs "
+            "fit(X, S, labelled, labels) and score() methods"
+        )
+    if not getattr(obj, "name", None):
+        obj.name = name
+    return obj
+
+
+def strategy_from_config(entry: Mapping[str, Any], seed: int = 0, n_jobs: int = 1) -> Strategy:
+    """Build a strategy from ``{name, params?, ...}``; other keys are parameters too."""
+    if "name" not in entry:
+        raise AstroanomError(f"a strategy entry needs a 'name'; got {dict(entry)}")
+    params = dict(entry.get("params") or {})
+    params.update({k: v for k, v in entry.items() if k not in ("name", "params", "label", "optional")})
+    return make_strategy(str(entry["name"]), seed=seed, n_jobs=n_jobs, **params)

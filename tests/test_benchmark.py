@@ -1,0 +1,111 @@
+"""The benchmark library (metrics on the viewed order, wanted objects, tables) and a tiny real
+`snakemake ... benchmark` run with a toy detector given by dotted path."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from astroanom.benchmark import (
+    cell_metrics,
+    found_curve,
+    markdown_table,
+    read_snakemake_benchmark,
+    summary,
+    viewing_order,
+    wanted_mask,
+)
+from astroanom.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_viewing_order_puts_labelled_first_then_final_ranking():
+    final = np.array([0.1, 0.9, 0.5, 0.7, 0.3])
+    np.testing.assert_array_equal(viewing_order(np.array([4, 0]), final), [4, 0, 1, 3, 2])
+
+
+def test_cell_metrics_by_hand():
+    wanted = np.array([False, True, False, True, False, False])
+    viewed = np.array([1, 0, 3, 2, 4, 5])  # hits at positions 1 and 3
+    m = cell_metrics(viewed, wanted, ns=[1, 3], first_viewed=2)
+    assert m["found_first_2"] == 1 and m["recall_1"] == 1 and m["recall_3"] == 2
+    assert m["rws_1"] == 1.0
+    assert m["rws_3"] == pytest.approx((3 + 1) / 6)  # weights 3, 2, 1 over S0 = 6
+    assert m["average_precision"] == pytest.approx((1 / 1 + 2 / 3) / 2)
+    assert m["n_wanted"] == 2 and m["n_objects"] == 6
+
+
+def test_found_curve_counts_labels_spent():
+    c = found_curve(np.array([3, 0, 1]), np.array([False, True, False, True]))
+    assert c["labels"].tolist() == [0, 1, 2, 3] and c["found"].tolist() == [0, 1, 1, 2]
+
+
+def test_wanted_mask_specs_and_errors():
+    obj = pd.DataFrame({"class": [0, 4, 2, 4], "odd_fraction": [0.1, 0.95, 0.9, 0.3],
+                        "is_anomaly": [False, True, False, False]})
+    assert wanted_mask(obj, {"column": "class", "in": [4]}).tolist() == [False, True, False, True]
+    assert wanted_mask(obj, {"column": "odd_fraction", "gt": 0.9}).tolist() == [False, True, False, False]
+    assert wanted_mask(obj, {"column": "is_anomaly"}).tolist() == [False, True, False, False]
+    with pytest.raises(ConfigError, match="'kind' is not a column.*class, odd_fraction"):
+        wanted_mask(obj, {"column": "kind", "in": [1]})
+    with pytest.raises(ConfigError, match="selects no object"):
+        wanted_mask(obj, {"column": "class", "in": [9]})
+    with pytest.raises(ConfigError, match="not boolean"):
+        wanted_mask(obj, {"column": "class"})
+
+
+def test_snakemake_benchmark_file_with_missing_memory(tmp_path):
+    p = tmp_path / "b.tsv"
+    p.write_text("s\th:m:s\tmax_rss\n1.50\t0:00:01\tNA\n")
+    s, rss = read_snakemake_benchmark(p)
+    assert s == 1.5 and np.isnan(rss)
+
+
+def test_summary_and_markdown():
+    rows = []
+    for strat, found in (("paper", [10, 12, 14]), ("random", [1, 0, 2])):
+        for seed, f in zip((1, 2, 3), found, strict=True):
+            rows.append({"dataset": "sim", "detector": "lof", "strategy": strat, "seed": seed,
+                         "n_wanted": 40.0, "found_first_100": f, "recall_50": f / 2, "rws_50": 0.1,
+                         "average_precision": 0.2, "detector_job_s": 2.0, "detector_max_rss_mb": 100.0,
+                         "strategy_loop_s": 0.5, "strategy_job_s": 3.0, "strategy_max_rss_mb": np.nan})
+    summ = summary(pd.DataFrame(rows), 100, [50])
+    paper = summ.set_index("strategy").loc["paper"]
+    assert paper["found_first_100_mean"] == 12 and paper["found_first_100_std"] == 2 and paper["n_seeds"] == 3
+    md = markdown_table(summ, 100, [50])
+    assert "| sim | lof | paper | 3 | 40 | 12.0 ± 2.0 |" in md and "| n/a |" in md
+
+
+@pytest.mark.workflow
+def test_tiny_benchmark_workflow(tmp_path):
+    """`snakemake ... benchmark` with the toy dotted-path detector in a temporary directory."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "tests"), os.environ.get("PYTHONPATH", "")])}
+    snakemake = shutil.which("snakemake", path=str(Path(sys.executable).parent)) or "snakemake"
+    cmd = [
+        snakemake, "-s", str(REPO / "workflow" / "Snakefile"), "--directory", str(tmp_path),
+        "--configfile", str(REPO / ".test/config/config.yaml"), str(REPO / ".test/config/benchmark.yaml"),
+        "--cores", "2", "--quiet", "all", "--", "benchmark",
+    ]
+    res = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-4000:]
+    out = tmp_path / "results" / "benchmark"
+    table = pd.read_parquet(out / "benchmark.parquet")
+    assert set(table["detector"]) == {"toy"} and set(table["strategy"]) == {"paper", "random"}
+    assert len(table) == 2 and (table["n_wanted"] == 40).all()
+    assert table[["detector_job_s", "strategy_job_s"]].notna().all().all()
+    assert ((table["found_first_30"] >= 0) & (table["found_first_30"] <= 30)).all()
+    pd.testing.assert_frame_equal(pd.read_csv(out / "benchmark.csv"), table, check_dtype=False)
+    md = (out / "summary.md").read_text()
+    assert "| simulation | toy | paper | 1 | 40 |" in md
+    for fig in ("found_vs_labels.png", "found_vs_labels.pdf"):
+        assert (out / "figures" / fig).stat().st_size > 5000
+    curve = pd.read_parquet(out / "simulation" / "toy" / "seed1" / "paper.curve.parquet")
+    assert curve["labels"].max() == 20 and curve["found"].is_monotonic_increasing

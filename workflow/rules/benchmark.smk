@@ -1,0 +1,199 @@
+# Benchmark: datasets x detectors x strategies x seeds at an equal label budget (issue 5).
+# Target: `snakemake --cores N benchmark`. Not part of `all`: on the default data it runs
+# 3 seeds x 2 detectors x 5 strategies labelling loops on 50 000 simulated curves and the
+# synthetic galaxies, several times the cost of the reproduction itself.
+import logging
+
+from astroanom.strategies import OPTIONAL, strategy_installed
+
+BENCH_OUT = f"{RESULTS}/benchmark"
+BENCH_LOGS = f"{LOGS}/benchmark"
+BENCH_BENCH = f"{BENCH}/benchmark"
+
+
+wildcard_constraints:
+    bset="[A-Za-z0-9_.-]+",
+    det="[A-Za-z0-9_.-]+",
+    strat="[A-Za-z0-9_.-]+",
+
+
+def bench_cfg():
+    return config.get("benchmark", {})
+
+
+def bench_seeds():
+    return [int(s) for s in bench_cfg().get("seeds", SEEDS[:3])]
+
+
+def bench_datasets():
+    return {
+        k: v
+        for k, v in bench_cfg().get("datasets", {}).items()
+        if v.get("enabled", True)
+    }
+
+
+def bench_detectors():
+    return dict(bench_cfg().get("detectors", {}))
+
+
+def bench_strategies():
+    """Configured strategies; an optional one whose package is missing is skipped, loudly."""
+    out = {}
+    for label, entry in bench_cfg().get("strategies", {}).items():
+        name = entry.get("name", label)
+        if entry.get("optional", False) and not strategy_installed(name):
+            logging.getLogger("astroanom.benchmark").warning(
+                "benchmark: skipping strategy %r: optional package %r is not installed "
+                "(pip install 'astroanom[%s]')",
+                label,
+                OPTIONAL[name],
+                OPTIONAL[name],
+            )
+            continue
+        out[label] = entry
+    return out
+
+
+def bench_dataset_dir(bset, seed):
+    """results/<dir> of a benchmark dataset for a seed ({seed} in `dir` is filled in)."""
+    return f"{RESULTS}/" + bench_datasets()[bset]["dir"].format(seed=seed)
+
+
+def bench_cells():
+    return [
+        (b, d, s, seed)
+        for b in bench_datasets()
+        for d in bench_detectors()
+        for s in bench_strategies()
+        for seed in bench_seeds()
+    ]
+
+
+rule benchmark_detect:
+    input:
+        features=lambda w: f"{bench_dataset_dir(w.bset, w.seed)}/features.parquet",
+    output:
+        scores=f"{BENCH_OUT}/{{bset}}/{{det}}/seed{{seed}}/detector.parquet",
+    log:
+        f"{BENCH_LOGS}/{{bset}}/{{det}}/seed{{seed}}/detect.log",
+    benchmark:
+        f"{BENCH_BENCH}/{{bset}}/{{det}}/seed{{seed}}/detector.tsv"
+    threads: 2
+    resources:
+        mem_mb=6000,
+    params:
+        detector=lambda w: bench_detectors()[w.det],
+        seed=lambda w: int(w.seed),
+    script:
+        "../scripts/benchmark_detect.py"
+
+
+rule benchmark_cell:
+    input:
+        features=lambda w: f"{bench_dataset_dir(w.bset, w.seed)}/features.parquet",
+        objects=lambda w: f"{bench_dataset_dir(w.bset, w.seed)}/objects.parquet",
+        scores=f"{BENCH_OUT}/{{bset}}/{{det}}/seed{{seed}}/detector.parquet",
+    output:
+        cell=f"{BENCH_OUT}/{{bset}}/{{det}}/seed{{seed}}/{{strat}}.cell.parquet",
+        curve=f"{BENCH_OUT}/{{bset}}/{{det}}/seed{{seed}}/{{strat}}.curve.parquet",
+    log:
+        f"{BENCH_LOGS}/{{bset}}/{{det}}/seed{{seed}}/{{strat}}.log",
+    benchmark:
+        f"{BENCH_BENCH}/{{bset}}/{{det}}/seed{{seed}}/{{strat}}.cell.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+    params:
+        cell_keys=lambda w: {
+            "dataset": w.bset,
+            "detector": w.det,
+            "strategy": w.strat,
+            "seed": int(w.seed),
+        },
+        strategy=lambda w: bench_strategies()[w.strat],
+        oracle=lambda w: bench_datasets()[w.bset]["oracle"],
+        wanted=lambda w: bench_datasets()[w.bset]["wanted"],
+        batch=lambda w: bench_cfg()["batch"],
+        budget=lambda w: bench_cfg()["budget"],
+        ns=lambda w: bench_cfg()["ns"],
+        first_viewed=lambda w: bench_cfg().get("first_viewed", 100),
+        seed=lambda w: int(w.seed),
+    script:
+        "../scripts/benchmark_cell.py"
+
+
+rule benchmark_collect:
+    input:
+        cells=[
+            f"{BENCH_OUT}/{b}/{d}/seed{seed}/{s}.cell.parquet"
+            for b, d, s, seed in bench_cells()
+        ],
+        curves=[
+            f"{BENCH_OUT}/{b}/{d}/seed{seed}/{s}.curve.parquet"
+            for b, d, s, seed in bench_cells()
+        ],
+        cell_benchmarks=[
+            f"{BENCH_BENCH}/{b}/{d}/seed{seed}/{s}.cell.tsv"
+            for b, d, s, seed in bench_cells()
+        ],
+        detector_benchmarks=[
+            f"{BENCH_BENCH}/{b}/{d}/seed{seed}/detector.tsv"
+            for b in bench_datasets()
+            for d in bench_detectors()
+            for seed in bench_seeds()
+        ],
+    output:
+        table=f"{BENCH_OUT}/benchmark.parquet",
+        csv=report(
+            f"{BENCH_OUT}/benchmark.csv",
+            caption="../report/benchmark_table.rst",
+            category="Benchmark",
+            labels={"table": "all cells"},
+        ),
+        summary_csv=report(
+            f"{BENCH_OUT}/summary.csv",
+            caption="../report/benchmark_summary.rst",
+            category="Benchmark",
+            labels={"table": "summary (CSV)"},
+        ),
+        summary_md=report(
+            f"{BENCH_OUT}/summary.md",
+            caption="../report/benchmark_summary.rst",
+            category="Benchmark",
+            labels={"table": "summary (Markdown)"},
+        ),
+        png=report(
+            f"{BENCH_OUT}/figures/found_vs_labels.png",
+            caption="../report/benchmark_figure.rst",
+            category="Benchmark",
+            labels={"figure": "found vs labels"},
+        ),
+        pdf=f"{BENCH_OUT}/figures/found_vs_labels.pdf",
+    log:
+        f"{BENCH_LOGS}/collect.log",
+    benchmark:
+        f"{BENCH_BENCH}/collect.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    params:
+        detector_keys=[
+            (b, d, seed)
+            for b in bench_datasets()
+            for d in bench_detectors()
+            for seed in bench_seeds()
+        ],
+        first_viewed=bench_cfg().get("first_viewed", 100),
+        ns=bench_cfg().get("ns", [100]),
+    script:
+        "../scripts/benchmark_collect.py"
+
+
+localrules:
+    benchmark,
+
+
+rule benchmark:
+    input:
+        rules.benchmark_collect.output,

@@ -1,0 +1,23 @@
+"""Snakemake adapter: rule benchmark_cell -> astroanom.benchmark.cell_step."""
+
+from astroanom.benchmark import cell_step
+from astroanom.runtime import configure
+
+configure(snakemake.log[0], snakemake.threads)
+cell_step(
+    features=snakemake.input.features,
+    objects=snakemake.input.objects,
+    scores=snakemake.input.scores,
+    cell=snakemake.output.cell,
+    curve=snakemake.output.curve,
+    keys=snakemake.params.cell_keys,
+    strategy=snakemake.params.strategy,
+    oracle=snakemake.params.oracle,
+    wanted=snakemake.params.wanted,
+    batch=snakemake.params.batch,
+    budget=snakemake.params.budget,
+    ns=snakemake.params.ns,
+    first_viewed=snakemake.params.first_viewed,
+    seed=snakemake.params.seed,
+    threads=snakemake.threads,
+)

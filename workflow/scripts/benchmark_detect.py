@@ -1,0 +1,13 @@
+"""Snakemake adapter: rule benchmark_detect -> astroanom.benchmark.detect_step."""
+
+from astroanom.benchmark import detect_step
+from astroanom.runtime import configure
+
+configure(snakemake.log[0], snakemake.threads)
+detect_step(
+    features=snakemake.input.features,
+    scores=snakemake.output.scores,
+    detector=snakemake.params.detector,
+    seed=snakemake.params.seed,
+    threads=snakemake.threads,
+)
