@@ -17,59 +17,6 @@ wildcard_constraints:
     strat="[A-Za-z0-9_.-]+",
 
 
-def bench_cfg():
-    return config.get("benchmark", {})
-
-
-def bench_seeds():
-    return [int(s) for s in bench_cfg().get("seeds", SEEDS[:3])]
-
-
-def bench_datasets():
-    return {
-        k: v
-        for k, v in bench_cfg().get("datasets", {}).items()
-        if v.get("enabled", True)
-    }
-
-
-def bench_detectors():
-    return dict(bench_cfg().get("detectors", {}))
-
-
-def bench_strategies():
-    """Configured strategies; an optional one whose package is missing is skipped, loudly."""
-    out = {}
-    for label, entry in bench_cfg().get("strategies", {}).items():
-        name = entry.get("name", label)
-        if entry.get("optional", False) and not strategy_installed(name):
-            logging.getLogger("astroanom.benchmark").warning(
-                "benchmark: skipping strategy %r: optional package %r is not installed "
-                "(pip install 'astroanom[%s]')",
-                label,
-                OPTIONAL[name],
-                OPTIONAL[name],
-            )
-            continue
-        out[label] = entry
-    return out
-
-
-def bench_dataset_dir(bset, seed):
-    """results/<dir> of a benchmark dataset for a seed ({seed} in `dir` is filled in)."""
-    return f"{RESULTS}/" + bench_datasets()[bset]["dir"].format(seed=seed)
-
-
-def bench_cells():
-    return [
-        (b, d, s, seed)
-        for b in bench_datasets()
-        for d in bench_detectors()
-        for s in bench_strategies()
-        for seed in bench_seeds()
-    ]
-
-
 rule benchmark_detect:
     input:
         features=lambda w: f"{bench_dataset_dir(w.bset, w.seed)}/features.parquet",
@@ -79,6 +26,8 @@ rule benchmark_detect:
         f"{BENCH_LOGS}/{{bset}}/{{det}}/seed{{seed}}/detect.log",
     benchmark:
         f"{BENCH_BENCH}/{{bset}}/{{det}}/seed{{seed}}/detector.tsv"
+    conda:
+        "../envs/astroanom.yaml"
     threads: 2
     resources:
         mem_mb=6000,
@@ -101,6 +50,8 @@ rule benchmark_cell:
         f"{BENCH_LOGS}/{{bset}}/{{det}}/seed{{seed}}/{{strat}}.log",
     benchmark:
         f"{BENCH_BENCH}/{{bset}}/{{det}}/seed{{seed}}/{{strat}}.cell.tsv"
+    conda:
+        "../envs/astroanom.yaml"
     threads: 1
     resources:
         mem_mb=4000,
@@ -174,6 +125,8 @@ rule benchmark_collect:
         f"{BENCH_LOGS}/collect.log",
     benchmark:
         f"{BENCH_BENCH}/collect.tsv"
+    conda:
+        "../envs/astroanom.yaml"
     threads: 1
     resources:
         mem_mb=2000,

@@ -2,12 +2,6 @@
 # atomic. Offline, place the files by hand where the error message says and re-run.
 
 
-def gz2_md5(name):
-    from astroanom.data.galaxy_zoo import GZ2_FILES
-
-    return GZ2_FILES.get(name)
-
-
 rule download_gz2:
     output:
         f"{GZ_RES}/gz2/{{name}}",
@@ -18,6 +12,8 @@ rule download_gz2:
     wildcard_constraints:
         name="images_gz2.zip|gz2_filename_mapping.csv",
     retries: 1
+    conda:
+        "../envs/astroanom.yaml"
     threads: 1
     resources:
         mem_mb=500,
@@ -36,6 +32,8 @@ rule download_hart16:
         f"{LOGS}/download/gz2_hart16.log",
     benchmark:
         f"{BENCH}/download/gz2_hart16.tsv"
+    conda:
+        "../envs/astroanom.yaml"
     threads: 1
     resources:
         mem_mb=500,
@@ -56,6 +54,8 @@ rule extract_gz2_images:
         f"{LOGS}/download/extract_gz2.log",
     benchmark:
         f"{BENCH}/download/extract_gz2.tsv"
+    conda:
+        "../envs/astroanom.yaml"
     threads: 1
     resources:
         mem_mb=1000,
@@ -71,6 +71,8 @@ rule download_kaggle:
         f"{LOGS}/download/kaggle.log",
     benchmark:
         f"{BENCH}/download/kaggle.tsv"
+    conda:
+        "../envs/astroanom.yaml"
     threads: 1
     resources:
         mem_mb=1000,

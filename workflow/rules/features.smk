@@ -2,23 +2,6 @@
 # manifest, gathered in manifest order into one table (identical to an unsharded run).
 
 
-def gal_shard_list(source):
-    """Shard files of a source; the count comes from the manifest checkpoint."""
-    import pandas as pd
-
-    manifest = checkpoints.galaxies_manifest.get(source=source).output.manifest
-    n = len(pd.read_parquet(manifest, columns=["id"]))
-    size = int(gal_cfg().get("shard_size", 1000))
-    return [
-        f"{RESULTS}/galaxies/{source}/shards/shard{k:05d}.parquet"
-        for k in range(max(1, -(-n // size)))
-    ]
-
-
-def gal_shard_files(w):
-    return gal_shard_list(w.source)
-
-
 rule galaxies_features_shard:
     input:
         manifest=f"{RESULTS}/galaxies/{{source}}/manifest.parquet",
@@ -28,6 +11,8 @@ rule galaxies_features_shard:
         f"{LOGS}/galaxies/{{source}}/shards/shard{{shard}}.log",
     benchmark:
         f"{BENCH}/galaxies/{{source}}/shards/shard{{shard}}.tsv"
+    conda:
+        "../envs/astroanom.yaml"
     threads: 1
     resources:
         mem_mb=1000,
@@ -56,6 +41,8 @@ rule galaxies_gather:
         f"{LOGS}/galaxies/{{source}}/gather.log",
     benchmark:
         f"{BENCH}/galaxies/{{source}}/gather.tsv"
+    conda:
+        "../envs/astroanom.yaml"
     threads: 1
     resources:
         mem_mb=2000,

@@ -11,18 +11,20 @@ rule evaluate_simulation:
         metrics=f"{RESULTS}/simulation/{{preset}}/seed{{seed}}/metrics.csv",
         rounds=f"{RESULTS}/simulation/{{preset}}/seed{{seed}}/rounds.csv",
         curves=f"{RESULTS}/simulation/{{preset}}/seed{{seed}}/curves.parquet",
+    log:
+        f"{LOGS}/simulation/{{preset}}/seed{{seed}}/evaluate.log",
+    benchmark:
+        f"{BENCH}/simulation/{{preset}}/seed{{seed}}/evaluate.tsv"
+    conda:
+        "../envs/astroanom.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
     params:
         class_ids=sim_cfg()["anomaly_classes"],
         ns=sim_cfg()["metrics"]["rws_table_n"],
         top=sim_cfg()["metrics"]["fig7_n"],
         curve_max_n=sim_cfg()["metrics"]["curve_max_n"],
-    log:
-        f"{LOGS}/simulation/{{preset}}/seed{{seed}}/evaluate.log",
-    benchmark:
-        f"{BENCH}/simulation/{{preset}}/seed{{seed}}/evaluate.tsv"
-    threads: 1
-    resources:
-        mem_mb=2000,
     script:
         "../scripts/evaluate_simulation.py"
 
@@ -49,15 +51,17 @@ rule aggregate_simulation:
             labels={"preset": "{preset}", "table": "incremental rounds"},
         ),
         curves=f"{RESULTS}/simulation/{{preset}}/curves.parquet",
-    params:
-        seeds=SEEDS,
     log:
         f"{LOGS}/simulation/{{preset}}/aggregate.log",
     benchmark:
         f"{BENCH}/simulation/{{preset}}/aggregate.tsv"
+    conda:
+        "../envs/astroanom.yaml"
     threads: 1
     resources:
         mem_mb=2000,
+    params:
+        seeds=SEEDS,
     script:
         "../scripts/aggregate_simulation.py"
 
@@ -68,17 +72,19 @@ rule embedding:
         active=f"{RESULTS}/{{dataset}}/active.parquet",
     output:
         embedding=f"{RESULTS}/{{dataset}}/embedding.parquet",
-    params:
-        n_objects=config.get("embedding", {}).get("n_objects", 2000),
-        perplexity=config.get("embedding", {}).get("perplexity", 30),
-        seed=lambda w: dataset_settings(w.dataset)["seed"],
     log:
         f"{LOGS}/{{dataset}}/embedding.log",
     benchmark:
         f"{BENCH}/{{dataset}}/embedding.tsv"
+    conda:
+        "../envs/astroanom.yaml"
     threads: 2
     resources:
         mem_mb=3000,
+    params:
+        n_objects=config.get("embedding", {}).get("n_objects", 2000),
+        perplexity=config.get("embedding", {}).get("perplexity", 30),
+        seed=lambda w: dataset_settings(w.dataset)["seed"],
     script:
         "../scripts/embedding.py"
 
@@ -93,6 +99,8 @@ rule figure1_simulation:
         f"{LOGS}/simulation/{{preset}}/fig1.log",
     benchmark:
         f"{BENCH}/simulation/{{preset}}/fig1.tsv"
+    conda:
+        "../envs/astroanom.yaml"
     threads: 1
     resources:
         mem_mb=2000,
@@ -108,15 +116,17 @@ rule figure6_simulation:
         info=lambda w: f"{sim_dir(w.preset, SEEDS[0])}/dataset.json",
     output:
         **sim_figure("fig6_examples", "sim_fig6"),
-    params:
-        seed=SEEDS[0],
     log:
         f"{LOGS}/simulation/{{preset}}/fig6.log",
     benchmark:
         f"{BENCH}/simulation/{{preset}}/fig6.tsv"
+    conda:
+        "../envs/astroanom.yaml"
     threads: 1
     resources:
         mem_mb=2000,
+    params:
+        seed=SEEDS[0],
     script:
         "../scripts/figure_simulation.py"
 
@@ -126,17 +136,19 @@ rule figure7_simulation:
         rounds=f"{RESULTS}/simulation/{{preset}}/rounds.csv",
     output:
         **sim_figure("fig7_incremental", "sim_fig7"),
-    params:
-        class_ids=sim_cfg()["anomaly_classes"],
-        top=sim_cfg()["metrics"]["fig7_n"],
-        oracle=sim_cfg()["oracle"],
     log:
         f"{LOGS}/simulation/{{preset}}/fig7.log",
     benchmark:
         f"{BENCH}/simulation/{{preset}}/fig7.tsv"
+    conda:
+        "../envs/astroanom.yaml"
     threads: 1
     resources:
         mem_mb=1000,
+    params:
+        class_ids=sim_cfg()["anomaly_classes"],
+        top=sim_cfg()["metrics"]["fig7_n"],
+        oracle=sim_cfg()["oracle"],
     script:
         "../scripts/figure_simulation.py"
 
@@ -146,17 +158,21 @@ rule figure8_simulation:
         curves=f"{RESULTS}/simulation/{{preset}}/curves.parquet",
     output:
         **sim_figure("fig8_rws", "sim_fig8"),
-    params:
-        class_ids=sim_cfg()["anomaly_classes"],
-        oracle=sim_cfg()["oracle"],
-        n_class=lambda w: int(max(sim_cfg()["counts"][c] for c in sim_cfg()["anomaly_classes"])),
     log:
         f"{LOGS}/simulation/{{preset}}/fig8.log",
     benchmark:
         f"{BENCH}/simulation/{{preset}}/fig8.tsv"
+    conda:
+        "../envs/astroanom.yaml"
     threads: 1
     resources:
         mem_mb=1000,
+    params:
+        class_ids=sim_cfg()["anomaly_classes"],
+        oracle=sim_cfg()["oracle"],
+        n_class=lambda w: int(
+            max(sim_cfg()["counts"][c] for c in sim_cfg()["anomaly_classes"])
+        ),
     script:
         "../scripts/figure_simulation.py"
 
@@ -166,16 +182,18 @@ rule figure9_simulation:
         curves=f"{RESULTS}/simulation/{{preset}}/curves.parquet",
     output:
         **sim_figure("fig9_recall", "sim_fig9"),
-    params:
-        class_ids=sim_cfg()["anomaly_classes"],
-        oracle=sim_cfg()["oracle"],
     log:
         f"{LOGS}/simulation/{{preset}}/fig9.log",
     benchmark:
         f"{BENCH}/simulation/{{preset}}/fig9.tsv"
+    conda:
+        "../envs/astroanom.yaml"
     threads: 1
     resources:
         mem_mb=1000,
+    params:
+        class_ids=sim_cfg()["anomaly_classes"],
+        oracle=sim_cfg()["oracle"],
     script:
         "../scripts/figure_simulation.py"
 
@@ -186,7 +204,9 @@ rule timing_simulation:
         detect=sim_bench_files("detect"),
         active=sim_bench_files("active_learning"),
         incremental=sim_bench_files("active_learning_incremental"),
-        embedding=lambda w: [f"{BENCH}/simulation/{w.preset}/seed{SEEDS[0]}/embedding.tsv"],
+        embedding=lambda w: [
+            f"{BENCH}/simulation/{w.preset}/seed{SEEDS[0]}/embedding.tsv"
+        ],
     output:
         csv=f"{RESULTS}/simulation/{{preset}}/timing.csv",
         md=report(
@@ -196,17 +216,19 @@ rule timing_simulation:
             subcategory="{preset}",
             labels={"preset": "{preset}", "table": "timing"},
         ),
-    params:
-        detector=sim_cfg()["detector"]["name"],
-        n_labels=sim_cfg()["oracle"]["budget"],
-        n_embed=config.get("embedding", {}).get("n_objects", 2000),
     log:
         f"{LOGS}/simulation/{{preset}}/timing.log",
     benchmark:
         f"{BENCH}/simulation/{{preset}}/timing.tsv"
+    conda:
+        "../envs/astroanom.yaml"
     threads: 1
     resources:
         mem_mb=500,
+    params:
+        detector=sim_cfg()["detector"]["name"],
+        n_labels=sim_cfg()["oracle"]["budget"],
+        n_embed=config.get("embedding", {}).get("n_objects", 2000),
     script:
         "../scripts/timing_simulation.py"
 
@@ -214,10 +236,17 @@ rule timing_simulation:
 rule reproduction_simulation:
     input:
         metrics_by_seed=expand(
-            f"{RESULTS}/simulation/{{preset}}/metrics_by_seed.csv", preset=sim_presets()
+            f"{RESULTS}/simulation/{{preset}}/metrics_by_seed.csv",
+            preset=sim_presets(),
         ),
-        rounds=expand(f"{RESULTS}/simulation/{{preset}}/rounds.csv", preset=sim_presets()),
-        timing=f"{RESULTS}/simulation/{sim_presets()[0]}/timing.csv" if sim_presets() else [],
+        rounds=expand(
+            f"{RESULTS}/simulation/{{preset}}/rounds.csv", preset=sim_presets()
+        ),
+        timing=(
+            f"{RESULTS}/simulation/{sim_presets()[0]}/timing.csv"
+            if sim_presets()
+            else []
+        ),
     output:
         md=report(
             f"{RESULTS}/simulation/reproduction.md",
@@ -225,18 +254,20 @@ rule reproduction_simulation:
             category="Simulation",
             labels={"table": "reproduction"},
         ),
+    log:
+        f"{LOGS}/simulation/reproduction.log",
+    benchmark:
+        f"{BENCH}/simulation/reproduction.tsv"
+    conda:
+        "../envs/astroanom.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
     params:
         presets=sim_presets(),
         seeds=SEEDS,
         top=sim_cfg()["metrics"]["fig7_n"],
         descriptions=sim_cfg().get("preset_descriptions", {}),
-    log:
-        f"{LOGS}/simulation/reproduction.log",
-    benchmark:
-        f"{BENCH}/simulation/reproduction.tsv"
-    threads: 1
-    resources:
-        mem_mb=500,
     script:
         "../scripts/reproduction_simulation.py"
 
@@ -246,20 +277,6 @@ TARGETS.extend(simulation_targets())
 
 # ---------------------------------------------------------------------------------------------
 # Experiment 2, galaxy images: evaluation, Figs. 4 and 5, t-SNE map, Table C.2-like timing.
-
-
-def gal_figure(name, caption):
-    """PNG (in the report) and PDF outputs of a galaxy figure."""
-    return {
-        "png": report(
-            f"{RESULTS}/galaxies/{{source}}/figures/{name}.png",
-            caption=f"../report/{caption}.rst",
-            category="Galaxies",
-            subcategory="{source}",
-            labels={"source": "{source}", "figure": name},
-        ),
-        "pdf": f"{RESULTS}/galaxies/{{source}}/figures/{name}.pdf",
-    }
 
 
 rule galaxies_evaluate:
@@ -276,16 +293,18 @@ rule galaxies_evaluate:
             subcategory="{source}",
             labels={"source": "{source}", "table": "anomalies in first N"},
         ),
-    params:
-        seed=SEEDS[0],
-        max_n=lambda w: gal_cfg().get("figures", {}).get("recall_max_n", 1000),
     log:
         f"{LOGS}/galaxies/{{source}}/evaluate.log",
     benchmark:
         f"{BENCH}/galaxies/{{source}}/evaluate.tsv"
+    conda:
+        "../envs/astroanom.yaml"
     threads: 1
     resources:
         mem_mb=2000,
+    params:
+        seed=SEEDS[0],
+        max_n=lambda w: gal_cfg().get("figures", {}).get("recall_max_n", 1000),
     script:
         "../scripts/galaxies_evaluate.py"
 
@@ -296,17 +315,19 @@ rule galaxies_figure4:
         active=f"{RESULTS}/galaxies/{{source}}/active.parquet",
     output:
         **gal_figure("fig4_grids", "gal_fig4"),
-    params:
-        figure="fig4",
-        n=lambda w: gal_cfg().get("figures", {}).get("grid_n", 12),
-        seed=SEEDS[0],
     log:
         f"{LOGS}/galaxies/{{source}}/figure4.log",
     benchmark:
         f"{BENCH}/galaxies/{{source}}/figure4.tsv"
+    conda:
+        "../envs/astroanom.yaml"
     threads: 1
     resources:
         mem_mb=2000,
+    params:
+        figure="fig4",
+        n=lambda w: gal_cfg().get("figures", {}).get("grid_n", 12),
+        seed=SEEDS[0],
     script:
         "../scripts/galaxies_figures.py"
 
@@ -317,15 +338,17 @@ rule galaxies_figure5:
         curves=f"{RESULTS}/galaxies/{{source}}/curves.parquet",
     output:
         **gal_figure("fig5_recall_rws", "gal_fig5"),
-    params:
-        figure="fig5",
     log:
         f"{LOGS}/galaxies/{{source}}/figure5.log",
     benchmark:
         f"{BENCH}/galaxies/{{source}}/figure5.tsv"
+    conda:
+        "../envs/astroanom.yaml"
     threads: 1
     resources:
         mem_mb=2000,
+    params:
+        figure="fig5",
     script:
         "../scripts/galaxies_figures.py"
 
@@ -336,31 +359,19 @@ rule galaxies_tsne_figure:
         active=f"{RESULTS}/galaxies/{{source}}/active.parquet",
     output:
         **gal_figure("tsne", "gal_tsne"),
-    params:
-        figure="tsne",
     log:
         f"{LOGS}/galaxies/{{source}}/tsne_figure.log",
     benchmark:
         f"{BENCH}/galaxies/{{source}}/tsne_figure.tsv"
+    conda:
+        "../envs/astroanom.yaml"
     threads: 1
     resources:
         mem_mb=2000,
+    params:
+        figure="tsne",
     script:
         "../scripts/galaxies_figures.py"
-
-
-def gal_timing_bench(w):
-    shards = gal_shard_list(w.source)
-    b = f"{BENCH}/galaxies/{w.source}"
-    return {
-        "feature extraction": [
-            s.replace(f"{RESULTS}/galaxies/", f"{BENCH}/galaxies/").replace(".parquet", ".tsv")
-            for s in shards
-        ],
-        "anomaly detection": [f"{b}/detect.tsv"],
-        "active learning": [f"{b}/active_learning.tsv"],
-        "visualisation (t-SNE)": [f"{b}/embedding.tsv"],
-    }
 
 
 rule galaxies_timing:
@@ -377,37 +388,25 @@ rule galaxies_timing:
             subcategory="{source}",
             labels={"source": "{source}", "table": "timing (cf. Table C.2)"},
         ),
+    log:
+        f"{LOGS}/galaxies/{{source}}/timing.log",
+    benchmark:
+        f"{BENCH}/galaxies/{{source}}/timing.tsv"
+    conda:
+        "../envs/astroanom.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
     params:
         bench=gal_timing_bench,
         notes=lambda w: {
             "feature extraction": "sigma clipping and ellipse fitting (sum over shards)",
             "anomaly detection": "isolation forest",
-            "active learning": f"{dataset_settings('galaxies/' + w.source)['oracle']['budget']} labelled objects used",
+            "active learning": f"{dataset_settings(f'galaxies/{w.source}')['oracle']['budget']} labelled objects used",
             "visualisation (t-SNE)": f"subset of {config.get('embedding', {}).get('n_objects', 2000)} objects",
         },
-    log:
-        f"{LOGS}/galaxies/{{source}}/timing.log",
-    benchmark:
-        f"{BENCH}/galaxies/{{source}}/timing.tsv"
-    threads: 1
-    resources:
-        mem_mb=500,
     script:
         "../scripts/galaxies_timing.py"
-
-
-def galaxy_targets():
-    if not gal_enabled():
-        return []
-    d = gal_dir()
-    return [
-        f"{d}/figures/fig4_grids.png",
-        f"{d}/figures/fig5_recall_rws.png",
-        f"{d}/figures/tsne.png",
-        f"{d}/anomalies_first_n.csv",
-        f"{d}/timing.csv",
-        f"{d}/summary.json",
-    ]
 
 
 TARGETS.extend(galaxy_targets())

@@ -2,22 +2,6 @@
 # the configured source. The manifest is a checkpoint: its length sets the number of shards.
 
 
-def gal_cfg():
-    return config.get("galaxies", {})
-
-
-def gal_enabled():
-    return gal_cfg().get("enabled", False)
-
-
-def gal_source():
-    return gal_cfg().get("source", "synthetic")
-
-
-def gal_dir(source=None):
-    return f"{RESULTS}/galaxies/{source or gal_source()}"
-
-
 GZ_RES = "resources/galaxy_zoo"
 
 
@@ -34,6 +18,8 @@ rule galaxies_synthetic:
         f"{LOGS}/galaxies/synthetic/generate.log",
     benchmark:
         f"{BENCH}/galaxies/synthetic/generate.tsv"
+    conda:
+        "../envs/astroanom.yaml"
     threads: 2
     resources:
         mem_mb=1500,
@@ -42,23 +28,6 @@ rule galaxies_synthetic:
         seed=SEEDS[0],
     script:
         "../scripts/galaxies_synthetic.py"
-
-
-def manifest_inputs(w):
-    if w.source == "synthetic":
-        return {"catalogue": f"{RESULTS}/galaxies/synthetic/catalogue.parquet"}
-    if w.source == "galaxy_zoo":
-        return {
-            "images": f"{GZ_RES}/gz2/images",
-            "mapping": f"{GZ_RES}/gz2/gz2_filename_mapping.csv",
-            "labels": f"{GZ_RES}/gz2/gz2_hart16.csv.gz",
-        }
-    if w.source == "kaggle":
-        return {
-            "images": f"{GZ_RES}/kaggle/images_training_rev1",
-            "solutions": f"{GZ_RES}/kaggle/training_solutions_rev1.csv",
-        }
-    return {}
 
 
 checkpoint galaxies_manifest:
@@ -71,6 +40,8 @@ checkpoint galaxies_manifest:
         f"{LOGS}/galaxies/{{source}}/manifest.log",
     benchmark:
         f"{BENCH}/galaxies/{{source}}/manifest.tsv"
+    conda:
+        "../envs/astroanom.yaml"
     threads: 1
     resources:
         mem_mb=2000,

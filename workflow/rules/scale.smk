@@ -11,6 +11,8 @@ rule galaxies_scale:
         f"{LOGS}/galaxies/{{source}}/scale.log",
     benchmark:
         f"{BENCH}/galaxies/{{source}}/scale.tsv"
+    conda:
+        "../envs/astroanom.yaml"
     threads: 1
     resources:
         mem_mb=2000,
