@@ -35,7 +35,8 @@ def test_failed_write_keeps_previous_file(tmp_path):
 
     class Boom(pd.DataFrame):
         def to_parquet(self, *a, **k):  # a write that dies half-way
-            open(a[0], "wb").write(b"PAR1 half")
+            with open(a[0], "wb") as fh:
+                fh.write(b"PAR1 half")
             raise OSError("disk full")
 
     with pytest.raises(OSError):

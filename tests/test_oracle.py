@@ -9,7 +9,13 @@ from astroanom.active import RelevanceLearner
 from astroanom.data.simulate import simulate
 from astroanom.errors import ConfigError
 from astroanom.metrics import rank_order
-from astroanom.oracle import ClassOracle, FractionOracle, incremental_loop, next_to_label, single_retrain
+from astroanom.oracle import (
+    ClassOracle,
+    FractionOracle,
+    incremental_loop,
+    next_to_label,
+    single_retrain,
+)
 
 RELEVANCE = {0: 0, 1: 0, 2: 3, 3: 0, 4: 5}
 

@@ -1,0 +1,127 @@
+"""Exact k-NN (astroanom.knn): neighbour sets equal an exact float64 search, ties by index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from sklearn.neighbors import NearestNeighbors
+
+from astroanom import knn
+from astroanom.data.simulate import simulate
+from astroanom.knn import kneighbors
+
+CONFIG = Path(__file__).resolve().parents[1] / "config" / "config.yaml"
+PAPER = yaml.safe_load(CONFIG.read_text())["simulation"]["preset_definitions"]["paper"]
+
+
+@pytest.fixture(scope="module")
+def sim() -> np.ndarray:
+    counts = {0: 1250, 1: 1220, 2: 10, 3: 10, 4: 10}
+    return simulate(PAPER, counts, seed=1).features  # (2500, 100) float32
+
+
+def brute_reference(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact float64 distances from differences; self excluded; sorted by (distance, index)."""
+    X = np.asarray(X, dtype=np.float64)
+    d = np.sqrt(((X[:, None, :] - X[None, :, :]) ** 2).sum(axis=2))
+    np.fill_diagonal(d, np.inf)
+    idx = np.lexsort((np.broadcast_to(np.arange(len(X)), d.shape), d), axis=1)[:, :k]
+    return np.take_along_axis(d, idx, axis=1), idx
+
+
+def same_sets(a: np.ndarray, b: np.ndarray) -> bool:
+    return bool((np.sort(a, axis=1) == np.sort(b, axis=1)).all())
+
+
+@pytest.mark.parametrize(("block_rows", "n_jobs"), [(1024, 2), (256, 1)])
+def test_simulated_sets_equal_sklearn_float64(sim: np.ndarray, block_rows: int, n_jobs: int):
+    k = 100
+    dist, idx = kneighbors(sim, k, block_rows=block_rows, n_jobs=n_jobs)
+    ref_d, ref_i = NearestNeighbors(n_neighbors=k).fit(sim.astype(np.float64)).kneighbors()
+    assert dist.shape == idx.shape == (len(sim), k)
+    assert dist.dtype == np.float64 and idx.dtype == np.int64
+    assert same_sets(idx, ref_i)
+    np.testing.assert_allclose(dist, ref_d, rtol=1e-12, atol=1e-12)
+    assert (np.diff(dist, axis=1) >= 0).all()
+    assert not (idx == np.arange(len(sim))[:, None]).any()
+
+
+def test_result_does_not_depend_on_seed_or_threads(sim: np.ndarray):
+    X = sim[:1500]
+    d0, i0 = kneighbors(X, 30, block_rows=512, seed=0, n_jobs=1)
+    d1, i1 = kneighbors(X, 30, block_rows=300, seed=7, n_jobs=2)
+    np.testing.assert_array_equal(i0, i1)
+    np.testing.assert_array_equal(d0, d1)
+
+
+def test_duplicates_and_exact_ties_break_by_index():
+    rng = np.random.default_rng(3)
+    base = rng.integers(0, 4, size=(300, 3)).astype(np.float32)  # lattice: many exact ties
+    X = np.concatenate([base, base[:200], base[:100]])  # and exact duplicates
+    k = 12
+    dist, idx = kneighbors(X, k, block_rows=128, n_jobs=2)
+    ref_d, ref_i = brute_reference(X, k)
+    np.testing.assert_array_equal(idx, ref_i)  # identical order: ties by index
+    np.testing.assert_allclose(dist, ref_d, rtol=0, atol=1e-12)
+    assert (dist[:200, 0] == 0.0).all()  # a duplicate is at distance exactly 0 ...
+    assert not (idx == np.arange(len(X))[:, None]).any()  # ... but never the point itself
+
+
+@pytest.fixture
+def fallback_rows(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Spy on the float64 fallback: the number of rows it was asked for, per call."""
+    calls: list[int] = []
+    original = knn._exact_rows
+
+    def spy(*args):  # noqa: ANN002, ANN202
+        calls.append(len(args[2]))
+        return original(*args)
+
+    monkeypatch.setattr(knn, "_exact_rows", spy)
+    return calls
+
+
+def test_near_ties_below_float32_resolution():
+    # Every point has a twin 1e-6 away, so the neighbours of a point come in twin pairs whose
+    # squared distances differ by ~1e-5, the float32 resolution of the tile here. With k = 6
+    # the k-th and (k+1)-th neighbours are such a pair: float64 re-ranking must split them.
+    rng = np.random.default_rng(5)
+    base = rng.normal(size=(300, 8))
+    X = np.concatenate([base, base + 1e-6 * rng.normal(size=base.shape)])
+    k = 6
+    dist, idx = kneighbors(X, k, block_rows=128, n_jobs=2)
+    ref_d, ref_i = brute_reference(X, k)
+    np.testing.assert_array_equal(idx, ref_i)
+    np.testing.assert_allclose(dist, ref_d, rtol=1e-12, atol=1e-15)
+    assert (idx[:300, 0] == np.arange(300, 600)).all()  # each point's twin comes first
+
+
+def test_far_apart_tight_clusters_need_float64_fallback(fallback_rows: list[int]):
+    # Clusters at +-1000 with spread 1e-3: float32 d2 errors (~1e-1) exceed the gaps, so every
+    # row takes the float64 path; the answer must still be exact.
+    rng = np.random.default_rng(11)
+    centres = np.array([[1000.0] * 4, [-1000.0] * 4])
+    X = centres[rng.integers(0, 2, 500)] + 1e-3 * rng.normal(size=(500, 4))
+    dist, idx = kneighbors(X, 5, block_rows=128, n_jobs=2)
+    ref_d, ref_i = brute_reference(X, 5)
+    np.testing.assert_array_equal(idx, ref_i)
+    np.testing.assert_allclose(dist, ref_d, rtol=1e-9)
+    assert sum(fallback_rows) == len(X)
+
+
+@pytest.mark.parametrize("n", [2, 5, 120])
+def test_small_inputs_and_k_equal_n_minus_1(n: int):
+    X = np.random.default_rng(n).normal(size=(n, 3))
+    dist, idx = kneighbors(X, n - 1)
+    ref_d, ref_i = brute_reference(X, n - 1)
+    np.testing.assert_array_equal(idx, ref_i)
+    np.testing.assert_allclose(dist, ref_d, rtol=1e-12)
+
+
+@pytest.mark.parametrize("k", [0, -1, 10, 11])
+def test_k_out_of_range(k: int):
+    with pytest.raises(ValueError, match="k must be between 1 and n - 1 = 9"):
+        kneighbors(np.zeros((10, 2)), k)
