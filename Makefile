@@ -13,8 +13,13 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -e '.[dev]'
+	$(BIN)/python -m pip install -e .
 	touch $@
+
+# The tests also exercise the optional plug-ins (pyod, coniferest) and the SLURM profile.
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e '.[dev,slurm,pyod,coniferest]'
+	touch $(VENV)/.installed $@
 
 reproduce: $(VENV)/.installed
 	$(BIN)/snakemake --cores $(CORES)
@@ -28,10 +33,10 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "note: chromium not found and not root; the browser test will be skipped"; fi; }
 
-test: $(VENV)/.installed browser
+test: $(VENV)/.installed-dev browser
 	$(BIN)/python -m pytest -q
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src workflow tests benchmarks
 	$(BIN)/snakefmt --check workflow
 	$(BIN)/snakemake --lint
