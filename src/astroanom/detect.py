@@ -60,13 +60,14 @@ class LocalOutlierFactor:
     name = "lof"
     lower_is_weirder = True
 
-    def __init__(self, n_neighbors: int = 100, block_rows: int = 1024) -> None:
+    def __init__(self, n_neighbors: int = 100, block_rows: int = 1024, n_jobs: int = 1) -> None:
         self.n_neighbors = n_neighbors
         self.block_rows = block_rows
+        self.n_jobs = n_jobs
 
     def fit_score(self, X: np.ndarray) -> np.ndarray:
         k = min(self.n_neighbors, X.shape[0] - 1)
-        dist, idx = kneighbors(X, k, block_rows=self.block_rows)
+        dist, idx = kneighbors(X, k, block_rows=self.block_rows, n_jobs=self.n_jobs)
         return negative_outlier_factor(dist, idx)
 
 
@@ -285,7 +286,7 @@ def make_detector(
     if name in BUILTIN_DETECTORS:
         if name == "iforest":
             kwargs.setdefault("seed", seed)
-            kwargs.setdefault("n_jobs", n_jobs)
+        kwargs.setdefault("n_jobs", n_jobs)
         try:
             det: Detector = BUILTIN_DETECTORS[name](**kwargs)
         except TypeError as exc:

@@ -64,15 +64,17 @@ def _exact_rerank(
 
 
 def _exact_rows(
-    Xs: np.ndarray, X64c: np.ndarray, sq: np.ndarray, rows: np.ndarray, k: int
+    Xs: np.ndarray, mean: np.ndarray, rows: np.ndarray, k: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Last resort: exact k-NN of ``rows`` (r,) with float64 arithmetic, ties by index.
+    """Last resort: exact k-NN of ``rows`` (r,) of ``Xs`` (n, m) in float64, ties by index.
 
     Candidates are all points within a float64 rounding bound of the k-th smallest squared
-    distance of the centred data ``X64c`` (norms ``sq``); they are re-ranked exactly.
+    distance of the data centred on ``mean``; they are then re-ranked exactly.
     """
-    m = X64c.shape[1]
-    d2 = sq[rows, None] + sq[None, :] - 2.0 * (X64c[rows] @ X64c.T)
+    m = Xs.shape[1]
+    Xc = Xs - mean
+    sq = np.einsum("ij,ij->i", Xc, Xc)
+    d2 = sq[rows, None] + sq[None, :] - 2.0 * (Xc[rows] @ Xc.T)
     d2[np.arange(rows.size), rows] = np.inf
     kth = np.partition(d2, k - 1, axis=1)[:, k - 1]
     tol = 4.0 * (m + 8) * _U64 * (sq[rows] + sq.max()) + 1e-300
@@ -94,42 +96,44 @@ class _Search:
         n, m = X.shape
         self.n, self.m, self.k, self.b, self.n_jobs = n, m, k, block_rows, n_jobs
         self.Xs = X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)
-        X64 = np.asarray(X, dtype=np.float64)
-        self.X64c = X64 - X64.mean(axis=0)  # centring shrinks norms, hence rounding errors
-        self.sq = np.einsum("ij,ij->i", self.X64c, self.X64c)
+        self.mean = self.Xs.mean(axis=0, dtype=np.float64)  # centring shrinks norms and errors
+        A = np.empty((n, m + 2), dtype=np.float32)  # [x - mean, ||x - mean||^2, 1]
+        sq = np.empty(n, dtype=np.float64)
+        for s in range(0, n, 8192):
+            xc = self.Xs[s : s + 8192] - self.mean
+            sq[s : s + 8192] = np.einsum("ij,ij->i", xc, xc)
+            A[s : s + 8192, :m] = xc
+        A[:, m] = sq
+        A[:, m + 1] = 1.0
+        self.sq = sq
         self.n_cand = min(n - 1, k + _MARGIN)
-        s = min(n, _SAMPLE)
-        self.rank = int(np.ceil(_OVERSAMPLE * self.n_cand * s / n))
-        self.tiled = self.n_cand < n - 1 and self.rank < s - 1 and n > 2 * block_rows
+        n_sample = min(n, _SAMPLE)
+        self.rank = int(np.ceil(_OVERSAMPLE * self.n_cand * n_sample / n))
+        self.tiled = self.n_cand < n - 1 and self.rank < n_sample - 1 and n > 2 * block_rows
         if self.tiled:
-            tau = self._thresholds(np.sort(np.random.default_rng(seed).choice(n, s, replace=False)))
+            sample = np.random.default_rng(seed).choice(n, n_sample, replace=False)
+            tau = self._thresholds(A, np.sort(sample))
         else:
             tau = np.zeros(n)
         self.order = np.argsort(tau, kind="stable")  # position p holds original point order[p]
         self.tau = tau[self.order]
-        xc = self.X64c[self.order]
-        sqp = self.sq[self.order]
-        self.A = np.empty((n, m + 2), dtype=np.float32)  # [x, ||x||^2, 1]
-        self.A[:, :m] = xc
-        self.A[:, m] = sqp
-        self.A[:, m + 1] = 1.0
+        self.A = A[self.order]
+        del A
         self.BT = np.empty((m + 2, n), dtype=np.float32)  # [-2 y, 1, ||y||^2 - tau_y]
-        self.BT[:m] = -2.0 * xc.T
+        self.BT[:m] = self.A[:, :m].T
+        self.BT[:m] *= -2.0
         self.BT[m] = 1.0
+        sqp = sq[self.order]
         self.BT[m + 1] = sqp - self.tau
         # |float32 tile + tau_y - exact d2| <= tol (dot-product bound with K = m + 2 terms
         # of total magnitude <= 2 ||x||^2 + 2 ||y||^2 + |tau_y|, plus input roundings)
         self.tol = (m + 10) * _U32 * (2.0 * sqp + 2.0 * sqp.max() + 2.0 * np.abs(self.tau).max())
 
-    def _thresholds(self, sample: np.ndarray) -> np.ndarray:
-        """tau (n,): the rank-``self.rank`` float32 squared distance to the sample points."""
+    def _thresholds(self, A: np.ndarray, sample: np.ndarray) -> np.ndarray:
+        """tau (n,): the rank-``self.rank`` float32 squared distance to the ``sample`` points."""
         n, m = self.n, self.m
-        A = np.empty((n, m + 2), dtype=np.float32)
-        A[:, :m] = self.X64c
-        A[:, m] = self.sq
-        A[:, m + 1] = 1.0
         BT = np.empty((m + 2, sample.size), dtype=np.float32)
-        BT[:m] = -2.0 * self.X64c[sample].T
+        BT[:m] = -2.0 * A[sample, :m].T
         BT[m] = 1.0
         BT[m + 1] = self.sq[sample]
         spos = np.full(n, -1, dtype=np.int64)
@@ -171,7 +175,7 @@ class _Search:
             last = np.concatenate(parts)
             for s in range(0, last.size, step):
                 r = self.order[last[s : s + step]]
-                self.dist[r], self.idx[r] = _exact_rows(self.Xs, self.X64c, self.sq, r, k)
+                self.dist[r], self.idx[r] = _exact_rows(self.Xs, self.mean, r, k)
         return self.dist, self.idx
 
     def _store(self, blk: int, rows: np.ndarray, nbrs: np.ndarray, v: np.ndarray) -> None:
@@ -218,17 +222,21 @@ class _Search:
         """Shrink the full buffers of ``rows`` (sorted) to their ``n_cand`` smallest entries,
         counting the pending entries (rows, nbrs, v) that did not fit."""
         nc = self.n_cand
-        bounds = np.flatnonzero(np.diff(rows)) + 1
-        for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, rows.size], strict=True):
-            r = rows[lo]
-            allv = np.concatenate([self.vals[r], v[lo:hi]])
-            alln = np.concatenate([self.nbr[r], nbrs[lo:hi]])
-            p = np.argpartition(allv, nc - 1)[:nc]
-            self.vals[r, :nc] = allv[p]
-            self.nbr[r, :nc] = alln[p]
-            self.vals[r, nc:] = np.inf
-            self.fill[r] = nc
-            self.cap[r] = allv[p].max()
+        ur, start, cnt = np.unique(rows, return_index=True, return_counts=True)
+        pv = np.full((ur.size, int(cnt.max())), np.inf, dtype=np.float32)
+        pn = np.zeros(pv.shape, dtype=np.int32)
+        at = (np.repeat(np.arange(ur.size), cnt), np.arange(rows.size) - np.repeat(start, cnt))
+        pv[at] = v
+        pn[at] = nbrs
+        allv = np.concatenate([self.vals[ur], pv], axis=1)
+        alln = np.concatenate([self.nbr[ur], pn], axis=1)
+        p = np.argpartition(allv, nc - 1, axis=1)[:, :nc]
+        keptv = np.take_along_axis(allv, p, axis=1)
+        self.vals[ur, :nc] = keptv
+        self.nbr[ur, :nc] = np.take_along_axis(alln, p, axis=1)
+        self.vals[ur, nc:] = np.inf
+        self.fill[ur] = nc
+        self.cap[ur] = keptv.max(axis=1)
 
     def _tile(self, ij: tuple[int, int]) -> None:
         """Compute tile (I, J), I <= J, and store its candidates for rows and columns."""
@@ -276,7 +284,8 @@ class _Search:
         """
         k = self.k
         q = self.order[pos]
-        ed, ei = _exact_rerank(self.Xs, q, self.order[nbr])
+        cand = np.sort(self.order[nbr], axis=1)  # gathers in address order are a bit faster
+        ed, ei = _exact_rerank(self.Xs, q, cand)
         ok = ok & (ed[:, k - 1] ** 2 < np.asarray(cut, dtype=np.float64) - 2.0 * self.tol[pos])
         self.dist[q[ok]] = ed[ok, :k]
         self.idx[q[ok]] = ei[ok, :k]

@@ -1,0 +1,61 @@
+"""Wall time of the full default simulation experiment for one seed and one preset.
+
+Runs the real workflow (`snakemake simulation_all`) on the default 50k-object configuration
+restricted to one seed and one preset, in a temporary directory, and prints the wall time and
+each rule's time and peak RSS from Snakemake's benchmark files.
+
+    python benchmarks/bench_workflow.py [--seed 1] [--preset paper] [--cores 2] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--preset", default="paper")
+    ap.add_argument("--cores", type=int, default=2)
+    ap.add_argument("--keep", type=Path, help="run in this directory and keep it")
+    args = ap.parse_args()
+
+    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    cfg["seeds"] = [args.seed]
+    cfg["simulation"]["presets"] = [args.preset]
+    workdir = args.keep or Path(tempfile.mkdtemp(prefix="astroanom-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    cfg_path = workdir / "bench_config.yaml"
+    cfg_path.write_text(yaml.safe_dump(cfg))
+    snakemake = str(Path(sys.executable).with_name("snakemake"))
+    cmd = [snakemake, "-s", str(REPO / "workflow" / "Snakefile"), "--directory", str(workdir),
+           "--configfile", str(cfg_path), "--cores", str(args.cores), "--quiet", "all", "simulation_all"]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True)
+    wall = time.perf_counter() - t0
+
+    rows = []
+    for f in sorted((workdir / "results" / "benchmarks" / "simulation").rglob("*.tsv")):
+        b = pd.read_csv(f, sep="\t")
+        rows.append({"rule file": str(f.relative_to(workdir / "results" / "benchmarks")), "s": b["s"].iloc[-1],
+                     "max_rss_MB": pd.to_numeric(b["max_rss"], errors="coerce").iloc[-1]})
+    table = pd.DataFrame(rows).sort_values("s", ascending=False)
+    print(f"\nFull simulation experiment, preset {args.preset}, seed {args.seed}, "
+          f"{sum(cfg['simulation']['counts'].values())} objects, {args.cores} cores")
+    print(f"wall time: {wall:.1f} s (target < 90 s)")
+    print(f"largest peak RSS of a job: {table['max_rss_MB'].max():.0f} MB")
+    print(table.to_markdown(index=False) if hasattr(table, "to_markdown") else table.to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
