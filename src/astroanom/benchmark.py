@@ -178,20 +178,6 @@ def found_curve(labelled: np.ndarray, wanted: np.ndarray) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 
-def detect_step(
-    features: PathLike, scores: PathLike, detector: Mapping[str, Any], seed: int, threads: int = 1
-) -> None:
-    """Fit and score one configured detector on a dataset's features; write id, raw, S."""
-    from astroanom.detect import anomaly_scores, detector_from_config
-
-    df, X = read_features(features)
-    det = detector_from_config(dict(detector), seed=seed, n_jobs=threads)
-    t0 = time.perf_counter()
-    raw, S = anomaly_scores(det, X)
-    log.info("%s fit+score on %d x %d in %.3f s", det.name, *X.shape, time.perf_counter() - t0)
-    write_parquet(pd.DataFrame({"id": df["id"].to_numpy(), "raw": raw, "S": S}), scores)
-
-
 def cell_step(
     features: PathLike,
     objects: PathLike,

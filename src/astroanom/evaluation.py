@@ -75,13 +75,12 @@ def round_metrics(
     return pd.DataFrame(rows)
 
 
-def takeover_labels(rounds: pd.DataFrame, cls: int) -> float:
-    """First label count at which ``cls`` has the largest share of the top N (NaN if never).
-
-    Ties count as not yet the largest.
+def takeover_labels(rounds: pd.DataFrame, cls: int, column: str = "share") -> float:
+    """First label count at which ``cls`` has the largest ``column`` ("share" of the top N, or
+    "rws") among the classes (NaN if never). Ties count as not yet the largest.
     """
     for n, grp in rounds.sort_values("n_labels").groupby("n_labels", sort=True):
-        share = grp.set_index("class")["share"]
+        share = grp.set_index("class")[column]
         others = share.drop(index=cls)
         if share[cls] > (others.max() if len(others) else -1):
             return float(n)

@@ -19,7 +19,7 @@ import pandas as pd
 from astroanom import dataset as ds
 from astroanom.active import RelevanceLearner
 from astroanom.data.simulate import simulate
-from astroanom.detect import anomaly_scores, make_detector
+from astroanom.detect import anomaly_scores, detector_from_config
 from astroanom.errors import ConfigError
 from astroanom.io import read_features, write_csv, write_parquet
 from astroanom.oracle import ClassOracle, FractionOracle, incremental_loop, single_retrain
@@ -61,10 +61,10 @@ def simulate_step(
 def detect_step(
     features: PathLike, scores: PathLike, detector: Mapping[str, Any], seed: int, threads: int = 1
 ) -> None:
-    """Run the configured detector on a feature table; write id, raw and S (0..5)."""
+    """Run the configured detector (see :func:`astroanom.detect.detector_from_config`) on a
+    feature table; write id, raw (native score) and S (0..5)."""
     df, X = read_features(features)
-    params = {k: v for k, v in detector.items() if k != "name"}
-    det = make_detector(detector["name"], seed=seed, n_jobs=threads, **params)
+    det = detector_from_config(dict(detector), seed=seed, n_jobs=threads)
     t0 = time.perf_counter()
     raw, S = anomaly_scores(det, X)
     log.info("%s on %d x %d features in %.2f s", det.name, *X.shape, time.perf_counter() - t0)

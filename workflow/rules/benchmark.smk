@@ -35,7 +35,7 @@ rule benchmark_detect:
         detector=lambda w: bench_detectors()[w.det],
         seed=lambda w: int(w.seed),
     script:
-        "../scripts/benchmark_detect.py"
+        "../scripts/detect.py"
 
 
 rule benchmark_cell:

@@ -40,6 +40,7 @@ def smooth_score_map(
     spanning ``xy`` (n, 2); the kernel sd is ``width`` times the larger side of the map.
     Cells far from every point (total weight < 5 % of a single point's peak) are NaN.
     Returns the (grid, grid) image (row = y) and its extent (x0, x1, y0, y1)."""
+    xy = np.asarray(xy, dtype=np.float64)
     lo, hi = xy.min(axis=0), xy.max(axis=0)
     pad = 0.05 * (hi - lo)
     lo, hi = lo - pad, hi + pad
