@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -62,7 +63,10 @@ def _add_label(sub: argparse._SubParsersAction) -> Runner:
     p.add_argument("--labels", type=Path, default=None, help="label file (default: labels.path in the config)")
     p.add_argument("--config", type=Path, default=None, help=f"workflow config (default {DEFAULT_CONFIG} if present)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random order, the regressor and the map")
-    p.add_argument("--threads", type=int, default=1, help="threads for retraining")
+    p.add_argument(
+        "--threads", type=int, default=min(4, os.cpu_count() or 1),
+        help="threads for retraining and the map (default: up to 4 of this machine's cores)",
+    )
     return _run_label
 
 
