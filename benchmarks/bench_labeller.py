@@ -125,6 +125,7 @@ def main() -> None:
     from astroanom.labeller import LabellerSettings, start
 
     logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log per request
     work = Path(tempfile.mkdtemp(prefix="bench_labeller_"))
     t0 = time.perf_counter()
     data_dir = args.dataset or make_dataset(work / "dataset")

@@ -61,7 +61,7 @@ def _step_ours(xpath: str, outdir: str, repeats: int) -> dict[str, Any]:
     base = _rss_mib()
     walls, cpus = [], []
     for _ in range(repeats):
-        nof, wall, cpu = _timed(lambda: LocalOutlierFactor(n_neighbors=100).fit_score(X))
+        nof, wall, cpu = _timed(lambda: LocalOutlierFactor(n_neighbors=100, n_jobs=os.cpu_count() or 1).fit_score(X))
         walls.append(wall)
         cpus.append(cpu)
     peak = _rss_mib()
