@@ -39,6 +39,11 @@ class PreprocessFailure(Exception):
 
 def _values_counts(image: np.ndarray, max_pixels: int) -> tuple[np.ndarray, np.ndarray]:
     """Sorted distinct finite values (k,) of ``image`` and their counts (k,)."""
+    if image.dtype == np.uint8 and image.ndim == 2 and image.size < (1 << 24):
+        # float32 counts are exact below 2**24 pixels; ~1.5x faster than bincount
+        counts = cv2.calcHist([image], [0], None, [256], [0, 256]).ravel()
+        values = np.flatnonzero(counts)
+        return values.astype(np.float64), counts[values].astype(np.float64)
     if image.dtype == np.uint8 or image.dtype == np.uint16:
         counts = np.bincount(image.ravel())
         values = np.flatnonzero(counts)
@@ -126,6 +131,10 @@ def central_mask(
     """
     h, w = binary.shape
     cx, cy = centre if centre is not None else (w // 2, h // 2)
+    if binary[cy, cx]:
+        found = _central_mask_fg(binary, cx, cy)
+        if found is not None:
+            return found
     pad = cv2.copyMakeBorder(binary, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     cv2.floodFill(pad, None, (0, 0), 2, flags=4)
     filled = (pad != 2).view(np.uint8)
@@ -136,6 +145,49 @@ def central_mask(
     _, _, _, (x, y, bw, bh) = cv2.floodFill(filled, region, (cx + 1, cy + 1), 1, flags=flags)
     # mask pixel (i + 1, j + 1) <-> filled pixel (i, j) <-> binary pixel (i - 1, j - 1)
     return region[y + 1 : y + 1 + bh, x + 1 : x + 1 + bw], (x - 1, y - 1, bw, bh)
+
+
+def _central_mask_fg(
+    binary: np.ndarray, cx: int, cy: int
+) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
+    """:func:`central_mask` when the centre pixel is foreground, touching only the central
+    source instead of the whole (noisy) background; None when it cannot decide.
+
+    The 8-connected foreground component C holding the centre is flood-filled. If a straight
+    run of background pixels joins C to the image edge (up, down, left or right of the centre),
+    C is not nested in another source's hole, and its filled external contour is C plus the
+    pixels that no 4-connected path of non-C pixels joins to the border, computed in C's
+    bounding box padded by one pixel. This equals the full-frame construction because with
+    (8, 4) connectivity no other component can seal a region together with C or touch C's
+    filled region; checked pixel for pixel against the full-frame path on random masks in
+    tests/test_feature_equivalence.py.
+    """
+    h, w = binary.shape
+    comp = np.zeros((h + 2, w + 2), dtype=np.uint8)
+    flags = 8 | cv2.FLOODFILL_MASK_ONLY | (1 << 8)
+    _, _, _, (x, y, bw, bh) = cv2.floodFill(binary, comp, (cx, cy), 1, flags=flags)
+    col = comp[1 : h + 1, cx + 1]
+    row = comp[cy + 1, 1 : w + 1]
+    top = int(np.argmax(col))
+    bottom = h - 1 - int(np.argmax(col[::-1]))
+    left = int(np.argmax(row))
+    right = w - 1 - int(np.argmax(row[::-1]))
+    if not (
+        not binary[:top, cx].any()
+        or not binary[bottom + 1 :, cx].any()
+        or not binary[cy, :left].any()
+        or not binary[cy, right + 1 :].any()
+    ):
+        return None
+    # comp pixel (i + 1, j + 1) <-> binary pixel (i, j); the window is the box plus a 1-pixel
+    # ring, which holds no C pixel (but may be comp's outer ring, which OpenCV sets to 1)
+    win = comp[y : y + bh + 2, x : x + bw + 2].copy()
+    win[0, :] = 0
+    win[-1, :] = 0
+    win[:, 0] = 0
+    win[:, -1] = 0
+    cv2.floodFill(win, None, (0, 0), 2, flags=4)
+    return (win[1:-1, 1:-1] != 2).view(np.uint8), (x, y, bw, bh)
 
 
 @dataclass
@@ -171,7 +223,7 @@ def sigma_clip_central(
     Raises :class:`PreprocessFailure` (reason in the message) for an all-NaN or constant image or
     when no source above the threshold encloses the centre.
     """
-    plane = to_plane(np.asarray(image), channel)
+    plane = np.ascontiguousarray(to_plane(np.asarray(image), channel))
     if plane.shape[0] < 3 or plane.shape[1] < 3:
         raise PreprocessFailure(f"image too small ({plane.shape[1]}x{plane.shape[0]} pixels)")
     stats = sigma_clipped_stats(plane, sigma=n_sigma)
@@ -179,8 +231,11 @@ def sigma_clip_central(
     if stats.std == 0.0 and (finite == stats.median).all():
         raise PreprocessFailure(f"constant image (every pixel = {stats.median:g})")
     threshold = stats.median + n_sigma * stats.std
-    binary = (finite > threshold).view(np.uint8)
-    found = central_mask(np.ascontiguousarray(binary))
+    if plane.dtype == np.uint8:  # exact: OpenCV compares 8-bit pixels with floor(threshold)
+        binary = cv2.threshold(plane, threshold, 1, cv2.THRESH_BINARY)[1]
+    else:
+        binary = np.ascontiguousarray((finite > threshold).view(np.uint8))
+    found = central_mask(binary)
     if found is None:
         raise PreprocessFailure(
             f"no source above {n_sigma:g} sigma (threshold {threshold:.4g}) encloses the image centre"

@@ -48,6 +48,34 @@ class Ellipse:
     angle: float
 
 
+_QUANTILES = np.true_divide(np.asarray(PERCENTILES), 100)
+
+
+def _percentiles(vals: np.ndarray) -> np.ndarray:
+    """``np.percentile(vals, PERCENTILES)`` (default linear method), bit for bit, from one sort.
+
+    Replicates numpy's index, weight and interpolation arithmetic (numpy 2.x ``_quantile`` and
+    ``_lerp``) on the sorted values instead of numpy's generic partition path, which costs ~8x
+    more for these ~10^4-pixel sources; tests/test_feature_equivalence.py checks the identity.
+    """
+    s = np.sort(vals, axis=None)
+    n = s.size
+    virtual = (n - 1) * _QUANTILES
+    prev = np.floor(virtual)
+    nxt = prev + 1
+    above = virtual >= n - 1
+    prev[above] = -1
+    nxt[above] = -1
+    prev_i = prev.astype(np.intp)
+    gamma = virtual - prev_i
+    a = s[prev_i]
+    b = s[nxt.astype(np.intp)]
+    diff = b - a
+    out = np.add(a, diff * gamma)
+    np.subtract(b, diff * (1 - gamma), out=out, where=gamma >= 0.5, casting="unsafe")
+    return out
+
+
 def _nearest_contour(binary: np.ndarray, centre: tuple[float, float]) -> np.ndarray | None:
     """The external contour of ``binary`` (uint8 0/1) enclosing ``centre``, else the closest."""
     contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
@@ -101,7 +129,7 @@ def ellipse_features(pre: Preprocessed) -> np.ndarray:
     vals = img[nonzero]
     if vals.size < 5:
         raise EllipseFailure(f"central source has only {vals.size} pixels")
-    levels = np.percentile(vals, PERCENTILES)
+    levels = _percentiles(vals)
     centre = (float(pre.centre[0]), float(pre.centre[1]))
     ellipses: list[Ellipse] = []
     residuals: list[float] = []
