@@ -16,16 +16,7 @@ from astroanom.features import ellipse
 def _reference_central_mask(binary, centre=None):
     """The full-frame construction (border flood fill, then the 8-connected central piece)."""
     h, w = binary.shape
-    cx, cy = centre if centre is not None else (w // 2, h // 2)
-    pad = cv2.copyMakeBorder(binary, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
-    cv2.floodFill(pad, None, (0, 0), 2, flags=4)
-    filled = (pad != 2).view(np.uint8)
-    if not filled[cy + 1, cx + 1]:
-        return None
-    region = np.zeros((h + 4, w + 4), dtype=np.uint8)
-    flags = 8 | cv2.FLOODFILL_MASK_ONLY | (1 << 8)
-    _, _, _, (x, y, bw, bh) = cv2.floodFill(filled, region, (cx + 1, cy + 1), 1, flags=flags)
-    return region[y + 1 : y + 1 + bh, x + 1 : x + 1 + bw], (x - 1, y - 1, bw, bh)
+    return preprocess.central_mask_full_frame(binary, centre if centre is not None else (w // 2, h // 2))
 
 
 def test_central_mask_matches_full_frame_on_random_masks():

@@ -32,7 +32,7 @@ from sklearn.metrics import average_precision_score
 from astroanom.errors import AstroanomError, ConfigError
 from astroanom.io import read_features, write_csv, write_parquet, write_text
 from astroanom.metrics import rank_order, recall, rws
-from astroanom.oracle import next_to_label
+from astroanom.oracle import labelling_rounds
 from astroanom.strategies import Strategy, strategy_from_config
 
 log = logging.getLogger("astroanom.benchmark")
@@ -120,13 +120,17 @@ def labelling_loop(
     labels = np.empty(0, dtype=np.float64)
     t0 = time.perf_counter()
     score = np.asarray(strategy.fit(X, S, labelled, labels).score(), dtype=np.float64)
-    while labelled.size < budget:
-        _check_score(score, n, strategy)
-        new = next_to_label(score, labelled, min(batch, budget - labelled.size))
-        labelled = np.concatenate([labelled, new])
-        labels = np.concatenate([labels, np.asarray(oracle(new), dtype=np.float64)])
-        score = np.asarray(strategy.fit(X, S, labelled, labels).score(), dtype=np.float64)
     _check_score(score, n, strategy)
+
+    def refit(lab: np.ndarray, y: np.ndarray) -> np.ndarray:
+        new_score = strategy.fit(X, S, lab, y.astype(np.float64)).score()
+        _check_score(np.asarray(new_score, dtype=np.float64), n, strategy)
+        return new_score
+
+    last = (labelled, labels, score)
+    for last in labelling_rounds(score, refit, oracle, batch, budget):  # noqa: B007
+        pass
+    labelled, labels, score = last[0], last[1].astype(np.float64), last[2]
     seconds = time.perf_counter() - t0
     return LabellingRun(labelled, labels, score, viewing_order(labelled, score), seconds)
 

@@ -5,8 +5,8 @@ An oracle turns object indices into integer relevance labels U in 0..5, as a hum
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -60,7 +60,6 @@ class LoopResult:
     n_labels: np.ndarray
     labelled: np.ndarray
     labels: np.ndarray
-    results: list[ActiveResult] = field(default_factory=list)
 
 
 def next_to_label(score: np.ndarray, already: np.ndarray, batch: int) -> np.ndarray:
@@ -69,6 +68,33 @@ def next_to_label(score: np.ndarray, already: np.ndarray, batch: int) -> np.ndar
     taken[already] = True
     order = rank_order(score)
     return order[~taken[order]][:batch]
+
+
+def labelling_rounds(
+    first: np.ndarray,
+    refit: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    oracle: Callable[[np.ndarray], np.ndarray],
+    batch: int,
+    budget: int,
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The labelling loop shared by the experiments and the benchmark.
+
+    Starting from the ranking ``first`` (n,), show the ``batch`` highest-ranked unlabelled
+    objects to ``oracle``, get the next ranking from ``refit(labelled, labels)``, and repeat
+    until ``budget`` labels (or no object is left). Yields (labelled, labels, score) after each
+    refit; labelled objects are never shown again.
+    """
+    labelled = np.empty(0, dtype=np.int64)
+    labels = np.empty(0, dtype=np.int64)
+    score = np.asarray(first, dtype=np.float64)
+    while labelled.size < budget:
+        new = next_to_label(score, labelled, min(batch, budget - labelled.size))
+        if new.size == 0:
+            return
+        labelled = np.concatenate([labelled, new])
+        labels = np.concatenate([labels, np.asarray(oracle(new))])
+        score = np.asarray(refit(labelled, labels), dtype=np.float64)
+        yield labelled, labels, score
 
 
 def incremental_loop(
@@ -87,20 +113,17 @@ def incremental_loop(
     """
     if batch < 1 or budget < batch:
         raise ConfigError(f"need 1 <= batch <= budget, got batch={batch}, budget={budget}")
-    labelled = np.empty(0, dtype=np.int64)
-    labels = np.empty(0, dtype=np.int64)
-    current = np.asarray(S, dtype=np.float64)
-    scores, counts, results = [current], [0], []
-    while labelled.size < budget:
-        new = next_to_label(current, labelled, min(batch, budget - labelled.size))
-        labelled = np.concatenate([labelled, new])
-        labels = np.concatenate([labels, oracle(new)])
-        res = learner.retrain(X, S, labelled, labels, alpha=alpha)
-        current = res.score
-        scores.append(current)
-        counts.append(labelled.size)
-        results.append(res)
-    return LoopResult(np.stack(scores), np.asarray(counts), labelled, labels, results)
+    S = np.asarray(S, dtype=np.float64)
+    scores, counts = [S], [0]
+    last = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), S)
+
+    def refit(lab: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return learner.retrain(X, S, lab, y, alpha=alpha).score
+
+    for last in labelling_rounds(S, refit, oracle, batch, budget):
+        scores.append(last[2])
+        counts.append(last[0].size)
+    return LoopResult(np.stack(scores), np.asarray(counts), last[0], last[1])
 
 
 def single_retrain(

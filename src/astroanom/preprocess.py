@@ -135,6 +135,16 @@ def central_mask(
         found = _central_mask_fg(binary, cx, cy)
         if found is not None:
             return found
+    return central_mask_full_frame(binary, (cx, cy))
+
+
+def central_mask_full_frame(
+    binary: np.ndarray, centre: tuple[int, int]
+) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
+    """:func:`central_mask` by flood-filling the whole frame's border-connected background:
+    always valid, slower than the bounding-box path; the reference that path is tested against."""
+    h, w = binary.shape
+    cx, cy = centre
     pad = cv2.copyMakeBorder(binary, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     cv2.floodFill(pad, None, (0, 0), 2, flags=4)
     filled = (pad != 2).view(np.uint8)
