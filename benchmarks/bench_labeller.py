@@ -32,10 +32,22 @@ def make_dataset(directory: Path, seed: int = 1) -> Path:
 
     cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     sim = cfg["simulation"]
-    steps.simulate_step(directory, sim["preset_definitions"]["paper"], sim["counts"], seed,
-                        sim["n_x"], sim["noise_sd"], "simulation/paper/seed1")
-    steps.detect_step(directory / "features.parquet", directory / "scores.parquet",
-                      {"name": "iforest", "n_estimators": 100}, seed, threads=1)
+    steps.simulate_step(
+        directory,
+        sim["preset_definitions"]["paper"],
+        sim["counts"],
+        seed,
+        sim["n_x"],
+        sim["noise_sd"],
+        "simulation/paper/seed1",
+    )
+    steps.detect_step(
+        directory / "features.parquet",
+        directory / "scores.parquet",
+        {"name": "iforest", "n_estimators": 100},
+        seed,
+        threads=1,
+    )
     return directory
 
 
@@ -54,13 +66,16 @@ def make_images(directory: Path, n: int = 300, size: int = 424, seed: int = 2) -
     for k in range(n):
         a, b, t = rng.uniform(10, 60), rng.uniform(5, 30), rng.uniform(0, np.pi)
         u, v = xx * np.cos(t) + yy * np.sin(t), -xx * np.sin(t) + yy * np.cos(t)
-        img = 230 * np.exp(-(u / a) ** 2 - (v / b) ** 2) + rng.normal(8, 3, (size, size))
+        img = 230 * np.exp(-((u / a) ** 2) - (v / b) ** 2) + rng.normal(8, 3, (size, size))
         rgb = np.clip(np.dstack([img, 0.9 * img, 0.8 * img]), 0, 255).astype(np.uint8)
         path = directory / "images" / f"g{k:05d}.jpg"
         cv2.imwrite(str(path), rgb)
         ids.append(f"g{k:05d}")
         paths.append(str(path.resolve()))
-    write_parquet(feature_frame(np.array(ids), rng.normal(size=(n, 21)).astype(np.float32)), directory / ds.FEATURES)
+    write_parquet(
+        feature_frame(np.array(ids), rng.normal(size=(n, 21)).astype(np.float32)),
+        directory / ds.FEATURES,
+    )
     write_parquet(pd.DataFrame({"id": ids, "image_path": paths}), directory / ds.OBJECTS)
     S = rng.uniform(0, 5, n)
     write_parquet(pd.DataFrame({"id": ids, "raw": -S, "S": S}), directory / ds.SCORES)
@@ -72,7 +87,13 @@ def image_walk(directory: Path, work: Path, objects: int) -> dict[str, dict[str,
     """First view (JSON + PNG rendered from the JPEG) of ``objects`` images, over HTTP."""
     from astroanom.labeller import LabellerSettings, start
 
-    running = start(directory, work / "labels" / "img.csv", "bench", settings=LabellerSettings(), background=True)
+    running = start(
+        directory,
+        work / "labels" / "img.csv",
+        "bench",
+        settings=LabellerSettings(),
+        background=True,
+    )
     base = running.url.rstrip("/")
     try:
         _, raw = get(base + "/api/order?by=score")
@@ -97,8 +118,12 @@ def get(url: str) -> tuple[float, bytes]:
 
 
 def post(url: str, token: str, body: dict) -> tuple[float, dict]:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json", "X-CSRF-Token": token})
+    req = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "X-CSRF-Token": token},
+    )
     t0 = time.perf_counter()
     with urllib.request.urlopen(req, timeout=120) as resp:
         out = json.loads(resp.read())
@@ -107,18 +132,26 @@ def post(url: str, token: str, body: dict) -> tuple[float, dict]:
 
 def summary(values: list[float]) -> dict[str, float]:
     ms = sorted(v * 1000 for v in values)
-    return {"n": len(ms), "median_ms": round(statistics.median(ms), 1),
-            "p95_ms": round(ms[min(len(ms) - 1, int(0.95 * len(ms)))], 1), "max_ms": round(ms[-1], 1)}
+    return {
+        "n": len(ms),
+        "median_ms": round(statistics.median(ms), 1),
+        "p95_ms": round(ms[min(len(ms) - 1, int(0.95 * len(ms)))], 1),
+        "max_ms": round(ms[-1], 1),
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--dataset", type=Path, help="a dataset directory (default: simulate 50k curves)")
+    ap.add_argument(
+        "--dataset", type=Path, help="a dataset directory (default: simulate 50k curves)"
+    )
     ap.add_argument("--objects", type=int, default=40, help="objects to step through")
     ap.add_argument("--labels", type=int, default=100, help="labels before retraining")
     ap.add_argument("--repeats", type=int, default=3, help="retrains to time")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--images", type=Path, help="an image dataset directory (default: 300 synthetic JPEGs)")
+    ap.add_argument(
+        "--images", type=Path, help="an image dataset directory (default: 300 synthetic JPEGs)"
+    )
     ap.add_argument("--out", type=Path, help="write the results as JSON here")
     args = ap.parse_args()
 
@@ -130,8 +163,13 @@ def main() -> None:
     t0 = time.perf_counter()
     data_dir = args.dataset or make_dataset(work / "dataset")
     prep = time.perf_counter() - t0
-    running = start(data_dir, work / "labels" / "bench.csv", "bench",
-                    settings=LabellerSettings(threads=args.threads), background=True)
+    running = start(
+        data_dir,
+        work / "labels" / "bench.csv",
+        "bench",
+        settings=LabellerSettings(threads=args.threads),
+        background=True,
+    )
     base = running.url.rstrip("/")
     try:
         _, page = get(base + "/")
@@ -181,13 +219,23 @@ def main() -> None:
         "order_after_retrain_ms": round(t_order * 1000, 1),
         "n_labels": args.labels,
     }
-    print(f"labeller benchmark: {result['objects']} {result['kind']}s x {result['features']} features, "
-          f"{result['cpus']} CPUs, load average {result['load_average_1m']}")
+    print(
+        f"labeller benchmark: {result['objects']} {result['kind']}s x {result['features']} features, "
+        f"{result['cpus']} CPUs, load average {result['load_average_1m']}"
+    )
     result.update(image_walk(args.images or make_images(work / "images"), work, args.objects))
-    for key in ("next_curve_object", "curve_png_first_render", "image_first_view", "image_cached",
-                "label_post", "retrain_http"):
+    for key in (
+        "next_curve_object",
+        "curve_png_first_render",
+        "image_first_view",
+        "image_cached",
+        "label_post",
+        "retrain_http",
+    ):
         s = result[key]
-        print(f"  {key:24s} median {s['median_ms']:8.1f} ms   p95 {s['p95_ms']:8.1f} ms   max {s['max_ms']:8.1f} ms   (n={s['n']})")
+        print(
+            f"  {key:24s} median {s['median_ms']:8.1f} ms   p95 {s['p95_ms']:8.1f} ms   max {s['max_ms']:8.1f} ms   (n={s['n']})"
+        )
     print(f"  retrain (server side, {args.labels} labels): {result['retrain_server_s']} s")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

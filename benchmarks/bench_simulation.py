@@ -61,14 +61,21 @@ def _step_ours(xpath: str, outdir: str, repeats: int) -> dict[str, Any]:
     base = _rss_mib()
     walls, cpus = [], []
     for _ in range(repeats):
-        nof, wall, cpu = _timed(lambda: LocalOutlierFactor(n_neighbors=100, n_jobs=os.cpu_count() or 1).fit_score(X))
+        nof, wall, cpu = _timed(
+            lambda: LocalOutlierFactor(n_neighbors=100, n_jobs=os.cpu_count() or 1).fit_score(X)
+        )
         walls.append(wall)
         cpus.append(cpu)
     peak = _rss_mib()
     np.save(Path(outdir) / "ours_nof.npy", nof)
     np.save(Path(outdir) / "ours_idx.npy", kneighbors(X, 100)[1])  # untimed, for the check
-    return {"wall": statistics.median(walls), "cpu": statistics.median(cpus), "walls": walls,
-            "base": base, "peak": peak}
+    return {
+        "wall": statistics.median(walls),
+        "cpu": statistics.median(cpus),
+        "walls": walls,
+        "base": base,
+        "peak": peak,
+    }
 
 
 def _step_sklearn_lof(xpath: str, outdir: str, repeats: int) -> dict[str, Any]:
@@ -83,8 +90,13 @@ def _step_sklearn_lof(xpath: str, outdir: str, repeats: int) -> dict[str, Any]:
         cpus.append(cpu)
     peak = _rss_mib()
     np.save(Path(outdir) / "sk_nof.npy", lof.negative_outlier_factor_)
-    return {"wall": statistics.median(walls), "cpu": statistics.median(cpus), "walls": walls,
-            "base": base, "peak": peak}
+    return {
+        "wall": statistics.median(walls),
+        "cpu": statistics.median(cpus),
+        "walls": walls,
+        "base": base,
+        "peak": peak,
+    }
 
 
 def _step_float64_reference(xpath: str, outdir: str) -> dict[str, Any]:
@@ -113,8 +125,13 @@ def _step_retrain(xpath: str, outdir: str, repeats: int) -> dict[str, Any]:
         _, wall, cpu = _timed(lambda: learner.retrain(X, S, labelled=top, labels=labels, alpha=1.0))
         walls.append(wall)
         cpus.append(cpu)
-    return {"wall": statistics.median(walls), "cpu": statistics.median(cpus), "walls": walls,
-            "base": base, "peak": _rss_mib()}
+    return {
+        "wall": statistics.median(walls),
+        "cpu": statistics.median(cpus),
+        "walls": walls,
+        "base": base,
+        "peak": _rss_mib(),
+    }
 
 
 def _child_entry(fn: Callable[..., dict[str, Any]], args: tuple, conn: Any) -> None:
@@ -154,13 +171,20 @@ def _simulate(config: Path, n: int | None, seed: int) -> tuple[np.ndarray, np.nd
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--config", type=Path, default=ROOT / "config" / "config.yaml")
-    ap.add_argument("--n", type=int, default=None,
-                    help="objects (class counts scaled); default: the config's counts (~50k)")
+    ap.add_argument(
+        "--n",
+        type=int,
+        default=None,
+        help="objects (class counts scaled); default: the config's counts (~50k)",
+    )
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=5, help="timed retrain runs (median)")
     ap.add_argument("--lof-repeats", type=int, default=1, help="timed LOF runs each (median)")
-    ap.add_argument("--skip-sklearn", action="store_true",
-                    help="skip scikit-learn's LOF and the float64 neighbour check")
+    ap.add_argument(
+        "--skip-sklearn",
+        action="store_true",
+        help="skip scikit-learn's LOF and the float64 neighbour check",
+    )
     args = ap.parse_args(argv)
 
     X, classes, relevance = _simulate(args.config, args.n, args.seed)
@@ -200,24 +224,39 @@ def main(argv: list[str] | None = None) -> int:
         np.save(Path(tmp) / "top.npy", top)
         np.save(Path(tmp) / "labels.npy", np.array([relevance[int(c)] for c in classes[top]]))
         rt = _in_child(_step_retrain, xpath, tmp, args.repeats)
-        rows.append((f"retrain (100 labels), median of {args.repeats}", rt,
-                     "RF 100 trees n_jobs=2 fit+predict, distances, S^"))
-        notes.append(f"- retrain median {rt['wall']:.3f} s (target <= {RETRAIN_TARGET_S} s: "
-                     f"{'met' if rt['wall'] <= RETRAIN_TARGET_S else 'MISSED'}); "
-                     f"runs: {', '.join(f'{w:.3f}' for w in rt['walls'])}")
+        rows.append(
+            (
+                f"retrain (100 labels), median of {args.repeats}",
+                rt,
+                "RF 100 trees n_jobs=2 fit+predict, distances, S^",
+            )
+        )
+        notes.append(
+            f"- retrain median {rt['wall']:.3f} s (target <= {RETRAIN_TARGET_S} s: "
+            f"{'met' if rt['wall'] <= RETRAIN_TARGET_S else 'MISSED'}); "
+            f"runs: {', '.join(f'{w:.3f}' for w in rt['walls'])}"
+        )
 
-    print(f"## Simulation benchmark ({n} x {m} float32, seed {args.seed}; started {started}; "
-          f"{os.cpu_count()} CPUs)\n")
-    print("| step | wall (s) | CPU (s) | throughput (objects/s) | peak RSS (MiB) "
-          "| RSS above baseline (MiB) | 1-min load | notes |")
+    print(
+        f"## Simulation benchmark ({n} x {m} float32, seed {args.seed}; started {started}; "
+        f"{os.cpu_count()} CPUs)\n"
+    )
+    print(
+        "| step | wall (s) | CPU (s) | throughput (objects/s) | peak RSS (MiB) "
+        "| RSS above baseline (MiB) | 1-min load | notes |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---|")
     for name, r, note in rows:
-        print(f"| {name} | {r['wall']:.3f} | {r['cpu']:.2f} | {n / r['wall']:,.0f} "
-              f"| {r['peak']:.0f} | {r['peak'] - r['base']:.0f} | {r['load']:.1f} | {note} |")
+        print(
+            f"| {name} | {r['wall']:.3f} | {r['cpu']:.2f} | {n / r['wall']:,.0f} "
+            f"| {r['peak']:.0f} | {r['peak'] - r['base']:.0f} | {r['load']:.1f} | {note} |"
+        )
     print()
     print("\n".join(notes))
-    print("\nPeak memory: ru_maxrss of a fresh process that loads X and runs only that step; "
-          "the baseline is the same process's peak after imports and loading X.")
+    print(
+        "\nPeak memory: ru_maxrss of a fresh process that loads X and runs only that step; "
+        "the baseline is the same process's peak after imports and loading X."
+    )
     return 0
 
 

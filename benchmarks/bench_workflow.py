@@ -39,8 +39,21 @@ def main() -> None:
     cfg_path = workdir / "bench_config.yaml"
     cfg_path.write_text(yaml.safe_dump(cfg))
     snakemake = str(Path(sys.executable).with_name("snakemake"))
-    cmd = [snakemake, "-s", str(REPO / "workflow" / "Snakefile"), "--directory", str(workdir),
-           "--configfile", str(cfg_path), "--cores", str(args.cores), "--quiet", "all", "--", "simulation_all"]
+    cmd = [
+        snakemake,
+        "-s",
+        str(REPO / "workflow" / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(cfg_path),
+        "--cores",
+        str(args.cores),
+        "--quiet",
+        "all",
+        "--",
+        "simulation_all",
+    ]
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True)
     wall = time.perf_counter() - t0
@@ -48,14 +61,25 @@ def main() -> None:
     rows = []
     for f in sorted((workdir / "results" / "benchmarks" / "simulation").rglob("*.tsv")):
         b = pd.read_csv(f, sep="\t")
-        rows.append({"rule file": str(f.relative_to(workdir / "results" / "benchmarks")), "s": b["s"].iloc[-1],
-                     "max_rss_MB": pd.to_numeric(b["max_rss"], errors="coerce").iloc[-1]})
+        rows.append(
+            {
+                "rule file": str(f.relative_to(workdir / "results" / "benchmarks")),
+                "s": b["s"].iloc[-1],
+                "max_rss_MB": pd.to_numeric(b["max_rss"], errors="coerce").iloc[-1],
+            }
+        )
     table = pd.DataFrame(rows).sort_values("s", ascending=False)
-    print(f"\nFull simulation experiment, preset {args.preset}, seed {args.seed}, "
-          f"{sum(cfg['simulation']['counts'].values())} objects, {args.cores} cores")
+    print(
+        f"\nFull simulation experiment, preset {args.preset}, seed {args.seed}, "
+        f"{sum(cfg['simulation']['counts'].values())} objects, {args.cores} cores"
+    )
     print(f"wall time: {wall:.1f} s (target < 90 s)")
     print(f"largest peak RSS of a job: {table['max_rss_MB'].max():.0f} MB")
-    print(table.to_markdown(index=False) if hasattr(table, "to_markdown") else table.to_string(index=False))
+    print(
+        table.to_markdown(index=False)
+        if hasattr(table, "to_markdown")
+        else table.to_string(index=False)
+    )
 
 
 if __name__ == "__main__":

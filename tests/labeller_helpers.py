@@ -11,7 +11,9 @@ from astroanom import dataset as ds
 from astroanom.io import feature_frame, write_parquet
 
 
-def curve_dataset(directory: Path, n: int = 120, n_x: int = 40, seed: int = 3, embedding: bool = True) -> Path:
+def curve_dataset(
+    directory: Path, n: int = 120, n_x: int = 40, seed: int = 3, embedding: bool = True
+) -> Path:
     """A curve dataset: sines plus a few step-shaped outliers, S high for the outliers.
 
     Ids are integers 0..n-1 (as in the simulation); features are the y-values at x.
@@ -30,9 +32,14 @@ def curve_dataset(directory: Path, n: int = 120, n_x: int = 40, seed: int = 3, e
     write_parquet(pd.DataFrame({"id": ids, "raw": -S, "S": S}), directory / ds.SCORES)
     if embedding:
         xy = rng.normal(size=(n, 2)) + 4 * (cls == 2)[:, None]
-        write_parquet(pd.DataFrame({"id": ids, "x": xy[:, 0], "y": xy[:, 1]}), directory / ds.EMBEDDING)
+        write_parquet(
+            pd.DataFrame({"id": ids, "x": xy[:, 0], "y": xy[:, 1]}), directory / ds.EMBEDDING
+        )
     ds.DatasetInfo(
-        name="simulation/test/seed1", kind="curve", description="labeller test curves", seed=seed,
+        name="simulation/test/seed1",
+        kind="curve",
+        description="labeller test curves",
+        seed=seed,
         extra={"x": x.tolist()},
     ).write(directory)
     return directory
@@ -50,7 +57,9 @@ def image_dataset(directory: Path, n: int = 6, size: int = 48, seed: int = 5) ->
     for k in range(n):
         oid = f"gal_{k:03d}"
         r = rng.uniform(4, 12)
-        img = (255 * np.exp(-((xx - size / 2) ** 2 + (yy - size / 2) ** 2) / (2 * r * r))).astype(np.uint8)
+        img = (255 * np.exp(-((xx - size / 2) ** 2 + (yy - size / 2) ** 2) / (2 * r * r))).astype(
+            np.uint8
+        )
         cv2.imwrite(str(img_dir / f"{oid}.png"), np.dstack([img, img, img]))
         ids.append(oid)
         paths.append(f"images/{oid}.png")
@@ -62,5 +71,7 @@ def image_dataset(directory: Path, n: int = 6, size: int = 48, seed: int = 5) ->
     )
     S = rng.uniform(0, 5, n)
     write_parquet(pd.DataFrame({"id": ids, "raw": -S, "S": S}), directory / ds.SCORES)
-    ds.DatasetInfo(name="galaxies/test", kind="image", description="labeller test images").write(directory)
+    ds.DatasetInfo(name="galaxies/test", kind="image", description="labeller test images").write(
+        directory
+    )
     return directory

@@ -72,7 +72,9 @@ def test_nearest_distance_matches_brute_force():
     X = rng.normal(size=(500, 7)).astype(np.float32)
     lab = rng.choice(500, 20, replace=False)
     d = nearest_labelled_distance(X, lab, block_rows=64)
-    brute = np.sqrt(((X[:, None, :].astype(float) - X[lab][None].astype(float)) ** 2).sum(-1)).min(1)
+    brute = np.sqrt(((X[:, None, :].astype(float) - X[lab][None].astype(float)) ** 2).sum(-1)).min(
+        1
+    )
     np.testing.assert_allclose(d, brute, atol=1e-5)
 
 

@@ -49,10 +49,20 @@ def test_found_curve_counts_labels_spent():
 
 
 def test_wanted_mask_specs_and_errors():
-    obj = pd.DataFrame({"class": [0, 4, 2, 4], "odd_fraction": [0.1, 0.95, 0.9, 0.3],
-                        "is_anomaly": [False, True, False, False]})
+    obj = pd.DataFrame(
+        {
+            "class": [0, 4, 2, 4],
+            "odd_fraction": [0.1, 0.95, 0.9, 0.3],
+            "is_anomaly": [False, True, False, False],
+        }
+    )
     assert wanted_mask(obj, {"column": "class", "in": [4]}).tolist() == [False, True, False, True]
-    assert wanted_mask(obj, {"column": "odd_fraction", "gt": 0.9}).tolist() == [False, True, False, False]
+    assert wanted_mask(obj, {"column": "odd_fraction", "gt": 0.9}).tolist() == [
+        False,
+        True,
+        False,
+        False,
+    ]
     assert wanted_mask(obj, {"column": "is_anomaly"}).tolist() == [False, True, False, False]
     with pytest.raises(ConfigError, match="'kind' is not a column.*class, odd_fraction"):
         wanted_mask(obj, {"column": "kind", "in": [1]})
@@ -73,13 +83,31 @@ def test_summary_and_markdown():
     rows = []
     for strat, found in (("paper", [10, 12, 14]), ("random", [1, 0, 2])):
         for seed, f in zip((1, 2, 3), found, strict=True):
-            rows.append({"dataset": "sim", "detector": "lof", "strategy": strat, "seed": seed,
-                         "n_wanted": 40.0, "found_first_100": f, "recall_50": f / 2, "rws_50": 0.1,
-                         "average_precision": 0.2, "detector_job_s": 2.0, "detector_max_rss_mb": 100.0,
-                         "strategy_loop_s": 0.5, "strategy_job_s": 3.0, "strategy_max_rss_mb": np.nan})
+            rows.append(
+                {
+                    "dataset": "sim",
+                    "detector": "lof",
+                    "strategy": strat,
+                    "seed": seed,
+                    "n_wanted": 40.0,
+                    "found_first_100": f,
+                    "recall_50": f / 2,
+                    "rws_50": 0.1,
+                    "average_precision": 0.2,
+                    "detector_job_s": 2.0,
+                    "detector_max_rss_mb": 100.0,
+                    "strategy_loop_s": 0.5,
+                    "strategy_job_s": 3.0,
+                    "strategy_max_rss_mb": np.nan,
+                }
+            )
     summ = summary(pd.DataFrame(rows), 100, [50])
     paper = summ.set_index("strategy").loc["paper"]
-    assert paper["found_first_100_mean"] == 12 and paper["found_first_100_std"] == 2 and paper["n_seeds"] == 3
+    assert (
+        paper["found_first_100_mean"] == 12
+        and paper["found_first_100_std"] == 2
+        and paper["n_seeds"] == 3
+    )
     md = markdown_table(summ, 100, [50])
     assert "| sim | lof | paper | 3 | 40 | 12.0 ± 2.0 |" in md and "| n/a |" in md
 
@@ -87,12 +115,26 @@ def test_summary_and_markdown():
 @pytest.mark.workflow
 def test_tiny_benchmark_workflow(tmp_path):
     """`snakemake ... benchmark` with the toy dotted-path detector in a temporary directory."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "tests"), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO / "tests"), os.environ.get("PYTHONPATH", "")]),
+    }
     snakemake = shutil.which("snakemake", path=str(Path(sys.executable).parent)) or "snakemake"
     cmd = [
-        snakemake, "-s", str(REPO / "workflow" / "Snakefile"), "--directory", str(tmp_path),
-        "--configfile", str(REPO / ".test/config/config.yaml"), str(REPO / ".test/config/benchmark.yaml"),
-        "--cores", "2", "--quiet", "all", "--", "benchmark",
+        snakemake,
+        "-s",
+        str(REPO / "workflow" / "Snakefile"),
+        "--directory",
+        str(tmp_path),
+        "--configfile",
+        str(REPO / ".test/config/config.yaml"),
+        str(REPO / ".test/config/benchmark.yaml"),
+        "--cores",
+        "2",
+        "--quiet",
+        "all",
+        "--",
+        "benchmark",
     ]
     res = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-4000:]

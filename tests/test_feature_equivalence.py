@@ -16,7 +16,9 @@ from astroanom.features import ellipse
 def _reference_central_mask(binary, centre=None):
     """The full-frame construction (border flood fill, then the 8-connected central piece)."""
     h, w = binary.shape
-    return preprocess.central_mask_full_frame(binary, centre if centre is not None else (w // 2, h // 2))
+    return preprocess.central_mask_full_frame(
+        binary, centre if centre is not None else (w // 2, h // 2)
+    )
 
 
 def test_central_mask_matches_full_frame_on_random_masks():

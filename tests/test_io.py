@@ -23,7 +23,9 @@ def test_nan_and_inf_rows_are_named(tmp_path):
 
 
 def test_empty_table_is_refused(tmp_path):
-    write_parquet(feature_frame(np.array([], dtype=int), np.zeros((0, 2), np.float32)), tmp_path / "e.parquet")
+    write_parquet(
+        feature_frame(np.array([], dtype=int), np.zeros((0, 2), np.float32)), tmp_path / "e.parquet"
+    )
     with pytest.raises(BadFeaturesError, match="empty"):
         read_features(tmp_path / "e.parquet")
 

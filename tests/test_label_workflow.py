@@ -23,8 +23,16 @@ DATASET = "simulation/paper/seed7"
 
 
 def snakemake(repo: Path, workdir: Path, *args: str) -> str:
-    cmd = [str(Path(sys.executable).with_name("snakemake")), "-s", str(repo / "workflow" / "Snakefile"),
-           "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"), *args]
+    cmd = [
+        str(Path(sys.executable).with_name("snakemake")),
+        "-s",
+        str(repo / "workflow" / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(workdir / "config.yaml"),
+        *args,
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     run = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
@@ -61,11 +69,31 @@ def test_changed_labels_rerun_only_active_learning_and_dependants(repo, tmp_path
     d = tmp_path / "results" / DATASET
     label_file = tmp_path / "labels" / DATASET / "alice.csv"
     with threadpool_limits(limits=1):
-        steps.simulate_step(d, sim["preset_definitions"]["paper"], sim["counts"], 7, sim["n_x"], sim["noise_sd"], DATASET)
+        steps.simulate_step(
+            d,
+            sim["preset_definitions"]["paper"],
+            sim["counts"],
+            7,
+            sim["n_x"],
+            sim["noise_sd"],
+            DATASET,
+        )
         steps.detect_step(d / "features.parquet", d / "scores.parquet", sim["detector"], 7)
-        steps.retrain_step(d / "features.parquet", d / "scores.parquet", d / "objects.parquet", d / "active.parquet",
-                           sim["oracle"], 10, 1.0, 20, 7, labels_file=label_file)
-        embedding_step(d / "features.parquet", d / "active.parquet", d / "embedding.parquet", 40, 5, 7)
+        steps.retrain_step(
+            d / "features.parquet",
+            d / "scores.parquet",
+            d / "objects.parquet",
+            d / "active.parquet",
+            sim["oracle"],
+            10,
+            1.0,
+            20,
+            7,
+            labels_file=label_file,
+        )
+        embedding_step(
+            d / "features.parquet", d / "active.parquet", d / "embedding.parquet", 40, 5, 7
+        )
     assert pd.read_parquet(d / "active.parquet")["label"].isna().all()
 
     # A scientist labels three objects in the labeller (same storage code).
@@ -82,4 +110,7 @@ def test_changed_labels_rerun_only_active_learning_and_dependants(repo, tmp_path
     act = pd.read_parquet(d / "active.parquet").set_index("id")
     assert act["label"].dropna().to_dict() == {3: 0.0, 150: 2.0, 200: 5.0}
     assert (act["score"] != act["S"]).any()
-    assert "retrained on 3 labels" in (tmp_path / "results" / "logs" / DATASET / "active_learning.log").read_text()
+    assert (
+        "retrained on 3 labels"
+        in (tmp_path / "results" / "logs" / DATASET / "active_learning.log").read_text()
+    )

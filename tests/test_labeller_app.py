@@ -34,8 +34,12 @@ def app_env(curves, tmp_path):
 
 
 def post(client, url, body, token, **headers):
-    return client.post(url, data=json.dumps(body), content_type="application/json",
-                       headers={"X-CSRF-Token": token, **headers})
+    return client.post(
+        url,
+        data=json.dumps(body),
+        content_type="application/json",
+        headers={"X-CSRF-Token": token, **headers},
+    )
 
 
 def test_page_has_token_controls_and_strict_headers(app_env):
@@ -44,8 +48,17 @@ def test_page_has_token_controls_and_strict_headers(app_env):
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
     assert f'content="{token}"' in html
-    for control in ('data-label="0"', 'data-label="5"', 'id="retrain"', 'id="delete-labels"', 'id="order"',
-                    'id="unlabelled-first"', 'id="jump"', 'id="map"', 'id="progress-labelled"'):
+    for control in (
+        'data-label="0"',
+        'data-label="5"',
+        'id="retrain"',
+        'id="delete-labels"',
+        'id="order"',
+        'id="unlabelled-first"',
+        'id="jump"',
+        'id="map"',
+        'id="progress-labelled"',
+    ):
         assert control in html
     assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
     assert resp.headers["X-Frame-Options"] == "DENY"
@@ -108,10 +121,19 @@ def test_label_good_and_bad(app_env):
         resp = post(client, "/api/label", body, token)
         assert resp.status_code == status, body
         assert words in resp.get_json()["error"], body
-    resp = client.post("/api/label", data="[1, 2]", content_type="application/json", headers={"X-CSRF-Token": token})
+    resp = client.post(
+        "/api/label",
+        data="[1, 2]",
+        content_type="application/json",
+        headers={"X-CSRF-Token": token},
+    )
     assert resp.status_code == 400 and "JSON object" in resp.get_json()["error"]
-    resp = client.post("/api/label", data="id=7&label=1", headers={"X-CSRF-Token": token},
-                       content_type="application/x-www-form-urlencoded")
+    resp = client.post(
+        "/api/label",
+        data="id=7&label=1",
+        headers={"X-CSRF-Token": token},
+        content_type="application/x-www-form-urlencoded",
+    )
     assert resp.status_code == 415
     big = post(client, "/api/label", {"id": "7", "label": 1, "pad": "x" * 20000}, token)
     assert big.status_code == 413
@@ -126,7 +148,10 @@ def test_posts_need_token_and_same_origin(app_env):
     r = post(client, "/api/label", body, token, Origin="http://evil.example")
     assert r.status_code == 403 and "cross-origin" in r.get_json()["error"]
     assert post(client, "/api/label", body, token, Origin="null").status_code == 403
-    assert post(client, "/api/label", body, token, Referer="http://evil.example/page").status_code == 403
+    assert (
+        post(client, "/api/label", body, token, Referer="http://evil.example/page").status_code
+        == 403
+    )
     assert read_labels(labels).empty
     assert post(client, "/api/label", body, token, Origin="http://localhost").status_code == 200
     assert post(client, "/api/label", body, token, Referer="http://localhost/").status_code == 200
@@ -167,7 +192,8 @@ def test_retrain_uses_the_workflow_learner_and_reorders(app_env, curves):
     _, X = read_features(curves / "features.parquet")
     S = np.asarray(__import__("pandas").read_parquet(curves / "scores.parquet")["S"])
     direct = RelevanceLearner(n_estimators=20, seed=0).retrain(
-        X, S, np.array([int(k) for k in labelled]), np.array(list(labelled.values()), dtype=float))
+        X, S, np.array([int(k) for k in labelled]), np.array(list(labelled.values()), dtype=float)
+    )
     assert after == [str(i) for i in rank_order(direct.score)]
     assert after != before
     obj = client.get(f"/api/object?id={before[0]}").get_json()
@@ -187,7 +213,9 @@ def test_map_reads_embedding_parquet(app_env):
 
 def test_map_is_computed_when_absent_and_images_render(tmp_path):
     imgs = image_dataset(tmp_path / "imgs")
-    app = create_app(imgs, tmp_path / "l.csv", "bob", LabellerSettings(n_estimators=5, embedding_max=100))
+    app = create_app(
+        imgs, tmp_path / "l.csv", "bob", LabellerSettings(n_estimators=5, embedding_max=100)
+    )
     client = app.test_client()
     obj = client.get("/api/object?id=gal_002").get_json()
     assert obj["metadata"]["image_path"] == "gal_002.png"  # the file name only, no path
@@ -198,14 +226,19 @@ def test_map_is_computed_when_absent_and_images_render(tmp_path):
     decoded = cv2.imdecode(np.frombuffer(png.data, np.uint8), cv2.IMREAD_UNCHANGED)
     assert decoded.shape == (48, 48, 3) and decoded[24, 24].max() > 200 and decoded[0, 0].max() < 30
     m = client.get("/api/map").get_json()
-    assert m["source"] == "t-SNE (computed)" and sorted(m["id"]) == [f"gal_{k:03d}" for k in range(6)]
+    assert m["source"] == "t-SNE (computed)" and sorted(m["id"]) == [
+        f"gal_{k:03d}" for k in range(6)
+    ]
     assert np.isfinite(m["x"]).all()
 
 
 def test_cli_names_the_dataset_and_reports_bad_input(tmp_path, capsys):
     from astroanom.cli import dataset_name, main
 
-    assert dataset_name(tmp_path / "results" / "simulation" / "paper" / "seed1", "x") == "simulation/paper/seed1"
+    assert (
+        dataset_name(tmp_path / "results" / "simulation" / "paper" / "seed1", "x")
+        == "simulation/paper/seed1"
+    )
     assert dataset_name(tmp_path / "elsewhere", "fallback/name") == "fallback/name"
     assert main(["label", str(tmp_path / "missing")]) == 1
     assert "dataset.json not found" in capsys.readouterr().err

@@ -22,11 +22,21 @@ from astroanom.labels import read_labels
 from astroanom.metrics import rank_order
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)",
+    ),
 ]
 DATASET = "simulation/test/seed1"
 
@@ -38,7 +48,10 @@ def server(tmp_path):
     exe = Path(sys.executable).with_name("astroanom")
     proc = subprocess.Popen(
         [str(exe), "label", f"results/{DATASET}", "--user", "tester"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         env={**os.environ, "OMP_NUM_THREADS": "1"},
     )
     url, seen = None, []
@@ -68,7 +81,9 @@ def test_label_with_keys_retrain_and_map(server):
     by_s = [str(i) for i in rank_order(S)]
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -83,7 +98,10 @@ def test_label_with_keys_retrain_and_map(server):
         assert page.inner_text("#obj-id") == by_s[3]
         frame = read_labels(labels_csv)
         assert frame[["id", "label", "user"]].values.tolist() == [
-            [by_s[0], 5, "tester"], [by_s[1], 0, "tester"], [by_s[2], 3, "tester"]]
+            [by_s[0], 5, "tester"],
+            [by_s[1], 0, "tester"],
+            [by_s[2], 3, "tester"],
+        ]
 
         page.keyboard.press("ArrowLeft")
         expect(page.locator("#obj-id")).to_have_text(by_s[2])
@@ -96,7 +114,9 @@ def test_label_with_keys_retrain_and_map(server):
         shown = page.evaluate("document.body.dataset.order").split(",")
         _, X = read_features(data / "features.parquet")
         rows = np.array([int(by_s[0]), int(by_s[1]), int(by_s[2])])
-        expected = RelevanceLearner(n_estimators=100, seed=0).retrain(X, S, rows, np.array([5.0, 0.0, 3.0]))
+        expected = RelevanceLearner(n_estimators=100, seed=0).retrain(
+            X, S, rows, np.array([5.0, 0.0, 3.0])
+        )
         new_order = [str(i) for i in rank_order(expected.score)]
         assert shown == new_order[:20]
         assert shown != by_s[:20]
@@ -125,7 +145,11 @@ def test_label_with_keys_retrain_and_map(server):
         target = int(np.argmax(emb["x"].to_numpy()))  # the right-most point lies on the edge
         xs, ys = emb["x"].to_numpy(), emb["y"].to_numpy()
         px = 24 + (xs[target] - xs.min()) * (box["width"] - 48) / (xs.max() - xs.min())
-        py = box["height"] - 24 - (ys[target] - ys.min()) * (box["height"] - 48) / (ys.max() - ys.min())
+        py = (
+            box["height"]
+            - 24
+            - (ys[target] - ys.min()) * (box["height"] - 48) / (ys.max() - ys.min())
+        )
         page.mouse.click(box["x"] + px, box["y"] + py)
         oid = str(emb["id"].iloc[target])
         expect(page.locator("#map-id")).to_have_text(oid)

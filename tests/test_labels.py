@@ -32,7 +32,9 @@ def rows(path: Path) -> list[list[str]]:
         return list(csv.reader(fh))
 
 
-@pytest.mark.parametrize("value, expected", [(0, 0), (5, 5), ("3", 3), (np.int64(2), 2), (" 4 ", 4)])
+@pytest.mark.parametrize(
+    "value, expected", [(0, 0), (5, 5), ("3", 3), (np.int64(2), 2), (" 4 ", 4)]
+)
 def test_parse_label_accepts_integers_0_to_5(value, expected):
     assert parse_label(value) == expected
 
@@ -44,7 +46,9 @@ def test_parse_label_rejects_everything_else(value):
 
 
 def test_paths_and_user_names():
-    assert labels_path("simulation/paper/seed1", "alice") == Path("labels/simulation/paper/seed1/alice.csv")
+    assert labels_path("simulation/paper/seed1", "alice") == Path(
+        "labels/simulation/paper/seed1/alice.csv"
+    )
     assert labels_path("g", "bob", "x/{user}-{dataset}.csv") == Path("x/bob-g.csv")
     assert log_path_for("labels/a/alice.csv") == Path("labels/a/alice.log.csv")
     for bad in ("../evil", "a/b", "", ".hidden", "x" * 65):
@@ -70,8 +74,15 @@ def test_store_writes_current_state_and_log(tmp_path):
     assert store.delete("7") is False
     log_rows = rows(log_path_for(path))
     assert log_rows[0] == ["time", "user", "action", "id", "label"]
-    assert [r[2:] for r in log_rows[1:]] == [["set", "3", "5"], ["set", "7", "0"], ["set", "3", "2"], ["delete", "7", ""]]
-    assert replay_log(log_path_for(path)) == {k: v for k, v in LabelStore(path, "alice")._state.items()}
+    assert [r[2:] for r in log_rows[1:]] == [
+        ["set", "3", "5"],
+        ["set", "7", "0"],
+        ["set", "3", "2"],
+        ["delete", "7", ""],
+    ]
+    assert replay_log(log_path_for(path)) == {
+        k: v for k, v in LabelStore(path, "alice")._state.items()
+    }
 
 
 def test_clear_keeps_history_and_replay_rebuilds_missing_state(tmp_path):
@@ -106,12 +117,21 @@ def test_store_rejects_bad_input_and_changes_nothing(tmp_path):
     "text, message",
     [
         ("id,label\n1,2\n", r"line 1: the header must be id,label,user,time"),
-        ("id,label,user,time\n1,2,a,t\n2,7,a,t\n", r"line 3 \(id 2\): a label must be an integer from 0 to 5, got 7"),
+        (
+            "id,label,user,time\n1,2,a,t\n2,7,a,t\n",
+            r"line 3 \(id 2\): a label must be an integer from 0 to 5, got 7",
+        ),
         ("id,label,user,time\n1,2.5,a,t\n", r"line 2 \(id 1\): .*got '2.5'"),
-        ("id,label,user,time\n1,2,a,t\n1,3,a,t\n", r"line 3: id 1 is labelled again \(first on line 2\)"),
+        (
+            "id,label,user,time\n1,2,a,t\n1,3,a,t\n",
+            r"line 3: id 1 is labelled again \(first on line 2\)",
+        ),
         ("id,label,user,time\n1,2,a\n", r"line 2: expected 4 fields"),
         ("id,label,user,time\n,2,a,t\n", r"line 2: empty id"),
-        ("id,label,user,time\n1,2,a,t\n77,1,a,t\n", r"line 3: id '77' is not an object of this dataset"),
+        (
+            "id,label,user,time\n1,2,a,t\n77,1,a,t\n",
+            r"line 3: id '77' is not an object of this dataset",
+        ),
     ],
 )
 def test_read_labels_names_the_bad_line(tmp_path, text, message):
@@ -159,7 +179,9 @@ def test_human_retrain_matches_the_learner_and_handles_no_labels(tmp_path):
     store.set("2", 3)
     rows_, labels, res = human_retrain(X, S, ids, path, learner, alpha=1.0)
     assert rows_.tolist() == [4, 10, 2] and labels.tolist() == [5, 0, 3]
-    direct = RelevanceLearner(n_estimators=10, seed=1).retrain(X, S, np.array([4, 10, 2]), np.array([5.0, 0, 3]))
+    direct = RelevanceLearner(n_estimators=10, seed=1).retrain(
+        X, S, np.array([4, 10, 2]), np.array([5.0, 0, 3])
+    )
     np.testing.assert_allclose(res.score, direct.score)
     assert not np.allclose(res.score, S)
 
@@ -175,13 +197,33 @@ def test_retrain_step_human_mode_writes_the_human_labels(tmp_path):
     store.set("0", 5)
     store.set("59", 0)
     oracle = {"mode": "human", "relevance": {0: 0, 2: 5}, "batch": 5, "budget": 10}
-    retrain_step(d / "features.parquet", d / "scores.parquet", d / "objects.parquet", d / "active.parquet",
-                 oracle, n_labels=10, alpha=1.0, n_estimators=10, seed=0, labels_file=lab)
+    retrain_step(
+        d / "features.parquet",
+        d / "scores.parquet",
+        d / "objects.parquet",
+        d / "active.parquet",
+        oracle,
+        n_labels=10,
+        alpha=1.0,
+        n_estimators=10,
+        seed=0,
+        labels_file=lab,
+    )
     act = pd.read_parquet(d / "active.parquet")
     labelled = act.dropna(subset=["label"])
     assert labelled["id"].tolist() == [0, 59] and labelled["label"].tolist() == [5.0, 0.0]
     # the simulated oracle would have labelled the 10 highest-S objects instead
     del oracle["mode"]
-    retrain_step(d / "features.parquet", d / "scores.parquet", d / "objects.parquet", d / "active.parquet",
-                 oracle, n_labels=10, alpha=1.0, n_estimators=10, seed=0, labels_file=lab)
+    retrain_step(
+        d / "features.parquet",
+        d / "scores.parquet",
+        d / "objects.parquet",
+        d / "active.parquet",
+        oracle,
+        n_labels=10,
+        alpha=1.0,
+        n_estimators=10,
+        seed=0,
+        labels_file=lab,
+    )
     assert pd.read_parquet(d / "active.parquet")["label"].notna().sum() == 10

@@ -70,7 +70,9 @@ def test_incremental_loop_invariants(small):
 def test_single_retrain_labels_top_by_S(small):
     d, S = small
     oracle = ClassOracle(d.classes, RELEVANCE)
-    lab, labels, res = single_retrain(d.features, S, oracle, RelevanceLearner(10, seed=1), n_labels=25)
+    lab, labels, res = single_retrain(
+        d.features, S, oracle, RelevanceLearner(10, seed=1), n_labels=25
+    )
     np.testing.assert_array_equal(lab, rank_order(S)[:25])
     np.testing.assert_array_equal(res.U[lab], labels)
     assert (res.d[lab] == 0).all()
@@ -79,4 +81,11 @@ def test_single_retrain_labels_top_by_S(small):
 def test_loop_config_errors(small):
     d, S = small
     with pytest.raises(ConfigError):
-        incremental_loop(d.features, S, ClassOracle(d.classes, RELEVANCE), RelevanceLearner(5), batch=20, budget=10)
+        incremental_loop(
+            d.features,
+            S,
+            ClassOracle(d.classes, RELEVANCE),
+            RelevanceLearner(5),
+            batch=20,
+            budget=10,
+        )

@@ -59,8 +59,12 @@ def test_detectors_rank_planted_outliers_first(blob, entry):
 def test_direction_flag_is_obeyed(blob):
     """Declaring the wrong direction turns the ranking upside down: no silent guessing."""
     X, mask = blob
-    _, right = anomaly_scores(make_detector("toy_detector.DistanceFromMedian", lower_is_weirder=False), X)
-    _, wrong = anomaly_scores(make_detector("toy_detector.DistanceFromMedian", lower_is_weirder=True), X)
+    _, right = anomaly_scores(
+        make_detector("toy_detector.DistanceFromMedian", lower_is_weirder=False), X
+    )
+    _, wrong = anomaly_scores(
+        make_detector("toy_detector.DistanceFromMedian", lower_is_weirder=True), X
+    )
     assert _top_hits(right, mask) == 8 and _top_hits(wrong, mask) == 0
 
 
@@ -108,7 +112,10 @@ def test_unknown_name_lists_available():
     [
         ("no_such_module.Detector", r"cannot import detector 'no_such_module\.Detector'"),
         ("sklearn.ensemble.NoSuchForest", r"'sklearn\.ensemble\.NoSuchForest'.*no 'NoSuchForest'"),
-        ("toy_detector.NoScore", r"'toy_detector\.NoScore'.*neither score_samples nor decision_function"),
+        (
+            "toy_detector.NoScore",
+            r"'toy_detector\.NoScore'.*neither score_samples nor decision_function",
+        ),
         ("numpy.ndarray.T", r"cannot import detector"),
     ],
 )
@@ -123,7 +130,9 @@ def test_wrong_interface_no_fit_is_named():
 
 
 def test_bad_parameters_are_named():
-    with pytest.raises(AstroanomError, match=r"'sklearn\.svm\.OneClassSVM': bad parameters \['nuu'\]"):
+    with pytest.raises(
+        AstroanomError, match=r"'sklearn\.svm\.OneClassSVM': bad parameters \['nuu'\]"
+    ):
         make_detector("sklearn.svm.OneClassSVM", nuu=0.1)
     with pytest.raises(AstroanomError, match=r"'lof': bad parameters"):
         make_detector("lof", k=3)
@@ -131,7 +140,10 @@ def test_bad_parameters_are_named():
 
 @pytest.mark.parametrize(
     ("cls", "pattern"),
-    [("ConstantScore", r"the same score .* for every object"), ("NaNScore", r"NaN or inf .*rows \[3\]")],
+    [
+        ("ConstantScore", r"the same score .* for every object"),
+        ("NaNScore", r"NaN or inf .*rows \[3\]"),
+    ],
 )
 def test_nan_or_constant_scores_name_the_detector(blob, cls, pattern):
     X, _ = blob

@@ -30,7 +30,11 @@ def test_noise_sd_is_0_1(data):
     x = np.linspace(0, 1, 100)
     sel = data.classes == 1
     p = data.params[sel]
-    truth = p["a"].to_numpy()[:, None] * x**2 + p["b"].to_numpy()[:, None] * x + p["c"].to_numpy()[:, None]
+    truth = (
+        p["a"].to_numpy()[:, None] * x**2
+        + p["b"].to_numpy()[:, None] * x
+        + p["c"].to_numpy()[:, None]
+    )
     resid = data.features[sel] - truth
     assert resid.std() == pytest.approx(0.1, rel=0.01)
     assert abs(resid.mean()) < 0.002
@@ -39,8 +43,16 @@ def test_noise_sd_is_0_1(data):
 def test_parameter_means_and_sds(data):
     p = data.params
     # Normal(mean, sd) with n draws: the sample mean is within 4 sd/sqrt(n) of the mean
-    checks = [(0, "omega", 5, 2), (1, "a", 0.5, 0.2), (2, "h", 1.0, 0.3), (2, "x0", 0.5, 0.2),
-              (3, "A", 1.0, 0.5), (3, "mu", 0.5, 0.2), (3, "w", 0.1, 0.05), (4, "omega3", 30, 20)]
+    checks = [
+        (0, "omega", 5, 2),
+        (1, "a", 0.5, 0.2),
+        (2, "h", 1.0, 0.3),
+        (2, "x0", 0.5, 0.2),
+        (3, "A", 1.0, 0.5),
+        (3, "mu", 0.5, 0.2),
+        (3, "w", 0.1, 0.05),
+        (4, "omega3", 30, 20),
+    ]
     for cls, name, mean, sd in checks:
         v = p.loc[p["class"] == cls, name].to_numpy()
         assert abs(v.mean() - mean) < 4 * sd / np.sqrt(v.size), (cls, name)
@@ -73,7 +85,9 @@ def test_same_seed_same_numbers_other_seed_differs(paper_preset):
 def test_presets_differ_only_in_class_3(default_config):
     presets = default_config["simulation"]["preset_definitions"]
     paper, printed = presets["paper"], presets["table1-as-printed"]
-    assert {k: v for k, v in paper.items() if k != 3} == {k: v for k, v in printed.items() if k != 3}
+    assert {k: v for k, v in paper.items() if k != 3} == {
+        k: v for k, v in printed.items() if k != 3
+    }
     assert printed[3]["params"] == {"A": [0.5, 0.2], "mu": [0.1, 0.05], "w": [1.0, 0.5]}
     assert paper[3]["params"] == {"A": [1.0, 0.5], "mu": [0.5, 0.2], "w": [0.1, 0.05]}
 

@@ -53,7 +53,12 @@ def recalls(sims):
             vals = []
             for seed, (X, classes, S) in sims.items():
                 run = labelling_loop(
-                    X, S, ClassOracle(classes, RELEVANCE), make_strategy(name, seed=seed), BATCH, BUDGET
+                    X,
+                    S,
+                    ClassOracle(classes, RELEVANCE),
+                    make_strategy(name, seed=seed),
+                    BATCH,
+                    BUDGET,
                 )
                 vals.append(cell_metrics(run.viewed, classes == 4, [50])["recall_50"])
             cache[name] = float(np.mean(vals))
@@ -66,12 +71,18 @@ def recalls(sims):
 def test_learning_strategy_beats_random(recalls, name):
     if not strategy_installed(name):
         pytest.skip(f"optional package for {name!r} not installed")
-    assert recalls(name) >= recalls("random") + MARGINS[name], (name, recalls(name), recalls("random"))
+    assert recalls(name) >= recalls("random") + MARGINS[name], (
+        name,
+        recalls(name),
+        recalls("random"),
+    )
 
 
 def test_no_learning_labels_the_detector_top(sims):
     X, classes, S = sims[1]
-    run = labelling_loop(X, S, ClassOracle(classes, RELEVANCE), make_strategy("none"), BATCH, BUDGET)
+    run = labelling_loop(
+        X, S, ClassOracle(classes, RELEVANCE), make_strategy("none"), BATCH, BUDGET
+    )
     np.testing.assert_array_equal(run.labelled, rank_order(S)[:BUDGET])
     np.testing.assert_array_equal(run.viewed, rank_order(S))
 
@@ -126,7 +137,9 @@ def test_coniferest_absent_gives_clear_error(monkeypatch):
 
 def test_strategy_errors(sims):
     X, _, S = sims[1]
-    with pytest.raises(AstroanomError, match=r"unknown strategy 'papr'; available: .*gp.*paper.*random"):
+    with pytest.raises(
+        AstroanomError, match=r"unknown strategy 'papr'; available: .*gp.*paper.*random"
+    ):
         make_strategy("papr")
     with pytest.raises(AstroanomError, match=r"cannot import strategy 'nope\.Strategy'"):
         make_strategy("nope.Strategy")

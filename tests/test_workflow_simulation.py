@@ -23,9 +23,21 @@ FIGURES = ["fig1_tsne_heatmap", "fig6_examples", "fig7_incremental", "fig8_rws",
 PRESETS = ["paper", "table1-as-printed"]
 
 
-def run_snakemake(workdir: Path, *args: str, config: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    cmd = [SNAKEMAKE, "-s", str(REPO / "workflow" / "Snakefile"), "--directory", str(workdir),
-           "--configfile", str(config or REPO / ".test" / "config" / "config.yaml"), "--cores", "2", *args]
+def run_snakemake(
+    workdir: Path, *args: str, config: Path | None = None, check: bool = True
+) -> subprocess.CompletedProcess:
+    cmd = [
+        SNAKEMAKE,
+        "-s",
+        str(REPO / "workflow" / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(config or REPO / ".test" / "config" / "config.yaml"),
+        "--cores",
+        "2",
+        *args,
+    ]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
     if check and proc.returncode != 0:
@@ -73,10 +85,12 @@ def test_parquet_outputs_and_labels(tiny_run):
 
 
 def test_rerun_is_byte_identical(tiny_run):
-    files = [tiny_run / "results/simulation/paper/metrics.csv",
-             tiny_run / "results/simulation/paper/seed7/active.parquet",
-             tiny_run / "results/simulation/paper/figures/fig7_incremental.png",
-             tiny_run / "results/simulation/paper/figures/fig8_rws.pdf"]
+    files = [
+        tiny_run / "results/simulation/paper/metrics.csv",
+        tiny_run / "results/simulation/paper/seed7/active.parquet",
+        tiny_run / "results/simulation/paper/figures/fig7_incremental.png",
+        tiny_run / "results/simulation/paper/figures/fig8_rws.pdf",
+    ]
     before = [digest(f) for f in files]
     for f in files:
         f.unlink()
@@ -109,7 +123,9 @@ def test_missing_oracle_class_fails_clearly(tmp_path):
     del cfg["simulation"]["oracle"]["relevance"][4]
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(cfg))
-    proc = run_snakemake(tmp_path, "results/simulation/paper/seed7/active.parquet", config=bad, check=False)
+    proc = run_snakemake(
+        tmp_path, "results/simulation/paper/seed7/active.parquet", config=bad, check=False
+    )
     assert proc.returncode != 0
     log = (tmp_path / "results/logs/simulation/paper/seed7/active_learning.log").read_text()
     assert "no entry for class(es) [4]" in log
@@ -119,5 +135,7 @@ def test_missing_oracle_class_fails_clearly(tmp_path):
 def test_lint_is_clean():
     if shutil.which(SNAKEMAKE) is None and not Path(SNAKEMAKE).exists():
         pytest.fail("snakemake not installed")
-    proc = subprocess.run([SNAKEMAKE, "--lint"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [SNAKEMAKE, "--lint"], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

@@ -115,7 +115,9 @@ def labelling_loop(
     """Incremental labelling: rank, label the ``batch`` best unlabelled, refit; up to ``budget``."""
     n = X.shape[0]
     if batch < 1 or budget < 0 or budget > n:
-        raise ConfigError(f"need batch >= 1 and 0 <= budget <= n objects ({n}); got {batch}, {budget}")
+        raise ConfigError(
+            f"need batch >= 1 and 0 <= budget <= n objects ({n}); got {batch}, {budget}"
+        )
     labelled = np.empty(0, dtype=np.int64)
     labels = np.empty(0, dtype=np.float64)
     t0 = time.perf_counter()
@@ -214,12 +216,18 @@ def cell_step(
             raise ConfigError(f"{what} ids do not match the feature table's ids, row for row")
     want = wanted_mask(obj, wanted)
     strat = strategy_from_config(strategy, seed=seed, n_jobs=threads)
-    run = labelling_loop(X, sc["S"].to_numpy(np.float64), make_oracle(obj, oracle), strat, batch, budget)
+    run = labelling_loop(
+        X, sc["S"].to_numpy(np.float64), make_oracle(obj, oracle), strat, batch, budget
+    )
     metrics = cell_metrics(run.viewed, want, ns, first_viewed)
     log.info(
         "%s: %d labels in %.2f s; found %d wanted of %d in the first %d viewed",
-        dict(keys), run.labelled.size, run.seconds, metrics[f"found_first_{first_viewed}"],
-        int(want.sum()), first_viewed,
+        dict(keys),
+        run.labelled.size,
+        run.seconds,
+        metrics[f"found_first_{first_viewed}"],
+        int(want.sum()),
+        first_viewed,
     )
     row = {**keys, **metrics, "budget": budget, "batch": batch, "strategy_loop_s": run.seconds}
     write_parquet(pd.DataFrame([row]), cell)
@@ -261,14 +269,24 @@ def collect(
             detector_benchmarks[key]
         )
         parts.append(row)
-    return pd.concat(parts, ignore_index=True).sort_values(KEYS, kind="stable").reset_index(drop=True)
+    return (
+        pd.concat(parts, ignore_index=True).sort_values(KEYS, kind="stable").reset_index(drop=True)
+    )
 
 
 def summary(table: pd.DataFrame, first_viewed: int, ns: Sequence[int]) -> pd.DataFrame:
     """Mean and sd over seeds per (dataset, detector, strategy) of the headline metrics."""
-    cols = [f"found_first_{first_viewed}", *(f"recall_{n}" for n in ns), *(f"rws_{n}" for n in ns),
-            "average_precision", "detector_job_s", "detector_max_rss_mb", "strategy_loop_s",
-            "strategy_job_s", "strategy_max_rss_mb"]
+    cols = [
+        f"found_first_{first_viewed}",
+        *(f"recall_{n}" for n in ns),
+        *(f"rws_{n}" for n in ns),
+        "average_precision",
+        "detector_job_s",
+        "detector_max_rss_mb",
+        "strategy_loop_s",
+        "strategy_job_s",
+        "strategy_max_rss_mb",
+    ]
     g = table.groupby(["dataset", "detector", "strategy"], sort=False)
     out = g[cols].agg(["mean", "std"])
     out.columns = [f"{c}_{s}" for c, s in out.columns]
@@ -289,15 +307,28 @@ def markdown_table(summ: pd.DataFrame, first_viewed: int, ns: Sequence[int]) -> 
     """The report's Markdown table: mean ± sd over seeds per dataset, detector and strategy."""
     n_rank = max(ns)
     head = [
-        "dataset", "detector", "strategy", "seeds", "wanted",
-        f"found in first {first_viewed} viewed", f"recall({n_rank})", f"RWS({n_rank})",
-        "average precision", "detector s", "detector MB", "strategy s", "strategy MB",
+        "dataset",
+        "detector",
+        "strategy",
+        "seeds",
+        "wanted",
+        f"found in first {first_viewed} viewed",
+        f"recall({n_rank})",
+        f"RWS({n_rank})",
+        "average precision",
+        "detector s",
+        "detector MB",
+        "strategy s",
+        "strategy MB",
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in summ.itertuples(index=False):
         d = r._asdict()
         cells = [
-            str(d["dataset"]), str(d["detector"]), str(d["strategy"]), str(d["n_seeds"]),
+            str(d["dataset"]),
+            str(d["detector"]),
+            str(d["strategy"]),
+            str(d["n_seeds"]),
             f"{d['n_wanted']:.0f}",
             _fmt(d[f"found_first_{first_viewed}_mean"], d[f"found_first_{first_viewed}_std"], 1),
             _fmt(d[f"recall_{n_rank}_mean"], d[f"recall_{n_rank}_std"], 1),
@@ -340,11 +371,13 @@ def plot_found(curves: pd.DataFrame, png: PathLike, pdf: PathLike | None = None)
                 continue
             stats = g.agg(["mean", "min", "max"])
             ax.plot(stats.index, stats["mean"], color=colours[strat], label=strat, lw=1.5)
-            ax.fill_between(stats.index, stats["min"], stats["max"], color=colours[strat], alpha=0.2, lw=0)
+            ax.fill_between(
+                stats.index, stats["min"], stats["max"], color=colours[strat], alpha=0.2, lw=0
+            )
         ax.set_title(f"{dset} · {det}")
         ax.set_xlabel("labels spent")
         ax.set_ylabel("wanted objects found")
-    for ax in list(axes.flat)[len(panels):]:
+    for ax in list(axes.flat)[len(panels) :]:
         ax.set_visible(False)
     axes.flat[0].legend(loc="upper left", fontsize="small")
     fig.tight_layout()

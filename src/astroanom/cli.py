@@ -56,15 +56,34 @@ def _add_label(sub: argparse._SubParsersAction) -> Runner:
             "dataset's oracle has mode: human."
         ),
     )
-    p.add_argument("dataset_dir", type=Path, help="a dataset directory, e.g. results/simulation/paper/seed1")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=int, default=0, help="port (default: a free one)")
-    p.add_argument("--user", default=None, help="whose label set to use (default: labels.user in the config, else 'default')")
-    p.add_argument("--labels", type=Path, default=None, help="label file (default: labels.path in the config)")
-    p.add_argument("--config", type=Path, default=None, help=f"workflow config (default {DEFAULT_CONFIG} if present)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random order, the regressor and the map")
     p.add_argument(
-        "--threads", type=int, default=min(4, os.cpu_count() or 1),
+        "dataset_dir", type=Path, help="a dataset directory, e.g. results/simulation/paper/seed1"
+    )
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
+    )
+    p.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    p.add_argument(
+        "--user",
+        default=None,
+        help="whose label set to use (default: labels.user in the config, else 'default')",
+    )
+    p.add_argument(
+        "--labels", type=Path, default=None, help="label file (default: labels.path in the config)"
+    )
+    p.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help=f"workflow config (default {DEFAULT_CONFIG} if present)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the random order, the regressor and the map"
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=min(4, os.cpu_count() or 1),
         help="threads for retraining and the map (default: up to 4 of this machine's cores)",
     )
     return _run_label
@@ -90,7 +109,15 @@ def _run_label(args: argparse.Namespace) -> int:
         seed=args.seed,
         threads=max(1, args.threads),
     )
-    running = start(args.dataset_dir, path, user, host=args.host, port=args.port, settings=settings, background=False)
+    running = start(
+        args.dataset_dir,
+        path,
+        user,
+        host=args.host,
+        port=args.port,
+        settings=settings,
+        background=False,
+    )
     print(f"astroanom labeller: {name} ({running.data.n} {info.kind}s), user {user}", flush=True)
     print(f"labels: {path} (log: {running.data.store.log_path})", flush=True)
     print(f"Open {running.url} in your browser. Press Ctrl-C to stop.", flush=True)
@@ -108,7 +135,9 @@ COMMANDS: dict[str, Callable[[argparse._SubParsersAction], Runner]] = {"label": 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Runner]]:
     """The top-level parser and the runner of each subcommand."""
-    parser = argparse.ArgumentParser(prog="astroanom", description="astroanom: personalised active anomaly detection")
+    parser = argparse.ArgumentParser(
+        prog="astroanom", description="astroanom: personalised active anomaly detection"
+    )
     parser.add_argument("--version", action="version", version=f"astroanom {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

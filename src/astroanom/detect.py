@@ -145,7 +145,9 @@ def import_object(path: str, what: str = "detector") -> object:
     try:
         return getattr(module, attr)
     except AttributeError as exc:
-        raise AstroanomError(f"cannot import {what} {path!r}: module {module_name!r} has no {attr!r}") from exc
+        raise AstroanomError(
+            f"cannot import {what} {path!r}: module {module_name!r} has no {attr!r}"
+        ) from exc
 
 
 def _accepts(factory: object, name: str) -> bool:
@@ -224,9 +226,7 @@ class EstimatorDetector:
         return raw
 
 
-def _build(
-    factory: object, name: str, seed: int, n_jobs: int, params: dict[str, object]
-) -> object:
+def _build(factory: object, name: str, seed: int, n_jobs: int, params: dict[str, object]) -> object:
     """Call ``factory(**params)``, adding random_state/seed and n_jobs where it accepts them."""
     kwargs = dict(params)
     for key in ("random_state", "random_seed"):
@@ -290,7 +290,9 @@ def make_detector(
         try:
             det: Detector = BUILTIN_DETECTORS[name](**kwargs)
         except TypeError as exc:
-            raise AstroanomError(f"detector {name!r}: bad parameters {sorted(kwargs)}: {exc}") from exc
+            raise AstroanomError(
+                f"detector {name!r}: bad parameters {sorted(kwargs)}: {exc}"
+            ) from exc
         if lower_is_weirder is not None:
             det.lower_is_weirder = bool(lower_is_weirder)
         if label:
@@ -301,7 +303,9 @@ def make_detector(
         try:
             factory = registered[name].load()  # type: ignore[attr-defined]
         except Exception as exc:
-            raise AstroanomError(f"cannot load detector {name!r} registered by a package: {exc}") from exc
+            raise AstroanomError(
+                f"cannot load detector {name!r} registered by a package: {exc}"
+            ) from exc
         module = getattr(factory, "__module__", "") or ""
     elif "." in name or ":" in name:
         factory = import_object(name)

@@ -20,7 +20,5 @@ def choose_subset(n: int, size: int, seed: int, always: np.ndarray | None = None
 def tsne_map(X: np.ndarray, seed: int, perplexity: float = 30.0, n_jobs: int = 1) -> np.ndarray:
     """t-SNE embedding (n, 2) of ``X`` (n, m); PCA initialisation, seeded, so reruns agree."""
     perplexity = min(perplexity, max(2.0, (X.shape[0] - 1) / 3.0))
-    tsne = TSNE(
-        n_components=2, perplexity=perplexity, init="pca", random_state=seed, n_jobs=n_jobs
-    )
+    tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed, n_jobs=n_jobs)
     return tsne.fit_transform(np.asarray(X, dtype=np.float64))

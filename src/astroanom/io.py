@@ -73,13 +73,17 @@ def feature_frame(ids: np.ndarray, features: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"id": ids, **cols})
 
 
-def check_finite(features: np.ndarray, ids: np.ndarray | None = None, what: str = "features") -> None:
+def check_finite(
+    features: np.ndarray, ids: np.ndarray | None = None, what: str = "features"
+) -> None:
     """Raise :class:`BadFeaturesError` naming the rows that hold NaN or inf values.
 
     ``features`` has shape (n, m); ``ids`` (n,) are used in the message when given.
     """
     if features.ndim != 2 or features.shape[0] == 0:
-        raise BadFeaturesError(f"{what}: expected a non-empty 2-D array, got shape {features.shape}")
+        raise BadFeaturesError(
+            f"{what}: expected a non-empty 2-D array, got shape {features.shape}"
+        )
     bad = ~np.isfinite(features).all(axis=1)
     if bad.any():
         rows = np.flatnonzero(bad)

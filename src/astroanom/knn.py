@@ -170,8 +170,11 @@ class _Search:
             redo = np.arange(n)
         if redo.size:
             step = max(1, min(b, (32 << 20) // (8 * n)))
-            parts = _run(self._full_rows, [redo[s : s + step] for s in range(0, redo.size, step)],
-                         self.n_jobs)
+            parts = _run(
+                self._full_rows,
+                [redo[s : s + step] for s in range(0, redo.size, step)],
+                self.n_jobs,
+            )
             last = np.concatenate(parts)
             for s in range(0, last.size, step):
                 r = self.order[last[s : s + step]]

@@ -50,7 +50,11 @@ def parse_label(value: object) -> int:
     """
     if isinstance(value, bool) or value is None:
         raise LabelsError(f"a label must be an integer from 0 to 5, got {value!r}")
-    if isinstance(value, (int, np.integer)) or isinstance(value, str) and re.fullmatch(r"\s*\d+\s*", value):
+    if (
+        isinstance(value, (int, np.integer))
+        or isinstance(value, str)
+        and re.fullmatch(r"\s*\d+\s*", value)
+    ):
         number = int(value)
     else:
         raise LabelsError(f"a label must be an integer from 0 to 5, got {value!r}")
@@ -113,7 +117,9 @@ def read_labels(path: PathLike, valid_ids: Collection[str] | None = None) -> pd.
             if not row or all(not c.strip() for c in row):
                 continue
             if len(row) != len(LABEL_COLUMNS):
-                raise LabelsError(f"{p}, line {line}: expected 4 fields (id,label,user,time), got {len(row)}")
+                raise LabelsError(
+                    f"{p}, line {line}: expected 4 fields (id,label,user,time), got {len(row)}"
+                )
             oid, raw, user, time = (c.strip() for c in row)
             if not oid:
                 raise LabelsError(f"{p}, line {line}: empty id")
@@ -122,7 +128,9 @@ def read_labels(path: PathLike, valid_ids: Collection[str] | None = None) -> pd.
             except LabelsError as err:
                 raise LabelsError(f"{p}, line {line} (id {oid}): {err}") from None
             if oid in seen:
-                raise LabelsError(f"{p}, line {line}: id {oid} is labelled again (first on line {seen[oid]})")
+                raise LabelsError(
+                    f"{p}, line {line}: id {oid} is labelled again (first on line {seen[oid]})"
+                )
             if valid is not None and oid not in valid:
                 raise LabelsError(f"{p}, line {line}: id {oid!r} is not an object of this dataset")
             seen[oid] = line
@@ -216,12 +224,16 @@ class LabelStore:
             }
         elif self.log_path.exists():
             self._state = replay_log(self.log_path)
-            log.warning("%s missing: rebuilt %d labels from %s", self.path, len(self._state), self.log_path)
+            log.warning(
+                "%s missing: rebuilt %d labels from %s", self.path, len(self._state), self.log_path
+            )
         else:
             self._state = {}
         self._stamp = stamp
 
-    def _append_log(self, action: str, oid: str = "", label: int | str = "", time: str = "") -> None:
+    def _append_log(
+        self, action: str, oid: str = "", label: int | str = "", time: str = ""
+    ) -> None:
         new = not self.log_path.exists()
         with self.log_path.open("a", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
@@ -299,13 +311,13 @@ class LabelStore:
         return len(self.current())
 
 
-def label_arrays(
-    labels: dict[str, int], id_index: dict[str, int]
-) -> tuple[np.ndarray, np.ndarray]:
+def label_arrays(labels: dict[str, int], id_index: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
     """Row indices (k,) and labels (k,) for the learner from ``{id: label}``; ids must be known."""
     missing = [k for k in labels if k not in id_index]
     if missing:
-        raise LabelsError(f"{len(missing)} labelled id(s) are not in the dataset, e.g. {missing[:5]}")
+        raise LabelsError(
+            f"{len(missing)} labelled id(s) are not in the dataset, e.g. {missing[:5]}"
+        )
     idx = np.fromiter((id_index[k] for k in labels), dtype=np.int64, count=len(labels))
     lab = np.fromiter(labels.values(), dtype=np.float64, count=len(labels))
     return idx, lab
@@ -328,7 +340,9 @@ def human_retrain(
     from astroanom.errors import ConfigError
 
     if path is None:
-        raise ConfigError("oracle mode 'human' needs a label file (config: labels.path and labels.user)")
+        raise ConfigError(
+            "oracle mode 'human' needs a label file (config: labels.path and labels.user)"
+        )
     keys = np.asarray(ids).astype(str)
     index = {k: i for i, k in enumerate(keys)}
     labels: dict[str, int] = {}
@@ -338,10 +352,15 @@ def human_retrain(
     if not labels:
         log.warning(
             "no human labels in %s yet: S^ = S. Label with `astroanom label <dataset dir>`, "
-            "then rerun snakemake", path,
+            "then rerun snakemake",
+            path,
         )
         nan = np.full(keys.size, np.nan)
         empty = np.empty(0, dtype=np.int64)
-        return empty, empty, ActiveResult(U=nan, d=nan.copy(), d0=float("nan"), score=np.array(S, dtype=np.float64))
+        return (
+            empty,
+            empty,
+            ActiveResult(U=nan, d=nan.copy(), d0=float("nan"), score=np.array(S, dtype=np.float64)),
+        )
     rows, values = label_arrays(labels, index)
     return rows, values.astype(np.int64), learner.retrain(X, S, rows, values, alpha=alpha)

@@ -140,7 +140,9 @@ def single_retrain(
     return labelled, labels, learner.retrain(X, S, labelled, labels, alpha=alpha)
 
 
-def class_shares(score: np.ndarray, classes: np.ndarray, class_ids: Sequence[int], top: int) -> dict[int, float]:
+def class_shares(
+    score: np.ndarray, classes: np.ndarray, class_ids: Sequence[int], top: int
+) -> dict[int, float]:
     """Fraction of the ``top`` highest-ranked objects that belong to each class in ``class_ids``."""
     ranked = np.asarray(classes)[rank_order(score)[:top]]
     return {int(c): float(np.mean(ranked == c)) for c in class_ids}

@@ -42,7 +42,9 @@ def _rws(m: pd.DataFrame, stage: str, cls: int, n: int) -> np.ndarray:
     return sel["rws"].to_numpy(dtype=np.float64)
 
 
-def simulation_claims(metrics_by_seed: pd.DataFrame, rounds: pd.DataFrame, n: int = 150) -> list[Claim]:
+def simulation_claims(
+    metrics_by_seed: pd.DataFrame, rounds: pd.DataFrame, n: int = 150
+) -> list[Claim]:
     """Evaluate the paper's statements about Figs. 7-9 on our per-seed tables.
 
     ``metrics_by_seed``: seed, stage, class, N, rws, recall. ``rounds``: seed, n_labels, class,
@@ -61,7 +63,9 @@ def simulation_claims(metrics_by_seed: pd.DataFrame, rounds: pd.DataFrame, n: in
             f"RWS({n}) before: class 2 {_fmt(b[2])}, class 3 {_fmt(b[3])}, class 4 {_fmt(b[4])}; "
             f"2 and 3 above 4 in {lead:.0%} of seeds, class 3 highest in {top3:.0%}",
             "agrees if classes 2 and 3 both exceed class 4 in every seed and class 3 is highest in most",
-            "agrees" if lead == 1 and top3 > 0.5 else ("agrees qualitatively" if lead >= 0.5 else "differs"),
+            "agrees"
+            if lead == 1 and top3 > 0.5
+            else ("agrees qualitatively" if lead >= 0.5 else "differs"),
         )
     )
 
@@ -83,7 +87,9 @@ def simulation_claims(metrics_by_seed: pd.DataFrame, rounds: pd.DataFrame, n: in
         )
     )
 
-    take_rws = np.array([takeover_labels(g, 4, "rws") for _, g in rounds.groupby("seed", sort=True)])
+    take_rws = np.array(
+        [takeover_labels(g, 4, "rws") for _, g in rounds.groupby("seed", sort=True)]
+    )
     if np.isnan(take_rws).any() or (take_rws == 0).any():
         verdict = "differs"
     elif take_rws.mean() <= 40:
@@ -107,7 +113,9 @@ def simulation_claims(metrics_by_seed: pd.DataFrame, rounds: pd.DataFrame, n: in
             "≈ 0 after",
             f"RWS({n}) class 3: before {_fmt(b[3])}, after {_fmt(a[3])}",
             "agrees if the mean after is < 0.05; qualitatively if it at least halves",
-            "agrees" if a[3].mean() < 0.05 else ("agrees qualitatively" if a[3].mean() <= 0.5 * b[3].mean() else "differs"),
+            "agrees"
+            if a[3].mean() < 0.05
+            else ("agrees qualitatively" if a[3].mean() <= 0.5 * b[3].mean() else "differs"),
         )
     )
 
@@ -118,7 +126,9 @@ def simulation_claims(metrics_by_seed: pd.DataFrame, rounds: pd.DataFrame, n: in
             "large rise",
             f"RWS({n}) class 4: before {_fmt(b[4])}, after {_fmt(a[4])} (×{gain:.1f})",
             "agrees if the mean after is at least twice the mean before and above 0.3",
-            "agrees" if gain >= 2 and a[4].mean() > 0.3 else ("agrees qualitatively" if gain > 1 else "differs"),
+            "agrees"
+            if gain >= 2 and a[4].mean() > 0.3
+            else ("agrees qualitatively" if gain > 1 else "differs"),
         )
     )
 
@@ -154,7 +164,10 @@ def timing_claims(timing: pd.DataFrame) -> list[Claim]:
 
 
 def render(
-    per_preset: Mapping[str, list[Claim]], timing: list[Claim], descriptions: Mapping[str, str], seeds: Sequence[int]
+    per_preset: Mapping[str, list[Claim]],
+    timing: list[Claim],
+    descriptions: Mapping[str, str],
+    seeds: Sequence[int],
 ) -> str:
     """Markdown report: one claims table per preset, a summary, then timing."""
     lines = [
@@ -180,7 +193,12 @@ def render(
         lines.append("")
     lines += ["## Summary", "", *summary, ""]
     if timing:
-        lines += ["## Timing (Table C.3)", "", "| task | paper | ours | note |", "|---|---|---|---|"]
+        lines += [
+            "## Timing (Table C.3)",
+            "",
+            "| task | paper | ours | note |",
+            "|---|---|---|---|",
+        ]
         lines += [f"| {c.claim} | {c.paper} | {c.ours} | {c.rule} |" for c in timing]
         lines.append("")
     return "\n".join(lines)

@@ -60,6 +60,7 @@ def aggregate_step(
     out_curves: PathLike,
 ) -> None:
     """Stack per-seed tables (adding ``seed``) and summarise metrics as mean/sd/min/max."""
+
     def stack(paths: Sequence[PathLike], reader) -> pd.DataFrame:
         parts = [reader(p).assign(seed=int(s)) for s, p in zip(seeds, paths, strict=True)]
         t = pd.concat(parts, ignore_index=True)
@@ -73,7 +74,13 @@ def aggregate_step(
 
 
 def embedding_step(
-    features: PathLike, active: PathLike, embedding: PathLike, n_objects: int, perplexity: float, seed: int, threads: int = 1
+    features: PathLike,
+    active: PathLike,
+    embedding: PathLike,
+    n_objects: int,
+    perplexity: float,
+    seed: int,
+    threads: int = 1,
 ) -> None:
     """t-SNE of a seeded subset plus every labelled object; writes id, x, y."""
     df, X = read_features(features)
@@ -82,7 +89,9 @@ def embedding_step(
     rows = choose_subset(len(df), n_objects, seed, always=labelled)
     log.info("t-SNE of %d objects (%d labelled)", rows.size, labelled.size)
     xy = tsne_map(X[rows], seed=seed, perplexity=perplexity, n_jobs=threads)
-    write_parquet(pd.DataFrame({"id": df["id"].to_numpy()[rows], "x": xy[:, 0], "y": xy[:, 1]}), embedding)
+    write_parquet(
+        pd.DataFrame({"id": df["id"].to_numpy()[rows], "x": xy[:, 0], "y": xy[:, 1]}), embedding
+    )
 
 
 def fig1_step(embedding: PathLike, active: PathLike, png: PathLike, pdf: PathLike) -> None:
@@ -91,16 +100,36 @@ def fig1_step(embedding: PathLike, active: PathLike, png: PathLike, pdf: PathLik
     xy = emb[["x", "y"]].to_numpy()
     lab = act["label"].to_numpy()
     has = ~np.isnan(lab)
-    save(figs.fig1_heatmaps(xy, act["S"].to_numpy(), act["score"].to_numpy(), xy[has], lab[has]), png, pdf)
+    save(
+        figs.fig1_heatmaps(xy, act["S"].to_numpy(), act["score"].to_numpy(), xy[has], lab[has]),
+        png,
+        pdf,
+    )
 
 
-def fig6_step(features: PathLike, objects: PathLike, active: PathLike, info: PathLike, png: PathLike, pdf: PathLike, seed: int) -> None:
+def fig6_step(
+    features: PathLike,
+    objects: PathLike,
+    active: PathLike,
+    info: PathLike,
+    png: PathLike,
+    pdf: PathLike,
+    seed: int,
+) -> None:
     df, X = read_features(features)
     obj = pd.read_parquet(objects)
     act = pd.read_parquet(active)
     meta = json.loads(Path(info).read_text(encoding="utf-8"))
     x = np.asarray(meta["extra"]["x"])
-    fig = figs.fig6_examples(x, X, obj["class"].to_numpy(), df["id"].to_numpy(), act["score"].to_numpy(), act["S"].to_numpy(), seed)
+    fig = figs.fig6_examples(
+        x,
+        X,
+        obj["class"].to_numpy(),
+        df["id"].to_numpy(),
+        act["score"].to_numpy(),
+        act["S"].to_numpy(),
+        seed,
+    )
     save(fig, png, pdf)
 
 
@@ -108,17 +137,36 @@ def _relevance(oracle: Mapping[str, Any]) -> dict[int, int]:
     return {int(k): int(v) for k, v in oracle["relevance"].items()}
 
 
-def fig7_step(rounds: PathLike, png: PathLike, pdf: PathLike, class_ids: Sequence[int], top: int, oracle: Mapping[str, Any]) -> None:
+def fig7_step(
+    rounds: PathLike,
+    png: PathLike,
+    pdf: PathLike,
+    class_ids: Sequence[int],
+    top: int,
+    oracle: Mapping[str, Any],
+) -> None:
     save(figs.fig7_incremental(pd.read_csv(rounds), class_ids, top, _relevance(oracle)), png, pdf)
 
 
-def fig8_step(curves: PathLike, png: PathLike, pdf: PathLike, class_ids: Sequence[int], oracle: Mapping[str, Any], n_class: int) -> None:
+def fig8_step(
+    curves: PathLike,
+    png: PathLike,
+    pdf: PathLike,
+    class_ids: Sequence[int],
+    oracle: Mapping[str, Any],
+    n_class: int,
+) -> None:
     save(figs.fig8_rws(pd.read_parquet(curves), class_ids, _relevance(oracle), n_class), png, pdf)
 
 
-def fig9_step(curves: PathLike, png: PathLike, pdf: PathLike, class_ids: Sequence[int], oracle: Mapping[str, Any]) -> None:
+def fig9_step(
+    curves: PathLike,
+    png: PathLike,
+    pdf: PathLike,
+    class_ids: Sequence[int],
+    oracle: Mapping[str, Any],
+) -> None:
     save(figs.fig9_recall(pd.read_parquet(curves), class_ids, _relevance(oracle)), png, pdf)
-
 
 
 def timing_step(
@@ -139,14 +187,28 @@ def timing_step(
     tasks = [
         TimedTask("Data generation", "five-class simulation", simulate),
         TimedTask("Feature extraction", "raw data used as features", [], float("nan")),
-        TimedTask("Anomaly detection", f"{detector}", detect, 199.91 if detector == "lof" else float("nan")),
-        TimedTask("Active learning", f"{n_labels} labelled objects used, one retrain", active, 4.31),
+        TimedTask(
+            "Anomaly detection",
+            f"{detector}",
+            detect,
+            199.91 if detector == "lof" else float("nan"),
+        ),
+        TimedTask(
+            "Active learning", f"{n_labels} labelled objects used, one retrain", active, 4.31
+        ),
         TimedTask("Active learning, incremental", f"rounds up to {n_labels} labels", incremental),
-        TimedTask("Visualisation (t-SNE)", f"subset of {n_embed} objects plus the labelled ones", embedding, 40.61),
+        TimedTask(
+            "Visualisation (t-SNE)",
+            f"subset of {n_embed} objects plus the labelled ones",
+            embedding,
+            40.61,
+        ),
     ]
     table = timing_table([t for t in tasks if t.files])
     write_csv(table, out_csv)
-    write_text(to_markdown(table, "Timing of the simulation experiment (cf. paper Table C.3)"), out_md)
+    write_text(
+        to_markdown(table, "Timing of the simulation experiment (cf. paper Table C.3)"), out_md
+    )
 
 
 def reproduction_step(

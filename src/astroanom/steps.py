@@ -74,7 +74,9 @@ def detect_step(
 def make_oracle(objects: pd.DataFrame, oracle: Mapping[str, Any]) -> ClassOracle | FractionOracle:
     """Simulated labeller from config: ``relevance`` by class, or ``fraction_column`` votes."""
     if "relevance" in oracle:
-        return ClassOracle(objects["class"].to_numpy(), {int(k): int(v) for k, v in oracle["relevance"].items()})
+        return ClassOracle(
+            objects["class"].to_numpy(), {int(k): int(v) for k, v in oracle["relevance"].items()}
+        )
     if "fraction_column" in oracle:
         return FractionOracle(objects[oracle["fraction_column"]].to_numpy())
     raise ConfigError("an oracle needs either 'relevance' (class -> U) or 'fraction_column'")
@@ -114,13 +116,26 @@ def retrain_step(
     if oracle.get("mode", "simulated") == "human":
         from astroanom.labels import human_retrain
 
-        labelled, labels, res = human_retrain(X, S, df["id"].to_numpy(), labels_file, learner, alpha)
+        labelled, labels, res = human_retrain(
+            X, S, df["id"].to_numpy(), labels_file, learner, alpha
+        )
     else:
-        labelled, labels, res = single_retrain(X, S, make_oracle(obj, oracle), learner, n_labels, alpha)
+        labelled, labels, res = single_retrain(
+            X, S, make_oracle(obj, oracle), learner, n_labels, alpha
+        )
     log.info("retrained on %d labels in %.3f s", labelled.size, time.perf_counter() - t0)
     label_col = np.full(X.shape[0], np.nan)
     label_col[labelled] = labels
-    out = pd.DataFrame({"id": df["id"].to_numpy(), "S": S, "U": res.U, "d": res.d, "score": res.score, "label": label_col})
+    out = pd.DataFrame(
+        {
+            "id": df["id"].to_numpy(),
+            "S": S,
+            "U": res.U,
+            "d": res.d,
+            "score": res.score,
+            "label": label_col,
+        }
+    )
     write_parquet(out, active)
 
 
@@ -143,7 +158,12 @@ def incremental_step(
     learner = RelevanceLearner(n_estimators=n_estimators, seed=seed, n_jobs=threads)
     t0 = time.perf_counter()
     res = incremental_loop(X, S, make_oracle(obj, oracle), learner, batch, budget, alpha)
-    log.info("%d rounds, %d labels in %.2f s", len(res.n_labels) - 1, res.labelled.size, time.perf_counter() - t0)
+    log.info(
+        "%d rounds, %d labels in %.2f s",
+        len(res.n_labels) - 1,
+        res.labelled.size,
+        time.perf_counter() - t0,
+    )
     cols = {f"round{r:02d}": res.scores[r] for r in range(len(res.n_labels))}
     out = pd.DataFrame({"id": df["id"].to_numpy(), **cols})
     when = np.full(X.shape[0], -1, dtype=np.int64)
@@ -162,10 +182,14 @@ def round_columns(frame: pd.DataFrame) -> list[str]:
 def labels_per_round(frame: pd.DataFrame) -> np.ndarray:
     """Number of labels used for the ranking of each ``roundNN`` column (round 0: none)."""
     lr = frame["label_round"].to_numpy()
-    return np.array([int(np.count_nonzero((lr >= 1) & (lr <= r))) for r in range(len(round_columns(frame)))])
+    return np.array(
+        [int(np.count_nonzero((lr >= 1) & (lr <= r))) for r in range(len(round_columns(frame)))]
+    )
 
 
-def concat_tables(paths: Sequence[PathLike], keys: Mapping[str, Sequence[Any]], out: PathLike) -> None:
+def concat_tables(
+    paths: Sequence[PathLike], keys: Mapping[str, Sequence[Any]], out: PathLike
+) -> None:
     """Concatenate CSV tables, adding one column per key (e.g. seed) with the given values."""
     parts = []
     for i, p in enumerate(paths):

@@ -189,7 +189,9 @@ class GaussianProcessEI(_Base):
             raise AstroanomError(f"gp prior_mean must be 'detector' or 'zero'; got {prior_mean!r}")
         self.prior_mean = prior_mean
         if xi < 0 or max_train < 2:
-            raise AstroanomError(f"gp strategy needs xi >= 0 and max_train >= 2; got {xi}, {max_train}")
+            raise AstroanomError(
+                f"gp strategy needs xi >= 0 and max_train >= 2; got {xi}, {max_train}"
+            )
         self.seed = seed
         self.xi = xi
         self.nu = nu
@@ -220,7 +222,9 @@ class GaussianProcessEI(_Base):
         use_prior = self.prior_mean == "detector"
         target = y - self.S_[idx] if use_prior else y
         gp = GaussianProcessRegressor(
-            kernel=kernel, normalize_y=not use_prior, n_restarts_optimizer=self.n_restarts,
+            kernel=kernel,
+            normalize_y=not use_prior,
+            n_restarts_optimizer=self.n_restarts,
             random_state=self.seed,
         )
         with warnings.catch_warnings():  # hyperparameters at a bound are fine here
@@ -280,7 +284,9 @@ class ConiferestForest(_Base):
             ) from exc
         classes = {"pineforest": PineForest, "aadforest": AADForest}
         if model not in classes:
-            raise AstroanomError(f"coniferest model must be one of {sorted(classes)}; got {model!r}")
+            raise AstroanomError(
+                f"coniferest model must be one of {sorted(classes)}; got {model!r}"
+            )
         self.factory = classes[model]
         self.params = {"random_seed": seed, "n_jobs": n_jobs, **params}
         self.threshold = anomaly_min_relevance
@@ -293,7 +299,9 @@ class ConiferestForest(_Base):
         try:
             forest = self.factory(**self.params)
         except TypeError as exc:
-            raise AstroanomError(f"{self.name}: bad parameters {sorted(self.params)}: {exc}") from exc
+            raise AstroanomError(
+                f"{self.name}: bad parameters {sorted(self.params)}: {exc}"
+            ) from exc
         if self.labelled_.size:
             known = np.where(self.labels_ >= self.threshold, Label.ANOMALY, Label.REGULAR)
             forest.fit_known(X, X[self.labelled_], known)
@@ -377,5 +385,7 @@ def strategy_from_config(entry: Mapping[str, Any], seed: int = 0, n_jobs: int = 
     if "name" not in entry:
         raise AstroanomError(f"a strategy entry needs a 'name'; got {dict(entry)}")
     params = dict(entry.get("params") or {})
-    params.update({k: v for k, v in entry.items() if k not in ("name", "params", "label", "optional")})
+    params.update(
+        {k: v for k, v in entry.items() if k not in ("name", "params", "label", "optional")}
+    )
     return make_strategy(str(entry["name"]), seed=seed, n_jobs=n_jobs, **params)

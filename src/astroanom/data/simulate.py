@@ -96,7 +96,9 @@ def simulate(
     """
     missing = sorted(set(counts) - set(classes))
     if missing:
-        raise ConfigError(f"simulation counts name class(es) {missing} that the preset does not define")
+        raise ConfigError(
+            f"simulation counts name class(es) {missing} that the preset does not define"
+        )
     rng = np.random.default_rng(seed)
     x = np.linspace(0.0, 1.0, n_x)
     curves, labels, param_rows = [], [], []

@@ -64,7 +64,9 @@ def create_app(
     to a non-loopback address on purpose).
     """
     here = Path(__file__).parent
-    app = Flask(__name__, template_folder=str(here / "templates"), static_folder=str(here / "static"))
+    app = Flask(
+        __name__, template_folder=str(here / "templates"), static_folder=str(here / "static")
+    )
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         DEBUG=False,
@@ -98,7 +100,9 @@ def create_app(
     @app.before_request
     def guard() -> Response | None:
         if hosts is not None and _hostname(request.host) not in hosts:
-            return fail(400, f"unexpected Host header {request.host!r}; open the URL the labeller printed")
+            return fail(
+                400, f"unexpected Host header {request.host!r}; open the URL the labeller printed"
+            )
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return None
         origin = request.headers.get("Origin")
@@ -203,7 +207,7 @@ def create_app(
     def set_label() -> Response:
         payload = body()
         if "id" not in payload or "label" not in payload:
-            return fail(400, "send {\"id\": ..., \"label\": 0..5}")
+            return fail(400, 'send {"id": ..., "label": 0..5}')
         try:
             state.row(payload["id"])
             rec = state.store.set(payload["id"], payload["label"])
@@ -227,10 +231,12 @@ def create_app(
     def delete_all() -> Response:
         payload = body()
         if payload.get("confirm") is not True:
-            return fail(400, "deleting all labels needs {\"confirm\": true}")
+            return fail(400, 'deleting all labels needs {"confirm": true}')
         removed = state.store.clear()
         state.retrain()
-        log.warning("user %s deleted all %d labels (kept in %s)", state.user, removed, state.store.log_path)
+        log.warning(
+            "user %s deleted all %d labels (kept in %s)", state.user, removed, state.store.log_path
+        )
         return jsonify(removed=removed, **counts())
 
     @app.post("/api/retrain")

@@ -126,7 +126,13 @@ class LabellerData:
         self._embedding: pd.DataFrame | None = None
         self._embedding_lock = threading.Lock()
         self._x_values = self._curve_x()
-        log.info("loaded %s: %d objects x %d features in %.2f s", self.dir, self.n, self.X.shape[1], time.perf_counter() - t0)
+        log.info(
+            "loaded %s: %d objects x %d features in %.2f s",
+            self.dir,
+            self.n,
+            self.X.shape[1],
+            time.perf_counter() - t0,
+        )
         if len(self.store):
             self.retrain()
 
@@ -137,7 +143,9 @@ class LabellerData:
         if len(table) != self.n or not np.array_equal(table["id"].to_numpy(), self.ids):
             table = table.set_index("id").reindex(self.ids)
             if table[column].isna().any():
-                raise BadFeaturesError(f"{self.dir / name}: ids do not cover the feature table's ids")
+                raise BadFeaturesError(
+                    f"{self.dir / name}: ids do not cover the feature table's ids"
+                )
             return table[column].to_numpy(dtype=np.float64)
         return table[column].to_numpy(dtype=np.float64)
 
@@ -165,13 +173,19 @@ class LabellerData:
         try:
             return self.index[str(oid)]
         except KeyError:
-            raise UnknownIdError(f"unknown id {str(oid)[:100]!r}: not an object of this dataset") from None
+            raise UnknownIdError(
+                f"unknown id {str(oid)[:100]!r}: not an object of this dataset"
+            ) from None
 
     def curve_axis(self) -> dict[str, Any] | None:
         """The x-values and axis labels of a curve dataset (None for images)."""
         if self._x_values is None:
             return None
-        return {"x": self._x_values.tolist(), "x_label": self.info.x_label, "y_label": self.info.y_label}
+        return {
+            "x": self._x_values.tolist(),
+            "x_label": self.info.x_label,
+            "y_label": self.info.y_label,
+        }
 
     def retrained_score(self) -> np.ndarray:
         """S^ after the last retrain, or S if there has been none."""
@@ -240,7 +254,9 @@ class LabellerData:
             "score": None if res is None else _finite(float(res.score[i])),
             "label": self.store.current().get(key),
             "metadata": meta,
-            "features": [[n, _finite(float(v))] for n, v in zip(self.feature_names, feats, strict=False)],
+            "features": [
+                [n, _finite(float(v))] for n, v in zip(self.feature_names, feats, strict=False)
+            ],
             "n_features": len(self.feature_names),
             "plot": f"/api/plot?id={key}",
             # curves are drawn in the page from these values (no image round trip)
@@ -281,7 +297,9 @@ class LabellerData:
         try:
             img = load_image(path)
         except Exception as err:  # ImageReadError and decoder errors alike
-            raise AstroanomError(f"cannot read image {path} of object {self.ids[i]}: {err}") from err
+            raise AstroanomError(
+                f"cannot read image {path} of object {self.ids[i]}: {err}"
+            ) from err
         if img.dtype != np.uint8:
             a = np.nan_to_num(np.asarray(img, dtype=np.float64))
             lo, hi = np.percentile(a, [0.5, 99.5])
@@ -347,12 +365,21 @@ class LabellerData:
         from astroanom.embedding import choose_subset, tsne_map
 
         labelled = np.fromiter((self.index[o] for o in self.store.current()), dtype=np.int64)
-        rows = choose_subset(self.n, self.settings.embedding_max, self.settings.seed, always=labelled)
+        rows = choose_subset(
+            self.n, self.settings.embedding_max, self.settings.seed, always=labelled
+        )
         t0 = time.perf_counter()
         # OpenMP threads spin-wait; on a shared machine more threads than free cores is very slow.
         with threadpool_limits(limits=self.settings.threads):
-            xy = tsne_map(self.X[rows], seed=self.settings.seed, perplexity=30.0, n_jobs=self.settings.threads)
-        log.info("t-SNE of %d objects in %.1f s (no %s)", rows.size, time.perf_counter() - t0, ds.EMBEDDING)
+            xy = tsne_map(
+                self.X[rows], seed=self.settings.seed, perplexity=30.0, n_jobs=self.settings.threads
+            )
+        log.info(
+            "t-SNE of %d objects in %.1f s (no %s)",
+            rows.size,
+            time.perf_counter() - t0,
+            ds.EMBEDDING,
+        )
         return pd.DataFrame({"id": self.ids[rows], "x": xy[:, 0], "y": xy[:, 1], "row": rows})
 
     def map_points(self) -> dict[str, Any]:
@@ -367,5 +394,7 @@ class LabellerData:
             "S": np.round(self.S[rows], 4).tolist(),
             "score": np.round(self.retrained_score()[rows], 4).tolist(),
             "label": [labels.get(o) for o in emb["id"]],
-            "source": "embedding.parquet" if (self.dir / ds.EMBEDDING).is_file() else "t-SNE (computed)",
+            "source": "embedding.parquet"
+            if (self.dir / ds.EMBEDDING).is_file()
+            else "t-SNE (computed)",
         }

@@ -70,6 +70,8 @@ def start(
     threading.Thread(target=data.warm, name="astroanom-labeller-warm", daemon=True).start()
     thread = None
     if background:
-        thread = threading.Thread(target=server.serve_forever, name="astroanom-labeller", daemon=True)
+        thread = threading.Thread(
+            target=server.serve_forever, name="astroanom-labeller", daemon=True
+        )
         thread.start()
     return RunningLabeller(url=url, server=server, thread=thread, data=data)

@@ -26,7 +26,9 @@ def _class_label(c: int, relevance: Mapping[int, int] | None) -> str:
     return f"class {c} ({word}, U={u})"
 
 
-def _band(ax: plt.Axes, x: pd.Series, grp: pd.DataFrame, col: str, colour: str, label: str, ls: str = "-") -> None:
+def _band(
+    ax: plt.Axes, x: pd.Series, grp: pd.DataFrame, col: str, colour: str, label: str, ls: str = "-"
+) -> None:
     """Mean line and min-max band of ``col`` over seeds (rows of ``grp``), at each value of x."""
     stats = grp.assign(_x=np.asarray(x)).groupby("_x")[col].agg(["mean", "min", "max"])
     ax.plot(stats.index, stats["mean"], ls, color=colour, label=label, lw=1.6)
@@ -65,13 +67,29 @@ def fig1_heatmaps(
     """Fig. 1: t-SNE map (xy (n, 2)) as a smoothed heat map of the anomaly score before and
     after active learning; labelled objects drawn as their label digits."""
     apply_style()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.4), sharex=True, sharey=True, constrained_layout=True)
+    fig, axes = plt.subplots(
+        1, 2, figsize=(10, 4.4), sharex=True, sharey=True, constrained_layout=True
+    )
     vmax = float(max(np.max(before), np.max(after)))
-    for ax, score, title in ((axes[0], before, "before active learning"), (axes[1], after, "after active learning")):
+    for ax, score, title in (
+        (axes[0], before, "before active learning"),
+        (axes[1], after, "after active learning"),
+    ):
         img, extent = smooth_score_map(xy, np.asarray(score, dtype=np.float64))
-        im = ax.imshow(img, origin="lower", extent=extent, aspect="auto", cmap="viridis", vmin=0, vmax=vmax)
+        im = ax.imshow(
+            img, origin="lower", extent=extent, aspect="auto", cmap="viridis", vmin=0, vmax=vmax
+        )
         for (x, y), lab in zip(labelled_xy, labels, strict=True):
-            ax.text(x, y, f"{int(lab)}", color="white", fontsize=7, ha="center", va="center", fontweight="bold")
+            ax.text(
+                x,
+                y,
+                f"{int(lab)}",
+                color="white",
+                fontsize=7,
+                ha="center",
+                va="center",
+                fontweight="bold",
+            )
         ax.set_title(title)
         ax.set_xlabel("t-SNE 1 (arbitrary units)")
         ax.set_facecolor("#f2f2f2")
@@ -101,7 +119,14 @@ def fig6_examples(
     ]
     cols = 3
     rows_per = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows_per * 3, cols, figsize=(9, 1.8 * rows_per * 3), sharex=True, sharey=True, constrained_layout=True)
+    fig, axes = plt.subplots(
+        rows_per * 3,
+        cols,
+        figsize=(9, 1.8 * rows_per * 3),
+        sharex=True,
+        sharey=True,
+        constrained_layout=True,
+    )
     for g, (title, idx) in enumerate(groups):
         for j, i in enumerate(idx):
             ax = axes[g * rows_per + j // cols, j % cols]
@@ -117,7 +142,9 @@ def fig6_examples(
     return fig
 
 
-def fig7_incremental(rounds: pd.DataFrame, class_ids: Sequence[int], top: int, relevance: Mapping[int, int]) -> plt.Figure:
+def fig7_incremental(
+    rounds: pd.DataFrame, class_ids: Sequence[int], top: int, relevance: Mapping[int, int]
+) -> plt.Figure:
     """Fig. 7: share of the top ``top`` (a) and RWS(top) (b) per class against labels given.
 
     ``rounds`` has columns seed, n_labels, class, share, rws.
@@ -138,14 +165,18 @@ def fig7_incremental(rounds: pd.DataFrame, class_ids: Sequence[int], top: int, r
     return fig
 
 
-def fig8_rws(curves: pd.DataFrame, class_ids: Sequence[int], relevance: Mapping[int, int], n_class: int) -> plt.Figure:
+def fig8_rws(
+    curves: pd.DataFrame, class_ids: Sequence[int], relevance: Mapping[int, int], n_class: int
+) -> plt.Figure:
     """Fig. 8: RWS(N) per class before (a) and after (b) one retrain; dashed line at N equal
     to the class size. ``curves`` has columns seed, stage, class, N, rws, recall."""
     apply_style()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True, constrained_layout=True)
     for ax, stage, tag in ((axes[0], "before", "(a) before"), (axes[1], "after", "(b) after")):
         for c in class_ids:
-            grp = curves[(curves["stage"] == stage) & (curves["class"] == c)].rename(columns={"N": "x"})
+            grp = curves[(curves["stage"] == stage) & (curves["class"] == c)].rename(
+                columns={"N": "x"}
+            )
             _band(ax, grp["x"], grp, "rws", CLASS_COLOURS.get(c, "k"), _class_label(c, relevance))
         ax.axvline(n_class, color="k", ls="--", lw=0.8)
         ax.set_xscale("log")
@@ -156,14 +187,18 @@ def fig8_rws(curves: pd.DataFrame, class_ids: Sequence[int], relevance: Mapping[
     return fig
 
 
-def fig9_recall(curves: pd.DataFrame, class_ids: Sequence[int], relevance: Mapping[int, int]) -> plt.Figure:
+def fig9_recall(
+    curves: pd.DataFrame, class_ids: Sequence[int], relevance: Mapping[int, int]
+) -> plt.Figure:
     """Fig. 9: cumulative number of anomalies per class against rank, before (dashed) and
     after (solid) one retrain."""
     apply_style()
     fig, ax = plt.subplots(figsize=(6.5, 4.2), constrained_layout=True)
     for c in class_ids:
         for stage, ls in (("before", "--"), ("after", "-")):
-            grp = curves[(curves["stage"] == stage) & (curves["class"] == c)].rename(columns={"N": "x"})
+            grp = curves[(curves["stage"] == stage) & (curves["class"] == c)].rename(
+                columns={"N": "x"}
+            )
             lab = f"{_class_label(c, relevance)}, {stage}"
             _band(ax, grp["x"] - 1, grp, "recall", CLASS_COLOURS.get(c, "k"), lab, ls)
     ax.set_xlabel("index in ranked list (0 = highest score)")

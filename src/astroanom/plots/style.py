@@ -34,13 +34,19 @@ def apply_style() -> None:
     )
 
 
-def save(fig: plt.Figure, png: str | os.PathLike[str], pdf: str | os.PathLike[str] | None = None) -> None:
+def save(
+    fig: plt.Figure, png: str | os.PathLike[str], pdf: str | os.PathLike[str] | None = None
+) -> None:
     """Save ``fig`` as PNG (and PDF) atomically, with fixed metadata so reruns are byte-identical."""
     with atomic_path(png) as tmp:
         fig.savefig(tmp, format="png", metadata={"Software": None})
     if pdf is not None:
         with atomic_path(pdf) as tmp:
-            fig.savefig(tmp, format="pdf", metadata={"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None})
+            fig.savefig(
+                tmp,
+                format="pdf",
+                metadata={"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
+            )
     plt.close(fig)
 
 
