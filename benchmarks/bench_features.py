@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from astroanom.data.galaxies import SyntheticGalaxyConfig, generate
-from astroanom.data.imageio import load_image
+from astroanom.sources.imageio import load_image
+from astroanom.sources.synthetic_galaxies import SyntheticGalaxyConfig, generate
 
 PAPER_N = 61578
 
@@ -30,7 +30,7 @@ def _work(paths: list[str]) -> tuple[float, int, int, dict[str, float]]:
     CPU time (``time.process_time``) is the per-core cost, robust to other load on the machine.
     """
     from astroanom.features.ellipse import ellipse_features
-    from astroanom.preprocess import sigma_clip_central
+    from astroanom.features.preprocess import sigma_clip_central
 
     stages = {"decode": 0.0, "preprocess": 0.0, "features": 0.0}
     ok = 0

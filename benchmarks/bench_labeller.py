@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def make_dataset(directory: Path, seed: int = 1) -> Path:
-    from astroanom import steps
+    from astroanom.pipeline import steps
 
     cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     sim = cfg["simulation"]
@@ -56,8 +56,8 @@ def make_images(directory: Path, n: int = 300, size: int = 424, seed: int = 2) -
     import cv2
     import pandas as pd
 
-    from astroanom import dataset as ds
-    from astroanom.io import feature_frame, write_parquet
+    from astroanom.store import dataset as ds
+    from astroanom.store.io import feature_frame, write_parquet
 
     rng = np.random.default_rng(seed)
     (directory / "images").mkdir(parents=True, exist_ok=True)

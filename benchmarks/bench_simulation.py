@@ -2,7 +2,7 @@
 
 Measures, on the default 50k x 100 simulation (``paper`` preset, seed 1):
 
-(a) LOF with k = 100: ours (:class:`astroanom.detect.LocalOutlierFactor`) against
+(a) LOF with k = 100: ours (:class:`astroanom.detect.detectors.LocalOutlierFactor`) against
     scikit-learn's ``LocalOutlierFactor(n_neighbors=100).fit(X)`` defaults on the same float32
     data, the speed-up, and whether our neighbour sets equal an exact float64 search
     (scikit-learn ``NearestNeighbors`` on float64 data) row by row;
@@ -54,8 +54,8 @@ def _timed(fn: Callable[[], Any]) -> tuple[Any, float, float]:
 
 
 def _step_ours(xpath: str, outdir: str, repeats: int) -> dict[str, Any]:
-    from astroanom.detect import LocalOutlierFactor
-    from astroanom.knn import kneighbors
+    from astroanom.detect.detectors import LocalOutlierFactor
+    from astroanom.detect.knn import kneighbors
 
     X = np.load(xpath)
     base = _rss_mib()
@@ -111,7 +111,7 @@ def _step_float64_reference(xpath: str, outdir: str) -> dict[str, Any]:
 
 
 def _step_retrain(xpath: str, outdir: str, repeats: int) -> dict[str, Any]:
-    from astroanom.active import RelevanceLearner
+    from astroanom.active.score import RelevanceLearner
 
     X = np.load(xpath)
     S = np.load(Path(outdir) / "S.npy")
@@ -155,7 +155,7 @@ def _in_child(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
 
 
 def _simulate(config: Path, n: int | None, seed: int) -> tuple[np.ndarray, np.ndarray, dict]:
-    from astroanom.data.simulate import simulate
+    from astroanom.sources.simulation import simulate
 
     sim = yaml.safe_load(config.read_text())["simulation"]
     counts = {int(c): int(v) for c, v in sim["counts"].items()}

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from astroanom import dataset as ds
-from astroanom.io import feature_frame, write_parquet
+from astroanom.store import dataset as ds
+from astroanom.store.io import feature_frame, write_parquet
 
 
 def curve_dataset(

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from astroanom.active import (
+from astroanom.active.score import (
     RelevanceLearner,
     active_score,
     distance_penalty,

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from astroanom.benchmark import (
+from astroanom.errors import ConfigError
+from astroanom.pipeline.benchmark import (
     cell_metrics,
     found_curve,
     markdown_table,
@@ -22,7 +23,6 @@ from astroanom.benchmark import (
     viewing_order,
     wanted_mask,
 )
-from astroanom.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from astroanom.download import DownloadError, fetch
+from astroanom.sources.download import DownloadError, fetch
 
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
 MD5 = hashlib.md5(PAYLOAD).hexdigest()

@@ -7,10 +7,9 @@ import cv2
 import numpy as np
 import pytest
 
-from astroanom import preprocess
-from astroanom.data.galaxies import SyntheticGalaxyConfig, generate
-from astroanom.data.imageio import load_image
-from astroanom.features import ellipse
+from astroanom.features import ellipse, preprocess
+from astroanom.sources.imageio import load_image
+from astroanom.sources.synthetic_galaxies import SyntheticGalaxyConfig, generate
 
 
 def _reference_central_mask(binary, centre=None):

@@ -9,22 +9,22 @@ import pandas as pd
 import pytest
 from astropy.io import fits
 
-from astroanom.data.folder import folder_manifest
-from astroanom.data.galaxies import (
-    ANOMALY_KINDS,
-    SyntheticGalaxyConfig,
-    assign_kinds,
-    generate,
-    render,
-)
-from astroanom.galaxy_steps import (
+from astroanom.pipeline.galaxies import (
     features_shard_step,
     gather_step,
     manifest_step,
     n_shards,
     shard_paths,
 )
-from astroanom.io import feature_columns
+from astroanom.sources.folder import folder_manifest
+from astroanom.sources.synthetic_galaxies import (
+    ANOMALY_KINDS,
+    SyntheticGalaxyConfig,
+    assign_kinds,
+    generate,
+    render,
+)
+from astroanom.store.io import feature_columns
 
 
 def test_kinds_and_odd_fractions_follow_config(tmp_path):
@@ -186,7 +186,7 @@ def test_sharded_equals_unsharded(tmp_path):
 
 
 def test_gz2_label_join(tmp_path):
-    from astroanom.data.galaxy_zoo import gz2_manifest
+    from astroanom.sources.galaxy_zoo import gz2_manifest
 
     img = tmp_path / "images"
     img.mkdir()
@@ -205,8 +205,8 @@ def test_gz2_label_join(tmp_path):
 
 
 def test_kaggle_without_credentials_says_how_to_fix(tmp_path, monkeypatch):
-    from astroanom.data.galaxy_zoo import kaggle_download
     from astroanom.errors import ConfigError
+    from astroanom.sources.galaxy_zoo import kaggle_download
 
     for var in ("KAGGLE_USERNAME", "KAGGLE_KEY"):
         monkeypatch.delenv(var, raising=False)

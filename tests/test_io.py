@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from astroanom.errors import BadFeaturesError
-from astroanom.io import check_finite, feature_frame, read_features, write_parquet
+from astroanom.store.io import check_finite, feature_frame, read_features, write_parquet
 
 
 def test_nan_and_inf_rows_are_named(tmp_path):

@@ -1,4 +1,4 @@
-"""Exact k-NN (astroanom.knn): neighbour sets equal an exact float64 search, ties by index."""
+"""Exact k-NN (astroanom.detect.knn): neighbour sets equal an exact float64 search, ties by index."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 import yaml
 from sklearn.neighbors import NearestNeighbors
 
-from astroanom import knn
-from astroanom.data.simulate import simulate
-from astroanom.knn import kneighbors
+from astroanom.detect import knn
+from astroanom.detect.knn import kneighbors
+from astroanom.sources.simulation import simulate
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "config.yaml"
 PAPER = yaml.safe_load(CONFIG.read_text())["simulation"]["preset_definitions"]["paper"]

@@ -14,9 +14,9 @@ import pytest
 import yaml
 from threadpoolctl import threadpool_limits
 
-from astroanom import steps
-from astroanom.labels import LabelStore
-from astroanom.simulation_steps import embedding_step
+from astroanom.pipeline import steps
+from astroanom.pipeline.simulation import embedding_step
+from astroanom.store.labels import LabelStore
 
 pytestmark = pytest.mark.workflow
 DATASET = "simulation/paper/seed7"

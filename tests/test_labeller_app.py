@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from labeller_helpers import curve_dataset, image_dataset
 
-from astroanom.active import RelevanceLearner
-from astroanom.io import read_features
+from astroanom.active.score import RelevanceLearner
+from astroanom.evaluate.metrics import rank_order
 from astroanom.labeller import LabellerSettings, create_app
-from astroanom.labels import log_path_for, read_labels
-from astroanom.metrics import rank_order
+from astroanom.store.io import read_features
+from astroanom.store.labels import log_path_for, read_labels
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SETTINGS = LabellerSettings(n_estimators=20, seed=0)

@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 from labeller_helpers import curve_dataset
 
-from astroanom.active import RelevanceLearner
-from astroanom.io import read_features
-from astroanom.labels import read_labels
-from astroanom.metrics import rank_order
+from astroanom.active.score import RelevanceLearner
+from astroanom.evaluate.metrics import rank_order
+from astroanom.store.io import read_features
+from astroanom.store.labels import read_labels
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

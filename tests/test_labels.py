@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from astroanom.active import RelevanceLearner
+from astroanom.active.score import RelevanceLearner
 from astroanom.errors import ConfigError, LabelsError
-from astroanom.labels import (
+from astroanom.store.labels import (
     LabelStore,
     check_user,
     human_retrain,
@@ -189,7 +189,7 @@ def test_human_retrain_matches_the_learner_and_handles_no_labels(tmp_path):
 def test_retrain_step_human_mode_writes_the_human_labels(tmp_path):
     from labeller_helpers import curve_dataset
 
-    from astroanom.steps import retrain_step
+    from astroanom.pipeline.steps import retrain_step
 
     d = curve_dataset(tmp_path / "ds", n=60, embedding=False)
     lab = tmp_path / "labels" / "u.csv"

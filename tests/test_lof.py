@@ -1,4 +1,4 @@
-"""LOF (astroanom.detect) against hand-worked values and scikit-learn, and the 0..5 mapping."""
+"""LOF (astroanom.detect.detectors) against hand-worked values and scikit-learn, and the 0..5 mapping."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 import yaml
 from sklearn.neighbors import LocalOutlierFactor as SkLOF
 
-from astroanom.data.simulate import simulate
-from astroanom.detect import LocalOutlierFactor, anomaly_scores, to_anomaly_score
+from astroanom.detect.detectors import LocalOutlierFactor, anomaly_scores, to_anomaly_score
 from astroanom.errors import AstroanomError
+from astroanom.sources.simulation import simulate
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "config.yaml"
 PAPER = yaml.safe_load(CONFIG.read_text())["simulation"]["preset_definitions"]["paper"]

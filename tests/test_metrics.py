@@ -5,8 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from astroanom.evaluation import round_metrics, takeover_labels
-from astroanom.metrics import cumulative_recall, per_class_table, rank_order, recall, rws, rws_curve
+from astroanom.evaluate.metrics import (
+    cumulative_recall,
+    per_class_table,
+    rank_order,
+    recall,
+    rws,
+    rws_curve,
+)
+from astroanom.evaluate.tables import round_metrics, takeover_labels
 
 
 def test_rws_hand_worked():

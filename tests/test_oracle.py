@@ -5,17 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from astroanom.active import RelevanceLearner
-from astroanom.data.simulate import simulate
-from astroanom.errors import ConfigError
-from astroanom.metrics import rank_order
-from astroanom.oracle import (
+from astroanom.active.oracle import (
     ClassOracle,
     FractionOracle,
     incremental_loop,
     next_to_label,
     single_retrain,
 )
+from astroanom.active.score import RelevanceLearner
+from astroanom.errors import ConfigError
+from astroanom.evaluate.metrics import rank_order
+from astroanom.sources.simulation import simulate
 
 RELEVANCE = {0: 0, 1: 0, 2: 3, 3: 0, 4: 5}
 

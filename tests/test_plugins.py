@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from astroanom.detect import (
+from astroanom.detect.detectors import (
     ENTRY_POINT_GROUP,
     EstimatorDetector,
     anomaly_scores,

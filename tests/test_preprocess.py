@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from astropy.stats import sigma_clipped_stats as astropy_stats
 
-from astroanom.data.galaxies import SyntheticGalaxyConfig, render
-from astroanom.preprocess import PreprocessFailure, sigma_clip_central, sigma_clipped_stats
+from astroanom.features.preprocess import PreprocessFailure, sigma_clip_central, sigma_clipped_stats
+from astroanom.sources.synthetic_galaxies import SyntheticGalaxyConfig, render
 
 
 def _astropy(x):
@@ -87,7 +87,7 @@ def test_central_mask_matches_contour_scan():
     """Flood-fill implementation == OpenCV external contour enclosing the centre, filled."""
     import cv2
 
-    from astroanom.preprocess import central_mask
+    from astroanom.features.preprocess import central_mask
 
     rng = np.random.default_rng(2)
     for _ in range(20):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from astroanom.data.simulate import simulate
 from astroanom.errors import ConfigError
+from astroanom.sources.simulation import simulate
 
 COUNTS = {0: 3000, 1: 3000, 2: 400, 3: 400, 4: 400}
 

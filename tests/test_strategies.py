@@ -9,13 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from astroanom.benchmark import cell_metrics, labelling_loop
-from astroanom.data.simulate import simulate
-from astroanom.detect import anomaly_scores, make_detector
-from astroanom.errors import AstroanomError, LabelsError
-from astroanom.metrics import rank_order
-from astroanom.oracle import ClassOracle
-from astroanom.strategies import (
+from astroanom.active.oracle import ClassOracle
+from astroanom.active.strategies import (
     GaussianProcessEI,
     available_strategies,
     expected_improvement,
@@ -23,6 +18,11 @@ from astroanom.strategies import (
     strategy_from_config,
     strategy_installed,
 )
+from astroanom.detect.detectors import anomaly_scores, make_detector
+from astroanom.errors import AstroanomError, LabelsError
+from astroanom.evaluate.metrics import rank_order
+from astroanom.pipeline.benchmark import cell_metrics, labelling_loop
+from astroanom.sources.simulation import simulate
 
 RELEVANCE = {0: 0, 1: 0, 2: 3, 3: 0, 4: 5}
 COUNTS = {0: 1000, 1: 1000, 2: 40, 3: 40, 4: 40}  # 2120 objects, 40 wanted (class 4)

@@ -90,9 +90,9 @@ def _add_label(sub: argparse._SubParsersAction) -> Runner:
 
 
 def _run_label(args: argparse.Namespace) -> int:
-    from astroanom.dataset import DatasetInfo
     from astroanom.labeller import LabellerSettings, start
-    from astroanom.labels import DEFAULT_TEMPLATE, check_user, labels_path
+    from astroanom.store.dataset import DatasetInfo
+    from astroanom.store.labels import DEFAULT_TEMPLATE, check_user, labels_path
 
     if not 0 <= args.port <= 65535:
         raise AstroanomError(f"--port must be 0..65535, got {args.port}")

@@ -4,7 +4,7 @@
 # synthetic galaxies, several times the cost of the reproduction itself.
 import logging
 
-from astroanom.strategies import OPTIONAL, strategy_installed
+from astroanom.active.strategies import OPTIONAL, strategy_installed
 
 BENCH_OUT = f"{RESULTS}/benchmark"
 BENCH_LOGS = f"{LOGS}/benchmark"

@@ -143,7 +143,7 @@ def manifest_inputs(w):
 
 
 def gz2_md5(name):
-    from astroanom.data.galaxy_zoo import GZ2_FILES
+    from astroanom.sources.galaxy_zoo import GZ2_FILES
 
     return GZ2_FILES.get(name)
 
@@ -244,7 +244,7 @@ def bench_strategies():
     for label, entry in bench_cfg().get("strategies", {}).items():
         name = entry.get("name", label)
         if entry.get("optional", False) and not strategy_installed(name):
-            logging.getLogger("astroanom.benchmark").warning(
+            logging.getLogger("astroanom.pipeline.benchmark").warning(
                 "benchmark: skipping strategy %r: optional package %r is not installed "
                 "(pip install 'astroanom[%s]')",
                 label,

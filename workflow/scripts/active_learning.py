@@ -1,7 +1,7 @@
-"""Snakemake adapter: rule active_learning -> astroanom.steps.retrain_step."""
+"""Snakemake adapter: rule active_learning -> astroanom.pipeline.steps.retrain_step."""
 
+from astroanom.pipeline.steps import retrain_step
 from astroanom.runtime import configure
-from astroanom.steps import retrain_step
 
 configure(snakemake.log[0], snakemake.threads)
 retrain_step(

@@ -1,7 +1,7 @@
-"""Snakemake adapter: rule active_learning_incremental -> astroanom.steps.incremental_step."""
+"""Snakemake adapter: rule active_learning_incremental -> astroanom.pipeline.steps.incremental_step."""
 
+from astroanom.pipeline.steps import incremental_step
 from astroanom.runtime import configure
-from astroanom.steps import incremental_step
 
 configure(snakemake.log[0], snakemake.threads)
 incremental_step(

@@ -1,7 +1,7 @@
-"""Snakemake adapter: rule aggregate_simulation -> astroanom.simulation_steps.aggregate_step."""
+"""Snakemake adapter: rule aggregate_simulation -> astroanom.pipeline.simulation.aggregate_step."""
 
+from astroanom.pipeline.simulation import aggregate_step
 from astroanom.runtime import configure
-from astroanom.simulation_steps import aggregate_step
 
 configure(snakemake.log[0], snakemake.threads)
 aggregate_step(

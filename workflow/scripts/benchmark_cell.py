@@ -1,6 +1,6 @@
-"""Snakemake adapter: rule benchmark_cell -> astroanom.benchmark.cell_step."""
+"""Snakemake adapter: rule benchmark_cell -> astroanom.pipeline.benchmark.cell_step."""
 
-from astroanom.benchmark import cell_step
+from astroanom.pipeline.benchmark import cell_step
 from astroanom.runtime import configure
 
 configure(snakemake.log[0], snakemake.threads)

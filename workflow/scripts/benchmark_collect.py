@@ -1,6 +1,6 @@
-"""Snakemake adapter: rule benchmark_collect -> astroanom.benchmark.collect_step."""
+"""Snakemake adapter: rule benchmark_collect -> astroanom.pipeline.benchmark.collect_step."""
 
-from astroanom.benchmark import collect_step
+from astroanom.pipeline.benchmark import collect_step
 from astroanom.runtime import configure
 
 configure(snakemake.log[0], snakemake.threads)

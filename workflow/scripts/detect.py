@@ -1,7 +1,7 @@
-"""Snakemake adapter: rule detect -> astroanom.steps.detect_step."""
+"""Snakemake adapter: rule detect -> astroanom.pipeline.steps.detect_step."""
 
+from astroanom.pipeline.steps import detect_step
 from astroanom.runtime import configure
-from astroanom.steps import detect_step
 
 configure(snakemake.log[0], snakemake.threads)
 detect_step(

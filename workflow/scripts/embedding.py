@@ -1,7 +1,7 @@
-"""Snakemake adapter: rule embedding -> astroanom.simulation_steps.embedding_step."""
+"""Snakemake adapter: rule embedding -> astroanom.pipeline.simulation.embedding_step."""
 
+from astroanom.pipeline.simulation import embedding_step
 from astroanom.runtime import configure
-from astroanom.simulation_steps import embedding_step
 
 configure(snakemake.log[0], snakemake.threads)
 embedding_step(

@@ -1,7 +1,7 @@
-"""Snakemake adapter: rule evaluate_simulation -> astroanom.simulation_steps.evaluate_step."""
+"""Snakemake adapter: rule evaluate_simulation -> astroanom.pipeline.simulation.evaluate_step."""
 
+from astroanom.pipeline.simulation import evaluate_step
 from astroanom.runtime import configure
-from astroanom.simulation_steps import evaluate_step
 
 configure(snakemake.log[0], snakemake.threads)
 evaluate_step(

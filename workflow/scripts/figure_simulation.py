@@ -1,6 +1,6 @@
-"""Snakemake adapter: rules figure{1,6,7,8,9}_simulation -> astroanom.simulation_steps.fig*_step."""
+"""Snakemake adapter: rules figure{1,6,7,8,9}_simulation -> astroanom.pipeline.simulation.fig*_step."""
 
-from astroanom import simulation_steps as steps
+from astroanom.pipeline import simulation as steps
 from astroanom.runtime import configure
 
 configure(snakemake.log[0], snakemake.threads)

@@ -1,6 +1,6 @@
-"""Snakemake adapter: rule galaxies_evaluate -> astroanom.galaxy_steps.evaluate_step."""
+"""Snakemake adapter: rule galaxies_evaluate -> astroanom.pipeline.galaxies.evaluate_step."""
 
-from astroanom.galaxy_steps import evaluate_step
+from astroanom.pipeline.galaxies import evaluate_step
 from astroanom.runtime import configure
 
 configure(snakemake.log[0], snakemake.threads)

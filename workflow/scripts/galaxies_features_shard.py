@@ -1,6 +1,6 @@
-"""Snakemake adapter: rule galaxies_features_shard -> astroanom.galaxy_steps.features_shard_step."""
+"""Snakemake adapter: rule galaxies_features_shard -> astroanom.pipeline.galaxies.features_shard_step."""
 
-from astroanom.galaxy_steps import features_shard_step
+from astroanom.pipeline.galaxies import features_shard_step
 from astroanom.runtime import configure
 
 configure(snakemake.log[0], snakemake.threads)

@@ -1,8 +1,8 @@
-"""Snakemake adapter: rule galaxies_gather -> astroanom.galaxy_steps.gather_step."""
+"""Snakemake adapter: rule galaxies_gather -> astroanom.pipeline.galaxies.gather_step."""
 
 from pathlib import Path
 
-from astroanom.galaxy_steps import gather_step
+from astroanom.pipeline.galaxies import gather_step
 from astroanom.runtime import configure
 
 configure(snakemake.log[0], snakemake.threads)

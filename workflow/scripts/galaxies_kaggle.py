@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from astroanom.data.galaxy_zoo import extract_zip, kaggle_download
 from astroanom.runtime import configure
+from astroanom.sources.galaxy_zoo import extract_zip, kaggle_download
 
 configure(snakemake.log[0], 1)
 out = Path(snakemake.output.solutions).parent

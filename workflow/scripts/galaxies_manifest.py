@@ -1,6 +1,6 @@
-"""Snakemake adapter: checkpoint galaxies_manifest -> astroanom.galaxy_steps.manifest_step."""
+"""Snakemake adapter: checkpoint galaxies_manifest -> astroanom.pipeline.galaxies.manifest_step."""
 
-from astroanom.galaxy_steps import manifest_step
+from astroanom.pipeline.galaxies import manifest_step
 from astroanom.runtime import configure
 
 configure(snakemake.log[0], snakemake.threads)

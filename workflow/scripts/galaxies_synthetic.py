@@ -1,6 +1,6 @@
-"""Snakemake adapter: rule galaxies_synthetic -> astroanom.galaxy_steps.synthetic_step."""
+"""Snakemake adapter: rule galaxies_synthetic -> astroanom.pipeline.galaxies.synthetic_step."""
 
-from astroanom.galaxy_steps import synthetic_step
+from astroanom.pipeline.galaxies import synthetic_step
 from astroanom.runtime import configure
 
 configure(snakemake.log[0], 1)

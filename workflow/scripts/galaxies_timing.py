@@ -1,6 +1,6 @@
-"""Snakemake adapter: rule galaxies_timing -> astroanom.galaxy_steps.timing_table_step."""
+"""Snakemake adapter: rule galaxies_timing -> astroanom.pipeline.galaxies.timing_table_step."""
 
-from astroanom.galaxy_steps import timing_table_step
+from astroanom.pipeline.galaxies import timing_table_step
 from astroanom.runtime import configure
 
 configure(snakemake.log[0], 1)

@@ -1,7 +1,7 @@
-"""Snakemake adapter: rule reproduction_simulation -> astroanom.simulation_steps.reproduction_step."""
+"""Snakemake adapter: rule reproduction_simulation -> astroanom.pipeline.simulation.reproduction_step."""
 
+from astroanom.pipeline.simulation import reproduction_step
 from astroanom.runtime import configure
-from astroanom.simulation_steps import reproduction_step
 
 configure(snakemake.log[0], snakemake.threads)
 reproduction_step(

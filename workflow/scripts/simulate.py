@@ -1,7 +1,7 @@
-"""Snakemake adapter: rule simulate -> astroanom.steps.simulate_step."""
+"""Snakemake adapter: rule simulate -> astroanom.pipeline.steps.simulate_step."""
 
+from astroanom.pipeline.steps import simulate_step
 from astroanom.runtime import configure
-from astroanom.steps import simulate_step
 
 configure(snakemake.log[0], snakemake.threads)
 simulate_step(

@@ -1,7 +1,7 @@
-"""Snakemake adapter: rule timing_simulation -> astroanom.simulation_steps.timing_step."""
+"""Snakemake adapter: rule timing_simulation -> astroanom.pipeline.simulation.timing_step."""
 
+from astroanom.pipeline.simulation import timing_step
 from astroanom.runtime import configure
-from astroanom.simulation_steps import timing_step
 
 configure(snakemake.log[0], snakemake.threads)
 timing_step(

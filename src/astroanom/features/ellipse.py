@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from astroanom.preprocess import Preprocessed, PreprocessFailure, sigma_clip_central
+from astroanom.features.preprocess import Preprocessed, PreprocessFailure, sigma_clip_central
 
 PERCENTILES: tuple[int, ...] = (90, 80, 70, 60, 50, 0)
 ELLIPSE_FEATURE_NAMES: tuple[str, ...] = tuple(

@@ -1,7 +1,7 @@
 """What the labeller serves: one dataset directory, one user's labels, orders, plots, a map.
 
 Everything here is plain Python (no Flask) so it can be tested and benchmarked directly.
-Retraining uses :class:`astroanom.active.RelevanceLearner` exactly as the workflow does.
+Retraining uses :class:`astroanom.active.score.RelevanceLearner` exactly as the workflow does.
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from astroanom import dataset as ds
-from astroanom.active import ActiveResult, RelevanceLearner
+from astroanom.active.score import ActiveResult, RelevanceLearner
 from astroanom.errors import AstroanomError, BadFeaturesError
-from astroanom.io import read_features
-from astroanom.labels import LabelStore, label_arrays
-from astroanom.metrics import rank_order
+from astroanom.evaluate.metrics import rank_order
+from astroanom.store import dataset as ds
+from astroanom.store.io import read_features
+from astroanom.store.labels import LabelStore, label_arrays
 
 log = logging.getLogger("astroanom.labeller")
 PathLike = str | os.PathLike[str]
@@ -291,7 +291,7 @@ class LabellerData:
         16-bit PNG) is stretched from the 0.5 to the 99.5 percentile."""
         import cv2
 
-        from astroanom.data.imageio import load_image
+        from astroanom.sources.imageio import load_image
 
         path = self._image_file(i)
         try:
@@ -347,7 +347,7 @@ class LabellerData:
     # -- map ------------------------------------------------------------------------------------
     def embedding(self) -> pd.DataFrame:
         """The 2-D map (id, x, y, row): embedding.parquet if present, else a seeded t-SNE (the
-        workflow's :func:`astroanom.embedding.tsne_map`) of ``embedding_max`` random objects plus
+        workflow's :func:`astroanom.evaluate.embedding.tsne_map`) of ``embedding_max`` random objects plus
         the labelled ones, computed once and cached in memory."""
         with self._embedding_lock:
             if self._embedding is None:
@@ -362,7 +362,7 @@ class LabellerData:
             emb = emb[emb["id"].isin(self.index)].reset_index(drop=True)
             emb["row"] = emb["id"].map(self.index).astype(np.int64)
             return emb
-        from astroanom.embedding import choose_subset, tsne_map
+        from astroanom.evaluate.embedding import choose_subset, tsne_map
 
         labelled = np.fromiter((self.index[o] for o in self.store.current()), dtype=np.int64)
         rows = choose_subset(

@@ -7,9 +7,9 @@ import os
 import numpy as np
 import pandas as pd
 
-from astroanom.data.imageio import ImageReadError, load_image
-from astroanom.metrics import rank_order
+from astroanom.evaluate.metrics import rank_order
 from astroanom.plots.style import apply_style, plt, save
+from astroanom.sources.imageio import ImageReadError, load_image
 
 PathLike = str | os.PathLike[str]
 METHOD_STYLE = {

@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from astroanom.io import atomic_path  # noqa: E402
+from astroanom.store.io import atomic_path  # noqa: E402
 
 CLASS_COLOURS = {0: "#7f7f7f", 1: "#bcbd22", 2: "#1f77b4", 3: "#ff7f0e", 4: "#2ca02c"}
 RELEVANCE_NAMES = {0: "boring", 3: "neutral", 5: "interesting"}

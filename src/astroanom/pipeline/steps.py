@@ -16,15 +16,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from astroanom import dataset as ds
-from astroanom.active import RelevanceLearner
-from astroanom.data.simulate import simulate
-from astroanom.detect import anomaly_scores, detector_from_config
+from astroanom.active.oracle import ClassOracle, FractionOracle, incremental_loop, single_retrain
+from astroanom.active.score import RelevanceLearner
+from astroanom.detect.detectors import anomaly_scores, detector_from_config
 from astroanom.errors import ConfigError
-from astroanom.io import read_features, write_csv, write_parquet
-from astroanom.oracle import ClassOracle, FractionOracle, incremental_loop, single_retrain
+from astroanom.sources.simulation import simulate
+from astroanom.store import dataset as ds
+from astroanom.store.io import read_features, write_csv, write_parquet
 
-log = logging.getLogger("astroanom.steps")
+log = logging.getLogger("astroanom.pipeline.steps")
 PathLike = str | os.PathLike[str]
 
 
@@ -61,7 +61,7 @@ def simulate_step(
 def detect_step(
     features: PathLike, scores: PathLike, detector: Mapping[str, Any], seed: int, threads: int = 1
 ) -> None:
-    """Run the configured detector (see :func:`astroanom.detect.detector_from_config`) on a
+    """Run the configured detector (see :func:`astroanom.detect.detectors.detector_from_config`) on a
     feature table; write id, raw (native score) and S (0..5)."""
     df, X = read_features(features)
     det = detector_from_config(dict(detector), seed=seed, n_jobs=threads)
@@ -114,7 +114,7 @@ def retrain_step(
     learner = RelevanceLearner(n_estimators=n_estimators, seed=seed, n_jobs=threads)
     t0 = time.perf_counter()
     if oracle.get("mode", "simulated") == "human":
-        from astroanom.labels import human_retrain
+        from astroanom.store.labels import human_retrain
 
         labelled, labels, res = human_retrain(
             X, S, df["id"].to_numpy(), labels_file, learner, alpha

@@ -13,12 +13,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from astroanom.embedding import choose_subset, tsne_map
-from astroanom.evaluation import class_curves, class_metrics, round_metrics, summarise
-from astroanom.io import read_features, write_csv, write_parquet, write_text
+from astroanom.evaluate.embedding import choose_subset, tsne_map
+from astroanom.evaluate.tables import class_curves, class_metrics, round_metrics, summarise
+from astroanom.pipeline.steps import labels_per_round, round_columns
 from astroanom.plots import simulation as figs
 from astroanom.plots.style import save
-from astroanom.steps import labels_per_round, round_columns
+from astroanom.store.io import read_features, write_csv, write_parquet, write_text
 
 log = logging.getLogger("astroanom.simulation")
 PathLike = str | os.PathLike[str]
@@ -182,7 +182,7 @@ def timing_step(
     n_embed: int,
 ) -> None:
     """Timing table like the paper's Table C.3, from the rules' benchmark files."""
-    from astroanom.timing import TimedTask, timing_table, to_markdown
+    from astroanom.evaluate.timing import TimedTask, timing_table, to_markdown
 
     tasks = [
         TimedTask("Data generation", "five-class simulation", simulate),
@@ -222,7 +222,7 @@ def reproduction_step(
     descriptions: Mapping[str, str],
 ) -> None:
     """Write reproduction.md: the paper's claims beside our numbers for every preset."""
-    from astroanom.reproduction import render, simulation_claims, timing_claims
+    from astroanom.evaluate.reproduction import render, simulation_claims, timing_claims
 
     per_preset = {
         p: simulation_claims(pd.read_csv(m), pd.read_csv(r), n=top)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from astroanom.evaluation import takeover_labels
+from astroanom.evaluate.tables import takeover_labels
 
 
 @dataclass(frozen=True)

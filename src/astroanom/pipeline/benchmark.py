@@ -29,13 +29,13 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score
 
+from astroanom.active.oracle import labelling_rounds
+from astroanom.active.strategies import Strategy, strategy_from_config
 from astroanom.errors import AstroanomError, ConfigError
-from astroanom.io import read_features, write_csv, write_parquet, write_text
-from astroanom.metrics import rank_order, recall, rws
-from astroanom.oracle import labelling_rounds
-from astroanom.strategies import Strategy, strategy_from_config
+from astroanom.evaluate.metrics import rank_order, recall, rws
+from astroanom.store.io import read_features, write_csv, write_parquet, write_text
 
-log = logging.getLogger("astroanom.benchmark")
+log = logging.getLogger("astroanom.pipeline.benchmark")
 PathLike = str | os.PathLike[str]
 Oracle = Callable[[np.ndarray], np.ndarray]
 
@@ -205,7 +205,7 @@ def cell_step(
 
     ``keys`` (dataset, detector, strategy, seed) are written as leading columns of both tables.
     """
-    from astroanom.steps import make_oracle
+    from astroanom.pipeline.steps import make_oracle
 
     df, X = read_features(features)
     obj = pd.read_parquet(objects)

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from astroanom.data.folder import attach_labels, list_images, subsample
 from astroanom.errors import ConfigError
+from astroanom.sources.folder import attach_labels, list_images, subsample
 
-log = logging.getLogger("astroanom.data.galaxy_zoo")
+log = logging.getLogger("astroanom.sources.galaxy_zoo")
 
 ZENODO_RECORD = 3565489
 ZENODO_URL = "https://zenodo.org/records/{record}/files/{name}?download=1"

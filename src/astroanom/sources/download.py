@@ -23,7 +23,7 @@ from pathlib import Path
 
 from astroanom.errors import AstroanomError
 
-log = logging.getLogger("astroanom.download")
+log = logging.getLogger("astroanom.sources.download")
 CHUNK = 1 << 20
 USER_AGENT = "astroanom-download/0.1 (+https://github.com/)"
 

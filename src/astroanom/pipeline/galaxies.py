@@ -21,14 +21,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from astroanom import dataset as ds
-from astroanom.data.folder import FAILURE_COLUMNS
-from astroanom.data.imageio import ImageReadError, load_image
+from astroanom.evaluate.metrics import rank_order, rws_curve
 from astroanom.features.ellipse import ELLIPSE_FEATURE_NAMES, N_FEATURES, image_features
-from astroanom.io import feature_frame, write_csv, write_parquet, write_text
-from astroanom.metrics import rank_order, rws_curve
+from astroanom.sources.folder import FAILURE_COLUMNS
+from astroanom.sources.imageio import ImageReadError, load_image
+from astroanom.store import dataset as ds
+from astroanom.store.io import feature_frame, write_csv, write_parquet, write_text
 
-log = logging.getLogger("astroanom.galaxy_steps")
+log = logging.getLogger("astroanom.pipeline.galaxies")
 PathLike = str | os.PathLike[str]
 
 
@@ -36,7 +36,7 @@ def synthetic_step(
     images_dir: PathLike, catalogue: PathLike, cfg: Mapping[str, Any], seed: int, workers: int = 1
 ) -> None:
     """Generate the synthetic galaxy set: images in ``images_dir`` and its catalogue (Parquet)."""
-    from astroanom.data.galaxies import SyntheticGalaxyConfig, generate
+    from astroanom.sources.synthetic_galaxies import SyntheticGalaxyConfig, generate
 
     gcfg = SyntheticGalaxyConfig.from_mapping(cfg)
     t0 = time.perf_counter()
@@ -73,8 +73,8 @@ def manifest_step(
     threshold: float = 0.9,
 ) -> None:
     """Build the image manifest of a source (synthetic, galaxy_zoo, kaggle, folder)."""
-    from astroanom.data import folder as fo
-    from astroanom.data import galaxy_zoo as gz
+    from astroanom.sources import folder as fo
+    from astroanom.sources import galaxy_zoo as gz
 
     if source == "synthetic":
         man = pd.read_parquet(inputs["catalogue"])

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from astroanom.active import ActiveResult, RelevanceLearner
+from astroanom.active.score import ActiveResult, RelevanceLearner
 from astroanom.errors import ConfigError
-from astroanom.metrics import rank_order
+from astroanom.evaluate.metrics import rank_order
 
 
 class ClassOracle:

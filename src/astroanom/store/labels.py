@@ -29,11 +29,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from astroanom.active import ActiveResult, RelevanceLearner
+from astroanom.active.score import ActiveResult, RelevanceLearner
 from astroanom.errors import LabelsError
-from astroanom.io import atomic_path
+from astroanom.store.io import atomic_path
 
-log = logging.getLogger("astroanom.labels")
+log = logging.getLogger("astroanom.store.labels")
 
 LABEL_COLUMNS = ("id", "label", "user", "time")
 LOG_COLUMNS = ("time", "user", "action", "id", "label")

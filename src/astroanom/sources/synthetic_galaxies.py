@@ -35,7 +35,7 @@ import pandas as pd
 from astropy.modeling.models import Sersic2D
 from scipy.special import gammaincinv
 
-log = logging.getLogger("astroanom.data.galaxies")
+log = logging.getLogger("astroanom.sources.synthetic_galaxies")
 
 NORMAL = "normal"
 ANOMALY_KINDS = ("merger", "ring", "tidal", "star", "satellite_trail", "saturated_block")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.preprocessing import StandardScaler
 
-from astroanom.io import feature_columns, read_features, write_parquet, write_text
+from astroanom.store.io import feature_columns, read_features, write_parquet, write_text
 
 
 def standardise(X: np.ndarray) -> tuple[np.ndarray, StandardScaler]:

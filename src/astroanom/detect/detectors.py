@@ -12,8 +12,8 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from sklearn.ensemble import IsolationForest
 
+from astroanom.detect.knn import kneighbors
 from astroanom.errors import AstroanomError
-from astroanom.knn import kneighbors
 
 S_MAX = 5.0
 
@@ -50,7 +50,7 @@ def to_anomaly_score(raw: np.ndarray, lower_is_weirder: bool, name: str = "detec
 
 
 class LocalOutlierFactor:
-    """Local outlier factor (Breunig et al. 2000) on exact k-NN from :mod:`astroanom.knn`.
+    """Local outlier factor (Breunig et al. 2000) on exact k-NN from :mod:`astroanom.detect.knn`.
 
     The native score is scikit-learn's ``negative_outlier_factor_`` (-LOF, lower is weirder),
     computed with the same definitions: reach-dist(a, b) = max(d(a, b), k-dist(b)),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from astroanom.metrics import per_class_table, rank_order, rws_curve
+from astroanom.evaluate.metrics import per_class_table, rank_order, rws_curve
 
 
 def class_metrics(

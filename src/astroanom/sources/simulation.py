@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from astroanom.errors import ConfigError
-from astroanom.io import feature_frame
+from astroanom.store.io import feature_frame
 
 Curve = Callable[[np.ndarray, Mapping[str, np.ndarray]], np.ndarray]
 

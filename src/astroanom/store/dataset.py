@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from astroanom.io import write_text
+from astroanom.store.io import write_text
 
 DATASET_JSON = "dataset.json"
 FEATURES = "features.parquet"

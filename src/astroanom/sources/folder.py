@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from astroanom.data.imageio import IMAGE_SUFFIXES
 from astroanom.errors import ConfigError
+from astroanom.sources.imageio import IMAGE_SUFFIXES
 
 FAILURE_COLUMNS = ["id", "stage", "reason"]
 

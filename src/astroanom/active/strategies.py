@@ -13,7 +13,7 @@ Built-in strategies (:data:`STRATEGIES`):
 - ``none``        no learning: rank by the detector score S;
 - ``random``      a seeded random order.
 
-Another package can register more under the ``astroanom.strategies`` entry-point group, and a
+Another package can register more under the ``astroanom.active.strategies`` entry-point group, and a
 config may give the dotted path of any class with ``fit(X, S, labelled, labels)`` and ``score()``.
 """
 
@@ -28,7 +28,7 @@ import numpy as np
 
 from astroanom.errors import AstroanomError, LabelsError
 
-log = logging.getLogger("astroanom.strategies")
+log = logging.getLogger("astroanom.active.strategies")
 
 ENTRY_POINT_GROUP = "astroanom.strategies"
 
@@ -54,7 +54,7 @@ def _check(
     X: np.ndarray, S: np.ndarray, labelled: np.ndarray, labels: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Validate and convert the common inputs of ``fit``."""
-    from astroanom.active import check_labels
+    from astroanom.active.score import check_labels
 
     X = np.asarray(X)
     S = np.asarray(S, dtype=np.float64)
@@ -125,7 +125,7 @@ class PaperScore(_Base):
     def __init__(
         self, seed: int = 0, n_jobs: int = 1, n_estimators: int = 100, alpha: float = 1.0
     ) -> None:
-        from astroanom.active import RelevanceLearner
+        from astroanom.active.score import RelevanceLearner
 
         self.learner = RelevanceLearner(n_estimators=n_estimators, seed=seed, n_jobs=n_jobs)
         self.alpha = alpha
@@ -238,7 +238,7 @@ class GaussianProcessEI(_Base):
             )
             mu[start : start + m.size] = m + (self.S_[start : start + m.size] if use_prior else 0.0)
             sd[start : start + m.size] = s
-        from astroanom.active import U_MAX
+        from astroanom.active.score import U_MAX
 
         return np.clip(mu, 0.0, U_MAX), sd
 
@@ -348,7 +348,7 @@ def make_strategy(name: str, seed: int = 0, n_jobs: int = 1, **params: Any) -> S
     The class is called as ``cls(seed=seed, n_jobs=n_jobs, **params)`` when it accepts those
     keywords; it must provide ``fit(X, S, labelled, labels)`` and ``score()``.
     """
-    from astroanom.detect import _accepts, import_object
+    from astroanom.detect.detectors import _accepts, import_object
 
     registered = entry_point_strategies()
     if name in STRATEGIES:

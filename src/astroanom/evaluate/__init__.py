@@ -1,0 +1,1 @@
+"""Metrics (RWS, recall), evaluation tables, timing, the reproduction report, embeddings."""
