@@ -8,11 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from astroanom import plugins
 from astroanom.detect.detectors import (
-    ENTRY_POINT_GROUP,
     EstimatorDetector,
     anomaly_scores,
-    available_detectors,
     detector_from_config,
     make_detector,
 )
@@ -93,10 +92,10 @@ def test_entry_point_registration(tmp_path, monkeypatch, blob):
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: toyplugin\nVersion: 0.1\n")
     (dist / "entry_points.txt").write_text(
-        f"[{ENTRY_POINT_GROUP}]\nmedian = toy_detector:DistanceFromMedian\n"
+        "[astroanom.detectors]\nmedian = toy_detector:DistanceFromMedian\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    assert "median" in available_detectors()
+    assert "median" in plugins.available("detector")
     X, mask = blob
     _, S = anomaly_scores(make_detector("median", lower_is_weirder=False), X)
     assert _top_hits(S, mask) == 8

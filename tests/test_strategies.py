@@ -9,14 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from astroanom import plugins
 from astroanom.active.oracle import ClassOracle
 from astroanom.active.strategies import (
     GaussianProcessEI,
-    available_strategies,
     expected_improvement,
     make_strategy,
     strategy_from_config,
-    strategy_installed,
 )
 from astroanom.detect.detectors import anomaly_scores, make_detector
 from astroanom.errors import AstroanomError, LabelsError
@@ -69,7 +68,7 @@ def recalls(sims):
 
 @pytest.mark.parametrize("name", ["paper", "gp", "coniferest"])
 def test_learning_strategy_beats_random(recalls, name):
-    if not strategy_installed(name):
+    if not plugins.installed("strategy", name):
         pytest.skip(f"optional package for {name!r} not installed")
     assert recalls(name) >= recalls("random") + MARGINS[name], (
         name,
@@ -151,4 +150,4 @@ def test_strategy_errors(sims):
         make_strategy("paper").fit(X, S, np.array([0, 1]), np.array([0.0, 7.0]))
     with pytest.raises(LabelsError, match="more than once"):
         make_strategy("gp").fit(X, S, np.array([0, 0]), np.array([0.0, 5.0]))
-    assert {"paper", "gp", "coniferest", "none", "random"} <= set(available_strategies())
+    assert {"paper", "gp", "coniferest", "none", "random"} <= set(plugins.available("strategy"))

@@ -1,10 +1,10 @@
-# Benchmark: datasets x detectors x strategies x seeds at an equal label budget (issue 5).
+# Benchmark: datasets x detectors x strategies x seeds at an equal label budget.
 # Target: `snakemake --cores N benchmark`. Not part of `all`: on the default data it runs
 # 3 seeds x 2 detectors x 5 strategies labelling loops on 50 000 simulated curves and the
 # synthetic galaxies, several times the cost of the reproduction itself.
 import logging
 
-from astroanom.active.strategies import OPTIONAL, strategy_installed
+from astroanom import plugins
 
 BENCH_OUT = f"{RESULTS}/benchmark"
 BENCH_LOGS = f"{LOGS}/benchmark"
@@ -12,14 +12,51 @@ BENCH_BENCH = f"{BENCH}/benchmark"
 
 
 wildcard_constraints:
-    bset="[A-Za-z0-9_.-]+",
-    det="[A-Za-z0-9_.-]+",
-    strat="[A-Za-z0-9_.-]+",
+    bset=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
+    det=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
+    strat=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
+
+
+def bench_cfg():
+    return config.get("benchmark", {})
+
+
+def bench_strategies():
+    """Configured strategies; an optional one whose package is missing is skipped, loudly."""
+    out = {}
+    for label, entry in bench_cfg().get("strategies", {}).items():
+        if entry["optional"] and not plugins.installed("strategy", entry["name"]):
+            logging.getLogger("astroanom.benchmark").warning(
+                "benchmark: skipping strategy %r: its optional package is not installed "
+                "(pip install 'astroanom[%s]')",
+                label,
+                entry["name"],
+            )
+            continue
+        out[label] = entry
+    return out
+
+
+def bench_run(bset, seed):
+    """results/<run> of a benchmark dataset for a seed (its seed's run if it replicates)."""
+    runs = acfg.runs(config, bset)
+    match = [r for r in runs if r.seed == int(seed)] if runs[0].replicated else runs
+    return f"{RESULTS}/{match[0].path}"
+
+
+def bench_cells():
+    return [
+        (b, d, s, seed)
+        for b in bench_cfg().get("datasets", [])
+        for d in bench_cfg().get("detectors", {})
+        for s in bench_strategies()
+        for seed in bench_cfg().get("seeds", [])
+    ]
 
 
 rule benchmark_detect:
     input:
-        features=lambda w: f"{bench_dataset_dir(w.bset, w.seed)}/features.parquet",
+        features=lambda w: f"{bench_run(w.bset, w.seed)}/features.parquet",
     output:
         scores=f"{BENCH_OUT}/{{bset}}/{{det}}/seed{{seed}}/detector.parquet",
     log:
@@ -27,12 +64,12 @@ rule benchmark_detect:
     benchmark:
         f"{BENCH_BENCH}/{{bset}}/{{det}}/seed{{seed}}/detector.tsv"
     conda:
-        "../envs/astroanom.yaml"
+        ENV
     threads: 2
     resources:
         mem_mb=6000,
     params:
-        detector=lambda w: bench_detectors()[w.det],
+        detector=lambda w: bench_cfg()["detectors"][w.det],
         seed=lambda w: int(w.seed),
     script:
         "../scripts/detect.py"
@@ -40,8 +77,8 @@ rule benchmark_detect:
 
 rule benchmark_cell:
     input:
-        features=lambda w: f"{bench_dataset_dir(w.bset, w.seed)}/features.parquet",
-        objects=lambda w: f"{bench_dataset_dir(w.bset, w.seed)}/objects.parquet",
+        features=lambda w: f"{bench_run(w.bset, w.seed)}/features.parquet",
+        truth=lambda w: f"{bench_run(w.bset, w.seed)}/truth.parquet",
         scores=f"{BENCH_OUT}/{{bset}}/{{det}}/seed{{seed}}/detector.parquet",
     output:
         cell=f"{BENCH_OUT}/{{bset}}/{{det}}/seed{{seed}}/{{strat}}.cell.parquet",
@@ -51,7 +88,7 @@ rule benchmark_cell:
     benchmark:
         f"{BENCH_BENCH}/{{bset}}/{{det}}/seed{{seed}}/{{strat}}.cell.tsv"
     conda:
-        "../envs/astroanom.yaml"
+        ENV
     threads: 1
     resources:
         mem_mb=4000,
@@ -63,12 +100,13 @@ rule benchmark_cell:
             "seed": int(w.seed),
         },
         strategy=lambda w: bench_strategies()[w.strat],
-        oracle=lambda w: bench_datasets()[w.bset]["oracle"],
-        wanted=lambda w: bench_datasets()[w.bset]["wanted"],
+        shared=config["active_learning"],
+        oracle=lambda w: acfg.dataset(config, w.bset)["oracle"],
+        truth_spec=lambda w: acfg.dataset(config, w.bset)["truth"],
         batch=lambda w: bench_cfg()["batch"],
         budget=lambda w: bench_cfg()["budget"],
         ns=lambda w: bench_cfg()["ns"],
-        first_viewed=lambda w: bench_cfg().get("first_viewed", 100),
+        first_viewed=lambda w: bench_cfg()["first_viewed"],
         seed=lambda w: int(w.seed),
     script:
         "../scripts/benchmark_cell.py"
@@ -90,9 +128,9 @@ rule benchmark_collect:
         ],
         detector_benchmarks=[
             f"{BENCH_BENCH}/{b}/{d}/seed{seed}/detector.tsv"
-            for b in bench_datasets()
-            for d in bench_detectors()
-            for seed in bench_seeds()
+            for b in bench_cfg().get("datasets", [])
+            for d in bench_cfg().get("detectors", {})
+            for seed in bench_cfg().get("seeds", [])
         ],
     output:
         table=f"{BENCH_OUT}/benchmark.parquet",
@@ -126,19 +164,19 @@ rule benchmark_collect:
     benchmark:
         f"{BENCH_BENCH}/collect.tsv"
     conda:
-        "../envs/astroanom.yaml"
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
     params:
         detector_keys=[
             (b, d, seed)
-            for b in bench_datasets()
-            for d in bench_detectors()
-            for seed in bench_seeds()
+            for b in bench_cfg().get("datasets", [])
+            for d in bench_cfg().get("detectors", {})
+            for seed in bench_cfg().get("seeds", [])
         ],
-        first_viewed=bench_cfg().get("first_viewed", 100),
-        ns=bench_cfg().get("ns", [100]),
+        first_viewed=bench_cfg().get("first_viewed"),
+        ns=bench_cfg().get("ns"),
     script:
         "../scripts/benchmark_collect.py"
 

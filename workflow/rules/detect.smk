@@ -1,22 +1,22 @@
-# Anomaly detection on any dataset directory: features -> S on 0..5.
+# Anomaly detection: the dataset's detector on its scaled features -> S on 0..5.
 
 
 rule detect:
     input:
-        features=f"{RESULTS}/{{dataset}}/features.parquet",
+        features=run_file("features.parquet"),
     output:
-        scores=f"{RESULTS}/{{dataset}}/scores.parquet",
+        scores=f"{RESULTS}/{{run}}/scores.parquet",
     log:
-        f"{LOGS}/{{dataset}}/detect.log",
+        f"{LOGS}/{{run}}/detect.log",
     benchmark:
-        f"{BENCH}/{{dataset}}/detect.tsv"
+        f"{BENCH}/{{run}}/detect.tsv"
     conda:
-        "../envs/astroanom.yaml"
+        ENV
     threads: 2
     resources:
         mem_mb=6000,
     params:
-        detector=lambda w: dataset_settings(w.dataset)["detector"],
-        seed=lambda w: dataset_settings(w.dataset)["seed"],
+        detector=lambda w: ds(w)["detector"],
+        seed=run_seed,
     script:
         "../scripts/detect.py"

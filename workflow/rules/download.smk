@@ -1,19 +1,30 @@
-# Downloads for the Galaxy Zoo reproduction (config/galaxy_zoo.yaml): resumable, md5-checked,
-# atomic. Offline, place the files by hand where the error message says and re-run.
+# Downloads for the Galaxy Zoo sources (config/galaxy_zoo.yaml): resumable, md5-checked,
+# atomic, into the source's `resources` folder. Offline, place the files by hand where the
+# error message says and re-run.
+
+
+wildcard_constraints:
+    res=r"resources(/[A-Za-z0-9_.-]+)*",
+
+
+def gz2_md5(name):
+    from astroanom.sources.galaxy_zoo import GZ2_FILES
+
+    return GZ2_FILES.get(name)
 
 
 rule download_gz2:
     output:
-        f"{GZ_RES}/gz2/{{name}}",
+        "{res}/gz2/{name}",
     log:
-        f"{LOGS}/download/gz2_{{name}}.log",
+        f"{LOGS}/download/{{res}}/gz2_{{name}}.log",
     benchmark:
-        f"{BENCH}/download/gz2_{{name}}.tsv"
+        f"{BENCH}/download/{{res}}/gz2_{{name}}.tsv"
     wildcard_constraints:
         name="images_gz2.zip|gz2_filename_mapping.csv",
     retries: 1
     conda:
-        "../envs/astroanom.yaml"
+        ENV
     threads: 1
     resources:
         mem_mb=500,
@@ -22,18 +33,18 @@ rule download_gz2:
         url=lambda w: f"https://zenodo.org/records/3565489/files/{w.name}?download=1",
         md5=lambda w: gz2_md5(w.name),
     script:
-        "../scripts/download.py"
+        "../scripts/download_file.py"
 
 
 rule download_hart16:
     output:
-        f"{GZ_RES}/gz2/gz2_hart16.csv.gz",
+        "{res}/gz2/gz2_hart16.csv.gz",
     log:
-        f"{LOGS}/download/gz2_hart16.log",
+        f"{LOGS}/download/{{res}}/gz2_hart16.log",
     benchmark:
-        f"{BENCH}/download/gz2_hart16.tsv"
+        f"{BENCH}/download/{{res}}/gz2_hart16.tsv"
     conda:
-        "../envs/astroanom.yaml"
+        ENV
     threads: 1
     resources:
         mem_mb=500,
@@ -42,40 +53,40 @@ rule download_hart16:
         url="https://gz2hart.s3.amazonaws.com/gz2_hart16.csv.gz",
         md5=None,  # not published: the sha256 of what was fetched is recorded beside the file
     script:
-        "../scripts/download.py"
+        "../scripts/download_file.py"
 
 
 rule extract_gz2_images:
     input:
-        f"{GZ_RES}/gz2/images_gz2.zip",
+        "{res}/gz2/images_gz2.zip",
     output:
-        directory(f"{GZ_RES}/gz2/images"),
+        directory("{res}/gz2/images"),
     log:
-        f"{LOGS}/download/extract_gz2.log",
+        f"{LOGS}/download/{{res}}/extract_gz2.log",
     benchmark:
-        f"{BENCH}/download/extract_gz2.tsv"
+        f"{BENCH}/download/{{res}}/extract_gz2.tsv"
     conda:
-        "../envs/astroanom.yaml"
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
     script:
-        "../scripts/galaxies_extract.py"
+        "../scripts/download_extract.py"
 
 
 rule download_kaggle:
     output:
-        images=directory(f"{GZ_RES}/kaggle/images_training_rev1"),
-        solutions=f"{GZ_RES}/kaggle/training_solutions_rev1.csv",
+        images=directory("{res}/kaggle/images_training_rev1"),
+        solutions="{res}/kaggle/training_solutions_rev1.csv",
     log:
-        f"{LOGS}/download/kaggle.log",
+        f"{LOGS}/download/{{res}}/kaggle.log",
     benchmark:
-        f"{BENCH}/download/kaggle.tsv"
+        f"{BENCH}/download/{{res}}/kaggle.tsv"
     conda:
-        "../envs/astroanom.yaml"
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
         downloads=1,
     script:
-        "../scripts/galaxies_kaggle.py"
+        "../scripts/download_kaggle.py"

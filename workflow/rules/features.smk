@@ -1,52 +1,93 @@
-# Ellipse-fitting features (paper Appendix B), sharded: one job per `shard_size` images of the
-# manifest, gathered in manifest order into one table (identical to an unsharded run).
+# Features of every object, in shards of `features.shard_size` objects (one job each, so a
+# cluster spreads them), gathered row for row, then scaled as the detector will see them.
 
 
-rule galaxies_features_shard:
+def shard_list(run):
+    """Shard outputs of a run; their number comes from the manifest checkpoint."""
+    import pandas as pd
+
+    manifest = checkpoints.source_manifest.get(run=run).output.manifest
+    n = len(pd.read_parquet(manifest, columns=["id"]))
+    size = acfg.dataset(config, acfg.parse_run(config, run).name)["features"]["shard_size"]
+    count = max(1, -(-n // size))
+    return [f"{RESULTS}/{run}/shards/shard{k:05d}.parquet" for k in range(count)]
+
+
+def shard_files(wildcards):
+    return shard_list(wildcards.run)
+
+
+rule features_shard:
     input:
-        manifest=f"{RESULTS}/galaxies/{{source}}/manifest.parquet",
+        manifest=run_file("manifest.parquet"),
     output:
-        shard=f"{RESULTS}/galaxies/{{source}}/shards/shard{{shard}}.parquet",
+        shard=f"{RESULTS}/{{run}}/shards/shard{{shard}}.parquet",
     log:
-        f"{LOGS}/galaxies/{{source}}/shards/shard{{shard}}.log",
+        f"{LOGS}/{{run}}/features_shard{{shard}}.log",
     benchmark:
-        f"{BENCH}/galaxies/{{source}}/shards/shard{{shard}}.tsv"
+        f"{BENCH}/{{run}}/features_shard{{shard}}.tsv"
     conda:
-        "../envs/astroanom.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=60,
-    params:
-        shard=lambda w: int(w.shard),
-        shard_size=gal_cfg().get("shard_size", 1000),
-        n_sigma=gal_cfg().get("n_sigma", 3.0),
-        channel=gal_cfg().get("channel", 0),
-    script:
-        "../scripts/galaxies_features_shard.py"
-
-
-rule galaxies_gather:
-    input:
-        shards=gal_shard_files,
-        manifest=f"{RESULTS}/galaxies/{{source}}/manifest.parquet",
-        label_failures=f"{RESULTS}/galaxies/{{source}}/label_failures.csv",
-    output:
-        features=f"{RESULTS}/galaxies/{{source}}/features_raw.parquet",
-        objects=f"{RESULTS}/galaxies/{{source}}/objects.parquet",
-        failures=f"{RESULTS}/galaxies/{{source}}/failures.csv",
-        summary=f"{RESULTS}/galaxies/{{source}}/summary.json",
-        info=f"{RESULTS}/galaxies/{{source}}/dataset.json",
-    log:
-        f"{LOGS}/galaxies/{{source}}/gather.log",
-    benchmark:
-        f"{BENCH}/galaxies/{{source}}/gather.tsv"
-    conda:
-        "../envs/astroanom.yaml"
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
     params:
-        seed=SEEDS[0],
+        shard=lambda w: int(w.shard),
+        features=lambda w: ds(w)["features"],
+        workdir=lambda w: f"{RESULTS}/{w.run}",
     script:
-        "../scripts/galaxies_gather.py"
+        "../scripts/features_shard.py"
+
+
+rule features_gather:
+    input:
+        shards=shard_files,
+        manifest=run_file("manifest.parquet"),
+        truth=run_file("source/truth.parquet"),
+        failures=run_file("source/failures.csv"),
+        info=run_file("source/info.json"),
+    output:
+        features=f"{RESULTS}/{{run}}/features_raw.parquet",
+        objects=f"{RESULTS}/{{run}}/objects.parquet",
+        truth=f"{RESULTS}/{{run}}/truth.parquet",
+        failures=f"{RESULTS}/{{run}}/failures.csv",
+        summary=f"{RESULTS}/{{run}}/summary.json",
+        info=f"{RESULTS}/{{run}}/dataset.json",
+    log:
+        f"{LOGS}/{{run}}/features_gather.log",
+    benchmark:
+        f"{BENCH}/{{run}}/features_gather.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=4000,
+    params:
+        features=lambda w: ds(w)["features"],
+        truth=lambda w: ds(w).get("truth"),
+        workdir=lambda w: f"{RESULTS}/{w.run}",
+        name=lambda w: run_of(w).name,
+        seed=run_seed,
+    script:
+        "../scripts/features_gather.py"
+
+
+rule features_scale:
+    input:
+        features=run_file("features_raw.parquet"),
+    output:
+        features=f"{RESULTS}/{{run}}/features.parquet",
+        params=f"{RESULTS}/{{run}}/scaler.json",
+    log:
+        f"{LOGS}/{{run}}/features_scale.log",
+    benchmark:
+        f"{BENCH}/{{run}}/features_scale.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=4000,
+    params:
+        method=lambda w: ds(w)["scale"],
+    script:
+        "../scripts/features_scale.py"

@@ -1,412 +1,246 @@
-# Figures and tables. Simulation: per-seed evaluation, aggregation over seeds, Figs. 1 and 6-9,
-# the timing table (cf. Table C.3) and reproduction.md.
+# Figures. Every dataset: the ranked table, its top objects, the score distributions and the
+# map coloured by S^ (first run). experiment: simulation adds the paper's Figs. 1 and 6-9,
+# experiment: galaxies Figs. 4 and 5 (both need truth).
 
 
-rule evaluate_simulation:
+def first_run_file(name):
+    """Input function: results/<first run of {dataset}>/<name>."""
+    return lambda w: f"{RESULTS}/{first_run(w.dataset)}/{name}"
+
+
+def sim_class_ids(w):
+    return ds(w)["truth"]["anomaly_classes"]
+
+
+rule figures_ranked:
     input:
-        objects=f"{RESULTS}/simulation/{{preset}}/seed{{seed}}/objects.parquet",
-        active=f"{RESULTS}/simulation/{{preset}}/seed{{seed}}/active.parquet",
-        rounds=f"{RESULTS}/simulation/{{preset}}/seed{{seed}}/rounds.parquet",
+        objects=run_file("objects.parquet"),
+        active=run_file("active.parquet"),
     output:
-        metrics=f"{RESULTS}/simulation/{{preset}}/seed{{seed}}/metrics.csv",
-        rounds=f"{RESULTS}/simulation/{{preset}}/seed{{seed}}/rounds.csv",
-        curves=f"{RESULTS}/simulation/{{preset}}/seed{{seed}}/curves.parquet",
+        ranked=f"{RESULTS}/{{run}}/ranked.csv",
     log:
-        f"{LOGS}/simulation/{{preset}}/seed{{seed}}/evaluate.log",
+        f"{LOGS}/{{run}}/figures_ranked.log",
     benchmark:
-        f"{BENCH}/simulation/{{preset}}/seed{{seed}}/evaluate.tsv"
+        f"{BENCH}/{{run}}/figures_ranked.tsv"
     conda:
-        "../envs/astroanom.yaml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-    params:
-        class_ids=sim_cfg()["anomaly_classes"],
-        ns=sim_cfg()["metrics"]["rws_table_n"],
-        top=sim_cfg()["metrics"]["fig7_n"],
-        curve_max_n=sim_cfg()["metrics"]["curve_max_n"],
-    script:
-        "../scripts/evaluate_simulation.py"
-
-
-rule aggregate_simulation:
-    input:
-        metrics=sim_seed_files("metrics.csv"),
-        rounds=sim_seed_files("rounds.csv"),
-        curves=sim_seed_files("curves.parquet"),
-    output:
-        metrics_by_seed=f"{RESULTS}/simulation/{{preset}}/metrics_by_seed.csv",
-        metrics=report(
-            f"{RESULTS}/simulation/{{preset}}/metrics.csv",
-            caption="../report/sim_metrics.rst",
-            category="Simulation",
-            subcategory="{preset}",
-            labels={"preset": "{preset}", "table": "RWS and recall"},
-        ),
-        rounds=report(
-            f"{RESULTS}/simulation/{{preset}}/rounds.csv",
-            caption="../report/sim_rounds.rst",
-            category="Simulation",
-            subcategory="{preset}",
-            labels={"preset": "{preset}", "table": "incremental rounds"},
-        ),
-        curves=f"{RESULTS}/simulation/{{preset}}/curves.parquet",
-    log:
-        f"{LOGS}/simulation/{{preset}}/aggregate.log",
-    benchmark:
-        f"{BENCH}/simulation/{{preset}}/aggregate.tsv"
-    conda:
-        "../envs/astroanom.yaml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-    params:
-        seeds=SEEDS,
-    script:
-        "../scripts/aggregate_simulation.py"
-
-
-rule embedding:
-    input:
-        features=f"{RESULTS}/{{dataset}}/features.parquet",
-        active=f"{RESULTS}/{{dataset}}/active.parquet",
-    output:
-        embedding=f"{RESULTS}/{{dataset}}/embedding.parquet",
-    log:
-        f"{LOGS}/{{dataset}}/embedding.log",
-    benchmark:
-        f"{BENCH}/{{dataset}}/embedding.tsv"
-    conda:
-        "../envs/astroanom.yaml"
-    threads: 2
-    resources:
-        mem_mb=3000,
-    params:
-        n_objects=config.get("embedding", {}).get("n_objects", 2000),
-        perplexity=config.get("embedding", {}).get("perplexity", 30),
-        seed=lambda w: dataset_settings(w.dataset)["seed"],
-    script:
-        "../scripts/embedding.py"
-
-
-rule figure1_simulation:
-    input:
-        embedding=lambda w: f"{sim_dir(w.preset, SEEDS[0])}/embedding.parquet",
-        active=lambda w: f"{sim_dir(w.preset, SEEDS[0])}/active.parquet",
-    output:
-        **sim_figure("fig1_tsne_heatmap", "sim_fig1"),
-    log:
-        f"{LOGS}/simulation/{{preset}}/fig1.log",
-    benchmark:
-        f"{BENCH}/simulation/{{preset}}/fig1.tsv"
-    conda:
-        "../envs/astroanom.yaml"
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
     script:
-        "../scripts/figure_simulation.py"
+        "../scripts/figures_ranked.py"
 
 
-rule figure6_simulation:
+rule figures_top:
     input:
-        features=lambda w: f"{sim_dir(w.preset, SEEDS[0])}/features.parquet",
-        objects=lambda w: f"{sim_dir(w.preset, SEEDS[0])}/objects.parquet",
-        active=lambda w: f"{sim_dir(w.preset, SEEDS[0])}/active.parquet",
-        info=lambda w: f"{sim_dir(w.preset, SEEDS[0])}/dataset.json",
+        features=run_file("features.parquet"),
+        objects=run_file("objects.parquet"),
+        active=run_file("active.parquet"),
+        info=run_file("dataset.json"),
     output:
-        **sim_figure("fig6_examples", "sim_fig6"),
+        **figure("{run}/figures/top", "top", "Datasets"),
     log:
-        f"{LOGS}/simulation/{{preset}}/fig6.log",
+        f"{LOGS}/{{run}}/figures_top.log",
     benchmark:
-        f"{BENCH}/simulation/{{preset}}/fig6.tsv"
+        f"{BENCH}/{{run}}/figures_top.tsv"
     conda:
-        "../envs/astroanom.yaml"
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
     params:
-        seed=SEEDS[0],
+        n=lambda w: ds(w)["figures"]["top_n"],
     script:
-        "../scripts/figure_simulation.py"
+        "../scripts/figures_top.py"
 
 
-rule figure7_simulation:
+rule figures_scores:
     input:
-        rounds=f"{RESULTS}/simulation/{{preset}}/rounds.csv",
+        active=run_file("active.parquet"),
     output:
-        **sim_figure("fig7_incremental", "sim_fig7"),
+        **figure("{run}/figures/scores", "scores", "Datasets"),
     log:
-        f"{LOGS}/simulation/{{preset}}/fig7.log",
+        f"{LOGS}/{{run}}/figures_scores.log",
     benchmark:
-        f"{BENCH}/simulation/{{preset}}/fig7.tsv"
+        f"{BENCH}/{{run}}/figures_scores.tsv"
     conda:
-        "../envs/astroanom.yaml"
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
     params:
-        class_ids=sim_cfg()["anomaly_classes"],
-        top=sim_cfg()["metrics"]["fig7_n"],
-        oracle=sim_cfg()["oracle"],
+        detector=lambda w: ds(w)["detector"]["name"],
     script:
-        "../scripts/figure_simulation.py"
+        "../scripts/figures_scores.py"
 
 
-rule figure8_simulation:
+rule figures_map:
     input:
-        curves=f"{RESULTS}/simulation/{{preset}}/curves.parquet",
+        embedding=run_file("embedding.parquet"),
+        active=run_file("active.parquet"),
+        info=run_file("dataset.json"),
     output:
-        **sim_figure("fig8_rws", "sim_fig8"),
+        **figure("{run}/figures/map", "map", "Datasets"),
     log:
-        f"{LOGS}/simulation/{{preset}}/fig8.log",
+        f"{LOGS}/{{run}}/figures_map.log",
     benchmark:
-        f"{BENCH}/simulation/{{preset}}/fig8.tsv"
+        f"{BENCH}/{{run}}/figures_map.tsv"
     conda:
-        "../envs/astroanom.yaml"
+        ENV
+    threads: 1
+    resources:
+        mem_mb=1000,
+    script:
+        "../scripts/figures_map.py"
+
+
+rule figures_sim_fig1:
+    input:
+        embedding=first_run_file("embedding.parquet"),
+        active=first_run_file("active.parquet"),
+    output:
+        **figure("{dataset}/figures/fig1_tsne_heatmap", "sim_fig1", "Simulation", "{dataset}"),
+    log:
+        f"{LOGS}/{{dataset}}/figures_fig1.log",
+    benchmark:
+        f"{BENCH}/{{dataset}}/figures_fig1.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/figures_sim_fig1.py"
+
+
+rule figures_sim_fig6:
+    input:
+        features=first_run_file("features.parquet"),
+        truth=first_run_file("truth.parquet"),
+        active=first_run_file("active.parquet"),
+        info=first_run_file("dataset.json"),
+    output:
+        **figure("{dataset}/figures/fig6_examples", "sim_fig6", "Simulation", "{dataset}"),
+    log:
+        f"{LOGS}/{{dataset}}/figures_fig6.log",
+    benchmark:
+        f"{BENCH}/{{dataset}}/figures_fig6.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+    params:
+        seed=lambda w: acfg.runs(config, w.dataset)[0].seed,
+    script:
+        "../scripts/figures_sim_fig6.py"
+
+
+rule figures_sim_fig7:
+    input:
+        rounds=f"{RESULTS}/{{dataset}}/rounds.csv",
+    output:
+        **figure("{dataset}/figures/fig7_incremental", "sim_fig7", "Simulation", "{dataset}"),
+    log:
+        f"{LOGS}/{{dataset}}/figures_fig7.log",
+    benchmark:
+        f"{BENCH}/{{dataset}}/figures_fig7.tsv"
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
     params:
-        class_ids=sim_cfg()["anomaly_classes"],
-        oracle=sim_cfg()["oracle"],
-        n_class=lambda w: int(
-            max(sim_cfg()["counts"][c] for c in sim_cfg()["anomaly_classes"])
-        ),
+        class_ids=sim_class_ids,
+        top=lambda w: ds(w)["metrics"]["fig7_n"],
+        oracle=lambda w: ds(w)["oracle"],
     script:
-        "../scripts/figure_simulation.py"
+        "../scripts/figures_sim_fig7.py"
 
 
-rule figure9_simulation:
+rule figures_sim_fig8:
     input:
-        curves=f"{RESULTS}/simulation/{{preset}}/curves.parquet",
+        curves=f"{RESULTS}/{{dataset}}/curves.parquet",
     output:
-        **sim_figure("fig9_recall", "sim_fig9"),
+        **figure("{dataset}/figures/fig8_rws", "sim_fig8", "Simulation", "{dataset}"),
     log:
-        f"{LOGS}/simulation/{{preset}}/fig9.log",
+        f"{LOGS}/{{dataset}}/figures_fig8.log",
     benchmark:
-        f"{BENCH}/simulation/{{preset}}/fig9.tsv"
+        f"{BENCH}/{{dataset}}/figures_fig8.tsv"
     conda:
-        "../envs/astroanom.yaml"
+        ENV
     threads: 1
     resources:
         mem_mb=1000,
     params:
-        class_ids=sim_cfg()["anomaly_classes"],
-        oracle=sim_cfg()["oracle"],
-    script:
-        "../scripts/figure_simulation.py"
-
-
-rule timing_simulation:
-    input:
-        simulate=sim_bench_files("simulate"),
-        detect=sim_bench_files("detect"),
-        active=sim_bench_files("active_learning"),
-        incremental=sim_bench_files("active_learning_incremental"),
-        embedding=lambda w: [
-            f"{BENCH}/simulation/{w.preset}/seed{SEEDS[0]}/embedding.tsv"
-        ],
-    output:
-        csv=f"{RESULTS}/simulation/{{preset}}/timing.csv",
-        md=report(
-            f"{RESULTS}/simulation/{{preset}}/timing.md",
-            caption="../report/sim_timing.rst",
-            category="Simulation",
-            subcategory="{preset}",
-            labels={"preset": "{preset}", "table": "timing"},
+        class_ids=sim_class_ids,
+        oracle=lambda w: ds(w)["oracle"],
+        n_class=lambda w: max(
+            int(ds(w)["source"]["counts"][c]) for c in ds(w)["truth"]["anomaly_classes"]
         ),
+    script:
+        "../scripts/figures_sim_fig8.py"
+
+
+rule figures_sim_fig9:
+    input:
+        curves=f"{RESULTS}/{{dataset}}/curves.parquet",
+    output:
+        **figure("{dataset}/figures/fig9_recall", "sim_fig9", "Simulation", "{dataset}"),
     log:
-        f"{LOGS}/simulation/{{preset}}/timing.log",
+        f"{LOGS}/{{dataset}}/figures_fig9.log",
     benchmark:
-        f"{BENCH}/simulation/{{preset}}/timing.tsv"
+        f"{BENCH}/{{dataset}}/figures_fig9.tsv"
     conda:
-        "../envs/astroanom.yaml"
+        ENV
     threads: 1
     resources:
-        mem_mb=500,
+        mem_mb=1000,
     params:
-        detector=sim_cfg()["detector"]["name"],
-        n_labels=sim_cfg()["oracle"]["budget"],
-        n_embed=config.get("embedding", {}).get("n_objects", 2000),
+        class_ids=sim_class_ids,
+        oracle=lambda w: ds(w)["oracle"],
     script:
-        "../scripts/timing_simulation.py"
+        "../scripts/figures_sim_fig9.py"
 
 
-rule reproduction_simulation:
+rule figures_gal_fig4:
     input:
-        metrics_by_seed=expand(
-            f"{RESULTS}/simulation/{{preset}}/metrics_by_seed.csv",
-            preset=sim_presets(),
-        ),
-        rounds=expand(
-            f"{RESULTS}/simulation/{{preset}}/rounds.csv", preset=sim_presets()
-        ),
-        timing=(
-            f"{RESULTS}/simulation/{sim_presets()[0]}/timing.csv"
-            if sim_presets()
-            else []
-        ),
+        objects=run_file("objects.parquet"),
+        truth=run_file("truth.parquet"),
+        active=run_file("active.parquet"),
     output:
-        md=report(
-            f"{RESULTS}/simulation/reproduction.md",
-            caption="../report/sim_reproduction.rst",
-            category="Simulation",
-            labels={"table": "reproduction"},
-        ),
+        **figure("{run}/figures/fig4_grids", "gal_fig4", "Galaxies"),
     log:
-        f"{LOGS}/simulation/reproduction.log",
+        f"{LOGS}/{{run}}/figures_fig4.log",
     benchmark:
-        f"{BENCH}/simulation/reproduction.tsv"
+        f"{BENCH}/{{run}}/figures_fig4.tsv"
     conda:
-        "../envs/astroanom.yaml"
-    threads: 1
-    resources:
-        mem_mb=500,
-    params:
-        presets=sim_presets(),
-        seeds=SEEDS,
-        top=sim_cfg()["metrics"]["fig7_n"],
-        descriptions=sim_cfg().get("preset_descriptions", {}),
-    script:
-        "../scripts/reproduction_simulation.py"
-
-
-TARGETS.extend(simulation_targets())
-
-
-# ---------------------------------------------------------------------------------------------
-# Experiment 2, galaxy images: evaluation, Figs. 4 and 5, t-SNE map, Table C.2-like timing.
-
-
-rule galaxies_evaluate:
-    input:
-        objects=f"{RESULTS}/galaxies/{{source}}/objects.parquet",
-        active=f"{RESULTS}/galaxies/{{source}}/active.parquet",
-        rounds=f"{RESULTS}/galaxies/{{source}}/rounds.parquet",
-    output:
-        curves=f"{RESULTS}/galaxies/{{source}}/curves.parquet",
-        first_n=report(
-            f"{RESULTS}/galaxies/{{source}}/anomalies_first_n.csv",
-            caption="../report/gal_first_n.rst",
-            category="Galaxies",
-            subcategory="{source}",
-            labels={"source": "{source}", "table": "anomalies in first N"},
-        ),
-    log:
-        f"{LOGS}/galaxies/{{source}}/evaluate.log",
-    benchmark:
-        f"{BENCH}/galaxies/{{source}}/evaluate.tsv"
-    conda:
-        "../envs/astroanom.yaml"
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
     params:
-        seed=SEEDS[0],
-        max_n=lambda w: gal_cfg().get("figures", {}).get("recall_max_n", 1000),
+        truth_column=lambda w: ds(w)["truth"]["column"],
+        n=lambda w: ds(w)["figures"]["grid_n"],
+        seed=run_seed,
     script:
-        "../scripts/galaxies_evaluate.py"
+        "../scripts/figures_gal_fig4.py"
 
 
-rule galaxies_figure4:
+rule figures_gal_fig5:
     input:
-        objects=f"{RESULTS}/galaxies/{{source}}/objects.parquet",
-        active=f"{RESULTS}/galaxies/{{source}}/active.parquet",
+        curves=run_file("recall_curves.parquet"),
+        truth=run_file("truth.parquet"),
     output:
-        **gal_figure("fig4_grids", "gal_fig4"),
+        **figure("{run}/figures/fig5_recall_rws", "gal_fig5", "Galaxies"),
     log:
-        f"{LOGS}/galaxies/{{source}}/figure4.log",
+        f"{LOGS}/{{run}}/figures_fig5.log",
     benchmark:
-        f"{BENCH}/galaxies/{{source}}/figure4.tsv"
+        f"{BENCH}/{{run}}/figures_fig5.tsv"
     conda:
-        "../envs/astroanom.yaml"
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
-    params:
-        figure="fig4",
-        n=lambda w: gal_cfg().get("figures", {}).get("grid_n", 12),
-        seed=SEEDS[0],
     script:
-        "../scripts/galaxies_figures.py"
-
-
-rule galaxies_figure5:
-    input:
-        objects=f"{RESULTS}/galaxies/{{source}}/objects.parquet",
-        curves=f"{RESULTS}/galaxies/{{source}}/curves.parquet",
-    output:
-        **gal_figure("fig5_recall_rws", "gal_fig5"),
-    log:
-        f"{LOGS}/galaxies/{{source}}/figure5.log",
-    benchmark:
-        f"{BENCH}/galaxies/{{source}}/figure5.tsv"
-    conda:
-        "../envs/astroanom.yaml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-    params:
-        figure="fig5",
-    script:
-        "../scripts/galaxies_figures.py"
-
-
-rule galaxies_tsne_figure:
-    input:
-        embedding=f"{RESULTS}/galaxies/{{source}}/embedding.parquet",
-        active=f"{RESULTS}/galaxies/{{source}}/active.parquet",
-    output:
-        **gal_figure("tsne", "gal_tsne"),
-    log:
-        f"{LOGS}/galaxies/{{source}}/tsne_figure.log",
-    benchmark:
-        f"{BENCH}/galaxies/{{source}}/tsne_figure.tsv"
-    conda:
-        "../envs/astroanom.yaml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-    params:
-        figure="tsne",
-    script:
-        "../scripts/galaxies_figures.py"
-
-
-rule galaxies_timing:
-    input:
-        shards=gal_shard_files,
-        scores=f"{RESULTS}/galaxies/{{source}}/scores.parquet",
-        active=f"{RESULTS}/galaxies/{{source}}/active.parquet",
-        embedding=f"{RESULTS}/galaxies/{{source}}/embedding.parquet",
-    output:
-        table=report(
-            f"{RESULTS}/galaxies/{{source}}/timing.csv",
-            caption="../report/gal_timing.rst",
-            category="Galaxies",
-            subcategory="{source}",
-            labels={"source": "{source}", "table": "timing (cf. Table C.2)"},
-        ),
-    log:
-        f"{LOGS}/galaxies/{{source}}/timing.log",
-    benchmark:
-        f"{BENCH}/galaxies/{{source}}/timing.tsv"
-    conda:
-        "../envs/astroanom.yaml"
-    threads: 1
-    resources:
-        mem_mb=500,
-    params:
-        bench=gal_timing_bench,
-        notes=lambda w: {
-            "feature extraction": "sigma clipping and ellipse fitting (sum over shards)",
-            "anomaly detection": "isolation forest",
-            "active learning": f"{dataset_settings(f'galaxies/{w.source}')['oracle']['budget']} labelled objects used",
-            "visualisation (t-SNE)": f"subset of {config.get('embedding', {}).get('n_objects', 2000)} objects",
-        },
-    script:
-        "../scripts/galaxies_timing.py"
-
-
-TARGETS.extend(galaxy_targets())
+        "../scripts/figures_gal_fig5.py"

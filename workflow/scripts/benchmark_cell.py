@@ -6,14 +6,15 @@ from astroanom.runtime import configure
 configure(snakemake.log[0], snakemake.threads)
 cell_step(
     features=snakemake.input.features,
-    objects=snakemake.input.objects,
+    truth=snakemake.input.truth,
     scores=snakemake.input.scores,
     cell=snakemake.output.cell,
     curve=snakemake.output.curve,
     keys=snakemake.params.cell_keys,
     strategy=snakemake.params.strategy,
+    shared=snakemake.params.shared,
     oracle=snakemake.params.oracle,
-    wanted=snakemake.params.wanted,
+    truth_spec=snakemake.params.truth_spec,
     batch=snakemake.params.batch,
     budget=snakemake.params.budget,
     ns=snakemake.params.ns,

@@ -1,18 +1,17 @@
-"""Simulated labellers and the labelling loops of the paper's experiments.
+"""Simulated labellers (oracles) and the one factory that builds them from config.
 
 An oracle turns object indices into integer relevance labels U in 0..5, as a human would.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from astroanom.active.score import ActiveResult, RelevanceLearner
 from astroanom.errors import ConfigError
-from astroanom.evaluate.metrics import rank_order
 
 
 class ClassOracle:
@@ -51,98 +50,27 @@ class FractionOracle:
         return self._labels[np.asarray(indices, dtype=np.int64)]
 
 
-@dataclass
-class LoopResult:
-    """Incremental loop outcome: scores (rounds+1, n) ranking after each round (row 0 = S),
-    n_labels (rounds+1,), and the labelled indices and labels in the order they were given."""
+def make_oracle(
+    truth: pd.DataFrame, truth_spec: Mapping[str, Any], oracle: Mapping[str, Any]
+) -> ClassOracle | FractionOracle:
+    """The simulated oracle of a dataset, from its truth table (aligned with the features).
 
-    scores: np.ndarray
-    n_labels: np.ndarray
-    labelled: np.ndarray
-    labels: np.ndarray
-
-
-def next_to_label(score: np.ndarray, already: np.ndarray, batch: int) -> np.ndarray:
-    """The ``batch`` highest-ranked objects by ``score`` that are not in ``already``."""
-    taken = np.zeros(score.size, dtype=bool)
-    taken[already] = True
-    order = rank_order(score)
-    return order[~taken[order]][:batch]
-
-
-def labelling_rounds(
-    first: np.ndarray,
-    refit: Callable[[np.ndarray, np.ndarray], np.ndarray],
-    oracle: Callable[[np.ndarray], np.ndarray],
-    batch: int,
-    budget: int,
-) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """The labelling loop shared by the experiments and the benchmark.
-
-    Starting from the ranking ``first`` (n,), show the ``batch`` highest-ranked unlabelled
-    objects to ``oracle``, get the next ranking from ``refit(labelled, labels)``, and repeat
-    until ``budget`` labels (or no object is left). Yields (labelled, labels, score) after each
-    refit; labelled objects are never shown again.
+    ``truth.kind: class``: U from ``oracle.relevance`` (class -> U); ``truth.kind: fraction``:
+    U = round(5 * value). Objects without a truth value are marked ``unknown`` and never shown.
     """
-    labelled = np.empty(0, dtype=np.int64)
-    labels = np.empty(0, dtype=np.int64)
-    score = np.asarray(first, dtype=np.float64)
-    while labelled.size < budget:
-        new = next_to_label(score, labelled, min(batch, budget - labelled.size))
-        if new.size == 0:
-            return
-        labelled = np.concatenate([labelled, new])
-        labels = np.concatenate([labels, np.asarray(oracle(new))])
-        score = np.asarray(refit(labelled, labels), dtype=np.float64)
-        yield labelled, labels, score
-
-
-def incremental_loop(
-    X: np.ndarray,
-    S: np.ndarray,
-    oracle: ClassOracle | FractionOracle,
-    learner: RelevanceLearner,
-    batch: int = 10,
-    budget: int = 100,
-    alpha: float = 1.0,
-) -> LoopResult:
-    """Label ``batch`` top-ranked unlabelled objects, retrain, re-rank; repeat up to ``budget``.
-
-    Round 0 ranks by the detector score S; every later round by the retrained S^. An object is
-    never labelled twice.
-    """
-    if batch < 1 or budget < batch:
-        raise ConfigError(f"need 1 <= batch <= budget, got batch={batch}, budget={budget}")
-    S = np.asarray(S, dtype=np.float64)
-    scores, counts = [S], [0]
-    last = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), S)
-
-    def refit(lab: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return learner.retrain(X, S, lab, y, alpha=alpha).score
-
-    for last in labelling_rounds(S, refit, oracle, batch, budget):
-        scores.append(last[2])
-        counts.append(last[0].size)
-    return LoopResult(np.stack(scores), np.asarray(counts), last[0], last[1])
-
-
-def single_retrain(
-    X: np.ndarray,
-    S: np.ndarray,
-    oracle: ClassOracle | FractionOracle,
-    learner: RelevanceLearner,
-    n_labels: int = 100,
-    alpha: float = 1.0,
-) -> tuple[np.ndarray, np.ndarray, ActiveResult]:
-    """Label the top ``n_labels`` by S and retrain once; return (labelled, labels, result)."""
-    labelled = rank_order(S)[:n_labels]
-    labels = oracle(labelled)
-    return labelled, labels, learner.retrain(X, S, labelled, labels, alpha=alpha)
-
-
-def class_shares(
-    score: np.ndarray, classes: np.ndarray, class_ids: Sequence[int], top: int
-) -> dict[int, float]:
-    """Fraction of the ``top`` highest-ranked objects that belong to each class in ``class_ids``."""
-    ranked = np.asarray(classes)[rank_order(score)[:top]]
-    return {int(c): float(np.mean(ranked == c)) for c in class_ids}
+    known = truth["known"].to_numpy(dtype=bool)
+    value = truth["value"].to_numpy(dtype=np.float64)
+    if truth_spec["kind"] == "class":
+        relevance = oracle.get("relevance")
+        if not relevance:
+            raise ConfigError(
+                "a simulated oracle on class truth needs oracle.relevance (class -> U in 0..5)"
+            )
+        classes = np.where(known, value, float(next(iter(relevance)))).astype(np.int64)
+        orc: ClassOracle | FractionOracle = ClassOracle(
+            classes, {int(k): int(v) for k, v in relevance.items()}
+        )
+    else:
+        orc = FractionOracle(np.where(known, value, 0.0))
+    orc.unknown = ~known
+    return orc

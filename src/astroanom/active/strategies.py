@@ -4,7 +4,7 @@ Shapes: n objects, m features. ``X`` (n, m) features; ``S`` (n,) detector score 
 anomalous); ``labelled`` (k,) row indices of labelled objects; ``labels`` (k,) their relevance
 U in 0..5. ``score()`` returns (n,) with the object to show next having the highest value.
 
-Built-in strategies (:data:`STRATEGIES`):
+Built-in strategies (registered in :mod:`astroanom.plugins`):
 
 - ``paper``       the Astronomaly score S^ (eqs. 1-3) with the random-forest relevance learner;
 - ``gp``          a Gaussian-process relevance model (Matern + white noise) ranked by expected
@@ -13,7 +13,7 @@ Built-in strategies (:data:`STRATEGIES`):
 - ``none``        no learning: rank by the detector score S;
 - ``random``      a seeded random order.
 
-Another package can register more under the ``astroanom.active.strategies`` entry-point group, and a
+Another package can register more under the ``astroanom.strategies`` entry-point group, and a
 config may give the dotted path of any class with ``fit(X, S, labelled, labels)`` and ``score()``.
 """
 
@@ -29,8 +29,6 @@ import numpy as np
 from astroanom.errors import AstroanomError, LabelsError
 
 log = logging.getLogger("astroanom.active.strategies")
-
-ENTRY_POINT_GROUP = "astroanom.strategies"
 
 
 @runtime_checkable
@@ -132,8 +130,10 @@ class PaperScore(_Base):
 
     def _score(self) -> np.ndarray:
         if self.labelled_.size == 0:
+            self.result = None
             return self.S_.copy()
         res = self.learner.retrain(self.X_, self.S_, self.labelled_, self.labels_, alpha=self.alpha)
+        self.result = res  # U, d, d0 of the last retrain (shown by the labeller)
         return res.score
 
 
@@ -310,66 +310,26 @@ class ConiferestForest(_Base):
         return -np.asarray(forest.score_samples(X), dtype=np.float64)
 
 
-STRATEGIES: dict[str, type] = {
-    "paper": PaperScore,
-    "gp": GaussianProcessEI,
-    "coniferest": ConiferestForest,
-    "none": NoLearning,
-    "random": RandomOrder,
-}
-
-#: Strategies whose optional package may be absent, and that package.
-OPTIONAL: dict[str, str] = {"coniferest": "coniferest"}
-
-
-def entry_point_strategies() -> dict[str, Any]:
-    """Strategies registered by installed packages under :data:`ENTRY_POINT_GROUP`."""
-    from importlib.metadata import entry_points
-
-    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
-
-
-def available_strategies() -> list[str]:
-    """Every short name :func:`make_strategy` accepts, sorted."""
-    return sorted(set(STRATEGIES) | set(entry_point_strategies()))
-
-
-def strategy_installed(name: str) -> bool:
-    """False only for a built-in optional strategy whose package cannot be imported."""
-    import importlib.util
-
-    pkg = OPTIONAL.get(name)
-    return pkg is None or importlib.util.find_spec(pkg) is not None
-
-
-def make_strategy(name: str, seed: int = 0, n_jobs: int = 1, **params: Any) -> Strategy:
+def make_strategy(
+    name: str,
+    seed: int = 0,
+    n_jobs: int = 1,
+    shared: Mapping[str, Any] | None = None,
+    **params: Any,
+) -> Strategy:
     """Build a strategy by short name, registered name, or dotted path of a class.
 
-    The class is called as ``cls(seed=seed, n_jobs=n_jobs, **params)`` when it accepts those
-    keywords; it must provide ``fit(X, S, labelled, labels)`` and ``score()``.
+    The class is called as ``cls(seed=seed, n_jobs=n_jobs, **shared, **params)``, each of
+    seed, n_jobs and the ``shared`` settings (the config's ``active_learning`` section: alpha,
+    n_estimators) only where the class accepts it; ``params`` win. It must provide
+    ``fit(X, S, labelled, labels)`` and ``score()``.
     """
-    from astroanom.detect.detectors import _accepts, import_object
+    from astroanom import plugins
 
-    registered = entry_point_strategies()
-    if name in STRATEGIES:
-        factory: Any = STRATEGIES[name]
-    elif name in registered:
-        factory = registered[name].load()
-    elif "." in name or ":" in name:
-        factory = import_object(name, what="strategy")
-    else:
-        raise AstroanomError(
-            f"unknown strategy {name!r}; available: {', '.join(available_strategies())}, or the "
-            "dotted path of a class with fit(X, S, labelled, labels) and score()"
-        )
-    kwargs = dict(params)
-    for key, val in (("seed", seed), ("n_jobs", n_jobs)):
-        if _accepts(factory, key):
-            kwargs.setdefault(key, val)
-    try:
-        obj = factory(**kwargs)
-    except TypeError as exc:
-        raise AstroanomError(f"strategy {name!r}: bad parameters {sorted(params)}: {exc}") from exc
+    factory = plugins.resolve("strategy", name)
+    obj = plugins.call(
+        factory, f"strategy {name!r}", params, seed=seed, n_jobs=n_jobs, **dict(shared or {})
+    )
     if not (callable(getattr(obj, "fit", None)) and callable(getattr(obj, "score", None))):
         raise AstroanomError(
             f"strategy {name!r} ({type(obj).__module__}.{type(obj).__qualname__}) needs "
@@ -380,12 +340,18 @@ def make_strategy(name: str, seed: int = 0, n_jobs: int = 1, **params: Any) -> S
     return obj
 
 
-def strategy_from_config(entry: Mapping[str, Any], seed: int = 0, n_jobs: int = 1) -> Strategy:
-    """Build a strategy from ``{name, params?, ...}``; other keys are parameters too."""
+def strategy_from_config(
+    entry: Mapping[str, Any],
+    seed: int = 0,
+    n_jobs: int = 1,
+    shared: Mapping[str, Any] | None = None,
+) -> Strategy:
+    """Build a strategy from ``{name, params?, ...}``; other keys are parameters too.
+    ``shared``: the ``active_learning`` settings (see :func:`make_strategy`)."""
     if "name" not in entry:
         raise AstroanomError(f"a strategy entry needs a 'name'; got {dict(entry)}")
     params = dict(entry.get("params") or {})
     params.update(
         {k: v for k, v in entry.items() if k not in ("name", "params", "label", "optional")}
     )
-    return make_strategy(str(entry["name"]), seed=seed, n_jobs=n_jobs, **params)
+    return make_strategy(str(entry["name"]), seed=seed, n_jobs=n_jobs, shared=shared, **params)

@@ -12,6 +12,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from sklearn.ensemble import IsolationForest
 
+from astroanom import plugins
 from astroanom.detect.knn import kneighbors
 from astroanom.errors import AstroanomError
 
@@ -95,16 +96,6 @@ class IsolationForestDetector:
         return self.model.score_samples(X)
 
 
-BUILTIN_DETECTORS: dict[str, type] = {
-    "lof": LocalOutlierFactor,
-    "iforest": IsolationForestDetector,
-}
-
-#: Entry-point group through which another package registers detectors by name. The entry
-#: point may name a class with ``fit_score`` and ``lower_is_weirder`` (a :class:`Detector`), or
-#: any class with the scikit-learn outlier API (``fit`` + ``score_samples``/``decision_function``).
-ENTRY_POINT_GROUP = "astroanom.detectors"
-
 #: Config keys of a detector entry that are not constructor parameters.
 RESERVED_KEYS = frozenset({"name", "params", "lower_is_weirder", "score_method", "label"})
 
@@ -113,54 +104,6 @@ SCORE_METHODS = ("score_samples", "decision_function")
 #: Fitted attributes holding training-set scores, for estimators without a score method on X
 #: (scikit-learn's LocalOutlierFactor with novelty=False; pyod's ``decision_scores_``).
 SCORE_ATTRIBUTES = ("negative_outlier_factor_", "decision_scores_")
-
-
-def entry_point_detectors() -> dict[str, object]:
-    """Detectors registered by installed packages under :data:`ENTRY_POINT_GROUP` (name -> EP)."""
-    from importlib.metadata import entry_points
-
-    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
-
-
-def available_detectors() -> list[str]:
-    """Every short name :func:`make_detector` accepts (built-in and registered), sorted."""
-    return sorted(set(BUILTIN_DETECTORS) | set(entry_point_detectors()))
-
-
-def import_object(path: str, what: str = "detector") -> object:
-    """Import ``package.module.Name`` (or ``package.module:Name``); clear error naming it."""
-    import importlib
-
-    module_name, sep, attr = path.replace(":", ".").rpartition(".")
-    if not sep or not module_name or not attr:
-        raise AstroanomError(f"{what} {path!r} is not a dotted path like 'package.module.Class'")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        hint = ""
-        top = module_name.split(".")[0]
-        if top in ("pyod", "coniferest"):
-            hint = f"; install the optional extra: pip install 'astroanom[{top}]'"
-        raise AstroanomError(f"cannot import {what} {path!r}: {exc}{hint}") from exc
-    try:
-        return getattr(module, attr)
-    except AttributeError as exc:
-        raise AstroanomError(
-            f"cannot import {what} {path!r}: module {module_name!r} has no {attr!r}"
-        ) from exc
-
-
-def _accepts(factory: object, name: str) -> bool:
-    """Whether calling ``factory`` accepts the keyword ``name`` (explicitly or via **kwargs)."""
-    import inspect
-
-    try:
-        sig = inspect.signature(factory)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
-    return name in sig.parameters or any(
-        p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()
-    )
 
 
 class EstimatorDetector:
@@ -227,18 +170,14 @@ class EstimatorDetector:
 
 
 def _build(factory: object, name: str, seed: int, n_jobs: int, params: dict[str, object]) -> object:
-    """Call ``factory(**params)``, adding random_state/seed and n_jobs where it accepts them."""
-    kwargs = dict(params)
-    for key in ("random_state", "random_seed"):
-        if _accepts(factory, key) and key not in kwargs:
-            kwargs[key] = seed
-            break
-    if _accepts(factory, "n_jobs") and "n_jobs" not in kwargs:
-        kwargs["n_jobs"] = n_jobs
-    try:
-        return factory(**kwargs)  # type: ignore[operator]
-    except TypeError as exc:
-        raise AstroanomError(f"detector {name!r}: bad parameters {sorted(params)}: {exc}") from exc
+    """Call ``factory(**params)``, adding seed/random_state and n_jobs where it accepts them."""
+    seed_key = next(
+        (k for k in ("seed", "random_state", "random_seed") if plugins.accepts(factory, k)), None
+    )
+    injected: dict[str, object] = {"n_jobs": n_jobs}
+    if seed_key:
+        injected[seed_key] = seed
+    return plugins.call(factory, f"detector {name!r}", params, **injected)
 
 
 def _wrap(
@@ -283,43 +222,16 @@ def make_detector(
     """
     kwargs = {**(params or {}), **extra}
     shown = label or name
-    if name in BUILTIN_DETECTORS:
-        if name == "iforest":
-            kwargs.setdefault("seed", seed)
-        kwargs.setdefault("n_jobs", n_jobs)
-        try:
-            det: Detector = BUILTIN_DETECTORS[name](**kwargs)
-        except TypeError as exc:
-            raise AstroanomError(
-                f"detector {name!r}: bad parameters {sorted(kwargs)}: {exc}"
-            ) from exc
-        if lower_is_weirder is not None:
-            det.lower_is_weirder = bool(lower_is_weirder)
-        if label:
-            det.name = label
-        return det
-    registered = entry_point_detectors()
-    if name in registered:
-        try:
-            factory = registered[name].load()  # type: ignore[attr-defined]
-        except Exception as exc:
-            raise AstroanomError(
-                f"cannot load detector {name!r} registered by a package: {exc}"
-            ) from exc
-        module = getattr(factory, "__module__", "") or ""
-    elif "." in name or ":" in name:
-        factory = import_object(name)
-        module = name
-    else:
-        raise AstroanomError(
-            f"unknown detector {name!r}; available: {', '.join(available_detectors())}, or the "
-            "dotted path of a class with fit and score_samples/decision_function "
-            "(e.g. sklearn.svm.OneClassSVM)"
-        )
+    factory = plugins.resolve("detector", name)
     if not callable(factory):
         raise AstroanomError(f"detector {name!r} is not a class or factory: {factory!r}")
-    obj = _build(factory, shown, seed, n_jobs, kwargs)
-    return _wrap(obj, shown, lower_is_weirder, score_method, module)
+    module = getattr(factory, "__module__", "") or name
+    det = _wrap(
+        _build(factory, shown, seed, n_jobs, kwargs), shown, lower_is_weirder, score_method, module
+    )
+    if label:
+        det.name = label
+    return det
 
 
 def detector_from_config(entry: dict[str, object], seed: int = 0, n_jobs: int = 1) -> Detector:

@@ -145,31 +145,13 @@ def simulation_claims(
     return claims
 
 
-def timing_claims(timing: pd.DataFrame) -> list[Claim]:
-    """The paper's Table C.3 against our benchmark files (mean wall time per run)."""
-    out = []
-    for r in timing.itertuples(index=False):
-        if np.isnan(r.paper_s):
-            continue
-        out.append(
-            Claim(
-                f"Table C.3: {r.task} ({r.notes})",
-                f"{r.paper_s:.2f} s",
-                f"{r.wall_s_mean:.2f} s",
-                "timings are machine-dependent: reported, not judged",
-                "n/a",
-            )
-        )
-    return out
-
-
 def render(
     per_preset: Mapping[str, list[Claim]],
-    timing: list[Claim],
     descriptions: Mapping[str, str],
     seeds: Sequence[int],
 ) -> str:
-    """Markdown report: one claims table per preset, a summary, then timing."""
+    """Markdown report: one claims table per preset (dataset) and a summary. It holds no run
+    timings, so reruns with the same seeds give the same bytes."""
     lines = [
         "# Reproduction of the simulation experiment (paper section 6)",
         "",
@@ -192,13 +174,5 @@ def render(
         )
         lines.append("")
     lines += ["## Summary", "", *summary, ""]
-    if timing:
-        lines += [
-            "## Timing (Table C.3)",
-            "",
-            "| task | paper | ours | note |",
-            "|---|---|---|---|",
-        ]
-        lines += [f"| {c.claim} | {c.paper} | {c.ours} | {c.rule} |" for c in timing]
-        lines.append("")
-    return "\n".join(lines)
+    lines.append("Timings: see each dataset's `timing.md` (they vary from run to run).")
+    return "\n".join(lines) + "\n"

@@ -20,11 +20,23 @@ class TimedTask:
     notes: str
     files: Sequence[str | os.PathLike[str]]
     paper_seconds: float = float("nan")
+    summed: bool = False  # one job's work split over files (feature shards): add them up
 
 
 def read_benchmark(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read one Snakemake benchmark TSV."""
-    return pd.read_csv(path, sep="\t")
+    """One Snakemake benchmark TSV (the only reader of these files in astroanom): a row per
+    run with numeric ``s`` (wall seconds), ``cpu_time`` (s) and ``max_rss`` (MB), NaN where
+    Snakemake could not measure (it writes "-")."""
+    t = pd.read_csv(path, sep="\t")
+    for col in ("s", "cpu_time", "max_rss"):
+        t[col] = pd.to_numeric(t[col], errors="coerce") if col in t else np.nan
+    return t
+
+
+def wall_and_rss(path: str | os.PathLike[str]) -> tuple[float, float]:
+    """(mean wall seconds, peak RSS in MB) of one benchmark file."""
+    t = read_benchmark(path)
+    return float(t["s"].mean()), float(t["max_rss"].max())
 
 
 def timing_table(tasks: Sequence[TimedTask]) -> pd.DataFrame:
@@ -32,6 +44,14 @@ def timing_table(tasks: Sequence[TimedTask]) -> pd.DataFrame:
     rows = []
     for t in tasks:
         b = pd.concat([read_benchmark(f) for f in t.files], ignore_index=True)
+        if t.summed:
+            b = pd.DataFrame(
+                {
+                    "s": [b["s"].sum()],
+                    "cpu_time": [b["cpu_time"].sum()],
+                    "max_rss": [b["max_rss"].max()],
+                }
+            )
         rows.append(
             {
                 "task": t.task,
@@ -39,8 +59,8 @@ def timing_table(tasks: Sequence[TimedTask]) -> pd.DataFrame:
                 "runs": len(b),
                 "wall_s_mean": float(b["s"].mean()),
                 "wall_s_sd": float(b["s"].std(ddof=1)) if len(b) > 1 else float("nan"),
-                "cpu_s_mean": float(pd.to_numeric(b.get("cpu_time"), errors="coerce").mean()),
-                "max_rss_mb": float(pd.to_numeric(b["max_rss"], errors="coerce").max()),
+                "cpu_s_mean": float(b["cpu_time"].mean()),
+                "max_rss_mb": float(b["max_rss"].max()),
                 "paper_s": t.paper_seconds,
             }
         )

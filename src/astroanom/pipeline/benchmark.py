@@ -11,17 +11,15 @@ among the first 100 of that order; with a budget of 100 labels that is exactly w
 saw while labelling. RWS(N), recall(N) and average precision are computed on the same order
 (average precision: sklearn's ``average_precision_score`` with the score n - position).
 
-*Wanted* objects are defined per dataset in the config (simulation: class 4, the relevance-5
-class; galaxies: odd fraction > 0.9).
+*Wanted* objects come from each dataset's truth (simulation: ``wanted_classes``, class 4, the
+relevance-5 class; galaxies: the anomalies, odd fraction > 0.9).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +27,11 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score
 
-from astroanom.active.oracle import labelling_rounds
-from astroanom.active.strategies import Strategy, strategy_from_config
-from astroanom.errors import AstroanomError, ConfigError
-from astroanom.evaluate.metrics import rank_order, recall, rws
+from astroanom.active.loop import labelling_loop
+from astroanom.active.strategies import strategy_from_config
+from astroanom.errors import ConfigError
+from astroanom.evaluate.metrics import recall, rws
+from astroanom.evaluate.timing import wall_and_rss
 from astroanom.store.io import read_features, write_csv, write_parquet, write_text
 
 log = logging.getLogger("astroanom.pipeline.benchmark")
@@ -43,108 +42,6 @@ Oracle = Callable[[np.ndarray], np.ndarray]
 # --------------------------------------------------------------------------------------------
 # Wanted objects and the labelling loop
 # --------------------------------------------------------------------------------------------
-
-
-def wanted_mask(objects: pd.DataFrame, spec: Mapping[str, Any]) -> np.ndarray:
-    """Boolean (n,) of the objects a user wants to find, from a config ``spec``.
-
-    ``{column: class, in: [4]}``, ``{column: odd_fraction, gt: 0.9}`` (also ``ge``, ``lt``,
-    ``le``, ``equals``), or ``{column: is_anomaly}`` for a boolean column.
-    """
-    col = spec.get("column")
-    if col not in objects.columns:
-        raise ConfigError(
-            f"wanted.column {col!r} is not a column of the objects table "
-            f"(columns: {', '.join(map(str, objects.columns))})"
-        )
-    v = objects[col].to_numpy()
-    ops = {
-        "in": lambda a, b: np.isin(a, list(b)),
-        "equals": lambda a, b: a == b,
-        "gt": lambda a, b: a > b,
-        "ge": lambda a, b: a >= b,
-        "lt": lambda a, b: a < b,
-        "le": lambda a, b: a <= b,
-    }
-    given = [k for k in ops if k in spec]
-    if len(given) > 1:
-        raise ConfigError(f"wanted: give one of {sorted(ops)}, not {given}")
-    if given:
-        mask = np.asarray(ops[given[0]](v, spec[given[0]]), dtype=bool)
-    elif v.dtype == bool:
-        mask = v.astype(bool)
-    else:
-        raise ConfigError(f"wanted: column {col!r} is not boolean; add one of {sorted(ops)}")
-    if not mask.any():
-        raise ConfigError(f"wanted {dict(spec)} selects no object: nothing to find")
-    return mask
-
-
-@dataclass(frozen=True)
-class LabellingRun:
-    """Outcome of one labelling loop.
-
-    labelled (budget,) row indices in the order shown; labels (budget,) the oracle's U;
-    final (n,) the strategy's ranking score after the last refit; viewed (n,) the viewed order;
-    seconds: wall time of all fits and scorings of the strategy.
-    """
-
-    labelled: np.ndarray
-    labels: np.ndarray
-    final: np.ndarray
-    viewed: np.ndarray
-    seconds: float
-
-
-def viewing_order(labelled: np.ndarray, final: np.ndarray) -> np.ndarray:
-    """The viewed order (n,): ``labelled`` in order, then the rest ranked by ``final`` (n,)."""
-    rest = rank_order(final)
-    seen = np.zeros(final.size, dtype=bool)
-    seen[labelled] = True
-    return np.concatenate([np.asarray(labelled, dtype=np.int64), rest[~seen[rest]]])
-
-
-def labelling_loop(
-    X: np.ndarray,
-    S: np.ndarray,
-    oracle: Oracle,
-    strategy: Strategy,
-    batch: int,
-    budget: int,
-) -> LabellingRun:
-    """Incremental labelling: rank, label the ``batch`` best unlabelled, refit; up to ``budget``."""
-    n = X.shape[0]
-    if batch < 1 or budget < 0 or budget > n:
-        raise ConfigError(
-            f"need batch >= 1 and 0 <= budget <= n objects ({n}); got {batch}, {budget}"
-        )
-    labelled = np.empty(0, dtype=np.int64)
-    labels = np.empty(0, dtype=np.float64)
-    t0 = time.perf_counter()
-    score = np.asarray(strategy.fit(X, S, labelled, labels).score(), dtype=np.float64)
-    _check_score(score, n, strategy)
-
-    def refit(lab: np.ndarray, y: np.ndarray) -> np.ndarray:
-        new_score = strategy.fit(X, S, lab, y.astype(np.float64)).score()
-        _check_score(np.asarray(new_score, dtype=np.float64), n, strategy)
-        return new_score
-
-    last = (labelled, labels, score)
-    for last in labelling_rounds(score, refit, oracle, batch, budget):  # noqa: B007
-        pass
-    labelled, labels, score = last[0], last[1].astype(np.float64), last[2]
-    seconds = time.perf_counter() - t0
-    return LabellingRun(labelled, labels, score, viewing_order(labelled, score), seconds)
-
-
-def _check_score(score: np.ndarray, n: int, strategy: Strategy) -> None:
-    name = getattr(strategy, "name", type(strategy).__name__)
-    if score.shape != (n,):
-        raise AstroanomError(f"strategy {name!r} returned shape {score.shape}; expected ({n},)")
-    if not np.isfinite(score).all():
-        raise AstroanomError(
-            f"strategy {name!r} returned NaN or inf for {int((~np.isfinite(score)).sum())} object(s)"
-        )
 
 
 def cell_metrics(
@@ -186,14 +83,15 @@ def found_curve(labelled: np.ndarray, wanted: np.ndarray) -> pd.DataFrame:
 
 def cell_step(
     features: PathLike,
-    objects: PathLike,
+    truth: PathLike,
     scores: PathLike,
     cell: PathLike,
     curve: PathLike,
     keys: Mapping[str, Any],
     strategy: Mapping[str, Any],
+    shared: Mapping[str, Any],
     oracle: Mapping[str, Any],
-    wanted: Mapping[str, Any],
+    truth_spec: Mapping[str, Any],
     batch: int,
     budget: int,
     ns: Sequence[int],
@@ -204,20 +102,21 @@ def cell_step(
     """Run one cell's labelling loop; write its metrics (one row) and found-vs-labels curve.
 
     ``keys`` (dataset, detector, strategy, seed) are written as leading columns of both tables.
+    The oracle and the wanted objects come from the dataset's truth; ``shared`` is the
+    ``active_learning`` section (alpha, n_estimators) for the strategies that use it.
     """
-    from astroanom.pipeline.steps import make_oracle
+    from astroanom.active.oracle import make_oracle
+    from astroanom.pipeline.active import aligned
+    from astroanom.sources.truth import wanted
 
     df, X = read_features(features)
-    obj = pd.read_parquet(objects)
+    t = pd.read_parquet(truth)
     sc = pd.read_parquet(scores)
-    ids = df["id"].to_numpy()
-    for what, other in (("objects", obj), ("scores", sc)):
-        if not np.array_equal(other["id"].to_numpy(), ids):
-            raise ConfigError(f"{what} ids do not match the feature table's ids, row for row")
-    want = wanted_mask(obj, wanted)
-    strat = strategy_from_config(strategy, seed=seed, n_jobs=threads)
+    aligned(df["id"].to_numpy(), ("truth", t), ("scores", sc))
+    want = wanted(t, truth_spec)
+    strat = strategy_from_config(strategy, seed=seed, n_jobs=threads, shared=shared)
     run = labelling_loop(
-        X, sc["S"].to_numpy(np.float64), make_oracle(obj, oracle), strat, batch, budget
+        X, sc["S"].to_numpy(np.float64), make_oracle(t, truth_spec, oracle), strat, batch, budget
     )
     metrics = cell_metrics(run.viewed, want, ns, first_viewed)
     log.info(
@@ -237,14 +136,6 @@ def cell_step(
     write_parquet(c, curve)
 
 
-def read_snakemake_benchmark(path: PathLike) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MB) from a Snakemake benchmark TSV; NaN where not measured."""
-    t = pd.read_csv(path, sep="\t")
-    s = pd.to_numeric(t.get("s", pd.Series([np.nan])), errors="coerce")
-    rss = pd.to_numeric(t.get("max_rss", pd.Series([np.nan])), errors="coerce")
-    return float(s.mean()), float(rss.max()) if rss.notna().any() else float("nan")
-
-
 KEYS = ["dataset", "detector", "strategy", "seed"]
 
 
@@ -261,13 +152,11 @@ def collect(
     parts = []
     for path, bpath in zip(cells, cell_benchmarks, strict=True):
         row = pd.read_parquet(path)
-        row["strategy_job_s"], row["strategy_max_rss_mb"] = read_snakemake_benchmark(bpath)
+        row["strategy_job_s"], row["strategy_max_rss_mb"] = wall_and_rss(bpath)
         key = (str(row["dataset"].iloc[0]), str(row["detector"].iloc[0]), int(row["seed"].iloc[0]))
         if key not in detector_benchmarks:
             raise ConfigError(f"no detector benchmark file for {key}")
-        row["detector_job_s"], row["detector_max_rss_mb"] = read_snakemake_benchmark(
-            detector_benchmarks[key]
-        )
+        row["detector_job_s"], row["detector_max_rss_mb"] = wall_and_rss(detector_benchmarks[key])
         parts.append(row)
     return (
         pd.concat(parts, ignore_index=True).sort_values(KEYS, kind="stable").reset_index(drop=True)

@@ -33,7 +33,7 @@ def list_images(folder: str | os.PathLike[str]) -> pd.DataFrame:
     root = Path(folder)
     if not root.is_dir():
         raise ConfigError(
-            f"image folder {root} does not exist; set galaxies.folder.path in the config"
+            f"image folder {root} does not exist; check source.path of this dataset in your config"
         )
     files = sorted(
         p for p in root.rglob("*") if p.is_file() and p.name.lower().endswith(IMAGE_SUFFIXES)
@@ -147,3 +147,21 @@ def subsample(manifest: pd.DataFrame, n: int | None, seed: int) -> pd.DataFrame:
         return manifest
     keep = np.sort(np.random.default_rng(seed).choice(len(manifest), size=n, replace=False))
     return manifest.iloc[keep].reset_index(drop=True)
+
+
+class ImageFolderSource:
+    """``source.kind: images``: a folder of the user's own cutouts (FITS, PNG, JPEG; searched
+    recursively); the id of an object is its file name without the image suffix."""
+
+    def __init__(self, path: str, n_objects: int | None = None) -> None:
+        self.path, self.n_objects = path, n_objects
+
+    def manifest(
+        self, workdir: str | os.PathLike[str], seed: int
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        del workdir
+        images = subsample(list_images(self.path), self.n_objects, seed)
+        return images, pd.DataFrame(columns=FAILURE_COLUMNS)
+
+    def describe(self) -> dict[str, object]:
+        return {"kind": "image", "description": f"image cutouts from {self.path}"}

@@ -137,6 +137,16 @@ def kaggle_download(dest_dir: str | os.PathLike[str]) -> list[Path]:
     return paths
 
 
+def kaggle_fetch(images_dir: str | os.PathLike[str], solutions_csv: str | os.PathLike[str]) -> None:
+    """Download the Kaggle archives next to ``solutions_csv`` and unpack the images into
+    ``images_dir`` and the solutions table into ``solutions_csv``."""
+    out = Path(solutions_csv).parent
+    images_zip, labels_zip = kaggle_download(out)
+    extract_zip(labels_zip, out / "labels")
+    (out / "labels" / "training_solutions_rev1.csv").replace(solutions_csv)
+    extract_zip(images_zip, images_dir)
+
+
 def kaggle_manifest(
     images_dir: str | os.PathLike[str],
     solutions_csv: str | os.PathLike[str],
@@ -152,3 +162,55 @@ def kaggle_manifest(
         images, sol, "GalaxyID", KAGGLE_ODD, threshold, source="training_solutions_rev1"
     )
     return subsample(manifest, n_objects, seed), failures
+
+
+class GalaxyZooSource:
+    """``source.kind: galaxy_zoo``: Galaxy Zoo 2 images (Zenodo) with the Hart et al. (2016)
+    vote fractions; the file paths are the download rules' outputs (``resources/``)."""
+
+    truth_columns = ("odd_fraction",)
+
+    def __init__(
+        self,
+        images: str,
+        mapping: str,
+        labels: str,
+        fraction_column: str = HART16_ODD,
+        n_objects: int | None = None,
+    ) -> None:
+        self.images, self.mapping, self.labels = images, mapping, labels
+        self.fraction_column, self.n_objects = fraction_column, n_objects
+
+    def manifest(
+        self, workdir: str | os.PathLike[str], seed: int
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        del workdir
+        man, fails = gz2_manifest(
+            self.images, self.mapping, self.labels, self.fraction_column, self.n_objects, seed
+        )
+        return man.drop(columns=["is_anomaly"], errors="ignore"), fails
+
+    def describe(self) -> dict[str, object]:
+        return {"kind": "image", "description": "Galaxy Zoo 2 cutouts (424x424 JPEG)"}
+
+
+class KaggleSource:
+    """``source.kind: kaggle``: the Kaggle Galaxy Challenge images and ``Class6.1`` fractions."""
+
+    truth_columns = ("odd_fraction",)
+
+    def __init__(self, images: str, solutions: str, n_objects: int | None = None) -> None:
+        self.images, self.solutions, self.n_objects = images, solutions, n_objects
+
+    def manifest(
+        self, workdir: str | os.PathLike[str], seed: int
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        del workdir
+        man, fails = kaggle_manifest(self.images, self.solutions, self.n_objects, seed)
+        return man.drop(columns=["is_anomaly"], errors="ignore"), fails
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "kind": "image",
+            "description": "Kaggle Galaxy Zoo challenge cutouts (424x424 JPEG)",
+        }

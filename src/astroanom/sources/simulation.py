@@ -8,6 +8,7 @@ parameter distributions, all taken from the configuration (see ``config/config.y
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -124,3 +125,48 @@ def simulate(
     ids = np.arange(order.size, dtype=np.int64)
     params.insert(0, "id", ids)
     return SimulatedData(features, np.concatenate(labels)[order], ids, params)
+
+
+class SimulationSource:
+    """``source.kind: simulation``: the paper's five-class curves (section 6, Table 1).
+
+    The curves are the features: they are written to ``<workdir>/source/values.parquet`` and
+    read back by the ``values`` extractor. Class and drawn parameters are truth.
+    """
+
+    truth_columns = "*"  # the class and every drawn parameter give the answer away
+
+    def __init__(
+        self,
+        classes: Mapping[int, Mapping[str, Any]],
+        counts: Mapping[int, int],
+        n_x: int = 100,
+        noise_sd: float = 0.1,
+        preset: str = "",
+    ) -> None:
+        self.classes = {int(k): v for k, v in classes.items()}
+        self.counts = {int(k): int(v) for k, v in counts.items()}
+        self.n_x, self.noise_sd, self.preset = int(n_x), float(noise_sd), preset
+
+    def manifest(self, workdir: str, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """objects (id, class, drawn parameters) and no failures; writes the curves."""
+        from astroanom.store.io import write_parquet
+
+        data = simulate(self.classes, self.counts, seed=seed, n_x=self.n_x, noise_sd=self.noise_sd)
+        write_parquet(data.to_frame().drop(columns="class"), values_path(workdir))
+        return data.params, pd.DataFrame(columns=["id", "stage", "reason"])
+
+    def describe(self) -> dict[str, Any]:
+        """What ``dataset.json`` records about the objects (curve x-values and axis labels)."""
+        return {
+            "kind": "curve",
+            "description": f"five-class simulation ({self.preset}), curves of {self.n_x} points",
+            "x_label": "x",
+            "y_label": "y",
+            "extra": {"x": np.linspace(0, 1, self.n_x).tolist()},
+        }
+
+
+def values_path(workdir: str | os.PathLike[str]) -> str:
+    """Where a source that supplies its own feature values writes them."""
+    return os.path.join(workdir, "source", "values.parquet")

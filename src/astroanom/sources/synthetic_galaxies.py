@@ -415,3 +415,34 @@ def generate(
             "is_anomaly": odd > 0.9,
         }
     )
+
+
+class SyntheticGalaxySource:
+    """``source.kind: synthetic_galaxies``: the embedded galaxy set, generated into
+    ``<workdir>/source/images/`` (kind, odd_fraction and is_anomaly are truth)."""
+
+    truth_columns = ("kind", "odd_fraction", "is_anomaly")
+
+    def __init__(self, n_jobs: int = 1, **params: object) -> None:
+        self.cfg = SyntheticGalaxyConfig.from_mapping(params)
+        self.n_jobs = n_jobs
+
+    def manifest(
+        self, workdir: str | os.PathLike[str], seed: int
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        cat = generate(
+            Path(workdir) / "source" / "images", self.cfg, seed=seed, workers=self.n_jobs
+        )
+        log.info(
+            "%d synthetic images (%d of an anomalous kind, %d with odd > 0.9)",
+            len(cat),
+            int((cat["kind"] != NORMAL).sum()),
+            int(cat["is_anomaly"].sum()),
+        )
+        return cat, pd.DataFrame(columns=["id", "stage", "reason"])
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "kind": "image",
+            "description": f"{self.cfg.n_objects} synthetic {self.cfg.size}x{self.cfg.size} galaxy cutouts",
+        }

@@ -1,0 +1,142 @@
+"""Steps of ``workflow/rules/evaluate.smk``: metrics against the truth, made only where a
+dataset has truth.
+
+class truth (the simulation): per-class RWS and recall before/after, per-round class shares
+of the incremental loop, per-class curves; aggregated over seeds.
+any truth: anomalies found in the first N viewed and recall / RWS curves for random order, the
+detector (S), the single retrain (S^) and the incremental loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from astroanom.evaluate.metrics import rank_order, rws_curve
+from astroanom.evaluate.tables import class_curves, class_metrics, round_metrics, summarise
+from astroanom.pipeline.active import aligned, labels_per_round, round_columns
+from astroanom.store.io import write_csv, write_parquet
+
+log = logging.getLogger("astroanom.evaluate")
+PathLike = str | os.PathLike[str]
+
+
+def _truth(truth: PathLike, active: pd.DataFrame) -> pd.DataFrame:
+    t = pd.read_parquet(truth)
+    aligned(active["id"].to_numpy(), ("truth", t))
+    return t
+
+
+def classes_step(
+    truth: PathLike,
+    active: PathLike,
+    rounds: PathLike,
+    metrics_csv: PathLike,
+    rounds_csv: PathLike,
+    curves: PathLike,
+    class_ids: Sequence[int],
+    ns: Sequence[int],
+    top: int,
+    curve_max_n: int,
+) -> None:
+    """Per-class RWS/recall before and after (CSV), per-round shares (CSV), curves (Parquet)."""
+    act = pd.read_parquet(active)
+    rnd = pd.read_parquet(rounds)
+    t = _truth(truth, act)
+    aligned(act["id"].to_numpy(), ("rounds", rnd))
+    classes = np.where(t["known"], t["value"], -1).astype(np.int64)
+    stages = {"before": act["S"].to_numpy(), "after": act["score"].to_numpy()}
+    write_csv(class_metrics(classes, stages, class_ids, ns), metrics_csv)
+    cols = round_columns(rnd)
+    table = round_metrics(classes, rnd[cols].to_numpy().T, labels_per_round(rnd), class_ids, top)
+    write_csv(table, rounds_csv)
+    write_parquet(class_curves(classes, stages, class_ids, min(curve_max_n, len(act))), curves)
+
+
+def aggregate_step(
+    seeds: Sequence[int],
+    metrics: Sequence[PathLike],
+    rounds: Sequence[PathLike],
+    curves: Sequence[PathLike],
+    out_metrics_by_seed: PathLike,
+    out_metrics: PathLike,
+    out_rounds: PathLike,
+    out_curves: PathLike,
+) -> None:
+    """Stack per-seed tables (adding ``seed``) and summarise metrics as mean/sd/min/max."""
+
+    def stack(paths: Sequence[PathLike], reader) -> pd.DataFrame:
+        parts = [reader(p).assign(seed=int(s)) for s, p in zip(seeds, paths, strict=True)]
+        t = pd.concat(parts, ignore_index=True)
+        return t[["seed", *[c for c in t.columns if c != "seed"]]]
+
+    m = stack(metrics, pd.read_csv)
+    write_csv(m, out_metrics_by_seed)
+    write_csv(summarise(m, ["stage", "class", "N"], ["rws", "recall"]), out_metrics)
+    write_csv(stack(rounds, pd.read_csv), out_rounds)
+    write_parquet(stack(curves, pd.read_parquet), out_curves)
+
+
+def first_n_step(
+    truth: PathLike,
+    active: PathLike,
+    rounds: PathLike | None,
+    curves_out: PathLike,
+    first_n_out: PathLike,
+    seed: int,
+    max_n: int = 1000,
+    first_n: Sequence[int] = (100, 200),
+) -> None:
+    """Recall and RWS against rank N for random order, the detector (S), the single retrain
+    (S^) and, when given, the incremental loop; anomalies in the first N viewed. Objects
+    without a truth value count as not anomalous (their number is in the table)."""
+    act = pd.read_parquet(active)
+    t = _truth(truth, act)
+    is_anom = t["is_anomaly"].to_numpy(dtype=bool)
+    n = len(act)
+    orders = {
+        "random": np.random.default_rng(seed).permutation(n),
+        "detector": rank_order(act["S"].to_numpy()),
+        "active": rank_order(act["score"].to_numpy()),
+    }
+    if rounds is not None:
+        rnd = pd.read_parquet(rounds)
+        aligned(act["id"].to_numpy(), ("rounds", rnd))
+        orders["active_incremental"] = rank_order(rnd[round_columns(rnd)[-1]].to_numpy())
+    ns = np.arange(1, min(max_n, n) + 1)
+    curves, rows = [], []
+    for method, order in orders.items():
+        hits = is_anom[order]
+        curves.append(
+            pd.DataFrame(
+                {
+                    "method": method,
+                    "N": ns,
+                    "recall": np.cumsum(hits)[: ns.size],
+                    "rws": rws_curve(hits, ns),
+                }
+            )
+        )
+        for k in first_n:
+            rows.append(
+                {
+                    "method": method,
+                    "first_n": int(k),
+                    "anomalies": int(hits[:k].sum()),
+                    "n_anomalies_total": int(is_anom.sum()),
+                    "n_objects": n,
+                    "n_truth_unknown": int((~t["known"].to_numpy(dtype=bool)).sum()),
+                }
+            )
+    write_parquet(pd.concat(curves, ignore_index=True), curves_out)
+    table = pd.DataFrame(rows)
+    write_csv(table, first_n_out)
+    log.info(
+        "anomalies in the first %d: %s",
+        first_n[0],
+        table[table.first_n == first_n[0]].set_index("method")["anomalies"].to_dict(),
+    )

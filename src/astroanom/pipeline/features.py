@@ -1,0 +1,248 @@
+"""Steps of ``workflow/rules/features.smk``: source -> manifest, feature shards, gather, scale.
+
+manifest (checkpoint)   the source's object table, its failures, and the truth split off
+shard k                 features of manifest rows [k * size, (k + 1) * size)
+gather                  features_raw.parquet, objects.parquet, truth.parquet, failures.csv,
+                        summary.json, dataset.json (row for row: only objects with features)
+scale                   features.parquet as the detector sees it (standardised or as is)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from astroanom import plugins
+from astroanom.store import dataset as ds
+from astroanom.store.io import feature_frame, write_csv, write_parquet, write_text
+
+log = logging.getLogger("astroanom.features")
+PathLike = str | os.PathLike[str]
+FAILURE_COLUMNS = ["id", "stage", "reason"]
+
+
+def _ids_text(ids: pd.Series) -> pd.Series:
+    return ids.astype(str)
+
+
+def split_truth(
+    manifest: pd.DataFrame, truth_columns: Sequence[str] | str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(objects without truth columns, id + truth columns). ``"*"`` = every column but id and
+    file paths."""
+    if truth_columns == "*":
+        cols = [c for c in manifest.columns if c != "id" and not str(c).endswith("_path")]
+    else:
+        cols = [c for c in truth_columns if c in manifest.columns]
+    return manifest.drop(columns=cols), manifest[["id", *cols]]
+
+
+def manifest_step(
+    source: Mapping[str, Any],
+    workdir: PathLike,
+    seed: int,
+    manifest_out: PathLike,
+    source_truth_out: PathLike,
+    failures_out: PathLike,
+    info_out: PathLike,
+    threads: int = 1,
+) -> None:
+    """Ask the configured source for its objects; write the public manifest, the source's
+    truth columns (possibly none) and the source's failures."""
+    params = {k: v for k, v in source.items() if k != "kind"}
+    src = plugins.build("source", source["kind"], params, n_jobs=threads)
+    t0 = time.perf_counter()
+    man, fails = src.manifest(Path(workdir), seed)
+    if "id" not in man.columns:
+        raise ValueError(f"source {source['kind']!r} returned no id column")
+    dup = man["id"].duplicated()
+    if dup.any():
+        raise ValueError(
+            f"source {source['kind']!r}: id {man.loc[dup, 'id'].iloc[0]!r} appears more than "
+            f"once ({int(dup.sum())} repeats); ids must be unique"
+        )
+    objects, truth = split_truth(man, getattr(src, "truth_columns", ()))
+    write_parquet(objects.reset_index(drop=True), manifest_out)
+    write_parquet(truth.reset_index(drop=True), source_truth_out)
+    write_csv(fails.reindex(columns=FAILURE_COLUMNS), failures_out)
+    info = getattr(src, "describe", lambda: {})()
+    info.setdefault("kind", "image" if "image_path" in objects.columns else "table")
+    write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", info_out)
+    log.info(
+        "source %s: %d objects, %d problems recorded, in %.1f s",
+        source["kind"],
+        len(man),
+        len(fails),
+        time.perf_counter() - t0,
+    )
+
+
+def n_shards(n_objects: int, shard_size: int) -> int:
+    """Number of shards of at most ``shard_size`` objects (at least 1)."""
+    return max(1, math.ceil(n_objects / shard_size))
+
+
+def extractor(features: Mapping[str, Any], workdir: PathLike, threads: int = 1) -> Any:
+    """The configured feature extractor (``features.kind`` + its parameters)."""
+    params = {k: v for k, v in features.items() if k not in ("kind", "shard_size")}
+    return plugins.build("extractor", features["kind"], params, workdir=workdir, n_jobs=threads)
+
+
+def shard_step(
+    manifest: PathLike,
+    shard: int,
+    features: Mapping[str, Any],
+    workdir: PathLike,
+    out: PathLike,
+    threads: int = 1,
+) -> None:
+    """Features of one shard of the manifest: Parquet with id, reason (null if ok) and
+    f000.. (NaN where it failed)."""
+    size = int(features["shard_size"])
+    man = pd.read_parquet(manifest)
+    part = man.iloc[shard * size : (shard + 1) * size].reset_index(drop=True)
+    ext = extractor(features, workdir, threads)
+    t0 = time.perf_counter()
+    X, reasons = ext.extract(part)
+    if X.shape != (len(part), len(ext.names())):
+        raise ValueError(
+            f"extractor {features['kind']!r} returned shape {X.shape}; expected "
+            f"({len(part)}, {len(ext.names())})"
+        )
+    frame = feature_frame(part["id"].to_numpy(), X)
+    frame.insert(1, "reason", pd.Series(reasons, dtype="object"))
+    write_parquet(frame, out)
+    dt = time.perf_counter() - t0
+    log.info(
+        "shard %d: %d objects, %d failed, %.2f ms/object",
+        shard,
+        len(part),
+        sum(r is not None for r in reasons),
+        1e3 * dt / max(len(part), 1),
+    )
+
+
+def gather_step(
+    shards: Sequence[PathLike],
+    manifest: PathLike,
+    source_truth: PathLike,
+    source_failures: PathLike,
+    features: Mapping[str, Any],
+    truth: Mapping[str, Any] | None,
+    workdir: PathLike,
+    info_in: PathLike,
+    name: str,
+    seed: int,
+    features_out: PathLike,
+    objects_out: PathLike,
+    truth_out: PathLike,
+    failures_out: PathLike,
+    summary_out: PathLike,
+) -> None:
+    """Join the shards in manifest order: features and objects of the successes (row for row),
+    truth aligned with them, every failure (id, stage, reason) and a summary with the counts."""
+    from astroanom.sources.truth import build_truth
+
+    parts = [pd.read_parquet(p) for p in shards]
+    feats = pd.concat(parts, ignore_index=True)
+    man = pd.read_parquet(manifest)
+    if not np.array_equal(_ids_text(feats["id"]).to_numpy(), _ids_text(man["id"]).to_numpy()):
+        raise ValueError("feature shards do not cover the manifest row for row; re-run them")
+    ok = feats["reason"].isna().to_numpy()
+    fails = [
+        pd.read_csv(source_failures, dtype={"id": str}, keep_default_na=False),
+        pd.DataFrame(
+            {"id": feats.loc[~ok, "id"], "stage": "features", "reason": feats.loc[~ok, "reason"]}
+        ),
+    ]
+    kept = feats.loc[ok].drop(columns="reason").reset_index(drop=True)
+    write_parquet(kept, features_out)
+    write_parquet(man.loc[ok].reset_index(drop=True), objects_out)
+    n_truth_known = None
+    if truth is not None:
+        table, tfails = build_truth(kept["id"].to_numpy(), truth, pd.read_parquet(source_truth))
+        fails.append(tfails)
+        n_truth_known = int(table["known"].sum())
+    else:  # no truth: every value unknown (metrics are not made; the labeller shows nothing)
+        n = len(kept)
+        table = pd.DataFrame(
+            {
+                "id": kept["id"],
+                "value": np.nan,
+                "known": np.zeros(n, bool),
+                "is_anomaly": np.zeros(n, bool),
+            }
+        )
+    write_parquet(table, truth_out)
+    all_fails = pd.concat([f for f in fails if len(f)] or [fails[0]], ignore_index=True)
+    write_csv(all_fails.reindex(columns=FAILURE_COLUMNS), failures_out)
+    reasons = Counter(str(r).split(" (")[0] for r in feats.loc[~ok, "reason"])
+    summary = {
+        "n_objects": len(man),
+        "n_features_ok": int(ok.sum()),
+        "n_failed": int((~ok).sum()),
+        "failure_rate": float((~ok).mean()) if len(man) else 0.0,
+        "n_failures_recorded": len(all_fails),
+        "n_truth_known": n_truth_known,
+        "failure_reasons": dict(reasons.most_common()),
+    }
+    write_text(json.dumps(summary, indent=2) + "\n", summary_out)
+    info = json.loads(Path(info_in).read_text(encoding="utf-8"))
+    names = extractor(features, workdir).names()
+    extra = {**info.get("extra", {}), "feature_names": list(names), "features": features["kind"]}
+    ds.DatasetInfo(
+        name=name,
+        kind=info.get("kind", "table"),
+        description=info.get("description", ""),
+        seed=seed,
+        x_label=info.get("x_label", "x"),
+        y_label=info.get("y_label", "y"),
+        extra=extra,
+    ).write(Path(features_out).parent)
+    log.info(
+        "%s: %d objects with features, %d failed (%.2f %%); %d problems in failures.csv",
+        name,
+        summary["n_features_ok"],
+        summary["n_failed"],
+        100 * summary["failure_rate"],
+        len(all_fails),
+    )
+
+
+def scale_step(
+    features_in: PathLike, features_out: PathLike, params_json: PathLike, method: str
+) -> None:
+    """``standard``: zero mean, unit variance per feature (constant ones centred only);
+    ``none``: the features as extracted. Writes the table and the per-feature mean and scale."""
+    from astroanom.features.scaling import standardise
+    from astroanom.store.io import feature_columns, read_features
+
+    df, X = read_features(features_in)
+    cols = feature_columns(df)
+    if method == "none":
+        out = df[["id", *cols]]
+        params: dict[str, Any] = {"method": "none", "columns": cols}
+    else:
+        Xs, scaler = standardise(X)
+        out = pd.DataFrame({"id": df["id"].to_numpy()})
+        for j, c in enumerate(cols):
+            out[c] = Xs[:, j]
+        params = {
+            "method": method,
+            "columns": cols,
+            "mean": scaler.mean_.tolist(),
+            "scale": scaler.scale_.tolist(),
+        }
+    write_parquet(out, features_out)
+    write_text(json.dumps(params, indent=2) + "\n", params_json)
+    log.info("%s scaling of %d x %d features", method, *X.shape)

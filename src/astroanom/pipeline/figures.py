@@ -1,0 +1,224 @@
+"""Steps of ``workflow/rules/figures.smk``: the overview every dataset gets (ranked table, top
+objects, score distributions, map) and the paper's figures for the two experiments."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from astroanom.evaluate.metrics import rank_order
+from astroanom.pipeline.active import aligned
+from astroanom.plots.style import save
+from astroanom.store.io import read_features, write_csv
+
+log = logging.getLogger("astroanom.figures")
+PathLike = str | os.PathLike[str]
+
+
+def _info(path: PathLike) -> dict[str, Any]:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def ranked_step(objects: PathLike, active: PathLike, out: PathLike) -> None:
+    """ranked.csv: every object by S^ (rank 1 = most anomalous) with S, U, d, its label and the
+    source's metadata."""
+    act = pd.read_parquet(active)
+    obj = pd.read_parquet(objects)
+    aligned(act["id"].to_numpy(), ("objects", obj))
+    order = rank_order(act["score"].to_numpy())
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(1, order.size + 1)
+    table = act.rename(columns={"score": "S_hat"}).assign(rank=rank)
+    table = table.merge(obj, on="id", how="left", suffixes=("", "_object"))
+    table = table.sort_values("rank", kind="stable")
+    cols = ["rank", "id", "S_hat", "S", "U", "d", "label"]
+    write_csv(table[cols + [c for c in table.columns if c not in cols]], out)
+
+
+def top_step(
+    features: PathLike,
+    objects: PathLike,
+    active: PathLike,
+    info: PathLike,
+    png: PathLike,
+    pdf: PathLike,
+    n: int,
+) -> None:
+    """The top ``n`` objects by S^: image tiles, curves, or their features' z-scores."""
+    from astroanom.plots import overview
+
+    act = pd.read_parquet(active)
+    obj = pd.read_parquet(objects)
+    aligned(act["id"].to_numpy(), ("objects", obj))
+    meta = _info(info)
+    rows = rank_order(act["score"].to_numpy())[:n]
+    ids = act["id"].astype(str).to_numpy()[rows]
+    scores = act["score"].to_numpy()[rows]
+    n_lab = int(act["label"].notna().sum())
+    title = f"{meta['name']}: top {rows.size} by Ŝ ({n_lab} labels)"
+    if "image_path" in obj.columns:
+        fig = overview.top_images(obj["image_path"].to_numpy()[rows], ids, scores, title)
+    else:
+        df, X = read_features(features)
+        names = meta.get("extra", {}).get("feature_names") or list(df.columns[1:])
+        if meta.get("kind") == "curve":
+            x = np.asarray(meta.get("extra", {}).get("x") or np.arange(X.shape[1]))
+            fig = overview.top_curves(
+                x, X[rows], ids, scores, title, meta.get("x_label", "x"), meta.get("y_label", "y")
+            )
+        else:
+            fig = overview.top_features(X, rows, ids, names, title)
+    save(fig, png, pdf)
+
+
+def scores_step(active: PathLike, detector: str, png: PathLike, pdf: PathLike) -> None:
+    """Distributions of S and S^."""
+    from astroanom.plots import overview
+
+    save(
+        overview.score_histograms(pd.read_parquet(active), detector),
+        png,
+        pdf,
+    )
+
+
+def map_step(
+    embedding: PathLike, active: PathLike, info: PathLike, png: PathLike, pdf: PathLike
+) -> None:
+    """The 2-D map coloured by S^, with the labelled objects marked."""
+    from astroanom.pipeline.embedding import map_points
+    from astroanom.plots import overview
+
+    meta = _info(info)
+    save(
+        overview.score_map(
+            map_points(embedding, active), f"{meta['name']}: map of {meta['kind']}s"
+        ),
+        png,
+        pdf,
+    )
+
+
+# -- the simulation experiment (paper Figs. 1, 6-9) ---------------------------------------------
+
+
+def _relevance(oracle: Mapping[str, Any]) -> dict[int, int]:
+    return {int(k): int(v) for k, v in oracle["relevance"].items()}
+
+
+def fig1_step(embedding: PathLike, active: PathLike, png: PathLike, pdf: PathLike) -> None:
+    from astroanom.plots import simulation as figs
+
+    emb = pd.read_parquet(embedding)
+    act = pd.read_parquet(active).set_index("id").loc[emb["id"]]
+    xy = emb[["x", "y"]].to_numpy()
+    lab = act["label"].to_numpy()
+    has = ~np.isnan(lab)
+    save(
+        figs.fig1_heatmaps(xy, act["S"].to_numpy(), act["score"].to_numpy(), xy[has], lab[has]),
+        png,
+        pdf,
+    )
+
+
+def fig6_step(
+    features: PathLike,
+    truth: PathLike,
+    active: PathLike,
+    info: PathLike,
+    png: PathLike,
+    pdf: PathLike,
+    seed: int,
+) -> None:
+    from astroanom.plots import simulation as figs
+
+    df, X = read_features(features)
+    t = pd.read_parquet(truth)
+    act = pd.read_parquet(active)
+    aligned(df["id"].to_numpy(), ("truth", t), ("active", act))
+    x = np.asarray(_info(info)["extra"]["x"])
+    fig = figs.fig6_examples(
+        x,
+        X,
+        t["value"].to_numpy().astype(np.int64),
+        df["id"].to_numpy(),
+        act["score"].to_numpy(),
+        act["S"].to_numpy(),
+        seed,
+    )
+    save(fig, png, pdf)
+
+
+def fig7_step(
+    rounds: PathLike,
+    png: PathLike,
+    pdf: PathLike,
+    class_ids: Sequence[int],
+    top: int,
+    oracle: Mapping[str, Any],
+) -> None:
+    from astroanom.plots import simulation as figs
+
+    save(figs.fig7_incremental(pd.read_csv(rounds), class_ids, top, _relevance(oracle)), png, pdf)
+
+
+def fig8_step(
+    curves: PathLike,
+    png: PathLike,
+    pdf: PathLike,
+    class_ids: Sequence[int],
+    oracle: Mapping[str, Any],
+    n_class: int,
+) -> None:
+    from astroanom.plots import simulation as figs
+
+    save(figs.fig8_rws(pd.read_parquet(curves), class_ids, _relevance(oracle), n_class), png, pdf)
+
+
+def fig9_step(
+    curves: PathLike,
+    png: PathLike,
+    pdf: PathLike,
+    class_ids: Sequence[int],
+    oracle: Mapping[str, Any],
+) -> None:
+    from astroanom.plots import simulation as figs
+
+    save(figs.fig9_recall(pd.read_parquet(curves), class_ids, _relevance(oracle)), png, pdf)
+
+
+# -- the galaxy experiment (paper Figs. 4 and 5) -------------------------------------------------
+
+
+def fig4_step(
+    objects: PathLike,
+    truth: PathLike,
+    active: PathLike,
+    png: PathLike,
+    pdf: PathLike,
+    truth_column: str,
+    n: int,
+    seed: int,
+) -> None:
+    from astroanom.plots import galaxies as gp
+
+    obj = pd.read_parquet(objects)
+    t = pd.read_parquet(truth)
+    act = pd.read_parquet(active)
+    aligned(obj["id"].to_numpy(), ("truth", t), ("active", act))
+    shown = obj.assign(odd_fraction=t["value"].to_numpy())
+    gp.fig4_grids(shown, act, png, pdf, n=n, seed=seed)
+
+
+def fig5_step(curves: PathLike, truth: PathLike, png: PathLike, pdf: PathLike) -> None:
+    from astroanom.plots import galaxies as gp
+
+    n_anom = int(pd.read_parquet(truth, columns=["is_anomaly"])["is_anomaly"].sum())
+    gp.fig5_recall_rws(pd.read_parquet(curves), png, pdf, n_anomalies=n_anom)

@@ -1,0 +1,155 @@
+"""Figures every dataset gets, labelled or not: the top-N objects, the score distributions and
+the 2-D map coloured by the retrained score."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from astroanom.plots.style import apply_style, plt
+
+PathLike = str | os.PathLike[str]
+
+
+def top_images(
+    paths: Sequence[str], ids: Sequence[str], scores: Sequence[float], title: str, ncols: int = 6
+) -> plt.Figure:
+    """Tiles of the given images in rank order, each titled with its rank, id and score."""
+    from astroanom.plots.galaxies import _display
+    from astroanom.sources.imageio import ImageReadError, load_image
+
+    apply_style()
+    n = len(paths)
+    nrows = max(1, -(-n // ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.55 * ncols, 1.8 * nrows + 0.5), squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if k >= n:
+            ax.axis("off")
+            continue
+        try:
+            img = _display(load_image(paths[k]))
+            ax.imshow(img, cmap="gray" if img.ndim == 2 else None, interpolation="nearest")
+        except ImageReadError:
+            ax.text(0.5, 0.5, "unreadable", ha="center", va="center", transform=ax.transAxes)
+        ax.set_title(f"#{k + 1} {ids[k]}\nŜ={scores[k]:.2f}", fontsize=6, pad=2)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def top_curves(
+    x: np.ndarray,
+    curves: np.ndarray,
+    ids: Sequence[str],
+    scores: Sequence[float],
+    title: str,
+    x_label: str = "x",
+    y_label: str = "y",
+    ncols: int = 4,
+) -> plt.Figure:
+    """Small multiples of the given curves (n, m) against ``x`` (m,) in rank order."""
+    apply_style()
+    n = curves.shape[0]
+    nrows = max(1, -(-n // ncols))
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(2.3 * ncols, 1.6 * nrows + 0.5), squeeze=False, sharex=True
+    )
+    for k, ax in enumerate(axes.flat):
+        if k >= n:
+            ax.axis("off")
+            continue
+        ax.plot(x, curves[k], lw=0.9, color="#1f4e8c")
+        ax.set_title(f"#{k + 1} {ids[k]}  Ŝ={scores[k]:.2f}", fontsize=6, pad=2)
+        ax.tick_params(labelsize=6)
+    for ax in axes[-1]:
+        ax.set_xlabel(x_label, fontsize=7)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(y_label, fontsize=7)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def top_features(
+    X: np.ndarray, rows: np.ndarray, ids: Sequence[str], names: Sequence[str], title: str
+) -> plt.Figure:
+    """Heat map of the top objects' features as z-scores against the whole dataset."""
+    apply_style()
+    mu, sd = X.mean(axis=0), X.std(axis=0)
+    z = (X[rows] - mu) / np.where(sd > 0, sd, 1.0)
+    fig, ax = plt.subplots(figsize=(min(2 + 0.3 * X.shape[1], 14), 1.2 + 0.25 * rows.size))
+    im = ax.imshow(np.clip(z, -5, 5), cmap="RdBu_r", vmin=-5, vmax=5, aspect="auto")
+    ax.set_yticks(range(rows.size), [f"#{k + 1} {i}" for k, i in enumerate(ids)], fontsize=6)
+    ax.set_xticks(range(X.shape[1]), list(names), rotation=90, fontsize=6)
+    fig.colorbar(im, ax=ax, label="feature z-score (clipped at ±5)")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def score_histograms(active: pd.DataFrame, detector: str) -> plt.Figure:
+    """Distributions of S (the detector's score) and S^ (after learning), log-scaled counts."""
+    apply_style()
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    bins = np.linspace(0, 5, 51)
+    ax.hist(
+        active["S"], bins=bins, histtype="step", lw=1.4, color="#1f77b4", label=f"S ({detector})"
+    )
+    n_lab = int(active["label"].notna().sum())
+    ax.hist(
+        active["score"],
+        bins=bins,
+        histtype="step",
+        lw=1.4,
+        ls="--",
+        color="#d62728",
+        label=f"Ŝ after {n_lab} labels" if n_lab else "Ŝ (no labels yet: = S)",
+    )
+    ax.set_yscale("log")
+    ax.set_xlabel("anomaly score (0 = ordinary, 5 = most anomalous)")
+    ax.set_ylabel("objects")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def score_map(points: pd.DataFrame, title: str) -> plt.Figure:
+    """The 2-D map (x, y) coloured by S^ (``score``); highest scores drawn last (on top);
+    labelled objects ringed, with the label beside the ring."""
+    apply_style()
+    fig, ax = plt.subplots(figsize=(6.4, 5.0))
+    order = np.argsort(points["score"].to_numpy(), kind="stable")
+    p = points.iloc[order]
+    sc = ax.scatter(p["x"], p["y"], c=p["score"], cmap="viridis", vmin=0, vmax=5, s=6, lw=0)
+    lab = p[p["label"].notna()]
+    if len(lab):
+        ax.scatter(
+            lab["x"],
+            lab["y"],
+            s=40,
+            facecolors="none",
+            edgecolors="#d62728",
+            lw=0.8,
+            label=f"labelled ({len(lab)})",
+        )
+        for r in lab.itertuples(index=False):
+            ax.annotate(
+                f"{int(r.label)}",
+                (r.x, r.y),
+                xytext=(3, 3),
+                textcoords="offset points",
+                fontsize=6,
+                color="#d62728",
+            )
+        ax.legend(loc="upper left", bbox_to_anchor=(1.22, 1.0), fontsize=7)
+    fig.colorbar(sc, ax=ax, label="Ŝ, the retrained anomaly score (0-5)")
+    ax.set_xlabel("t-SNE 1 (arbitrary units)")
+    ax.set_ylabel("t-SNE 2 (arbitrary units)")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig

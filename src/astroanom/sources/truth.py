@@ -1,0 +1,161 @@
+"""Truth: what is known about the objects for evaluation and for a simulated oracle.
+
+Truth is optional. It comes from the source itself (e.g. the simulation's classes) or from a
+table of the user's (CSV or Parquet) joined on an id column. It is kept apart from the object
+table, so the labeller never shows it unless asked to.
+
+``kind: fraction``  a value in [0, 1] (e.g. the fraction of volunteers who voted "odd");
+                    anomalies have value > ``anomaly_above``; a simulated oracle gives
+                    U = round(5 * value).
+``kind: class``     an integer class; anomalies are the ``anomaly_classes``; a simulated
+                    oracle gives U from a class -> U map.
+
+An object with no truth row is *unknown*: it is detected, ranked and can be labelled, but
+counts in no metric and a simulated oracle never labels it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from astroanom.errors import ConfigError
+
+log = logging.getLogger("astroanom.sources.truth")
+FAILURE_COLUMNS = ["id", "stage", "reason"]
+PathLike = str | os.PathLike[str]
+
+
+def read_table(path: PathLike, id_column: str) -> pd.DataFrame:
+    """A truth table (CSV or Parquet) with ids as strings; errors name the file."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"truth table {p} not found; check truth.table in your config")
+    try:
+        if p.suffix.lower() in (".parquet", ".pq"):
+            t = pd.read_parquet(p)
+        else:
+            t = pd.read_csv(p, dtype={id_column: str}, encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"truth table {p} is not UTF-8 text ({err}); save it as UTF-8") from None
+    except (ValueError, OSError) as err:
+        raise ConfigError(f"cannot read truth table {p}: {err}") from None
+    if id_column not in t.columns:
+        raise ConfigError(
+            f"truth table {p} has no id column {id_column!r} (columns: "
+            f"{', '.join(map(str, t.columns[:12]))}); set truth.id_column"
+        )
+    t = t.rename(columns={id_column: "id"})
+    t["id"] = t["id"].astype(str)
+    dup = t["id"].duplicated()
+    if dup.any():
+        raise ConfigError(
+            f"truth table {p}: id {t.loc[dup, 'id'].iloc[0]!r} appears more than once "
+            f"({int(dup.sum())} repeated ids); keep one row per object"
+        )
+    return t
+
+
+def check_values(values: pd.Series, ids: pd.Series, spec: Mapping[str, Any], where: str) -> None:
+    """Stop with the file, the column, the first offending rows and the likely fix when a
+    truth value lies outside its kind's range."""
+    col = spec["column"]
+    v = pd.to_numeric(values, errors="coerce")
+    text = values.notna() & v.isna()
+    if spec["kind"] == "fraction":
+        bad = text | (v < 0) | (v > 1)
+        want = "a fraction in [0, 1]"
+    else:
+        bad = text | (v.notna() & (v != np.round(v)))
+        want = "an integer class"
+    if not bad.any():
+        return
+    rows = [f"{i!r}: {x!r}" for i, x in zip(ids[bad][:5], values[bad][:5], strict=True)]
+    hint = ""
+    if spec["kind"] == "fraction" and v.max(skipna=True) > 1 and v.max(skipna=True) <= 100:
+        hint = (
+            " The values go up to "
+            f"{v.max(skipna=True):g}: they look like percentages; divide the column by 100."
+        )
+    raise ConfigError(
+        f"{where}, column {col!r}: {int(bad.sum())} value(s) are not {want}, e.g. "
+        f"{'; '.join(rows)}.{hint}"
+    )
+
+
+def build_truth(
+    ids: Sequence[str] | np.ndarray,
+    spec: Mapping[str, Any],
+    source_truth: pd.DataFrame | None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Truth aligned with ``ids``: columns id, ``value`` (float), ``known``, ``is_anomaly`` and
+    the table's own columns; and failures for truth rows naming ids that are not objects."""
+    ids_s = pd.Series(np.asarray(ids).astype(str), name="id")
+    col = spec["column"]
+    if spec.get("table"):
+        table = read_table(spec["table"], spec["id_column"])
+        where = f"truth table {spec['table']}"
+    else:
+        if source_truth is None or col not in source_truth.columns:
+            have = [] if source_truth is None else list(source_truth.columns)
+            raise ConfigError(
+                f"truth.column {col!r} is not a truth column of this source (it has: "
+                f"{', '.join(map(str, have)) or 'none'}); give truth.table for a table of yours"
+            )
+        table = source_truth.assign(id=source_truth["id"].astype(str))
+        where = "the source's truth"
+    if col not in table.columns:
+        raise ConfigError(
+            f"{where} has no column {col!r} (columns: {', '.join(map(str, table.columns[:12]))})"
+        )
+    check_values(table[col], table["id"], spec, where)
+    stray = table.loc[~table["id"].isin(set(ids_s)), "id"]
+    fails = pd.DataFrame(
+        {"id": stray, "stage": "truth", "reason": f"{where}: a row for an id with no object"}
+    )
+    merged = ids_s.to_frame().merge(table, on="id", how="left", validate="one_to_one")
+    value = pd.to_numeric(merged[col], errors="coerce")
+    known = value.notna().to_numpy()
+    if spec["kind"] == "fraction":
+        anomaly = value.to_numpy() > float(spec["anomaly_above"])
+    else:
+        anomaly = np.isin(value.to_numpy(), [float(c) for c in spec["anomaly_classes"]])
+    # the truth's own verdict columns are recomputed here from the config
+    out = merged.drop(
+        columns=[c for c in ("value", "known", "is_anomaly") if c in merged and c != col]
+    )
+    out.insert(1, "value", value.to_numpy())
+    out.insert(2, "known", known)
+    out.insert(3, "is_anomaly", anomaly & known)
+    n_unknown = int((~known).sum())
+    if n_unknown:
+        log.warning(
+            "%d of %d objects have no truth value (%s): they are ranked and can be labelled, "
+            "but count in no metric and the simulated oracle skips them",
+            n_unknown,
+            len(ids_s),
+            where,
+        )
+    if len(fails):
+        log.warning("%d truth rows name ids that are not objects (see failures.csv)", len(fails))
+    return out, fails.reindex(columns=FAILURE_COLUMNS)
+
+
+def wanted(truth: pd.DataFrame, spec: Mapping[str, Any]) -> np.ndarray:
+    """Boolean (n,) of the objects a user wants to find (benchmark headline): class truth,
+    the ``wanted_classes`` (default: the anomaly classes); fraction truth, the anomalies."""
+    known = truth["known"].to_numpy(dtype=bool)
+    if spec["kind"] == "class":
+        classes = spec.get("wanted_classes") or spec["anomaly_classes"]
+        mask = known & np.isin(truth["value"].to_numpy(), [float(c) for c in classes])
+    else:
+        mask = truth["is_anomaly"].to_numpy(dtype=bool)
+    if not mask.any():
+        raise ConfigError(f"truth {dict(spec)} marks no object as wanted: nothing to find")
+    return mask

@@ -1,0 +1,71 @@
+# Active learning: the single retrain (simulated oracle: top `budget` by S; human oracle: the
+# user's label file, which is then the only label-dependent input) and the incremental loop.
+import os
+
+
+def human_labels(wildcards):
+    """Input of active_retrain in human mode: the label file once it exists. Before the first
+    label there is none and S^ = S; creating or changing it reruns only what depends on it."""
+    if ds(wildcards)["oracle"]["mode"] == "human":
+        path = labels_file(wildcards.run)
+        if os.path.exists(path):
+            return [path]
+    return []
+
+
+def truth_input(wildcards):
+    return [f"{RESULTS}/{wildcards.run}/truth.parquet"] if "truth" in ds(wildcards) else []
+
+
+rule active_retrain:
+    input:
+        features=run_file("features.parquet"),
+        scores=run_file("scores.parquet"),
+        truth=truth_input,
+        labels=human_labels,
+    output:
+        active=f"{RESULTS}/{{run}}/active.parquet",
+    log:
+        f"{LOGS}/{{run}}/active_retrain.log",
+    benchmark:
+        f"{BENCH}/{{run}}/active_retrain.tsv"
+    conda:
+        ENV
+    threads: 2
+    resources:
+        mem_mb=4000,
+    params:
+        oracle=lambda w: ds(w)["oracle"],
+        strategy=lambda w: ds(w)["strategy"],
+        shared=config["active_learning"],
+        truth_spec=lambda w: ds(w).get("truth"),
+        labels_file=lambda w: labels_file(w.run),
+        dataset=lambda w: w.run,
+        seed=run_seed,
+    script:
+        "../scripts/active_retrain.py"
+
+
+rule active_incremental:
+    input:
+        features=run_file("features.parquet"),
+        scores=run_file("scores.parquet"),
+        truth=run_file("truth.parquet"),
+    output:
+        rounds=f"{RESULTS}/{{run}}/rounds.parquet",
+    log:
+        f"{LOGS}/{{run}}/active_incremental.log",
+    benchmark:
+        f"{BENCH}/{{run}}/active_incremental.tsv"
+    conda:
+        ENV
+    threads: 2
+    resources:
+        mem_mb=4000,
+    params:
+        oracle=lambda w: ds(w)["oracle"],
+        truth_spec=lambda w: ds(w)["truth"],
+        shared=config["active_learning"],
+        seed=run_seed,
+    script:
+        "../scripts/active_incremental.py"

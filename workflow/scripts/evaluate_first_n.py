@@ -1,0 +1,16 @@
+"""Snakemake adapter: rule evaluate_first_n -> astroanom.pipeline.evaluate.first_n_step."""
+
+from astroanom.pipeline.evaluate import first_n_step
+from astroanom.runtime import configure
+
+configure(snakemake.log[0], snakemake.threads)
+first_n_step(
+    truth=snakemake.input.truth,
+    active=snakemake.input.active,
+    rounds=snakemake.input.rounds[0] if snakemake.input.rounds else None,
+    curves_out=snakemake.output.curves,
+    first_n_out=snakemake.output.first_n,
+    seed=snakemake.params.seed,
+    max_n=snakemake.params.max_n,
+    first_n=snakemake.params.first_n,
+)

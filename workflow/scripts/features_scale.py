@@ -1,0 +1,12 @@
+"""Snakemake adapter: rule features_scale -> astroanom.pipeline.features.scale_step."""
+
+from astroanom.pipeline.features import scale_step
+from astroanom.runtime import configure
+
+configure(snakemake.log[0], snakemake.threads)
+scale_step(
+    features_in=snakemake.input.features,
+    features_out=snakemake.output.features,
+    params_json=snakemake.output.params,
+    method=snakemake.params.method,
+)

@@ -1,0 +1,12 @@
+"""Snakemake adapter: rule figures_gal_fig5 -> astroanom.pipeline.figures.fig5_step."""
+
+from astroanom.pipeline.figures import fig5_step
+from astroanom.runtime import configure
+
+configure(snakemake.log[0], snakemake.threads)
+fig5_step(
+    curves=snakemake.input.curves,
+    truth=snakemake.input.truth,
+    png=snakemake.output.png,
+    pdf=snakemake.output.pdf,
+)
