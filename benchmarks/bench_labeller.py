@@ -28,22 +28,25 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def make_dataset(directory: Path, seed: int = 1) -> Path:
-    from astroanom.pipeline import steps
+    """The default config's simulation (``simulation_paper``) as a dataset directory: curves as
+    features, isolation-forest scores, dataset.json (the workflow's own steps and contract)."""
+    from astroanom.pipeline.active import detect_step
+    from astroanom.sources.simulation import SimulationSource
+    from astroanom.store import dataset as ds
+    from astroanom.store.io import write_parquet
 
     cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    sim = cfg["simulation"]
-    steps.simulate_step(
-        directory,
-        sim["preset_definitions"]["paper"],
-        sim["counts"],
-        seed,
-        sim["n_x"],
-        sim["noise_sd"],
-        "simulation/paper/seed1",
-    )
-    steps.detect_step(
-        directory / "features.parquet",
-        directory / "scores.parquet",
+    src = cfg["datasets"]["simulation_paper"]["source"]
+    classes = cfg["simulation_presets"][src["preset"]]["classes"]
+    source = SimulationSource(classes, src["counts"], preset=src["preset"])
+    objects, _ = source.manifest(directory, seed)
+    (directory / ds.FEATURES).write_bytes((directory / "source" / "values.parquet").read_bytes())
+    write_parquet(objects[["id"]], directory / ds.OBJECTS)
+    info = source.describe()
+    ds.DatasetInfo(name="simulation_paper/seed1", seed=seed, **info).write(directory)
+    detect_step(
+        directory / ds.FEATURES,
+        directory / ds.SCORES,
         {"name": "iforest", "n_estimators": 100},
         seed,
         threads=1,
@@ -91,7 +94,7 @@ def image_walk(directory: Path, work: Path, objects: int) -> dict[str, dict[str,
         directory,
         work / "labels" / "img.csv",
         "bench",
-        settings=LabellerSettings(),
+        settings=LabellerSettings(alpha=1.0, n_estimators=100, seed=0, strategy={"name": "paper"}),
         background=True,
     )
     base = running.url.rstrip("/")
@@ -167,7 +170,9 @@ def main() -> None:
         data_dir,
         work / "labels" / "bench.csv",
         "bench",
-        settings=LabellerSettings(threads=args.threads),
+        settings=LabellerSettings(
+            alpha=1.0, n_estimators=100, seed=0, strategy={"name": "paper"}, threads=args.threads
+        ),
         background=True,
     )
     base = running.url.rstrip("/")

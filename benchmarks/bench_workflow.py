@@ -1,10 +1,10 @@
 """Wall time of the full default simulation experiment for one seed and one preset.
 
-Runs the real workflow (`snakemake simulation_all`) on the default 50k-object configuration
-restricted to one seed and one preset, in a temporary directory, and prints the wall time and
-each rule's time and peak RSS from Snakemake's benchmark files.
+Runs the real workflow on the default 50k-object configuration restricted to one seed and one
+preset's dataset (``simulation_paper`` by default), in a temporary directory, and prints the
+wall time and each rule's time and peak RSS from Snakemake's benchmark files.
 
-    python benchmarks/bench_workflow.py [--seed 1] [--preset paper] [--cores 2] [--keep DIR]
+    python benchmarks/bench_workflow.py [--seed 1] [--dataset simulation_paper] [--cores 2] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -19,21 +19,23 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from astroanom.evaluate.timing import read_benchmark
+
 REPO = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--preset", default="paper")
+    ap.add_argument("--dataset", default="simulation_paper")
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--keep", type=Path, help="run in this directory and keep it")
     args = ap.parse_args()
 
     cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     cfg["seeds"] = [args.seed]
-    cfg["simulation"]["presets"] = [args.preset]
-    cfg.setdefault("galaxies", {})["enabled"] = False  # time the simulation experiment only
+    cfg["datasets"] = {args.dataset: cfg["datasets"][args.dataset]}  # this experiment only
+    cfg.pop("benchmark", None)
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="astroanom-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     cfg_path = workdir / "bench_config.yaml"
@@ -50,27 +52,24 @@ def main() -> None:
         "--cores",
         str(args.cores),
         "--quiet",
-        "all",
-        "--",
-        "simulation_all",
     ]
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True)
     wall = time.perf_counter() - t0
 
     rows = []
-    for f in sorted((workdir / "results" / "benchmarks" / "simulation").rglob("*.tsv")):
-        b = pd.read_csv(f, sep="\t")
+    for f in sorted((workdir / "results" / "benchmarks" / args.dataset).rglob("*.tsv")):
+        b = read_benchmark(f)
         rows.append(
             {
                 "rule file": str(f.relative_to(workdir / "results" / "benchmarks")),
                 "s": b["s"].iloc[-1],
-                "max_rss_MB": pd.to_numeric(b["max_rss"], errors="coerce").iloc[-1],
+                "max_rss_MB": b["max_rss"].iloc[-1],
             }
         )
     table = pd.DataFrame(rows).sort_values("s", ascending=False)
     print(
-        f"\nFull simulation experiment, preset {args.preset}, seed {args.seed}, "
+        f"\nFull simulation experiment, dataset {args.dataset}, seed {args.seed}, "
         f"{sum(cfg['simulation']['counts'].values())} objects, {args.cores} cores"
     )
     print(f"wall time: {wall:.1f} s (target < 90 s)")

@@ -13,16 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from astroanom.active.loop import viewing_order
 from astroanom.errors import ConfigError
-from astroanom.pipeline.benchmark import (
-    cell_metrics,
-    found_curve,
-    markdown_table,
-    read_snakemake_benchmark,
-    summary,
-    viewing_order,
-    wanted_mask,
-)
+from astroanom.evaluate.timing import wall_and_rss
+from astroanom.pipeline.benchmark import cell_metrics, found_curve, markdown_table, summary
+from astroanom.sources.truth import wanted
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -48,34 +43,29 @@ def test_found_curve_counts_labels_spent():
     assert c["labels"].tolist() == [0, 1, 2, 3] and c["found"].tolist() == [0, 1, 1, 2]
 
 
-def test_wanted_mask_specs_and_errors():
-    obj = pd.DataFrame(
+def test_wanted_objects_from_truth():
+    truth = pd.DataFrame(
         {
-            "class": [0, 4, 2, 4],
-            "odd_fraction": [0.1, 0.95, 0.9, 0.3],
-            "is_anomaly": [False, True, False, False],
+            "id": ["a", "b", "c", "d"],
+            "value": [0.0, 4.0, 2.0, 4.0],
+            "known": [True, True, True, False],
+            "is_anomaly": [False, True, True, False],
         }
     )
-    assert wanted_mask(obj, {"column": "class", "in": [4]}).tolist() == [False, True, False, True]
-    assert wanted_mask(obj, {"column": "odd_fraction", "gt": 0.9}).tolist() == [
-        False,
-        True,
-        False,
-        False,
-    ]
-    assert wanted_mask(obj, {"column": "is_anomaly"}).tolist() == [False, True, False, False]
-    with pytest.raises(ConfigError, match="'kind' is not a column.*class, odd_fraction"):
-        wanted_mask(obj, {"column": "kind", "in": [1]})
-    with pytest.raises(ConfigError, match="selects no object"):
-        wanted_mask(obj, {"column": "class", "in": [9]})
-    with pytest.raises(ConfigError, match="not boolean"):
-        wanted_mask(obj, {"column": "class"})
+    spec = {"kind": "class", "column": "class", "anomaly_classes": [2, 4]}
+    # class truth: the wanted classes (default: the anomaly classes); unknown rows never wanted
+    assert wanted(truth, {**spec, "wanted_classes": [4]}).tolist() == [False, True, False, False]
+    assert wanted(truth, spec).tolist() == [False, True, True, False]
+    fraction = {"kind": "fraction", "column": "odd", "anomaly_above": 0.9}
+    assert wanted(truth, fraction).tolist() == [False, True, True, False]
+    with pytest.raises(ConfigError, match="marks no object as wanted"):
+        wanted(truth, {**spec, "wanted_classes": [9]})
 
 
 def test_snakemake_benchmark_file_with_missing_memory(tmp_path):
     p = tmp_path / "b.tsv"
     p.write_text("s\th:m:s\tmax_rss\n1.50\t0:00:01\tNA\n")
-    s, rss = read_snakemake_benchmark(p)
+    s, rss = wall_and_rss(p)
     assert s == 1.5 and np.isnan(rss)
 
 
@@ -146,8 +136,8 @@ def test_tiny_benchmark_workflow(tmp_path):
     assert ((table["found_first_30"] >= 0) & (table["found_first_30"] <= 30)).all()
     pd.testing.assert_frame_equal(pd.read_csv(out / "benchmark.csv"), table, check_dtype=False)
     md = (out / "summary.md").read_text()
-    assert "| simulation | toy | paper | 1 | 40 |" in md
+    assert "| sim_paper | toy | paper | 1 | 40 |" in md
     for fig in ("found_vs_labels.png", "found_vs_labels.pdf"):
         assert (out / "figures" / fig).stat().st_size > 5000
-    curve = pd.read_parquet(out / "simulation" / "toy" / "seed1" / "paper.curve.parquet")
+    curve = pd.read_parquet(out / "sim_paper" / "toy" / "seed7" / "paper.curve.parquet")
     assert curve["labels"].max() == 20 and curve["found"].is_monotonic_increasing

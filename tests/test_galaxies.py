@@ -9,14 +9,8 @@ import pandas as pd
 import pytest
 from astropy.io import fits
 
-from astroanom.pipeline.galaxies import (
-    features_shard_step,
-    gather_step,
-    manifest_step,
-    n_shards,
-    shard_paths,
-)
-from astroanom.sources.folder import folder_manifest
+from astroanom.errors import ConfigError
+from astroanom.pipeline.features import gather_step, manifest_step, n_shards, shard_step
 from astroanom.sources.synthetic_galaxies import (
     ANOMALY_KINDS,
     SyntheticGalaxyConfig,
@@ -54,28 +48,47 @@ def test_every_kind_renders_a_424_rgb_image():
         assert np.array_equal(img, render(3, kind, 9, cfg))
 
 
-def _run_chain(manifest, label_failures, tmp, shard_size):
-    count = n_shards(len(pd.read_parquet(manifest)), shard_size)
-    shards = shard_paths(tmp / "shards", count)
+def _run_chain(tmp, source, truth=None, shard_size=4):
+    """The features rules' steps in DAG order: manifest, shards, gather; returns the outputs."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    src = {n: tmp / "source" / n for n in ("truth.parquet", "failures.csv", "info.json")}
+    manifest_step(
+        source,
+        tmp,
+        0,
+        tmp / "manifest.parquet",
+        src["truth.parquet"],
+        src["failures.csv"],
+        src["info.json"],
+    )
+    features = {"kind": "ellipse", "n_sigma": 3.0, "channel": 0, "shard_size": shard_size}
+    count = n_shards(len(pd.read_parquet(tmp / "manifest.parquet")), shard_size)
+    shards = [tmp / "shards" / f"shard{k:05d}.parquet" for k in range(count)]
     for k, path in enumerate(shards):
-        features_shard_step(manifest, k, shard_size, path)
-    out = {
-        n: tmp / n for n in ("features.parquet", "objects.parquet", "failures.csv", "summary.json")
-    }
+        shard_step(tmp / "manifest.parquet", k, features, tmp, path)
+    names = ("features.parquet", "objects.parquet", "truth.parquet", "failures.csv", "summary.json")
+    out = {n: tmp / n for n in names}
     gather_step(
         shards,
-        manifest,
-        label_failures,
+        tmp / "manifest.parquet",
+        src["truth.parquet"],
+        src["failures.csv"],
+        features,
+        truth,
+        tmp,
+        src["info.json"],
+        "test",
+        1,
         out["features.parquet"],
         out["objects.parquet"],
+        out["truth.parquet"],
         out["failures.csv"],
         out["summary.json"],
-        tmp,
-        "galaxies/test",
-        1,
-        "folder",
     )
     return out
+
+
+ODD_TRUTH = {"kind": "fraction", "column": "odd", "id_column": "name", "anomaly_above": 0.9}
 
 
 @pytest.fixture(scope="module")
@@ -116,22 +129,8 @@ def bad_folder(tmp_path_factory):
 
 
 def test_bad_inputs_are_recorded_failures(bad_folder, tmp_path):
-    man, fails = folder_manifest(bad_folder, bad_folder.parent / "labels.csv", "name", "odd")
-    assert list(fails["id"]) == ["ghost"] and "no image" in fails["reason"].iloc[0]
-    manifest_step(
-        "folder",
-        {
-            "path": str(bad_folder),
-            "labels": str(bad_folder.parent / "labels.csv"),
-            "id_column": "name",
-            "fraction_column": "odd",
-        },
-        {},
-        tmp_path / "manifest.parquet",
-        tmp_path / "label_failures.csv",
-        seed=0,
-    )
-    out = _run_chain(tmp_path / "manifest.parquet", tmp_path / "label_failures.csv", tmp_path, 4)
+    truth = {**ODD_TRUTH, "table": str(bad_folder.parent / "labels.csv")}
+    out = _run_chain(tmp_path, {"kind": "images", "path": str(bad_folder)}, truth)
     failures = pd.read_csv(out["failures.csv"]).set_index("id")
     feats = pd.read_parquet(out["features.parquet"])
     assert sorted(feats["id"]) == ["g_float", "g_gray", "g_rgb", "g_rgba"]
@@ -142,47 +141,52 @@ def test_bad_inputs_are_recorded_failures(bad_folder, tmp_path):
         "b_garbage": "cannot decode",
         "b_zero": "constant image",
         "b_nan": "no finite pixel",
-        "ghost": "no image",
+        "ghost": "a row for an id with no object",
     }
     for oid, text in expect.items():
         assert text in failures.loc[oid, "reason"], (oid, failures.loc[oid, "reason"])
     summary = json.loads(out["summary.json"].read_text())
     assert summary["n_failed"] == 5 and summary["failure_rate"] == pytest.approx(5 / 9)
+    assert summary["n_failures_recorded"] == 6 and summary["n_truth_known"] == 4
     objects = pd.read_parquet(out["objects.parquet"])
-    assert list(objects["id"]) == list(feats["id"])
-    assert objects.set_index("id").loc["g_gray", "is_anomaly"]
+    assert list(objects["id"]) == list(feats["id"]) and "odd" not in objects
+    t = pd.read_parquet(out["truth.parquet"]).set_index("id")
+    assert list(t.index) == list(feats["id"])
+    assert t.loc["g_gray", "is_anomaly"] and not t.loc["g_rgb", "is_anomaly"]
 
 
-def test_missing_label_row_drops_the_image_with_a_reason(bad_folder):
-    man, fails = folder_manifest(
-        bad_folder, bad_folder.parent / "labels_missing.csv", "name", "odd"
-    )
-    assert "g_rgb" not in set(man["id"])
-    row = fails.set_index("id").loc["g_rgb"]
-    assert row["stage"] == "labels" and "no label row" in row["reason"]
+def test_object_without_truth_row_is_kept_and_unknown(bad_folder, tmp_path):
+    truth = {**ODD_TRUTH, "table": str(bad_folder.parent / "labels_missing.csv")}
+    out = _run_chain(tmp_path, {"kind": "images", "path": str(bad_folder)}, truth)
+    assert "g_rgb" in set(pd.read_parquet(out["features.parquet"])["id"])
+    t = pd.read_parquet(out["truth.parquet"]).set_index("id")
+    assert not t.loc["g_rgb", "known"] and not t.loc["g_rgb", "is_anomaly"]
+    assert np.isnan(t.loc["g_rgb", "value"]) and t.loc["g_gray", "known"]
+
+
+def test_truth_in_percent_stops_with_file_column_rows_and_fix(bad_folder, tmp_path):
+    pct = pd.read_csv(bad_folder.parent / "labels.csv")
+    pct["odd"] = pct["odd"] * 100
+    pct.to_csv(tmp_path / "pct.csv", index=False)
+    truth = {**ODD_TRUTH, "table": str(tmp_path / "pct.csv")}
+    with pytest.raises(ConfigError) as err:
+        _run_chain(tmp_path / "run", {"kind": "images", "path": str(bad_folder)}, truth)
+    msg = str(err.value)
+    assert "pct.csv" in msg and "'odd'" in msg and "'g_gray': 95.0" in msg
+    assert "percentages; divide the column by 100" in msg
+    assert not (tmp_path / "run" / "features.parquet").exists()
 
 
 def test_sharded_equals_unsharded(tmp_path):
-    cfg = SyntheticGalaxyConfig(n_objects=11, size=128, anomaly_fraction=0.2)
-    cat = generate(tmp_path / "img", cfg, seed=3)
-    cat.to_parquet(tmp_path / "catalogue.parquet")
-    manifest_step(
-        "synthetic",
-        {},
-        {"catalogue": str(tmp_path / "catalogue.parquet")},
-        tmp_path / "manifest.parquet",
-        tmp_path / "lf.csv",
-        seed=0,
-    )
-    a = _run_chain(tmp_path / "manifest.parquet", tmp_path / "lf.csv", tmp_path / "a", 3)
-    b = _run_chain(tmp_path / "manifest.parquet", tmp_path / "lf.csv", tmp_path / "b", 1000)
+    source = {"kind": "synthetic_galaxies", "n_objects": 11, "size": 128, "anomaly_fraction": 0.2}
+    a = _run_chain(tmp_path / "a", source, shard_size=3)
+    b = _run_chain(tmp_path / "b", source, shard_size=1000)
     assert len(list((tmp_path / "a" / "shards").iterdir())) == 4
     pd.testing.assert_frame_equal(
         pd.read_parquet(a["features.parquet"]), pd.read_parquet(b["features.parquet"])
     )
-    pd.testing.assert_frame_equal(
-        pd.read_parquet(a["objects.parquet"]), pd.read_parquet(b["objects.parquet"])
-    )
+    oa, ob = pd.read_parquet(a["objects.parquet"]), pd.read_parquet(b["objects.parquet"])
+    pd.testing.assert_frame_equal(oa.drop(columns="image_path"), ob.drop(columns="image_path"))
 
 
 def test_gz2_label_join(tmp_path):

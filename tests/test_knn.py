@@ -14,7 +14,7 @@ from astroanom.detect.knn import kneighbors
 from astroanom.sources.simulation import simulate
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "config.yaml"
-PAPER = yaml.safe_load(CONFIG.read_text())["simulation"]["preset_definitions"]["paper"]
+PAPER = yaml.safe_load(CONFIG.read_text())["simulation_presets"]["paper"]["classes"]
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from astroanom.store.io import read_features
 from astroanom.store.labels import log_path_for, read_labels
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-SETTINGS = LabellerSettings(n_estimators=20, seed=0)
+SETTINGS = LabellerSettings(alpha=1.0, n_estimators=20, seed=0, strategy={"name": "paper"})
 
 
 @pytest.fixture(scope="module")
@@ -214,7 +214,12 @@ def test_map_reads_embedding_parquet(app_env):
 def test_map_is_computed_when_absent_and_images_render(tmp_path):
     imgs = image_dataset(tmp_path / "imgs")
     app = create_app(
-        imgs, tmp_path / "l.csv", "bob", LabellerSettings(n_estimators=5, embedding_max=100)
+        imgs,
+        tmp_path / "l.csv",
+        "bob",
+        LabellerSettings(
+            alpha=1.0, n_estimators=5, seed=0, strategy={"name": "paper"}, embedding_max=100
+        ),
     )
     client = app.test_client()
     obj = client.get("/api/object?id=gal_002").get_json()
@@ -232,18 +237,49 @@ def test_map_is_computed_when_absent_and_images_render(tmp_path):
     assert np.isfinite(m["x"]).all()
 
 
-def test_cli_names_the_dataset_and_reports_bad_input(tmp_path, capsys):
-    from astroanom.cli import dataset_name, main
+def test_cli_opens_a_dataset_by_name_through_the_validated_config(tmp_path, capsys, monkeypatch):
+    from astroanom.cli import load_config, main, resolve_run
 
-    assert (
-        dataset_name(tmp_path / "results" / "simulation" / "paper" / "seed1", "x")
-        == "simulation/paper/seed1"
+    monkeypatch.chdir(tmp_path)
+    cfg_file = tmp_path / "mine.yaml"
+    cfg_file.write_text(
+        "seeds: [3]\ndatasets:\n  d: {source: {kind: images, path: imgs}}\n"
+        "  e: {source: {kind: images, path: imgs}}\n"
     )
-    assert dataset_name(tmp_path / "elsewhere", "fallback/name") == "fallback/name"
-    assert main(["label", str(tmp_path / "missing")]) == 1
-    assert "dataset.json not found" in capsys.readouterr().err
-    curve_dataset(tmp_path / "d", n=20, embedding=False)
-    assert main(["label", str(tmp_path / "d"), "--user", "../evil"]) == 1
+    cfg = load_config([cfg_file])
+    run = resolve_run(cfg, "d")
+    assert (run.path, run.seed) == ("d", 3)
+    assert cfg["datasets"]["d"]["strategy"] == {"name": "paper", "optional": False}
+    assert main(["label", "nope", "--configfile", str(cfg_file)]) == 1
+    assert "unknown dataset 'nope'; this config has: d, e" in capsys.readouterr().err
+    assert main(["label", "e", "--configfile", str(cfg_file)]) == 1
+    assert "results/e has no results yet: run `snakemake --cores all` first" in (
+        capsys.readouterr().err
+    )
+    curve_dataset(tmp_path / "results" / "d", n=20, embedding=False)
+    assert main(["label", "d", "--configfile", str(cfg_file), "--user", "../evil"]) == 1
     assert "not allowed" in capsys.readouterr().err
-    assert main(["label", str(tmp_path / "d"), "--port", "70000"]) == 1
+    assert main(["label", "d", "--configfile", str(cfg_file), "--port", "70000"]) == 1
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("datasets:\n  d: {source: {kind: images, path: imgs}\n")
+    assert main(["label", "d", "--configfile", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "bad.yaml line" in err and "YAML syntax error" in err
     assert main([]) == 2
+
+
+def test_truth_is_hidden_unless_asked(tmp_path):
+    import pandas as pd
+
+    d = curve_dataset(tmp_path / "d", n=20, embedding=False)
+    truth = pd.DataFrame(
+        {"id": range(20), "value": 1.0, "known": True, "is_anomaly": False, "class": 1}
+    )
+    truth.to_parquet(d / "truth.parquet")
+    for show in (False, True):
+        settings = LabellerSettings(
+            alpha=1.0, n_estimators=5, seed=0, strategy={"name": "paper"}, show_truth=show
+        )
+        meta = create_app(d, tmp_path / f"{show}.csv", "ann", settings).test_client()
+        obj = meta.get("/api/object?id=4").get_json()["metadata"]
+        assert ("truth_class" in obj) is show and ("truth_is_anomaly" in obj) is show

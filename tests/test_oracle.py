@@ -5,13 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from astroanom.active.oracle import (
-    ClassOracle,
-    FractionOracle,
-    incremental_loop,
-    next_to_label,
-    single_retrain,
-)
+from astroanom.active.loop import incremental_loop, next_to_label, single_retrain
+from astroanom.active.oracle import ClassOracle, FractionOracle
 from astroanom.active.score import RelevanceLearner
 from astroanom.errors import ConfigError
 from astroanom.evaluate.metrics import rank_order

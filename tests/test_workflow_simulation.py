@@ -20,7 +20,7 @@ pytestmark = pytest.mark.workflow
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 FIGURES = ["fig1_tsne_heatmap", "fig6_examples", "fig7_incremental", "fig8_rws", "fig9_recall"]
-PRESETS = ["paper", "table1-as-printed"]
+DATASETS = ["sim_paper", "sim_table1"]
 
 
 def run_snakemake(
@@ -52,31 +52,34 @@ def digest(path: Path) -> str:
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory) -> Path:
     wd = tmp_path_factory.mktemp("sim")
-    run_snakemake(wd, "simulation_all")
+    run_snakemake(wd)
     return wd
 
 
 def test_every_figure_and_table(tiny_run):
-    sim = tiny_run / "results" / "simulation"
-    for preset in PRESETS:
+    res = tiny_run / "results"
+    for name in DATASETS:
         for fig in FIGURES:
             for ext in ("png", "pdf"):
-                f = sim / preset / "figures" / f"{fig}.{ext}"
+                f = res / name / "figures" / f"{fig}.{ext}"
                 assert f.is_file() and f.stat().st_size > 5000, f
-        m = pd.read_csv(sim / preset / "metrics.csv")
+        m = pd.read_csv(res / name / "metrics.csv")
         assert set(m["stage"]) == {"before", "after"}
         assert set(m["class"]) == {2, 3, 4}
         assert set(m["N"]) == {10, 20, 40}
-        rounds = pd.read_csv(sim / preset / "rounds.csv")
+        rounds = pd.read_csv(res / name / "rounds.csv")
         assert sorted(rounds["n_labels"].unique()) == [0, 10, 20, 30]
-        assert (sim / preset / "timing.md").read_text().count("|") > 20
-    rep = (sim / "reproduction.md").read_text()
-    assert "Preset `paper`" in rep and "Preset `table1-as-printed`" in rep
+        assert (res / name / "timing.md").read_text().count("|") > 20
+        first = pd.read_csv(res / name / "seed7" / "anomalies_first_n.csv")
+        assert set(first["method"]) == {"random", "detector", "active", "active_incremental"}
+    rep = (res / "reproduction" / "simulation.md").read_text()
+    assert "Preset `sim_paper`" in rep and "Preset `sim_table1`" in rep
     assert rep.count("**agrees") + rep.count("**differs") >= 10
+    assert "wall time" not in rep  # no timings: the same seeds give the same bytes
 
 
 def test_parquet_outputs_and_labels(tiny_run):
-    d = tiny_run / "results" / "simulation" / "paper" / "seed7"
+    d = tiny_run / "results" / "sim_paper" / "seed7"
     feats = pd.read_parquet(d / "features.parquet")
     assert feats.shape == (2070, 101)
     act = pd.read_parquet(d / "active.parquet")
@@ -86,50 +89,51 @@ def test_parquet_outputs_and_labels(tiny_run):
 
 def test_rerun_is_byte_identical(tiny_run):
     files = [
-        tiny_run / "results/simulation/paper/metrics.csv",
-        tiny_run / "results/simulation/paper/seed7/active.parquet",
-        tiny_run / "results/simulation/paper/figures/fig7_incremental.png",
-        tiny_run / "results/simulation/paper/figures/fig8_rws.pdf",
+        tiny_run / "results/sim_paper/metrics.csv",
+        tiny_run / "results/sim_paper/seed7/active.parquet",
+        tiny_run / "results/sim_paper/figures/fig7_incremental.png",
+        tiny_run / "results/sim_paper/figures/fig8_rws.pdf",
+        tiny_run / "results/reproduction/simulation.md",
     ]
     before = [digest(f) for f in files]
     for f in files:
         f.unlink()
-    run_snakemake(tiny_run, "simulation_all", *(str(f.relative_to(tiny_run)) for f in files))
+    run_snakemake(tiny_run, *(str(f.relative_to(tiny_run)) for f in files))
     assert [digest(f) for f in files] == before
 
 
 def test_report_builds(tiny_run):
-    run_snakemake(tiny_run, "simulation_all", "--report", str(tiny_run / "report.html"))
+    run_snakemake(tiny_run, "--report", str(tiny_run / "report.html"))
     html = (tiny_run / "report.html").read_text(errors="ignore")
     assert "fig7_incremental" in html
 
 
 def test_schema_error_names_the_key(tmp_path):
     cfg = yaml.safe_load((REPO / ".test/config/config.yaml").read_text())
-    cfg["simulation"]["oracle"]["batch"] = "ten"
+    cfg["datasets"]["sim_paper"]["oracle"]["batch"] = "ten"
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(cfg))
     proc = run_snakemake(tmp_path, "-n", config=bad, check=False)
     assert proc.returncode != 0
     out = proc.stdout + proc.stderr
-    assert "'ten' is not of type 'integer'" in out
-    assert "On instance['simulation']['oracle']['batch']" in out
+    assert "datasets.sim_paper.oracle.batch: 'ten' is not of type 'integer'" in out
 
 
 def test_missing_oracle_class_fails_clearly(tmp_path):
     cfg = yaml.safe_load((REPO / ".test/config/config.yaml").read_text())
-    cfg["simulation"]["presets"] = ["paper"]
-    cfg["simulation"]["counts"] = {0: 300, 1: 300, 2: 20, 3: 20, 4: 20}
-    del cfg["simulation"]["oracle"]["relevance"][4]
+    sim = cfg["datasets"]["sim_paper"]
+    sim["source"]["counts"] = {0: 300, 1: 300, 2: 20, 3: 20, 4: 20}
+    del sim["oracle"]["relevance"][4]
+    del cfg["datasets"]["sim_table1"]
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(cfg))
     proc = run_snakemake(
-        tmp_path, "results/simulation/paper/seed7/active.parquet", config=bad, check=False
+        tmp_path, "results/sim_paper/seed7/active.parquet", config=bad, check=False
     )
     assert proc.returncode != 0
-    log = (tmp_path / "results/logs/simulation/paper/seed7/active_learning.log").read_text()
+    log = (tmp_path / "results/logs/sim_paper/seed7/active_retrain.log").read_text()
     assert "no entry for class(es) [4]" in log
-    assert not (tmp_path / "results/simulation/paper/seed7/active.parquet").exists()
+    assert not (tmp_path / "results/sim_paper/seed7/active.parquet").exists()
 
 
 def test_lint_is_clean():

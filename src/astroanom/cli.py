@@ -22,63 +22,54 @@ Runner = Callable[[argparse.Namespace], int]
 DEFAULT_CONFIG = Path("config/config.yaml")
 
 
-def _load_config(path: Path | None) -> dict[str, Any]:
-    """The workflow config (for the labels section), or {} if there is none."""
-    import yaml
+def _add_config(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--configfile",
+        type=Path,
+        nargs="+",
+        default=None,
+        metavar="FILE",
+        help=(
+            "the workflow config file(s), merged in order as `snakemake --configfile` does "
+            f"(default: {DEFAULT_CONFIG}, as the workflow's default profile)"
+        ),
+    )
 
-    if path is None:
-        path = DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
-    if path is None:
-        return {}
-    if not path.is_file():
-        raise AstroanomError(f"config file {path} not found")
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
+def load_config(files: Sequence[Path] | None) -> dict[str, Any]:
+    """The validated workflow config, exactly as the Snakefile sees it (defaults filled in)."""
+    from astroanom import config as acfg
 
-def dataset_name(dataset_dir: Path, fallback: str) -> str:
-    """The dataset's name as the workflow knows it: the path below ``results/`` if there is one."""
-    parts = dataset_dir.resolve().parts
-    if "results" in parts:
-        below = parts[len(parts) - parts[::-1].index("results") :]
-        if below:
-            return "/".join(below)
-    return fallback
+    return acfg.load(files or [DEFAULT_CONFIG])
 
 
 def _add_label(sub: argparse._SubParsersAction) -> Runner:
     p = sub.add_parser(
         "label",
-        help="label objects 0-5 in the browser and retrain (the local labeller)",
+        help="label a dataset's objects 0-5 in the browser and retrain (the local labeller)",
         description=(
-            "Serve the labeller for one dataset directory on this machine and print its URL. "
-            "Labels go to the file the config names (labels.path, default "
-            "labels/<dataset>/<user>.csv); a later `snakemake` run retrains on them when the "
-            "dataset's oracle has mode: human."
+            "Serve the labeller for one dataset of the workflow config on this machine and "
+            "print its URL. Labels go to labels/<dataset>/<user>.csv (labels.path); the next "
+            "`snakemake` run retrains on them when the dataset's oracle has mode: human "
+            "(the default)."
         ),
     )
     p.add_argument(
-        "dataset_dir", type=Path, help="a dataset directory, e.g. results/simulation/paper/seed1"
+        "dataset", help="a dataset name of the config (or name/seedN for one seed's run)"
     )
+    _add_config(p)
     p.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
     )
     p.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     p.add_argument(
-        "--user",
-        default=None,
-        help="whose label set to use (default: labels.user in the config, else 'default')",
+        "--user", default=None, help="whose label set to use (default: labels.user of the config)"
     )
     p.add_argument(
-        "--labels", type=Path, default=None, help="label file (default: labels.path in the config)"
-    )
-    p.add_argument(
-        "--config",
-        type=Path,
-        default=None,
-        help=f"workflow config (default {DEFAULT_CONFIG} if present)",
-    )
-    p.add_argument(
-        "--seed", type=int, default=0, help="seed of the random order, the regressor and the map"
+        "--show-truth",
+        action="store_true",
+        help="show the dataset's truth columns beside each object (hidden by default, so they "
+        "cannot bias your labels)",
     )
     p.add_argument(
         "--threads",
@@ -89,37 +80,61 @@ def _add_label(sub: argparse._SubParsersAction) -> Runner:
     return _run_label
 
 
+def resolve_run(cfg: dict[str, Any], dataset: str) -> Any:
+    """The run of ``dataset`` (a name: its first run; or ``name/seedN``)."""
+    from astroanom import config as acfg
+
+    if "/" in dataset:
+        return acfg.parse_run(cfg, dataset)
+    return acfg.runs(cfg, dataset)[0]
+
+
 def _run_label(args: argparse.Namespace) -> int:
+    from astroanom import config as acfg
     from astroanom.labeller import LabellerSettings, start
     from astroanom.store.dataset import DatasetInfo
-    from astroanom.store.labels import DEFAULT_TEMPLATE, check_user, labels_path
+    from astroanom.store.labels import check_user, labels_path
 
     if not 0 <= args.port <= 65535:
         raise AstroanomError(f"--port must be 0..65535, got {args.port}")
-    cfg = _load_config(args.config)
-    lab_cfg = cfg.get("labels") or {}
-    al_cfg = cfg.get("active_learning") or {}
-    user = check_user(args.user or lab_cfg.get("user") or "default")
-    info = DatasetInfo.read(args.dataset_dir)
-    name = dataset_name(args.dataset_dir, info.name)
-    path = args.labels or labels_path(name, user, lab_cfg.get("path", DEFAULT_TEMPLATE))
+    cfg = load_config(args.configfile)
+    run = resolve_run(cfg, args.dataset)
+    entry = acfg.dataset(cfg, run.name)
+    run_dir = Path("results") / run.path
+    if not (run_dir / "dataset.json").is_file():
+        raise AstroanomError(
+            f"{run_dir} has no results yet: run `snakemake --cores all` first"
+            + (
+                f" (with --configfile {' '.join(map(str, args.configfile))})"
+                if args.configfile
+                else ""
+            )
+        )
+    user = check_user(args.user or cfg["labels"]["user"])
+    path = labels_path(run.path, user, cfg["labels"]["path"])
     settings = LabellerSettings(
-        alpha=float(al_cfg.get("alpha", 1.0)),
-        n_estimators=int(al_cfg.get("n_estimators", 100)),
-        seed=args.seed,
+        alpha=float(cfg["active_learning"]["alpha"]),
+        n_estimators=int(cfg["active_learning"]["n_estimators"]),
+        seed=run.seed,
+        strategy=dict(entry["strategy"]),
         threads=max(1, args.threads),
+        show_truth=args.show_truth,
+        embedding_max=int(entry["embedding"]["n_objects"]),
     )
+    info = DatasetInfo.read(run_dir)
     running = start(
-        args.dataset_dir,
-        path,
-        user,
-        host=args.host,
-        port=args.port,
-        settings=settings,
-        background=False,
+        run_dir, path, user, host=args.host, port=args.port, settings=settings, background=False
     )
-    print(f"astroanom labeller: {name} ({running.data.n} {info.kind}s), user {user}", flush=True)
+    print(
+        f"astroanom labeller: {run.path} ({running.data.n} {info.kind}s), user {user}", flush=True
+    )
     print(f"labels: {path} (log: {running.data.store.log_path})", flush=True)
+    if entry["oracle"]["mode"] != "human":
+        print(
+            f"note: datasets.{run.name}.oracle.mode is {entry['oracle']['mode']!r}, so the "
+            "workflow will not retrain on these labels; set it to human to use them",
+            flush=True,
+        )
     print(f"Open {running.url} in your browser. Press Ctrl-C to stop.", flush=True)
     try:
         running.server.serve_forever()

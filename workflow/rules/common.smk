@@ -31,7 +31,9 @@ def run_of(wildcards):
 
 def ds(wildcards):
     """The validated config entry of the dataset of a {run} or {dataset} wildcard."""
-    name = wildcards.dataset if "dataset" in wildcards.keys() else run_of(wildcards).name
+    name = (
+        wildcards.dataset if "dataset" in wildcards.keys() else run_of(wildcards).name
+    )
     return acfg.dataset(config, name)
 
 
@@ -74,5 +76,3 @@ def figure(path, caption, category, subcategory="{run}", **labels):
         ),
         "pdf": f"{RESULTS}/{path}.pdf",
     }
-
-

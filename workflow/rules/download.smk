@@ -3,14 +3,7 @@
 # error message says and re-run.
 
 
-wildcard_constraints:
-    res=r"resources(/[A-Za-z0-9_.-]+)*",
-
-
-def gz2_md5(name):
-    from astroanom.sources.galaxy_zoo import GZ2_FILES
-
-    return GZ2_FILES.get(name)
+include: "helpers/download.smk"
 
 
 rule download_gz2:

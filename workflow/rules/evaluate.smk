@@ -2,13 +2,7 @@
 # class truth (aggregated over a dataset's seeds), anomalies in the first N viewed for any truth.
 
 
-def seed_files(name):
-    """Input function: results/<run>/<name> of every run of the {dataset} wildcard."""
-    return lambda w: [f"{RESULTS}/{r}/{name}" for r in runs_of(w.dataset)]
-
-
-def rounds_input(wildcards):
-    return [f"{RESULTS}/{wildcards.run}/rounds.parquet"] if simulated(run_of(wildcards).name) else []
+include: "helpers/evaluate.smk"
 
 
 rule evaluate_classes:

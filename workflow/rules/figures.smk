@@ -3,13 +3,7 @@
 # experiment: galaxies Figs. 4 and 5 (both need truth).
 
 
-def first_run_file(name):
-    """Input function: results/<first run of {dataset}>/<name>."""
-    return lambda w: f"{RESULTS}/{first_run(w.dataset)}/{name}"
-
-
-def sim_class_ids(w):
-    return ds(w)["truth"]["anomaly_classes"]
+include: "helpers/figures.smk"
 
 
 rule figures_ranked:
@@ -99,7 +93,12 @@ rule figures_sim_fig1:
         embedding=first_run_file("embedding.parquet"),
         active=first_run_file("active.parquet"),
     output:
-        **figure("{dataset}/figures/fig1_tsne_heatmap", "sim_fig1", "Simulation", "{dataset}"),
+        **figure(
+            "{dataset}/figures/fig1_tsne_heatmap",
+            "sim_fig1",
+            "Simulation",
+            "{dataset}",
+        ),
     log:
         f"{LOGS}/{{dataset}}/figures_fig1.log",
     benchmark:
@@ -120,7 +119,9 @@ rule figures_sim_fig6:
         active=first_run_file("active.parquet"),
         info=first_run_file("dataset.json"),
     output:
-        **figure("{dataset}/figures/fig6_examples", "sim_fig6", "Simulation", "{dataset}"),
+        **figure(
+            "{dataset}/figures/fig6_examples", "sim_fig6", "Simulation", "{dataset}"
+        ),
     log:
         f"{LOGS}/{{dataset}}/figures_fig6.log",
     benchmark:
@@ -140,7 +141,9 @@ rule figures_sim_fig7:
     input:
         rounds=f"{RESULTS}/{{dataset}}/rounds.csv",
     output:
-        **figure("{dataset}/figures/fig7_incremental", "sim_fig7", "Simulation", "{dataset}"),
+        **figure(
+            "{dataset}/figures/fig7_incremental", "sim_fig7", "Simulation", "{dataset}"
+        ),
     log:
         f"{LOGS}/{{dataset}}/figures_fig7.log",
     benchmark:
@@ -176,7 +179,8 @@ rule figures_sim_fig8:
         class_ids=sim_class_ids,
         oracle=lambda w: ds(w)["oracle"],
         n_class=lambda w: max(
-            int(ds(w)["source"]["counts"][c]) for c in ds(w)["truth"]["anomaly_classes"]
+            int(ds(w)["source"]["counts"][c])
+            for c in ds(w)["truth"]["anomaly_classes"]
         ),
     script:
         "../scripts/figures_sim_fig8.py"

@@ -2,41 +2,7 @@
 # C.2 and C.3) and the simulation experiment's reproduction report across its datasets.
 
 
-def timing_tasks(wildcards):
-    """Task -> benchmark files of a dataset (every run; feature shards of every run)."""
-    runs = runs_of(wildcards.dataset)
-    b = lambda name: [f"{BENCH}/{r}/{name}.tsv" for r in runs]
-    shards = [
-        s.replace(f"{RESULTS}/", f"{BENCH}/", 1)
-        .replace("/shards/shard", "/features_shard")
-        .replace(".parquet", ".tsv")
-        for r in runs
-        for s in shard_list(r)
-    ]
-    tasks = {
-        "data generation": b("source_manifest"),
-        "feature extraction": shards,
-        "anomaly detection": b("detect"),
-        "active learning": b("active_retrain"),
-        "visualisation (t-SNE)": [f"{BENCH}/{runs[0]}/embedding.tsv"],
-    }
-    if simulated(wildcards.dataset):
-        tasks["active learning, incremental"] = b("active_incremental")
-    return tasks
-
-
-def timing_notes(wildcards):
-    d = ds(wildcards)
-    return {
-        "data generation": f"source {d['source']['kind']}",
-        "feature extraction": f"{d['features']['kind']} features, summed over shards",
-        "anomaly detection": d["detector"]["name"],
-        "active learning": f"{d['oracle']['budget']} labels, one retrain"
-        if d["oracle"]["mode"] == "simulated"
-        else "the user's labels",
-        "active learning, incremental": f"{d['oracle']['batch']} labels per round",
-        "visualisation (t-SNE)": f"{d['embedding']['n_objects']} objects + top {d['embedding']['include_top']} by S",
-    }
+include: "helpers/report.smk"
 
 
 rule report_timing:
@@ -94,7 +60,9 @@ rule report_reproduction:
     params:
         presets=datasets_of("simulation"),
         seeds=config["seeds"],
-        top=lambda w: config["datasets"][datasets_of("simulation")[0]]["metrics"]["fig7_n"],
+        top=lambda w: config["datasets"][datasets_of("simulation")[0]]["metrics"][
+            "fig7_n"
+        ],
         descriptions=lambda w: {
             d: config["datasets"][d]["description"]
             + " — "

@@ -173,9 +173,7 @@ def labelling_loop(
     _check_score(score, n, strategy)
 
     def refit(lab: np.ndarray, y: np.ndarray) -> np.ndarray:
-        new_score = strategy.fit(X, S, lab, y.astype(np.float64)).score()
-        _check_score(np.asarray(new_score, dtype=np.float64), n, strategy)
-        return new_score
+        return refit_strategy(strategy, X, S, lab, y)
 
     last = (labelled, labels, score)
     for last in labelling_rounds(score, refit, oracle, batch, budget):  # noqa: B007
@@ -183,6 +181,17 @@ def labelling_loop(
     labelled, labels, score = last[0], last[1].astype(np.float64), last[2]
     seconds = time.perf_counter() - t0
     return LabellingRun(labelled, labels, score, viewing_order(labelled, score), seconds)
+
+
+def refit_strategy(
+    strategy: Strategy, X: np.ndarray, S: np.ndarray, labelled: np.ndarray, labels: np.ndarray
+) -> np.ndarray:
+    """One refit of a strategy on all labels so far; its checked ranking score (n,). The
+    labeller's Retrain and every round of :func:`labelling_loop` go through here."""
+    score = strategy.fit(X, S, labelled, np.asarray(labels, dtype=np.float64)).score()
+    score = np.asarray(score, dtype=np.float64)
+    _check_score(score, X.shape[0], strategy)
+    return score
 
 
 def _check_score(score: np.ndarray, n: int, strategy: Strategy) -> None:

@@ -1,7 +1,8 @@
 """What the labeller serves: one dataset directory, one user's labels, orders, plots, a map.
 
 Everything here is plain Python (no Flask) so it can be tested and benchmarked directly.
-Retraining uses :class:`astroanom.active.score.RelevanceLearner` exactly as the workflow does.
+Retraining refits the dataset's configured strategy (the paper's score by default) through
+:func:`astroanom.active.loop.refit_strategy`, the code every round of the benchmark uses.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from astroanom.active.score import ActiveResult, RelevanceLearner
+from astroanom.active.loop import refit_strategy
+from astroanom.active.score import ActiveResult
+from astroanom.active.strategies import strategy_from_config
 from astroanom.errors import AstroanomError, BadFeaturesError
 from astroanom.evaluate.metrics import rank_order
 from astroanom.store import dataset as ds
@@ -42,14 +45,18 @@ class UnknownIdError(AstroanomError, KeyError):
         return str(self.args[0]) if self.args else "unknown id"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class LabellerSettings:
-    """Retraining and map settings (the workflow's defaults)."""
+    """Retraining settings, taken from the validated workflow config (see
+    :func:`astroanom.cli` ``label``): the dataset's strategy, the ``active_learning`` section
+    (alpha, n_estimators) and the run's seed; plus serving limits."""
 
-    alpha: float = 1.0
-    n_estimators: int = 100
-    seed: int = 0
+    alpha: float
+    n_estimators: int
+    seed: int
+    strategy: dict[str, Any]
     threads: int = 1
+    show_truth: bool = False
     embedding_max: int = 2000
     cache_size: int = 512
 
@@ -96,10 +103,10 @@ class LabellerData:
         dataset_dir: PathLike,
         labels_path: PathLike,
         user: str,
-        settings: LabellerSettings | None = None,
+        settings: LabellerSettings,
     ) -> None:
         self.dir = Path(dataset_dir)
-        self.settings = settings or LabellerSettings()
+        self.settings = settings
         self.info = ds.DatasetInfo.read(self.dir)
         t0 = time.perf_counter()
         feats, self.X = read_features(self.dir / ds.FEATURES)
@@ -150,12 +157,23 @@ class LabellerData:
         return table[column].to_numpy(dtype=np.float64)
 
     def _aligned_objects(self) -> pd.DataFrame:
+        """The source's metadata per object; the truth (``truth.parquet``) only with
+        ``show_truth``, its columns prefixed ``truth_`` so they are never mistaken for data."""
         path = self.dir / ds.OBJECTS
         if not path.is_file():
-            return pd.DataFrame(index=pd.Index(self.ids, name="id"))
-        obj = pd.read_parquet(path)
-        obj["id"] = obj["id"].astype(str)
-        return obj.set_index("id").reindex(self.ids)
+            obj = pd.DataFrame(index=pd.Index(self.ids, name="id"))
+        else:
+            obj = pd.read_parquet(path)
+            obj["id"] = obj["id"].astype(str)
+            obj = obj.set_index("id").reindex(self.ids)
+        truth = self.dir / ds.TRUTH
+        if self.settings.show_truth and truth.is_file():
+            t = pd.read_parquet(truth)
+            t["id"] = t["id"].astype(str)
+            t = t.set_index("id").reindex(self.ids)
+            if t["known"].fillna(False).astype(bool).any():
+                obj = obj.join(t.add_prefix("truth_"))
+        return obj
 
     def _curve_x(self) -> np.ndarray | None:
         if self.info.kind != "curve":
@@ -203,9 +221,18 @@ class LabellerData:
             return {"n_labels": 0, "seconds": 0.0, "message": "no labels yet: the order stays by S"}
         idx, lab = label_arrays(labels, self.index)
         s = self.settings
-        learner = RelevanceLearner(n_estimators=s.n_estimators, seed=s.seed, n_jobs=s.threads)
+        strategy = strategy_from_config(
+            s.strategy,
+            seed=s.seed,
+            n_jobs=s.threads,
+            shared={"alpha": s.alpha, "n_estimators": s.n_estimators},
+        )
         with threadpool_limits(limits=s.threads):
-            res = learner.retrain(self.X, self.S, idx, lab, alpha=s.alpha)
+            score = refit_strategy(strategy, self.X, self.S, idx, lab)
+        res = getattr(strategy, "result", None)
+        if res is None:  # a strategy without the paper's U and d (e.g. gp): show its score
+            nan = np.full(self.n, np.nan)
+            res = ActiveResult(U=nan, d=nan.copy(), d0=float("nan"), score=score)
         seconds = time.perf_counter() - t0
         with self._lock:
             self.result, self.retrained_with = res, idx.size

@@ -166,11 +166,11 @@ def gather_step(
         ),
     ]
     kept = feats.loc[ok].drop(columns="reason").reset_index(drop=True)
-    write_parquet(kept, features_out)
-    write_parquet(man.loc[ok].reset_index(drop=True), objects_out)
     n_truth_known = None
     if truth is not None:
-        table, tfails = build_truth(kept["id"].to_numpy(), truth, pd.read_parquet(source_truth))
+        table, tfails = build_truth(
+            kept["id"].to_numpy(), truth, pd.read_parquet(source_truth), man["id"].to_numpy()
+        )
         fails.append(tfails)
         n_truth_known = int(table["known"].sum())
     else:  # no truth: every value unknown (metrics are not made; the labeller shows nothing)
@@ -183,6 +183,9 @@ def gather_step(
                 "is_anomaly": np.zeros(n, bool),
             }
         )
+    # every check done: write (a bad truth table above leaves no output behind)
+    write_parquet(kept, features_out)
+    write_parquet(man.loc[ok].reset_index(drop=True), objects_out)
     write_parquet(table, truth_out)
     all_fails = pd.concat([f for f in fails if len(f)] or [fails[0]], ignore_index=True)
     write_csv(all_fails.reindex(columns=FAILURE_COLUMNS), failures_out)

@@ -93,9 +93,12 @@ def build_truth(
     ids: Sequence[str] | np.ndarray,
     spec: Mapping[str, Any],
     source_truth: pd.DataFrame | None,
+    all_ids: Sequence[str] | np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Truth aligned with ``ids``: columns id, ``value`` (float), ``known``, ``is_anomaly`` and
-    the table's own columns; and failures for truth rows naming ids that are not objects."""
+    the table's own columns; and failures for truth rows naming ids that are not objects
+    (``all_ids``: every object of the source, also those whose features failed; default
+    ``ids``)."""
     ids_s = pd.Series(np.asarray(ids).astype(str), name="id")
     col = spec["column"]
     if spec.get("table"):
@@ -115,7 +118,8 @@ def build_truth(
             f"{where} has no column {col!r} (columns: {', '.join(map(str, table.columns[:12]))})"
         )
     check_values(table[col], table["id"], spec, where)
-    stray = table.loc[~table["id"].isin(set(ids_s)), "id"]
+    every = set(ids_s) if all_ids is None else set(np.asarray(all_ids).astype(str))
+    stray = table.loc[~table["id"].isin(every), "id"]
     fails = pd.DataFrame(
         {"id": stray, "stage": "truth", "reason": f"{where}: a row for an id with no object"}
     )

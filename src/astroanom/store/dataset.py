@@ -1,12 +1,13 @@
 """The on-disk contract of a *dataset directory*: what the workflow writes for every data set
 and what the labeller, the benchmark and the figures read.
 
-A dataset directory (e.g. ``results/simulation/paper/seed1`` or ``results/galaxies/synthetic``)
-holds:
+A dataset directory (a *run*: ``results/<name>`` or ``results/<name>/seed<N>``) holds:
 
-- ``dataset.json``     name, kind ("curve" or "image"), feature description, seed
+- ``dataset.json``     name, kind ("curve", "image" or "table"), feature names, seed
 - ``features.parquet`` ``id`` + feature columns ``f000..`` exactly as the detector saw them
-- ``objects.parquet``  ``id`` + metadata (``class``, ``odd_fraction``, ``image_path``, ...)
+- ``objects.parquet``  ``id`` + the source's metadata (``image_path``, coordinates, ...), no truth
+- ``truth.parquet``    ``id``, ``value``, ``known``, ``is_anomaly`` + the truth's own columns
+                       (only for metrics and simulated oracles; the labeller hides it)
 - ``scores.parquet``   ``id``, ``raw`` (native detector score), ``S`` (0..5, 5 most anomalous)
 - ``active.parquet``   ``id``, ``U``, ``d``, ``score`` (the retrained S^), ``label`` (NaN if none)
 - ``embedding.parquet`` ``id``, ``x``, ``y`` (t-SNE map of a subset), optional
@@ -30,6 +31,7 @@ OBJECTS = "objects.parquet"
 SCORES = "scores.parquet"
 ACTIVE = "active.parquet"
 EMBEDDING = "embedding.parquet"
+TRUTH = "truth.parquet"
 
 
 @dataclass
@@ -37,7 +39,7 @@ class DatasetInfo:
     """Description of a dataset directory (``dataset.json``)."""
 
     name: str
-    kind: Literal["curve", "image"]
+    kind: Literal["curve", "image", "table"]
     description: str = ""
     seed: int | None = None
     x_label: str = "x"

@@ -1,0 +1,19 @@
+# Helpers of rules/active.smk (input functions, parameters, names).
+import os
+
+
+def human_labels(wildcards):
+    """Input of active_retrain in human mode: the label file once it exists. Before the first
+    label there is none and S^ = S; creating or changing it reruns only what depends on it.
+    """
+    if ds(wildcards)["oracle"]["mode"] == "human":
+        path = labels_file(wildcards.run)
+        if os.path.exists(path):
+            return [path]
+    return []
+
+
+def truth_input(wildcards):
+    return (
+        [f"{RESULTS}/{wildcards.run}/truth.parquet"] if "truth" in ds(wildcards) else []
+    )

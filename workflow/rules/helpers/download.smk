@@ -1,0 +1,9 @@
+# Helpers of rules/download.smk (input functions, parameters, names).
+wildcard_constraints:
+    res=r"resources(/[A-Za-z0-9_.-]+)*",
+
+
+def gz2_md5(name):
+    from astroanom.sources.galaxy_zoo import GZ2_FILES
+
+    return GZ2_FILES.get(name)
