@@ -24,7 +24,7 @@ import pandas as pd
 from astroanom import dataset as ds
 from astroanom.data.folder import FAILURE_COLUMNS
 from astroanom.data.imageio import ImageReadError, load_image
-from astroanom.features.ellipse import ELLIPSE_FEATURE_NAMES, N_FEATURES, image_features
+from astroanom.features.ellipse import feature_names, image_features
 from astroanom.io import feature_frame, write_csv, write_parquet, write_text
 from astroanom.metrics import rank_order, rws_curve
 
@@ -113,16 +113,20 @@ def n_shards(n_objects: int, shard_size: int) -> int:
 
 
 def extract_features(
-    paths: Sequence[str], ids: Sequence[str], n_sigma: float = 3.0, channel: int = 0
+    paths: Sequence[str],
+    ids: Sequence[str],
+    n_sigma: float = 3.0,
+    channel: int = 0,
+    preset: str = "paper",
 ) -> tuple[np.ndarray, list[str | None]]:
-    """Features (n, 21) float64 (NaN rows for failures) and a reason per image (None if ok).
-    Only one image is in memory at a time."""
-    X = np.full((len(paths), N_FEATURES), np.nan)
+    """Features (n, 21) float64, or (n, 30) for ``preset="astronomaly"`` (NaN rows for
+    failures) and a reason per image (None if ok). Only one image is in memory at a time."""
+    X = np.full((len(paths), len(feature_names(preset))), np.nan)
     reasons: list[str | None] = []
     t0 = time.perf_counter()
     for k, path in enumerate(paths):
         try:
-            res = image_features(load_image(path), n_sigma=n_sigma, channel=channel)
+            res = image_features(load_image(path), n_sigma=n_sigma, channel=channel, preset=preset)
             reason = res.reason
             if res.values is not None:
                 X[k] = res.values
@@ -148,14 +152,16 @@ def features_shard_step(
     out: PathLike,
     n_sigma: float = 3.0,
     channel: int = 0,
+    preset: str = "paper",
 ) -> None:
     """Features of rows [shard * shard_size, (shard + 1) * shard_size) of the manifest: Parquet
-    with id, reason (null if ok) and f000..f020 (NaN where failed)."""
+    with id, reason (null if ok) and f000..f020 (f029 for the astronomaly preset; NaN where
+    failed)."""
     man = pd.read_parquet(manifest, columns=["id", "image_path"])
     part = man.iloc[shard * shard_size : (shard + 1) * shard_size]
     t0 = time.perf_counter()
     X, reasons = extract_features(
-        part["image_path"].tolist(), part["id"].tolist(), n_sigma, channel
+        part["image_path"].tolist(), part["id"].tolist(), n_sigma, channel, preset
     )
     frame = feature_frame(part["id"].to_numpy(), X)
     frame.insert(1, "reason", pd.Series(reasons, dtype="object"))
@@ -183,6 +189,7 @@ def gather_step(
     name: str,
     seed: int,
     source: str,
+    preset: str = "paper",
 ) -> None:
     """Join the shards in manifest order: unscaled features and objects of the successes
     (row for row), all failures with id, stage and reason, and a summary with the counts."""
@@ -225,8 +232,11 @@ def gather_step(
         name=name,
         kind="image",
         seed=seed,
-        description=f"galaxy images ({source}): 21 ellipse-fitting features (paper Appendix B)",
-        extra={"feature_names": list(ELLIPSE_FEATURE_NAMES), "source": source},
+        description=(
+            f"galaxy images ({source}): {len(feature_names(preset))} ellipse-fitting features "
+            + ("(paper Appendix B)" if preset == "paper" else "(Astronomaly's code)")
+        ),
+        extra={"feature_names": list(feature_names(preset)), "source": source, "preset": preset},
     ).write(info_dir)
     log.info(
         "gathered %d shards: %d ok, %d failed (%.2f %%)",
