@@ -129,6 +129,7 @@ def fig6_step(
         act["score"].to_numpy(),
         act["S"].to_numpy(),
         seed,
+        labelled=act["label"].notna().to_numpy(),
     )
     save(fig, png, pdf)
 

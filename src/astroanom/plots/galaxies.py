@@ -9,7 +9,7 @@ import pandas as pd
 
 from astroanom.data.imageio import ImageReadError, load_image
 from astroanom.metrics import rank_order
-from astroanom.plots.style import apply_style, plt, save
+from astroanom.plots.style import apply_style, draw_label_markers, plt, save
 
 PathLike = str | os.PathLike[str]
 METHOD_STYLE = {
@@ -51,40 +51,6 @@ def _display(img: np.ndarray, max_side: int = 160) -> np.ndarray:
     lo, hi = np.percentile(img, [0.5, 99.5])
     out = np.clip((img - lo) / max(hi - lo, 1e-12), 0, 1)
     return out if out.ndim == 2 or out.shape[2] == 3 else out[:, :, 0]
-
-
-LABEL_MARKERS: dict[int, tuple[str, str]] = {  # label U -> (marker, edge colour)
-    0: ("v", "#d62728"),
-    1: ("v", "#d62728"),
-    2: ("s", "black"),
-    3: ("s", "black"),
-    4: ("^", "#e377c2"),
-    5: ("^", "#e377c2"),
-}
-LABEL_GROUPS = (("U = 0-1 (irrelevant)", 0), ("U = 2-3 (neutral)", 2), ("U = 4-5 (interesting)", 4))
-
-
-def draw_label_markers(ax, xy: np.ndarray, labels: np.ndarray, size: float = 22.0) -> int:
-    """One hollow marker per labelled object (xy (k, 2), labels (k,) in 0..5): shape and colour
-    by relevance group; thin edges so the data underneath stays visible. Returns the count."""
-    labels = np.rint(np.asarray(labels, dtype=np.float64)).astype(int)
-    drawn = 0
-    for name, u in LABEL_GROUPS:
-        sel = (labels == u) | (labels == u + 1)
-        marker, colour = LABEL_MARKERS[u]
-        ax.scatter(
-            xy[sel, 0],
-            xy[sel, 1],
-            s=size,
-            marker=marker,
-            facecolors="none",
-            edgecolors=colour,
-            linewidths=0.8,
-            label=f"labelled, {name}",
-            zorder=3,
-        )
-        drawn += int(sel.sum())
-    return drawn
 
 
 def _tile_title(
