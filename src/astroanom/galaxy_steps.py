@@ -26,7 +26,7 @@ from astroanom.data.folder import FAILURE_COLUMNS
 from astroanom.data.imageio import ImageReadError, load_image
 from astroanom.features.ellipse import feature_names, image_features
 from astroanom.io import feature_frame, write_csv, write_parquet, write_text
-from astroanom.metrics import rank_order, rws_curve
+from astroanom.metrics import rws_curve
 
 log = logging.getLogger("astroanom.galaxy_steps")
 PathLike = str | os.PathLike[str]
@@ -265,8 +265,7 @@ def evaluate_step(
     single retrain the pool is the same: all but the single retrain's labels). The curves are
     the full rankings (the paper's Fig. 5) plus ``method = <name>_viewed`` for the viewed
     order of the two learning methods."""
-    from astroanom.benchmark import viewing_order
-    from astroanom.viewing import first_n_table, shown_order_rounds, shown_order_single
+    from astroanom.viewing import experiment_orders, first_n_table
 
     obj = pd.read_parquet(objects)
     act = pd.read_parquet(active)
@@ -275,34 +274,16 @@ def evaluate_step(
         raise ValueError("objects and active tables do not match row for row")
     is_anom = obj["is_anomaly"].to_numpy(dtype=bool)
     n = len(obj)
-    cols = sorted(c for c in rnd.columns if c.startswith("round") and c[5:].isdigit())
-    S = act["S"].to_numpy()
-    shown_single = shown_order_single(S, act["label"].notna().to_numpy())
-    if "label_round" in rnd:
-        shown_inc = shown_order_rounds(
-            rnd["label_round"].to_numpy(), rnd[cols].to_numpy(dtype=np.float64).T
-        )
-    else:
-        shown_inc = np.empty(0, dtype=np.int64)
-    orders = {
-        "random": np.random.default_rng(seed).permutation(n),
-        "iforest": rank_order(S),
-        "active": rank_order(act["score"].to_numpy()),
-        "active_incremental": rank_order(rnd[cols[-1]].to_numpy()),
-    }
-    none = np.empty(0, dtype=np.int64)
-    methods = {
-        "random": (orders["random"], none, shown_single),
-        "iforest": (orders["iforest"], none, shown_single),
-        "active": (orders["active"], shown_single, None),
-        "active_incremental": (orders["active_incremental"], shown_inc, None),
-    }
+    methods, viewed = experiment_orders(
+        act["S"].to_numpy(),
+        act["score"].to_numpy(),
+        act["label"].notna().to_numpy(),
+        rnd,
+        seed,
+    )
+    orders = {name: m[0] for name, m in methods.items()}
     ns = np.arange(1, min(max_n, n) + 1)
     curves = []
-    viewed = {
-        "active_viewed": viewing_order(shown_single, act["score"].to_numpy()),
-        "active_incremental_viewed": viewing_order(shown_inc, rnd[cols[-1]].to_numpy()),
-    }
     for method, order in {**orders, **viewed}.items():
         hits = is_anom[order]
         curves.append(

@@ -35,8 +35,16 @@ def evaluate_step(
     ns: Sequence[int],
     top: int,
     curve_max_n: int,
+    first_n_csv: PathLike | None = None,
+    wanted_classes: Sequence[int] = (),
+    first_n: Sequence[int] = (100, 200),
+    seed: int = 0,
+    detector_name: str = "lof",
 ) -> None:
-    """Per-class RWS/recall before and after (CSV), per-round shares (CSV), curves (Parquet)."""
+    """Per-class RWS/recall before and after (CSV), per-round shares (CSV), curves (Parquet);
+    with ``first_n_csv``, objects of ``wanted_classes`` in the first N three ways (ranked,
+    viewed, unlabelled-only; :mod:`astroanom.viewing`) for random order, the detector and the
+    two learning methods."""
     obj = pd.read_parquet(objects)
     act = pd.read_parquet(active)
     rnd = pd.read_parquet(rounds)
@@ -47,6 +55,21 @@ def evaluate_step(
     table = round_metrics(classes, rnd[cols].to_numpy().T, labels_per_round(rnd), class_ids, top)
     write_csv(table, rounds_csv)
     write_parquet(class_curves(classes, stages, class_ids, min(curve_max_n, len(obj))), curves)
+    if first_n_csv is not None:
+        from astroanom.viewing import experiment_orders, first_n_table
+
+        if not wanted_classes:
+            raise ValueError("first_n_csv needs wanted_classes (e.g. the relevance-5 class)")
+        methods, _ = experiment_orders(
+            act["S"].to_numpy(),
+            act["score"].to_numpy(),
+            act["label"].notna().to_numpy(),
+            rnd,
+            seed,
+            detector_name,
+        )
+        wanted = np.isin(classes, np.asarray(wanted_classes))
+        write_csv(first_n_table(wanted, methods, first_n), first_n_csv)
 
 
 def aggregate_step(

@@ -120,3 +120,44 @@ def first_n_table(
         t["n_objects"] = int(wanted.size)
         parts.append(t)
     return pd.concat(parts, ignore_index=True)[list(FIRST_N_COLUMNS)]
+
+
+def experiment_orders(
+    S: np.ndarray,
+    score: np.ndarray,
+    labelled: np.ndarray,
+    rounds: pd.DataFrame,
+    seed: int,
+    detector_name: str = "iforest",
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]], dict[str, np.ndarray]]:
+    """The rankings of an experiment and their viewed orders.
+
+    ``S`` (n,) detector score, ``score`` (n,) S^ after the single retrain on the objects in
+    ``labelled`` (boolean (n,)), ``rounds`` the incremental loop's table (``roundNN`` score
+    columns and ``label_round``). Returns (methods, viewed): methods name -> (order, shown,
+    exclude) for :func:`first_n_table` (random, ``detector_name`` and the single retrain share
+    one unlabelled pool, the single retrain's), and viewed ``<name>_viewed`` -> viewed order of
+    the two learning methods.
+    """
+    n = np.asarray(S).size
+    cols = sorted(c for c in rounds.columns if c.startswith("round") and c[5:].isdigit())
+    shown_single = shown_order_single(S, labelled)
+    if "label_round" in rounds:
+        shown_inc = shown_order_rounds(
+            rounds["label_round"].to_numpy(), rounds[cols].to_numpy(dtype=np.float64).T
+        )
+    else:
+        shown_inc = np.empty(0, dtype=np.int64)
+    last = rounds[cols[-1]].to_numpy(dtype=np.float64)
+    none = np.empty(0, dtype=np.int64)
+    methods = {
+        "random": (np.random.default_rng(seed).permutation(n), none, shown_single),
+        detector_name: (rank_order(S), none, shown_single),
+        "active": (rank_order(score), shown_single, None),
+        "active_incremental": (rank_order(last), shown_inc, None),
+    }
+    viewed = {
+        "active_viewed": viewing_order(shown_single, np.asarray(score, dtype=np.float64)),
+        "active_incremental_viewed": viewing_order(shown_inc, last),
+    }
+    return methods, viewed
