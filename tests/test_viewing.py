@@ -94,3 +94,39 @@ def test_evaluate_step_writes_three_ways(tmp_path):
     curves = pd.read_parquet(tmp_path / "c.parquet")
     viewed = curves[curves["method"] == "active_viewed"]
     assert list(viewed["recall"]) == [0, 1, 2, 3, 3, 3]
+
+
+def test_simulation_evaluate_writes_three_ways_for_wanted_classes(tmp_path):
+    """Class 4 = wanted at b, d, f (as above): the same hand-worked counts, detector 'lof'."""
+    from astroanom.simulation_steps import evaluate_step as sim_evaluate
+
+    ids = list("abcdef")
+    pd.DataFrame({"id": ids, "class": [0, 4, 3, 4, 0, 4]}).to_parquet(tmp_path / "o.parquet")
+    S = np.array([6.0, 5, 4, 3, 2, 1])
+    score = np.array([0.0, 4, 1, 5, 2, 3])
+    label = np.array([0.0, 5, np.nan, np.nan, np.nan, np.nan])
+    pd.DataFrame({"id": ids, "S": S, "score": score, "label": label}).to_parquet(
+        tmp_path / "a.parquet"
+    )
+    pd.DataFrame(
+        {"id": ids, "round00": S, "round01": score, "label_round": [1, 1, -1, -1, -1, -1]}
+    ).to_parquet(tmp_path / "r.parquet")
+    sim_evaluate(
+        tmp_path / "o.parquet",
+        tmp_path / "a.parquet",
+        tmp_path / "r.parquet",
+        tmp_path / "m.csv",
+        tmp_path / "rr.csv",
+        tmp_path / "c.parquet",
+        [3, 4],
+        [2],
+        2,
+        6,
+        first_n_csv=tmp_path / "f.csv",
+        wanted_classes=[4],
+        first_n=(2,),
+    )
+    t = pd.read_csv(tmp_path / "f.csv").set_index("method")
+    assert set(t.index) == {"random", "lof", "active", "active_incremental"}
+    assert list(t.loc["lof", ["found_ranked", "found_viewed", "found_unlabelled"]]) == [1, 1, 1]
+    assert list(t.loc["active", ["found_ranked", "found_viewed", "found_unlabelled"]]) == [2, 1, 2]
