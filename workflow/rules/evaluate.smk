@@ -93,6 +93,8 @@ rule evaluate_first_n:
     resources:
         mem_mb=2000,
     params:
+        truth_spec=lambda w: ds(w)["truth"],
+        detector=lambda w: ds(w)["detector"]["name"],
         seed=run_seed,
         max_n=lambda w: ds(w)["figures"]["recall_max_n"],
         first_n=lambda w: ds(w)["figures"]["first_n"],

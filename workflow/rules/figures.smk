@@ -72,7 +72,6 @@ rule figures_map:
     input:
         embedding=run_file("embedding.parquet"),
         active=run_file("active.parquet"),
-        info=run_file("dataset.json"),
     output:
         **figure("{run}/figures/map", "map", "Datasets"),
     log:
@@ -84,6 +83,8 @@ rule figures_map:
     threads: 1
     resources:
         mem_mb=1000,
+    params:
+        detector=lambda w: ds(w)["detector"]["name"],
     script:
         "../scripts/figures_map.py"
 
@@ -224,7 +225,8 @@ rule figures_gal_fig4:
     resources:
         mem_mb=2000,
     params:
-        truth_column=lambda w: ds(w)["truth"]["column"],
+        truth_spec=lambda w: ds(w)["truth"],
+        detector=lambda w: ds(w)["detector"]["name"],
         n=lambda w: ds(w)["figures"]["grid_n"],
         seed=run_seed,
     script:
@@ -246,5 +248,9 @@ rule figures_gal_fig5:
     threads: 1
     resources:
         mem_mb=2000,
+    params:
+        truth_spec=lambda w: ds(w)["truth"],
+        detector=lambda w: ds(w)["detector"]["name"],
+        n_labels=lambda w: ds(w)["oracle"]["budget"],
     script:
         "../scripts/figures_gal_fig5.py"

@@ -10,6 +10,8 @@ first_n_step(
     rounds=snakemake.input.rounds[0] if snakemake.input.rounds else None,
     curves_out=snakemake.output.curves,
     first_n_out=snakemake.output.first_n,
+    truth_spec=snakemake.params.truth_spec,
+    detector_name=snakemake.params.detector,
     seed=snakemake.params.seed,
     max_n=snakemake.params.max_n,
     first_n=snakemake.params.first_n,

@@ -10,7 +10,8 @@ fig4_step(
     active=snakemake.input.active,
     png=snakemake.output.png,
     pdf=snakemake.output.pdf,
-    truth_column=snakemake.params.truth_column,
+    truth_spec=snakemake.params.truth_spec,
+    detector=snakemake.params.detector,
     n=snakemake.params.n,
     seed=snakemake.params.seed,
 )

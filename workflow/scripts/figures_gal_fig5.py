@@ -9,4 +9,7 @@ fig5_step(
     truth=snakemake.input.truth,
     png=snakemake.output.png,
     pdf=snakemake.output.pdf,
+    truth_spec=snakemake.params.truth_spec,
+    detector=snakemake.params.detector,
+    n_labels=snakemake.params.n_labels,
 )

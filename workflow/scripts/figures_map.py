@@ -7,7 +7,7 @@ configure(snakemake.log[0], snakemake.threads)
 map_step(
     embedding=snakemake.input.embedding,
     active=snakemake.input.active,
-    info=snakemake.input.info,
     png=snakemake.output.png,
     pdf=snakemake.output.pdf,
+    detector=snakemake.params.detector,
 )

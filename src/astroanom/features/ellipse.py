@@ -165,13 +165,179 @@ class FeatureResult:
     reason: str | None = None
 
 
-def image_features(image: np.ndarray, n_sigma: float = 3.0, channel: int = 0) -> FeatureResult:
-    """Preprocess (sigma clip + central contour) and extract the 21 ellipse features of one
-    image (2-D, or (H, W, C) using ``channel``). Never raises for a bad image."""
+def image_features(
+    image: np.ndarray, n_sigma: float = 3.0, channel: int = 0, preset: str = "paper"
+) -> FeatureResult:
+    """Preprocess (sigma clip + central contour) and extract the ellipse features of one
+    image (2-D, or (H, W, C) using ``channel``). Never raises for a bad image.
+
+    ``preset="paper"``: Appendix B's text, 21 features. ``preset="astronomaly"``: the original
+    code's six deviations (see :func:`astronomaly_features`), 30 features; its central cut is at
+    median + 1 std of the ``n_sigma``-clipped statistics.
+    """
+    check_preset(preset)
     try:
+        if preset == "astronomaly":
+            pre = sigma_clip_central(
+                image, n_sigma=n_sigma, channel=channel, threshold_sigma=ASTRONOMALY_CUT_SIGMA
+            )
+            return FeatureResult(astronomaly_features(pre))
         pre = sigma_clip_central(image, n_sigma=n_sigma, channel=channel)
         return FeatureResult(ellipse_features(pre))
     except (PreprocessFailure, EllipseFailure) as exc:
         return FeatureResult(None, str(exc))
     except cv2.error as exc:  # pragma: no cover - OpenCV rejects an unusual array
         return FeatureResult(None, f"OpenCV error: {str(exc).strip().splitlines()[-1]}")
+
+
+# ------------------------------------------------------------------------------------------
+# The "astronomaly" preset: what the original code (Astronomaly's shape_features.py and
+# image_preprocessing.py) computes, which departs from Appendix B's text in six ways:
+# 1. central cut at median + 1 std (clip statistics still 3 sigma);
+# 2. level masks are ``pixel > level`` (not >=);
+# 3. contours with CHAIN_APPROX_SIMPLE (compressed points);
+# 4. theta = |raw OpenCV angle difference| mod 360, then d > 90 -> d - 90;
+# 5. residual = differing pixels of filled ellipse (integer-rounded) and filled contour / image
+#    area (H * W);
+# 6. per level the contour whose (integer) centroid is nearest the first level's centroid (the
+#    first level: nearest the image centre); a contour with < 5 points, no contour, or an
+#    ellipse centre outside the image fails the whole image.
+
+PRESETS: tuple[str, ...] = ("paper", "astronomaly")
+ASTRONOMALY_CUT_SIGMA = 1.0
+ASTRONOMALY_FEATURE_NAMES: tuple[str, ...] = (
+    ELLIPSE_FEATURE_NAMES
+    + ("offset_p90", "aspect_p90", "theta_p90")
+    + tuple(f"abs_aspect_p{p}" for p in PERCENTILES)
+)
+
+
+def check_preset(preset: str) -> None:
+    """Raise ValueError naming the known presets if ``preset`` is not one of them."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown ellipse feature preset {preset!r}; use one of {list(PRESETS)}")
+
+
+def feature_names(preset: str = "paper") -> tuple[str, ...]:
+    """Column names of a preset: 21 for "paper", 30 for "astronomaly" (the 21, then the
+    constants offset_p90 = 0, aspect_p90 = 1, theta_p90 = 0, then the six absolute aspects)."""
+    check_preset(preset)
+    return ELLIPSE_FEATURE_NAMES if preset == "paper" else ASTRONOMALY_FEATURE_NAMES
+
+
+@dataclass(frozen=True)
+class RawEllipse:
+    """``cv2.fitEllipse`` output as is: centre (x, y) and full axes (w, h) in pixels, angle in
+    degrees (OpenCV's, of the w axis; w may be the shorter one)."""
+
+    cx: float
+    cy: float
+    w: float
+    h: float
+    angle: float
+
+
+def astronomaly_theta(angle: float, ref: float) -> float:
+    """Deviation 4: |angle - ref| mod 360, minus 90 if above 90 (degrees; 160 -> 70)."""
+    d = abs(angle - ref) % 360.0
+    return d - 90.0 if d > 90.0 else d
+
+
+def astronomaly_aspect(w: float, h: float) -> float:
+    """Axis ratio >= 1 of a raw fit; 1 for a zero axis or a ratio above 100."""
+    if w == 0 or h == 0:
+        return 1.0
+    a = h / w
+    if a < 1:
+        a = 1.0 / a
+    return 1.0 if a > 100 else float(a)
+
+
+def contour_centroid(contour: np.ndarray) -> tuple[int, int]:
+    """Centroid (x, y) of a contour polygon from its moments, truncated to int; (0, 0) if the
+    polygon has zero area (as the original code leaves it)."""
+    m = cv2.moments(contour)
+    if m["m00"] == 0:
+        return 0, 0
+    return int(m["m10"] / m["m00"]), int(m["m01"] / m["m00"])
+
+
+def nearest_centroid_contour(
+    contours: tuple[np.ndarray, ...] | list[np.ndarray], ref: tuple[float, float]
+) -> int:
+    """Deviation 6: index of the contour whose centroid is nearest ``ref`` (x, y; first wins)."""
+    cen = np.array([contour_centroid(c) for c in contours], dtype=np.float64)
+    return int(np.argmin(np.hypot(cen[:, 0] - ref[0], cen[:, 1] - ref[1])))
+
+
+def fit_raw_ellipse(contour: np.ndarray, shape: tuple[int, int], level: int) -> RawEllipse:
+    """OpenCV fit of a full-frame contour; :class:`EllipseFailure` for < 5 points, an OpenCV
+    error, a NaN, or a centre outside [0, H] (the original code's test, H = rows)."""
+    if len(contour) < 5:
+        raise EllipseFailure(
+            f"p{level} contour has {len(contour)} < 5 points (CHAIN_APPROX_SIMPLE); "
+            "the astronomaly preset fails the image"
+        )
+    try:
+        (cx, cy), (w, h), angle = cv2.fitEllipse(contour)
+    except cv2.error as exc:
+        raise EllipseFailure(f"p{level} ellipse fit failed in OpenCV") from exc
+    if not np.isfinite([cx, cy, w, h, angle]).all():
+        raise EllipseFailure(f"p{level} ellipse fit is not finite")
+    if cx < 0 or cy < 0 or cx > shape[0] or cy > shape[0]:
+        raise EllipseFailure(f"p{level} ellipse centre ({cx:.1f}, {cy:.1f}) lies outside the image")
+    return RawEllipse(float(cx), float(cy), float(w), float(h), float(angle))
+
+
+def astronomaly_residual(contour: np.ndarray, ell: RawEllipse, shape: tuple[int, int]) -> float:
+    """Deviation 5: pixels that differ between the filled contour and the filled ellipse drawn
+    with integer-rounded centre, half-axes and angle, / (H * W) of the full image."""
+    filled = np.zeros(shape, dtype=np.uint8)
+    cv2.drawContours(filled, [contour], 0, 1, thickness=-1)
+    drawn = np.zeros(shape, dtype=np.uint8)
+    centre = (int(np.round(ell.cx)), int(np.round(ell.cy)))
+    axes = (int(np.round(ell.w)) // 2, int(np.round(ell.h)) // 2)
+    cv2.ellipse(drawn, centre, axes, int(np.round(ell.angle)), 0, 360, 1, thickness=-1)
+    return float(np.count_nonzero(filled != drawn)) / float(shape[0] * shape[1])
+
+
+def astronomaly_features(pre: Preprocessed) -> np.ndarray:
+    """The 30 features (order :data:`ASTRONOMALY_FEATURE_NAMES`) as the original code computes
+    them, on the full-frame preprocessed image; :class:`EllipseFailure` fails the whole image."""
+    img = pre.full()
+    shape = (int(img.shape[0]), int(img.shape[1]))
+    vals = img[img > 0]
+    if vals.size == 0:
+        raise EllipseFailure("central source has no positive pixel")
+    levels = np.percentile(vals, PERCENTILES)
+    ref: tuple[float, float] = (float(shape[0] // 2), float(shape[1] // 2))
+    fits: list[RawEllipse] = []
+    residuals: list[float] = []
+    for k, (p, t) in enumerate(zip(PERCENTILES, levels, strict=True)):
+        binary = (img > t).view(np.uint8)
+        contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        if not contours:
+            raise EllipseFailure(f"no contour at the p{p} level (pixels > {t:.4g})")
+        c = contours[nearest_centroid_contour(contours, ref)]
+        if k == 0:
+            ref = tuple(float(v) for v in contour_centroid(c))  # type: ignore[assignment]
+        ell = fit_raw_ellipse(c, shape, p)
+        fits.append(ell)
+        residuals.append(astronomaly_residual(c, ell, shape))
+    r0 = fits[0]
+    aspects = [astronomaly_aspect(e.w, e.h) for e in fits]
+    offsets = [
+        0.0 if (e.cx == 0 or e.cy == 0) else float(np.hypot(e.cx - r0.cx, e.cy - r0.cy))
+        for e in fits
+    ]
+    rel_aspect = [a / aspects[0] for a in aspects]
+    thetas = [astronomaly_theta(e.angle, r0.angle) for e in fits]
+    rel: list[float] = []
+    for j in range(1, len(fits)):
+        rel += [offsets[j], rel_aspect[j], thetas[j]]
+    out = np.asarray(
+        residuals + rel + [offsets[0], rel_aspect[0], thetas[0]] + aspects, dtype=np.float64
+    )
+    if not np.isfinite(out).all():
+        raise EllipseFailure("non-finite feature value")
+    return out

@@ -67,13 +67,13 @@ class EllipseExtractor:
 
     reads = "image"
 
-    def __init__(self, n_sigma: float = 3.0, channel: int = 0) -> None:
-        self.n_sigma, self.channel = float(n_sigma), int(channel)
+    def __init__(self, n_sigma: float = 3.0, channel: int = 0, preset: str = "paper") -> None:
+        self.n_sigma, self.channel, self.preset = float(n_sigma), int(channel), preset
 
     def names(self) -> list[str]:
-        from astroanom.features.ellipse import ELLIPSE_FEATURE_NAMES
+        from astroanom.features.ellipse import feature_names
 
-        return list(ELLIPSE_FEATURE_NAMES)
+        return list(feature_names(self.preset))
 
     def extract(self, objects: pd.DataFrame) -> tuple[np.ndarray, list[str | None]]:
         return image_features_of(
@@ -82,6 +82,7 @@ class EllipseExtractor:
             self.names(),
             self.n_sigma,
             self.channel,
+            self.preset,
         )
 
 
@@ -91,6 +92,7 @@ def image_features_of(
     names: Sequence[str],
     n_sigma: float = 3.0,
     channel: int = 0,
+    preset: str = "paper",
 ) -> tuple[np.ndarray, list[str | None]]:
     """Ellipse features (n, len(names)) float64 (NaN rows for failures) and a reason per image
     (None if ok). Only one image is in memory at a time; progress is logged every 500 images."""
@@ -102,7 +104,7 @@ def image_features_of(
     t0 = time.perf_counter()
     for k, path in enumerate(paths):
         try:
-            res = image_features(load_image(path), n_sigma=n_sigma, channel=channel)
+            res = image_features(load_image(path), n_sigma=n_sigma, channel=channel, preset=preset)
             reason = res.reason
             if res.values is not None:
                 X[k] = res.values

@@ -226,9 +226,15 @@ class Preprocessed:
 
 
 def sigma_clip_central(
-    image: np.ndarray, n_sigma: float = DEFAULT_SIGMA, channel: int = 0
+    image: np.ndarray,
+    n_sigma: float = DEFAULT_SIGMA,
+    channel: int = 0,
+    threshold_sigma: float | None = None,
 ) -> Preprocessed:
     """Steps 1-2 of Appendix B on one image (2-D, or (H, W, C) using ``channel``).
+
+    The clip statistics use ``n_sigma``; the cut is at ``median + threshold_sigma * std``
+    (default ``threshold_sigma = n_sigma``, the paper's 3 sigma; Astronomaly's code uses 1).
 
     Raises :class:`PreprocessFailure` (reason in the message) for an all-NaN or constant image or
     when no source above the threshold encloses the centre.
@@ -240,7 +246,8 @@ def sigma_clip_central(
     finite = plane if plane.dtype.kind in "ui" else np.nan_to_num(plane, nan=stats.median)
     if stats.std == 0.0 and (finite == stats.median).all():
         raise PreprocessFailure(f"constant image (every pixel = {stats.median:g})")
-    threshold = stats.median + n_sigma * stats.std
+    cut_sigma = n_sigma if threshold_sigma is None else threshold_sigma
+    threshold = stats.median + cut_sigma * stats.std
     if plane.dtype == np.uint8:  # exact: OpenCV compares 8-bit pixels with floor(threshold)
         binary = cv2.threshold(plane, threshold, 1, cv2.THRESH_BINARY)[1]
     else:
@@ -248,7 +255,7 @@ def sigma_clip_central(
     found = central_mask(binary)
     if found is None:
         raise PreprocessFailure(
-            f"no source above {n_sigma:g} sigma (threshold {threshold:.4g}) encloses the image centre"
+            f"no source above {cut_sigma:g} sigma (threshold {threshold:.4g}) encloses the image centre"
         )
     mask, (x, y, w, h) = found
     crop = finite[y : y + h, x : x + w]

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from astroanom.evaluate.metrics import rank_order, rws_curve
+from astroanom.evaluate.metrics import rws_curve
 from astroanom.evaluate.tables import class_curves, class_metrics, round_metrics, summarise
 from astroanom.pipeline.active import aligned, labels_per_round, round_columns
 from astroanom.store.io import write_csv, write_parquet
@@ -87,30 +88,39 @@ def first_n_step(
     rounds: PathLike | None,
     curves_out: PathLike,
     first_n_out: PathLike,
+    truth_spec: Mapping[str, Any],
+    detector_name: str,
     seed: int,
     max_n: int = 1000,
     first_n: Sequence[int] = (100, 200),
 ) -> None:
-    """Recall and RWS against rank N for random order, the detector (S), the single retrain
-    (S^) and, when given, the incremental loop; anomalies in the first N viewed. Objects
-    without a truth value count as not anomalous (their number is in the table)."""
+    """Wanted objects (:func:`astroanom.sources.truth.wanted`) in the first N three ways
+    (:mod:`astroanom.evaluate.viewing`: the full ranking, the viewer's order, unlabelled only)
+    for random order, the detector (S), the single retrain (S^) and, when given, the
+    incremental loop; recall and RWS against N for each ranking and viewed order. Objects
+    without a truth value count as not wanted (their number is in the table)."""
+    from astroanom.evaluate.viewing import experiment_orders, first_n_table
+    from astroanom.sources.truth import wanted
+
     act = pd.read_parquet(active)
     t = _truth(truth, act)
-    is_anom = t["is_anomaly"].to_numpy(dtype=bool)
-    n = len(act)
-    orders = {
-        "random": np.random.default_rng(seed).permutation(n),
-        "detector": rank_order(act["S"].to_numpy()),
-        "active": rank_order(act["score"].to_numpy()),
-    }
+    want = wanted(t, truth_spec)
+    rnd = None
     if rounds is not None:
         rnd = pd.read_parquet(rounds)
         aligned(act["id"].to_numpy(), ("rounds", rnd))
-        orders["active_incremental"] = rank_order(rnd[round_columns(rnd)[-1]].to_numpy())
-    ns = np.arange(1, min(max_n, n) + 1)
-    curves, rows = [], []
-    for method, order in orders.items():
-        hits = is_anom[order]
+    methods, viewed = experiment_orders(
+        act["S"].to_numpy(),
+        act["score"].to_numpy(),
+        act["label"].notna().to_numpy(),
+        rnd,
+        seed,
+        detector_name,
+    )
+    ns = np.arange(1, min(max_n, len(act)) + 1)
+    curves = []
+    for method, order in {**{k: m[0] for k, m in methods.items()}, **viewed}.items():
+        hits = want[order]
         curves.append(
             pd.DataFrame(
                 {
@@ -121,22 +131,13 @@ def first_n_step(
                 }
             )
         )
-        for k in first_n:
-            rows.append(
-                {
-                    "method": method,
-                    "first_n": int(k),
-                    "anomalies": int(hits[:k].sum()),
-                    "n_anomalies_total": int(is_anom.sum()),
-                    "n_objects": n,
-                    "n_truth_unknown": int((~t["known"].to_numpy(dtype=bool)).sum()),
-                }
-            )
     write_parquet(pd.concat(curves, ignore_index=True), curves_out)
-    table = pd.DataFrame(rows)
+    table = first_n_table(want, methods, first_n)
+    table["n_truth_unknown"] = int((~t["known"].to_numpy(dtype=bool)).sum())
     write_csv(table, first_n_out)
+    head = table[table.first_n == first_n[0]].set_index("method")
     log.info(
-        "anomalies in the first %d: %s",
+        "wanted objects in the first %d (ranked / viewed / unlabelled-only): %s",
         first_n[0],
-        table[table.first_n == first_n[0]].set_index("method")["anomalies"].to_dict(),
+        {m: (r.found_ranked, r.found_viewed, r.found_unlabelled) for m, r in head.iterrows()},
     )

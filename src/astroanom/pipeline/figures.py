@@ -90,20 +90,13 @@ def scores_step(active: PathLike, detector: str, png: PathLike, pdf: PathLike) -
 
 
 def map_step(
-    embedding: PathLike, active: PathLike, info: PathLike, png: PathLike, pdf: PathLike
+    embedding: PathLike, active: PathLike, png: PathLike, pdf: PathLike, detector: str
 ) -> None:
-    """The 2-D map coloured by S^, with the labelled objects marked."""
+    """The 2-D map coloured by S and by S^, with the labelled objects marked."""
     from astroanom.pipeline.embedding import map_points
-    from astroanom.plots import overview
+    from astroanom.plots.galaxies import tsne_map
 
-    meta = _info(info)
-    save(
-        overview.score_map(
-            map_points(embedding, active), f"{meta['name']}: map of {meta['kind']}s"
-        ),
-        png,
-        pdf,
-    )
+    tsne_map(map_points(embedding, active), png, pdf, detector=detector)
 
 
 # -- the simulation experiment (paper Figs. 1, 6-9) ---------------------------------------------
@@ -152,6 +145,7 @@ def fig6_step(
         act["score"].to_numpy(),
         act["S"].to_numpy(),
         seed,
+        labelled=act["label"].notna().to_numpy(),
     )
     save(fig, png, pdf)
 
@@ -203,22 +197,56 @@ def fig4_step(
     active: PathLike,
     png: PathLike,
     pdf: PathLike,
-    truth_column: str,
+    truth_spec: Mapping[str, Any],
+    detector: str,
     n: int,
     seed: int,
 ) -> None:
+    """Fig. 4: image grids (top after learning, top unlabelled, top by the detector, random);
+    tiles name the truth column; artefacts (where the truth knows them) get red borders."""
     from astroanom.plots import galaxies as gp
 
     obj = pd.read_parquet(objects)
     t = pd.read_parquet(truth)
     act = pd.read_parquet(active)
     aligned(obj["id"].to_numpy(), ("truth", t), ("active", act))
-    shown = obj.assign(odd_fraction=t["value"].to_numpy())
-    gp.fig4_grids(shown, act, png, pdf, n=n, seed=seed)
+    col = truth_spec["column"]
+    shown = obj.assign(**{col: t["value"].to_numpy()})
+    for extra in ("kind", "artefact"):
+        if extra in t:
+            shown[extra] = t[extra].to_numpy()
+    gp.fig4_grids(
+        shown,
+        act,
+        png,
+        pdf,
+        n=n,
+        seed=seed,
+        truth_column=col,
+        threshold=truth_spec["anomaly_above"],
+        detector=detector,
+    )
 
 
-def fig5_step(curves: PathLike, truth: PathLike, png: PathLike, pdf: PathLike) -> None:
+def fig5_step(
+    curves: PathLike,
+    truth: PathLike,
+    png: PathLike,
+    pdf: PathLike,
+    truth_spec: Mapping[str, Any],
+    detector: str,
+    n_labels: int,
+) -> None:
+    """Fig. 5: wanted objects found and RWS against N, full rankings and viewed orders."""
     from astroanom.plots import galaxies as gp
+    from astroanom.sources.truth import wanted
 
-    n_anom = int(pd.read_parquet(truth, columns=["is_anomaly"])["is_anomaly"].sum())
-    gp.fig5_recall_rws(pd.read_parquet(curves), png, pdf, n_anomalies=n_anom)
+    n_wanted = int(wanted(pd.read_parquet(truth), truth_spec).sum())
+    if truth_spec["kind"] == "fraction":
+        what = f"anomalies ({truth_spec['column']} > {truth_spec['anomaly_above']:g})"
+    else:
+        classes = truth_spec.get("wanted_classes") or truth_spec["anomaly_classes"]
+        what = f"wanted objects (class {', '.join(map(str, classes))})"
+    gp.fig5_recall_rws(
+        pd.read_parquet(curves), png, pdf, n_wanted, n_labels, detector=detector, wanted=what
+    )

@@ -8,15 +8,31 @@ import numpy as np
 import pandas as pd
 
 from astroanom.evaluate.metrics import rank_order
-from astroanom.plots.style import apply_style, plt, save
+from astroanom.plots.style import apply_style, draw_label_markers, plt, save
 from astroanom.sources.imageio import ImageReadError, load_image
 
 PathLike = str | os.PathLike[str]
 METHOD_STYLE = {
     "random": ("random order", "#7f7f7f", ":"),
-    "iforest": ("isolation forest", "#1f77b4", "--"),
-    "active": ("active learning (1 retrain)", "#d62728", "-"),
-    "active_incremental": ("active learning (incremental)", "#2ca02c", "-."),
+    "detector": ("{detector}", "#1f77b4", "--"),
+    "active": ("active learning, 1 retrain: full ranking (paper)", "#d62728", "-"),
+    "active_incremental": ("active learning, incremental: full ranking", "#2ca02c", "-."),
+    "active_viewed": ("active learning, 1 retrain: as viewed (labelled first)", "#9467bd", "-"),
+    "active_incremental_viewed": (
+        "active learning, incremental: as viewed",
+        "#8c564b",
+        (0, (3, 1, 1, 1)),
+    ),
+}
+# line width and marker per method, so curves that coincide (e.g. the detector and the
+# viewed order up to the label budget) stay distinguishable: wide below, thin with marks above
+METHOD_LINE = {
+    "random": (1.4, None),
+    "detector": (3.2, None),
+    "active": (1.6, None),
+    "active_incremental": (1.2, "o"),
+    "active_viewed": (1.2, "x"),
+    "active_incremental_viewed": (1.0, "+"),
 }
 
 
@@ -37,21 +53,32 @@ def _display(img: np.ndarray, max_side: int = 160) -> np.ndarray:
     return out if out.ndim == 2 or out.shape[2] == 3 else out[:, :, 0]
 
 
-def fig4_grids(
+def _tile_title(
+    objects: pd.DataFrame, i: int, truth: np.ndarray, truth_column: str, labelled: bool
+) -> str:
+    kind = f" {objects['kind'].iloc[i]}" if "kind" in objects else ""
+    seen = " [L]" if labelled else ""
+    return f"{objects['id'].iloc[i]}{kind}\n{truth_column}={truth[i]:.2f}{seen}"
+
+
+def fig4_figure(
     objects: pd.DataFrame,
     active: pd.DataFrame,
-    png: PathLike,
-    pdf: PathLike | None = None,
     n: int = 12,
     seed: int = 0,
     ncols: int = 6,
-) -> None:
-    """Three panels of ``n`` image tiles: top by S^ after learning, top by isolation forest S,
-    and random; each tile shows the id and odd fraction (anomalies, odd > 0.9, in red)."""
+    truth_column: str = "odd_fraction",
+    threshold: float = 0.9,
+    detector: str = "detector",
+) -> plt.Figure:
+    """Fig. 4 as a figure: (a) top ``n`` by S^ after learning, (a') top ``n`` unlabelled by
+    S^ (when ``active`` has labels), (b) top ``n`` by the ``detector``'s S, (c) ``n`` random. Tiles name ``truth_column`` and its value (bold blue above
+    ``threshold``: a ground-truth anomaly) and, where ``objects`` has an ``artefact`` column,
+    artefacts get a red border (as in the paper's Fig. 4b)."""
     apply_style()
     panels = [
         ("(a) top after active learning", rank_order(active["score"].to_numpy())[:n]),
-        ("(b) top by isolation forest", rank_order(active["S"].to_numpy())[:n]),
+        (f"(b) top by {detector}", rank_order(active["S"].to_numpy())[:n]),
         (
             "(c) random",
             np.random.default_rng(seed).choice(
@@ -59,20 +86,45 @@ def fig4_grids(
             ),
         ),
     ]
+    labelled = (
+        active["label"].notna().to_numpy()
+        if "label" in active
+        else np.zeros(len(objects), dtype=bool)
+    )
+    if labelled.any():  # what learning recommends that nobody has seen yet
+        unl = np.flatnonzero(~labelled)
+        panels.insert(
+            1,
+            (
+                "(a') top unlabelled after active learning",
+                unl[rank_order(active["score"].to_numpy()[unl])[:n]],
+            ),
+        )
     nrows = -(-n // ncols)
-    heights = ([0.28] + [1.0] * nrows) * 3  # a heading row above each panel's tile rows
-    fig = plt.figure(figsize=(1.5 * ncols, 1.75 * (3 * nrows + 0.9)))
-    grid = fig.add_gridspec(len(heights), ncols, height_ratios=heights, hspace=0.3, wspace=0.05)
-    odd = (
-        objects["odd_fraction"].to_numpy()
-        if "odd_fraction" in objects
+    heights = ([0.28] + [1.0] * nrows) * len(panels)  # a heading row above each panel
+    fig = plt.figure(figsize=(1.5 * ncols, 1.75 * len(panels) * (nrows + 0.28) + 0.2))
+    grid = fig.add_gridspec(
+        len(heights), ncols, height_ratios=heights, hspace=0.3, wspace=0.05, top=0.99, bottom=0.02
+    )
+    truth = (
+        objects[truth_column].to_numpy(dtype=np.float64)
+        if truth_column in objects
         else np.full(len(objects), np.nan)
+    )
+    artefact = (
+        objects["artefact"].to_numpy(dtype=bool)
+        if "artefact" in objects
+        else np.zeros(len(objects), dtype=bool)
     )
     for p, (title, idx) in enumerate(panels):
         top = p * (nrows + 1)
         head = fig.add_subplot(grid[top, :])
         head.axis("off")
-        head.text(0.0, 0.0, title, fontsize=9, weight="bold", ha="left", va="bottom")
+        n_art = int(artefact[np.asarray(idx, dtype=int)].sum())
+        extra = f" - {n_art} artefact(s), red border" if "artefact" in objects else ""
+        if p == 0:
+            extra += f"; {int(labelled[np.asarray(idx, dtype=int)].sum())} already labelled [L]"
+        head.text(0.0, 0.0, title + extra, fontsize=9, weight="bold", ha="left", va="bottom")
         for k in range(nrows * ncols):
             ax = fig.add_subplot(grid[top + 1 + k // ncols, k % ncols])
             ax.set_xticks([])
@@ -86,60 +138,145 @@ def fig4_grids(
                 ax.imshow(img, cmap="gray" if img.ndim == 2 else None, interpolation="nearest")
             except ImageReadError:
                 ax.text(0.5, 0.5, "unreadable", ha="center", va="center", transform=ax.transAxes)
-            colour = "#d62728" if odd[i] > 0.9 else "black"
+            hit = truth[i] > threshold
             ax.set_title(
-                f"{objects['id'].iloc[i]}\nodd={odd[i]:.2f}", fontsize=6, color=colour, pad=2
+                _tile_title(objects, i, truth, truth_column, bool(labelled[i])),
+                fontsize=6,
+                color="#1f4e9c" if hit else "black",
+                weight="bold" if hit else "normal",
+                pad=2,
             )
+            if artefact[i]:
+                for sp in ax.spines.values():
+                    sp.set_visible(True)
+                    sp.set_edgecolor("#d62728")
+                    sp.set_linewidth(2.5)
+    fig.text(
+        0.01,
+        0.0,
+        f"bold blue: {truth_column} > {threshold:g} (ground-truth anomaly)"
+        + ("; red border: artefact" if "artefact" in objects else "")
+        + "; [L]: labelled by the oracle (already seen)",
+        fontsize=7,
+        ha="left",
+        va="bottom",
+    )
+    return fig
+
+
+def fig4_grids(
+    objects: pd.DataFrame,
+    active: pd.DataFrame,
+    png: PathLike,
+    pdf: PathLike | None = None,
+    n: int = 12,
+    seed: int = 0,
+    ncols: int = 6,
+    truth_column: str = "odd_fraction",
+    threshold: float = 0.9,
+    detector: str = "detector",
+) -> None:
+    """Write :func:`fig4_figure` (PNG, and PDF if given)."""
+    fig = fig4_figure(objects, active, n, seed, ncols, truth_column, threshold, detector)
     save(fig, png, pdf)
 
 
-def fig5_recall_rws(
-    curves: pd.DataFrame, png: PathLike, pdf: PathLike | None = None, n_anomalies: int | None = None
-) -> None:
-    """(a) anomalies found against rank, (b) RWS(N) against N, for each ranking method."""
+def fig5_figure(
+    curves: pd.DataFrame,
+    n_anomalies: int | None = None,
+    n_labels: int | None = None,
+    detector: str = "detector",
+    wanted: str = "anomalies",
+) -> plt.Figure:
+    """(a) anomalies found against rank, (b) RWS(N) against N, for each ranking in ``curves``
+    (method, N, recall, rws). ``<method>_viewed`` rows are the viewer's order (labelled objects
+    first, in the order shown); the others the full ranking (the paper's way). A vertical line
+    marks the label budget ``n_labels``; the curve of method ``detector`` is the detector's S;
+    ``wanted`` names what is counted (e.g. "odd > 0.9")."""
     apply_style()
-    fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3.2))
+    fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3.4))
     for method, grp in curves.groupby("method", sort=False):
-        label, colour, ls = METHOD_STYLE.get(str(method), (str(method), None, "-"))
-        a.plot(grp["N"], grp["recall"], ls=ls, color=colour, label=label)
-        b.plot(grp["N"], grp["rws"], ls=ls, color=colour, label=label)
+        key = "detector" if method == detector else str(method)
+        label, colour, ls = METHOD_STYLE.get(key, (str(method), None, "-"))
+        label = label.format(detector=detector)
+        lw, marker = METHOD_LINE.get(key, (1.4, None))
+        kw = {"ls": ls, "color": colour, "label": label, "lw": lw, "marker": marker, "ms": 4}
+        a.plot(grp["N"], grp["recall"], markevery=0.08, **kw)
+        b.plot(grp["N"], grp["rws"], markevery=0.08, **kw)
+    if n_labels:
+        for ax in (a, b):
+            ax.axvline(n_labels, color="0.3", lw=0.8, ls=(0, (1, 2)), zorder=0)
+        a.annotate(
+            f"label budget\n({n_labels})",
+            (n_labels, 0.97),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, 0),
+            textcoords="offset points",
+            fontsize=7,
+            va="top",
+        )
     a.set_xlabel("index in ranked list")
-    a.set_ylabel("anomalies found (odd > 0.9)" + (f", of {n_anomalies}" if n_anomalies else ""))
+    a.set_ylabel(f"{wanted} found" + (f", of {n_anomalies}" if n_anomalies else ""))
     b.set_xlabel("N")
     b.set_ylabel("rank weighted score")
     b.set_xscale("log")
-    a.legend(fontsize=7)
     a.set_title("(a) recall", fontsize=9)
     b.set_title("(b) RWS(N)", fontsize=9)
+    handles, labels = a.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, fontsize=7)
     fig.tight_layout()
-    save(fig, png, pdf)
+    return fig
 
 
-def tsne_map(embedding: pd.DataFrame, png: PathLike, pdf: PathLike | None = None) -> None:
-    """t-SNE of a subset coloured by isolation-forest score S and by S^ after learning; the
-    labelled objects are drawn as their label digits."""
+def fig5_recall_rws(
+    curves: pd.DataFrame,
+    png: PathLike,
+    pdf: PathLike | None = None,
+    n_anomalies: int | None = None,
+    n_labels: int | None = None,
+    detector: str = "detector",
+    wanted: str = "anomalies",
+) -> None:
+    """Write :func:`fig5_figure` (PNG, and PDF if given)."""
+    save(fig5_figure(curves, n_anomalies, n_labels, detector, wanted), png, pdf)
+
+
+def tsne_figure(
+    embedding: pd.DataFrame, n_top: int | None = None, detector: str = "detector"
+) -> plt.Figure:
+    """t-SNE of a subset (columns x, y, S, score, label) coloured by the detector's score S
+    and by S^ after learning; one hollow marker per labelled object (shape and colour by
+    relevance). The ``n_top`` highest-scoring points of each panel (default 2 %) are redrawn
+    above the markers so no marker hides them."""
     apply_style()
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4), sharex=True, sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 4.4), sharex=True, sharey=True)
+    n_lab = int(embedding["label"].notna().sum())
+    top = n_top if n_top is not None else max(1, len(embedding) // 50)
     for ax, col, title in (
-        (axes[0], "S", "isolation forest S"),
-        (axes[1], "score", "after active learning"),
+        (axes[0], "S", f"(a) before: {detector} score S"),
+        (axes[1], "score", f"(b) after: $\\hat{{S}}$ (one retrain, {n_lab} labels)"),
     ):
-        order = np.argsort(embedding[col].to_numpy())
+        order = np.argsort(embedding[col].to_numpy(), kind="stable")
         e = embedding.iloc[order]
-        sc = ax.scatter(e["x"], e["y"], c=e[col], cmap="viridis", s=4, vmin=0, vmax=5, linewidths=0)
+        kw = {"cmap": "viridis", "vmin": 0, "vmax": 5, "linewidths": 0}
+        sc = ax.scatter(e["x"], e["y"], c=e[col], s=5, zorder=2, **kw)
         lab = e[e["label"].notna()]
-        for _, r in lab.iterrows():
-            ax.text(
-                r["x"],
-                r["y"],
-                str(int(r["label"])),
-                fontsize=5,
-                color="#d62728",
-                ha="center",
-                va="center",
-            )
+        draw_label_markers(ax, lab[["x", "y"]].to_numpy(), lab["label"].to_numpy())
+        hi = e.iloc[-top:]
+        ax.scatter(hi["x"], hi["y"], c=hi[col], s=7, zorder=4, **kw)
         ax.set_title(title, fontsize=9)
+        ax.set_xlabel("t-SNE 1 (arbitrary units)")
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.colorbar(sc, ax=axes, shrink=0.8, label="score (0..5)")
-    save(fig, png, pdf)
+    axes[0].set_ylabel("t-SNE 2 (arbitrary units)")
+    fig.colorbar(sc, ax=axes, shrink=0.8, label="anomaly score (0..5): S in (a), $\\hat{S}$ in (b)")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.45, 0.02), ncol=3, fontsize=7)
+    return fig
+
+
+def tsne_map(
+    embedding: pd.DataFrame, png: PathLike, pdf: PathLike | None = None, detector: str = "detector"
+) -> None:
+    """Write :func:`tsne_figure` (PNG, and PDF if given)."""
+    save(tsne_figure(embedding, detector=detector), png, pdf)

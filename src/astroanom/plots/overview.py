@@ -1,5 +1,5 @@
-"""Figures every dataset gets, labelled or not: the top-N objects, the score distributions and
-the 2-D map coloured by the retrained score."""
+"""Figures every dataset gets, labelled or not: the top-N objects and the score distributions
+(the map is :func:`astroanom.plots.galaxies.tsne_figure`)."""
 
 from __future__ import annotations
 
@@ -114,42 +114,5 @@ def score_histograms(active: pd.DataFrame, detector: str) -> plt.Figure:
     ax.set_xlabel("anomaly score (0 = ordinary, 5 = most anomalous)")
     ax.set_ylabel("objects")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
-    fig.tight_layout()
-    return fig
-
-
-def score_map(points: pd.DataFrame, title: str) -> plt.Figure:
-    """The 2-D map (x, y) coloured by S^ (``score``); highest scores drawn last (on top);
-    labelled objects ringed, with the label beside the ring."""
-    apply_style()
-    fig, ax = plt.subplots(figsize=(6.4, 5.0))
-    order = np.argsort(points["score"].to_numpy(), kind="stable")
-    p = points.iloc[order]
-    sc = ax.scatter(p["x"], p["y"], c=p["score"], cmap="viridis", vmin=0, vmax=5, s=6, lw=0)
-    lab = p[p["label"].notna()]
-    if len(lab):
-        ax.scatter(
-            lab["x"],
-            lab["y"],
-            s=40,
-            facecolors="none",
-            edgecolors="#d62728",
-            lw=0.8,
-            label=f"labelled ({len(lab)})",
-        )
-        for r in lab.itertuples(index=False):
-            ax.annotate(
-                f"{int(r.label)}",
-                (r.x, r.y),
-                xytext=(3, 3),
-                textcoords="offset points",
-                fontsize=6,
-                color="#d62728",
-            )
-        ax.legend(loc="upper left", bbox_to_anchor=(1.22, 1.0), fontsize=7)
-    fig.colorbar(sc, ax=ax, label="Ŝ, the retrained anomaly score (0-5)")
-    ax.set_xlabel("t-SNE 1 (arbitrary units)")
-    ax.set_ylabel("t-SNE 2 (arbitrary units)")
-    ax.set_title(title, fontsize=9)
     fig.tight_layout()
     return fig

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from astroanom.evaluate.metrics import rank_order
-from astroanom.plots.style import CLASS_COLOURS, apply_style
+from astroanom.plots.style import CLASS_COLOURS, apply_style, draw_label_markers
 
 ROLE = {0: "inlier", 1: "inlier", 2: "outlier", 3: "outlier", 4: "outlier"}
 
@@ -27,12 +27,33 @@ def _class_label(c: int, relevance: Mapping[int, int] | None) -> str:
 
 
 def _band(
-    ax: plt.Axes, x: pd.Series, grp: pd.DataFrame, col: str, colour: str, label: str, ls: str = "-"
+    ax: plt.Axes,
+    x: pd.Series,
+    grp: pd.DataFrame,
+    col: str,
+    colour: str,
+    label: str,
+    ls: str = "-",
+    hatch: str | None = None,
+    alpha: float = 0.2,
 ) -> None:
-    """Mean line and min-max band of ``col`` over seeds (rows of ``grp``), at each value of x."""
+    """Mean line and min-max band of ``col`` over seeds (rows of ``grp``), at each value of x;
+    with ``hatch`` the band is an unfilled hatched region (so overlapping bands stay apart)."""
     stats = grp.assign(_x=np.asarray(x)).groupby("_x")[col].agg(["mean", "min", "max"])
     ax.plot(stats.index, stats["mean"], ls, color=colour, label=label, lw=1.6)
-    ax.fill_between(stats.index, stats["min"], stats["max"], color=colour, alpha=0.2, lw=0)
+    if hatch is None:
+        ax.fill_between(stats.index, stats["min"], stats["max"], color=colour, alpha=alpha, lw=0)
+    else:
+        ax.fill_between(
+            stats.index,
+            stats["min"],
+            stats["max"],
+            facecolor="none",
+            edgecolor=colour,
+            hatch=hatch,
+            alpha=alpha,
+            lw=0,
+        )
 
 
 def smooth_score_map(
@@ -57,6 +78,17 @@ def smooth_score_map(
     return img, (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
 
 
+def rank_percentile(score: np.ndarray) -> np.ndarray:
+    """Percentile rank (n,) of each score among all, 0 (lowest) to 100 (highest); ties share
+    their mean rank."""
+    from scipy.stats import rankdata
+
+    score = np.asarray(score, dtype=np.float64)
+    if score.size < 2:
+        return np.full(score.size, 100.0)
+    return 100.0 * (rankdata(score) - 1) / (score.size - 1)
+
+
 def fig1_heatmaps(
     xy: np.ndarray,
     before: np.ndarray,
@@ -64,37 +96,46 @@ def fig1_heatmaps(
     labelled_xy: np.ndarray,
     labels: np.ndarray,
 ) -> plt.Figure:
-    """Fig. 1: t-SNE map (xy (n, 2)) as a smoothed heat map of the anomaly score before and
-    after active learning; labelled objects drawn as their label digits."""
+    """Fig. 1: t-SNE map (xy (n, 2)) as smoothed heat maps of the rank percentile of the score
+    before (a) and after (b) active learning, and (c) the change in rank on a log scale,
+    log10(rank before / rank after) (rank 1 = top; +1 = moved ten times closer to the top),
+    which shows the rise near the interesting labels even though S^ <= S everywhere and the top
+    percentiles barely move. One hollow marker per labelled object (shape and colour by label)."""
     apply_style()
     fig, axes = plt.subplots(
-        1, 2, figsize=(10, 4.4), sharex=True, sharey=True, constrained_layout=True
+        1, 3, figsize=(13, 4.6), sharex=True, sharey=True, constrained_layout=True
     )
-    vmax = float(max(np.max(before), np.max(after)))
-    for ax, score, title in (
-        (axes[0], before, "before active learning"),
-        (axes[1], after, "after active learning"),
-    ):
-        img, extent = smooth_score_map(xy, np.asarray(score, dtype=np.float64))
-        im = ax.imshow(
-            img, origin="lower", extent=extent, aspect="auto", cmap="viridis", vmin=0, vmax=vmax
-        )
-        for (x, y), lab in zip(labelled_xy, labels, strict=True):
-            ax.text(
-                x,
-                y,
-                f"{int(lab)}",
-                color="white",
-                fontsize=7,
-                ha="center",
-                va="center",
-                fontweight="bold",
+    pb, pa = rank_percentile(before), rank_percentile(after)
+    n = pb.size
+    # rank 1 = top; log10(rank_before / rank_after) > 0: moved up
+    rise = np.log10((n - pb / 100.0 * (n - 1)) / (n - pa / 100.0 * (n - 1)))
+    panels = (
+        (axes[0], pb, "(a) before active learning", "viridis", (0, 100)),
+        (axes[1], pa, "(b) after active learning", "viridis", (0, 100)),
+        (axes[2], rise, "(c) rise in rank, log10(rank before / rank after)", "RdBu_r", None),
+    )
+    diff_img, extent = smooth_score_map(xy, rise)
+    lim = float(np.nanmax(np.abs(diff_img))) if np.isfinite(diff_img).any() else 1.0
+    ims = []
+    for ax, score, title, cmap, vlim in panels:
+        img, extent = smooth_score_map(xy, score)
+        lo, hi = vlim if vlim is not None else (-lim, lim)
+        ims.append(
+            ax.imshow(
+                img, origin="lower", extent=extent, aspect="auto", cmap=cmap, vmin=lo, vmax=hi
             )
+        )
+        draw_label_markers(ax, np.asarray(labelled_xy), np.asarray(labels))
         ax.set_title(title)
         ax.set_xlabel("t-SNE 1 (arbitrary units)")
         ax.set_facecolor("#f2f2f2")
     axes[0].set_ylabel("t-SNE 2 (arbitrary units)")
-    fig.colorbar(im, ax=axes, label="anomaly score (0-5), kernel-weighted mean", shrink=0.9)
+    fig.colorbar(ims[1], ax=axes[:2], label="rank percentile of the score (100 = top)", shrink=0.9)
+    fig.colorbar(
+        ims[2], ax=axes[2], label="log10(rank before / rank after); > 0: moved up", shrink=0.9
+    )
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncol=3, fontsize=8)
     return fig
 
 
@@ -107,32 +148,46 @@ def fig6_examples(
     before: np.ndarray,
     seed: int,
     n: int = 6,
+    labelled: np.ndarray | None = None,
 ) -> plt.Figure:
     """Fig. 6: the top ``n`` by the active-learning score, the top ``n`` by the detector and
-    ``n`` random objects, drawn as curves coloured by class."""
+    ``n`` random objects, drawn as curves coloured by class. With ``labelled`` (boolean (n,)),
+    (a) is the top ``n`` *unlabelled* objects after learning (what it recommends that nobody has
+    seen) and (d) the top ``n`` including labelled ones (the paper's panel), marked [L]."""
     apply_style()
     rng = np.random.default_rng(seed)
-    groups = [
-        ("(a) top by active learning", rank_order(after)[:n]),
+    after = np.asarray(after, dtype=np.float64)
+    seen = np.zeros(after.size, dtype=bool) if labelled is None else np.asarray(labelled, bool)
+    groups = []
+    if seen.any():
+        unl = np.flatnonzero(~seen)
+        groups.append(("(a) top unlabelled after active learning", unl[rank_order(after[unl])[:n]]))
+    else:
+        groups.append(("(a) top by active learning", rank_order(after)[:n]))
+    groups += [
         ("(b) top by LOF", rank_order(before)[:n]),
         ("(c) random", rng.choice(curves.shape[0], n, replace=False)),
     ]
+    if seen.any():
+        groups.append(("(d) top after active learning, labelled included", rank_order(after)[:n]))
     cols = 3
     rows_per = int(np.ceil(n / cols))
     fig, axes = plt.subplots(
-        rows_per * 3,
+        rows_per * len(groups),
         cols,
-        figsize=(9, 1.8 * rows_per * 3),
+        figsize=(9, 1.8 * rows_per * len(groups)),
         sharex=True,
         sharey=True,
         constrained_layout=True,
     )
+    axes = np.atleast_2d(axes)
     for g, (title, idx) in enumerate(groups):
         for j, i in enumerate(idx):
             ax = axes[g * rows_per + j // cols, j % cols]
             c = int(classes[i])
             ax.plot(x, curves[i], color=CLASS_COLOURS.get(c, "k"), lw=1)
-            ax.set_title(f"id {ids[i]}, class {c}", fontsize=8)
+            mark = " [L]" if seen[i] else ""
+            ax.set_title(f"id {ids[i]}, class {c}{mark}", fontsize=8)
             if j == 0:
                 ax.text(-0.3, 1.25, title, transform=ax.transAxes, fontsize=10, fontweight="bold")
     for ax in axes[-1]:
@@ -193,15 +248,24 @@ def fig9_recall(
     """Fig. 9: cumulative number of anomalies per class against rank, before (dashed) and
     after (solid) one retrain."""
     apply_style()
-    fig, ax = plt.subplots(figsize=(6.5, 4.2), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(9, 4.2), constrained_layout=True)
     for c in class_ids:
         for stage, ls in (("before", "--"), ("after", "-")):
             grp = curves[(curves["stage"] == stage) & (curves["class"] == c)].rename(
                 columns={"N": "x"}
             )
             lab = f"{_class_label(c, relevance)}, {stage}"
-            _band(ax, grp["x"] - 1, grp, "recall", CLASS_COLOURS.get(c, "k"), lab, ls)
+            hatch, alpha = ("////", 0.6) if stage == "before" else (None, 0.25)
+            colour = CLASS_COLOURS.get(c, "k")
+            _band(ax, grp["x"] - 1, grp, "recall", colour, lab, ls, hatch=hatch, alpha=alpha)
     ax.set_xlabel("index in ranked list (0 = highest score)")
     ax.set_ylabel("cumulative number of anomalies found")
-    ax.legend(loc="upper left", fontsize=7, ncol=1)
+    ax.legend(
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+        fontsize=8,
+        ncol=1,
+        title="mean over seeds; band = min-max\n(hatched: before, filled: after)",
+        title_fontsize=8,
+    )
     return fig

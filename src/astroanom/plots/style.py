@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -15,6 +16,40 @@ from astroanom.store.io import atomic_path  # noqa: E402
 
 CLASS_COLOURS = {0: "#7f7f7f", 1: "#bcbd22", 2: "#1f77b4", 3: "#ff7f0e", 4: "#2ca02c"}
 RELEVANCE_NAMES = {0: "boring", 3: "neutral", 5: "interesting"}
+
+
+LABEL_MARKERS: dict[int, tuple[str, str]] = {  # label U -> (marker, edge colour)
+    0: ("v", "#d62728"),
+    1: ("v", "#d62728"),
+    2: ("s", "black"),
+    3: ("s", "black"),
+    4: ("^", "#e377c2"),
+    5: ("^", "#e377c2"),
+}
+LABEL_GROUPS = (("U = 0-1 (irrelevant)", 0), ("U = 2-3 (neutral)", 2), ("U = 4-5 (interesting)", 4))
+
+
+def draw_label_markers(ax: plt.Axes, xy: np.ndarray, labels: np.ndarray, size: float = 22.0) -> int:
+    """One hollow marker per labelled object (xy (k, 2), labels (k,) in 0..5): shape and colour
+    by relevance group; thin edges so the data underneath stays visible. Returns the count."""
+    labels = np.rint(np.asarray(labels, dtype=np.float64)).astype(int)
+    drawn = 0
+    for name, u in LABEL_GROUPS:
+        sel = (labels == u) | (labels == u + 1)
+        marker, colour = LABEL_MARKERS[u]
+        ax.scatter(
+            xy[sel, 0],
+            xy[sel, 1],
+            s=size,
+            marker=marker,
+            facecolors="none",
+            edgecolors=colour,
+            linewidths=0.8,
+            label=f"labelled, {name}",
+            zorder=3,
+        )
+        drawn += int(sel.sum())
+    return drawn
 
 
 def apply_style() -> None:

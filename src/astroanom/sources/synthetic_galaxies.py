@@ -3,17 +3,27 @@
 Each object is a (size, size, 3) uint8 RGB image: one or two Sérsic components
 (``astropy.modeling.models.Sersic2D``, evaluated in float32 on the pixel box where the profile
 is visible) on a sky with Gaussian noise, sometimes with faint field objects well away from the
-centre. About ``anomaly_fraction`` of the objects are anomalies of several kinds:
+centre. A fixed fraction of the objects (``kind_rates``; docs/galaxies.md says where each rate
+comes from) are of a special kind.
+
+Wanted objects (high "odd" vote fraction):
 
 - ``merger``: two galaxies overlapping or in a close pair;
-- ``ring``: a galaxy with an elliptical ring; ``tidal``: a galaxy with a curved tidal tail;
-- ``star``: a bright, saturated star overlapping the galaxy;
+- ``ring``: a galaxy with an elliptical ring; ``tidal``: a galaxy with a curved tidal tail.
+
+Artefacts (``artefact`` = True; low "odd" fraction, so the oracle rates them 0 or 1):
+
+- ``bright_star``: a saturated star near the galaxy with a broad halo and four diffraction
+  spikes;
+- ``star``: a bright, saturated foreground star overlapping the galaxy;
+- ``edge_cut``: the galaxy cut by the edge of the imaged area (a straight boundary beyond
+  which there is no data: pixels 0);
 - ``satellite_trail``: a straight bright streak through the field near the galaxy;
 - ``saturated_block``: a rectangle of saturated pixels over part of the galaxy.
 
 Every object carries a simulated "odd" vote fraction in [0, 1], drawn per kind (config): high
 for the morphological anomalies volunteers call odd, low for normal galaxies and for the
-artefacts and stars that an anomaly detector finds but a scientist does not want.
+artefacts that an anomaly detector finds but a scientist does not want.
 
 Object ``i`` draws from ``numpy.random.default_rng([seed, i])``, so the set is identical however
 many worker processes generate it.
@@ -38,7 +48,32 @@ from scipy.special import gammaincinv
 log = logging.getLogger("astroanom.sources.synthetic_galaxies")
 
 NORMAL = "normal"
-ANOMALY_KINDS = ("merger", "ring", "tidal", "star", "satellite_trail", "saturated_block")
+WANTED_KINDS = ("merger", "ring", "tidal")
+ARTEFACT_KINDS = ("bright_star", "star", "edge_cut", "satellite_trail", "saturated_block")
+ANOMALY_KINDS = (
+    "merger",
+    "ring",
+    "tidal",
+    "star",
+    "satellite_trail",
+    "saturated_block",
+    "bright_star",
+    "edge_cut",
+)
+# Fraction of ALL objects of each kind (docs/galaxies.md, "Composition of the synthetic set").
+# Wanted kinds total 3 %: with odd ~ U(0.8, 1.0) half of them (1.5 %) have odd > 0.9, the
+# Galaxy Zoo's 924 of 61,578; mergers 1.6 % (Darg et al. 2010: 1-3 per cent). Artefacts 2.5 %.
+DEFAULT_KIND_RATES: dict[str, float] = {
+    "merger": 0.016,
+    "ring": 0.007,
+    "tidal": 0.007,
+    "bright_star": 0.008,
+    "star": 0.006,
+    "edge_cut": 0.005,
+    "satellite_trail": 0.003,
+    "saturated_block": 0.003,
+}
+# The composition before the artefact-aware set (used when ``anomaly_fraction`` is given).
 DEFAULT_KIND_WEIGHTS: dict[str, float] = {
     "merger": 0.35,
     "ring": 0.15,
@@ -48,13 +83,16 @@ DEFAULT_KIND_WEIGHTS: dict[str, float] = {
     "saturated_block": 0.1,
 }
 # [low, high] of a uniform odd-vote fraction per kind; normal galaxies use a Beta(a, b).
+# Artefacts: odd < 0.25, so U = round(5 * odd) is 0 or 1.
 DEFAULT_ODD_RANGES: dict[str, tuple[float, float]] = {
-    "merger": (0.85, 1.0),
-    "ring": (0.85, 1.0),
+    "merger": (0.8, 1.0),
+    "ring": (0.8, 1.0),
     "tidal": (0.8, 1.0),
-    "star": (0.05, 0.45),
-    "satellite_trail": (0.0, 0.35),
-    "saturated_block": (0.0, 0.35),
+    "star": (0.0, 0.25),
+    "satellite_trail": (0.0, 0.25),
+    "saturated_block": (0.0, 0.25),
+    "bright_star": (0.0, 0.25),
+    "edge_cut": (0.0, 0.25),
 }
 DEFAULT_NORMAL_ODD_BETA = (1.2, 12.0)
 
@@ -65,7 +103,9 @@ class SyntheticGalaxyConfig:
 
     n_objects: int = 5000
     size: int = 424
-    anomaly_fraction: float = 0.012
+    kind_rates: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_KIND_RATES))
+    # legacy composition: if anomaly_fraction is set, kind_rates = fraction * normalised weights
+    anomaly_fraction: float | None = None
     kind_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_KIND_WEIGHTS))
     odd_ranges: dict[str, tuple[float, float]] = field(
         default_factory=lambda: dict(DEFAULT_ODD_RANGES)
@@ -81,10 +121,27 @@ class SyntheticGalaxyConfig:
         known = {k: v for k, v in cfg.items() if k in cls.__dataclass_fields__}
         out = cls(**known)  # type: ignore[arg-type]
         out.odd_ranges = {k: tuple(v) for k, v in out.odd_ranges.items()}  # type: ignore[misc]
-        bad = set(out.kind_weights) - set(ANOMALY_KINDS)
+        if "kind_rates" in cfg and cfg.get("anomaly_fraction") is not None:
+            raise ValueError(
+                "synthetic galaxies: give either kind_rates (fraction of all objects per kind) "
+                "or the legacy anomaly_fraction + kind_weights, not both"
+            )
+        bad = (set(out.kind_weights) | set(out.kind_rates)) - set(ANOMALY_KINDS)
         if bad:
             raise ValueError(f"unknown anomaly kind(s) {sorted(bad)}; known: {list(ANOMALY_KINDS)}")
         return out
+
+    def rates(self) -> dict[str, float]:
+        """Fraction of all objects per special kind (legacy: fraction x normalised weights)."""
+        if self.anomaly_fraction is None:
+            rates = {k: float(v) for k, v in self.kind_rates.items() if v > 0}
+        else:
+            w = {k: float(v) for k, v in self.kind_weights.items() if v > 0}
+            total = sum(w.values())
+            rates = {k: self.anomaly_fraction * v / total for k, v in w.items()}
+        if sum(rates.values()) > 1 or min(rates.values(), default=0) < 0:
+            raise ValueError(f"kind rates must be >= 0 and sum to <= 1; got {rates}")
+        return rates
 
 
 def assign_kinds(
@@ -102,6 +159,20 @@ def assign_kinds(
     counts = np.floor(w / w.sum() * n_anom).astype(int)
     counts[np.argsort(-(w / w.sum() * n_anom - counts))[: n_anom - counts.sum()]] += 1
     where = rng.choice(n, size=n_anom, replace=False)
+    kinds[where] = np.repeat(names, counts)
+    return kinds
+
+
+def assign_kinds_by_rate(n: int, rates: Mapping[str, float], seed: int) -> np.ndarray:
+    """Kind of every object (n,): ``round(n * rate)`` objects of each kind (in the order of
+    :data:`ANOMALY_KINDS`) at seeded random positions; the rest "normal"."""
+    rng = np.random.default_rng([seed, 2**31 - 1])
+    names = [k for k in ANOMALY_KINDS if rates.get(k, 0) > 0]
+    counts = [int(round(n * rates[k])) for k in names]
+    if sum(counts) > n:
+        raise ValueError(f"kind counts {dict(zip(names, counts, strict=True))} exceed n = {n}")
+    kinds = np.full(n, NORMAL, dtype=object)
+    where = rng.choice(n, size=sum(counts), replace=False)
     kinds[where] = np.repeat(names, counts)
     return kinds
 
@@ -324,6 +395,12 @@ def render(i: int, kind: str, seed: int, cfg: SyntheticGalaxyConfig) -> np.ndarr
         sx, sy = x0 + d * np.cos(phi), y0 + d * np.sin(phi)
         canvas.gaussian(rng.uniform(600, 3000), rng.uniform(1.5, 3.0), sx, sy, STAR_COLOUR)
         canvas.gaussian(rng.uniform(20, 60), rng.uniform(6.0, 12.0), sx, sy, STAR_COLOUR)
+    elif kind == "bright_star":
+        d, phi = rng.uniform(1.0, 3.0) * min(max(r_eff, 10.0), 35.0), rng.uniform(0, 2 * np.pi)
+        sx, sy = x0 + d * np.cos(phi), y0 + d * np.sin(phi)
+        canvas.gaussian(rng.uniform(3000, 8000), rng.uniform(2.0, 3.5), sx, sy, STAR_COLOUR)
+        canvas.gaussian(rng.uniform(40, 120), rng.uniform(15.0, 35.0), sx, sy, STAR_COLOUR)
+        _spikes(canvas, rng, sx, sy)
     rgb = canvas.rgb
     rgb += np.float32(cfg.sky)
     rgb += rng.standard_normal(rgb.shape, dtype=np.float32) * np.float32(cfg.noise)
@@ -348,7 +425,38 @@ def render(i: int, kind: str, seed: int, cfg: SyntheticGalaxyConfig) -> np.ndarr
         bx = int(x0 + rng.uniform(-0.8, 0.8) * min(max(r_eff, 8.0), 35.0) - w / 2)
         by = int(y0 + rng.uniform(-0.8, 0.8) * min(max(r_eff, 8.0), 35.0) - h / 2)
         rgb[max(by, 0) : by + h, max(bx, 0) : bx + w, :] = 255.0
+    elif kind == "edge_cut":
+        # no data beyond a straight boundary at 0.3-1.2 effective radii from the galaxy centre
+        angle = rng.uniform(0, 2 * np.pi)
+        dist = rng.uniform(0.3, 1.2) * min(max(r_eff, 10.0), 60.0)
+        yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+        beyond = (xx - x0) * np.float32(np.cos(angle)) + (yy - y0) * np.float32(
+            np.sin(angle)
+        ) > np.float32(dist)
+        rgb[beyond] = 0.0
     return np.clip(rgb, 0, 255).astype(np.uint8)
+
+
+def _spikes(canvas: _Canvas, rng: np.random.Generator, sx: float, sy: float) -> None:
+    """Four diffraction spikes (two perpendicular lines through the star), fading outwards."""
+    size = canvas.size
+    length = rng.uniform(80, 200)
+    amp = rng.uniform(80, 200)
+    turn = rng.uniform(0, np.pi / 2)
+    lines = np.zeros((size, size), dtype=np.float32)
+    for a in (turn, turn + np.pi / 2):
+        dx, dy = np.cos(a) * 1.5 * length, np.sin(a) * 1.5 * length
+        cv2.line(
+            lines,
+            (int(round(sx - dx)), int(round(sy - dy))),
+            (int(round(sx + dx)), int(round(sy + dy))),
+            1.0,
+            thickness=int(rng.integers(2, 4)),
+            lineType=cv2.LINE_AA,
+        )
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    fade = np.exp(-np.hypot(xx - np.float32(sx), yy - np.float32(sy)) / np.float32(length / 2))
+    canvas.rgb += (np.float32(amp) * lines * fade)[:, :, None] * STAR_COLOUR[None, None, :]
 
 
 def odd_fractions(kinds: np.ndarray, cfg: SyntheticGalaxyConfig, seed: int) -> np.ndarray:
@@ -384,11 +492,15 @@ def generate(
     chunk: int = 250,
 ) -> pd.DataFrame:
     """Write ``cfg.n_objects`` images ``<id>.jpg`` into ``outdir``; return the catalogue:
-    id, image_path (absolute), kind, odd_fraction, is_anomaly (odd_fraction > 0.9)."""
+    id, image_path (absolute), kind, artefact (kind is an artefact), odd_fraction,
+    is_anomaly (odd_fraction > 0.9)."""
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     n = cfg.n_objects
-    kinds = assign_kinds(n, cfg.anomaly_fraction, cfg.kind_weights, seed)
+    if cfg.anomaly_fraction is None:
+        kinds = assign_kinds_by_rate(n, cfg.rates(), seed)
+    else:
+        kinds = assign_kinds(n, cfg.anomaly_fraction, cfg.kind_weights, seed)
     odd = odd_fractions(kinds, cfg, seed)
     jobs = [
         (a, min(a + chunk, n), list(kinds[a : a + chunk]), seed, cfg, str(out))
@@ -411,6 +523,7 @@ def generate(
             "id": ids,
             "image_path": [str((out / f"{x}.{cfg.image_format}").resolve()) for x in ids],
             "kind": kinds.astype(str),
+            "artefact": np.isin(kinds.astype(str), ARTEFACT_KINDS),
             "odd_fraction": odd,
             "is_anomaly": odd > 0.9,
         }
@@ -421,7 +534,7 @@ class SyntheticGalaxySource:
     """``source.kind: synthetic_galaxies``: the embedded galaxy set, generated into
     ``<workdir>/source/images/`` (kind, odd_fraction and is_anomaly are truth)."""
 
-    truth_columns = ("kind", "odd_fraction", "is_anomaly")
+    truth_columns = ("kind", "artefact", "odd_fraction", "is_anomaly")
 
     def __init__(self, n_jobs: int = 1, **params: object) -> None:
         self.cfg = SyntheticGalaxyConfig.from_mapping(params)

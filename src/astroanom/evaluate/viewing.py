@@ -1,0 +1,159 @@
+"""Anomalies found in the first N objects *viewed*, counted three ways.
+
+After active learning the user has already seen the labelled objects, so counting the first N of
+the final ranking (the paper's way) credits the method with anomalies the oracle itself labelled.
+Three counts for one ranking (``score`` (n,)) and the labelled objects in the order shown:
+
+- **ranked** (the paper's way): the first N of the full ranking by the final score, labelled
+  objects included;
+- **viewed** (the viewer's way): the labelled objects in the order they were shown, then the
+  unlabelled objects by the final score (:func:`astroanom.active.loop.viewing_order`);
+- **unlabelled**: the first N among the objects the oracle has not labelled, by the final score
+  (what the learning recommends that nobody has seen yet).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from astroanom.active.loop import viewing_order
+from astroanom.evaluate.metrics import rank_order
+
+FIRST_N_COLUMNS = (
+    "method",
+    "first_n",
+    "found_ranked",
+    "found_viewed",
+    "found_unlabelled",
+    "n_labelled",
+    "anomalies_labelled",
+    "n_anomalies_total",
+    "n_anomalies_unlabelled",
+    "n_objects",
+)
+
+
+def shown_order_single(S: np.ndarray, labelled: np.ndarray) -> np.ndarray:
+    """Labelled objects (boolean mask (n,) or indices) in the order a single retrain showed
+    them: by the detector score ``S`` (n,), highest first (ties in input order)."""
+    mask = np.zeros(np.asarray(S).size, dtype=bool)
+    mask[labelled] = True
+    order = rank_order(S)
+    return order[mask[order]]
+
+
+def shown_order_rounds(label_round: np.ndarray, round_scores: np.ndarray) -> np.ndarray:
+    """Labelled objects in the order the incremental loop showed them: by ``label_round`` (n,)
+    (1, 2, ...; -1 = never labelled), within a round by the score of the previous round,
+    ``round_scores[r - 1]`` ((rounds, n)), highest first."""
+    label_round = np.asarray(label_round)
+    round_scores = np.asarray(round_scores, dtype=np.float64)
+    out = []
+    for r in np.unique(label_round[label_round > 0]):
+        members = np.flatnonzero(label_round == r)
+        prev = round_scores[int(r) - 1, members]
+        out.append(members[np.argsort(-prev, kind="stable")])
+    return np.concatenate(out) if out else np.empty(0, dtype=np.int64)
+
+
+def first_n_counts(
+    wanted: np.ndarray,
+    order: np.ndarray,
+    shown: np.ndarray,
+    ns: Sequence[int],
+    exclude: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Wanted objects (boolean (n,)) in the first N for each N in ``ns``, three ways.
+
+    ``order`` (n,): the method's full ranking (indices, best first); ``shown``: the objects the
+    method had labelled, in the order shown (empty for a method without labels, whose viewed
+    order is then its ranking). ``exclude``: the labelled set the unlabelled-only count leaves
+    out (default ``shown``; pass another run's labels to compare methods on one pool).
+    Columns: first_n, found_ranked, found_viewed, found_unlabelled, n_labelled,
+    anomalies_labelled, n_anomalies_unlabelled.
+    """
+    wanted = np.asarray(wanted, dtype=bool)
+    order = np.asarray(order, dtype=np.int64)
+    shown = np.asarray(shown, dtype=np.int64)
+    n = wanted.size
+    if order.size != n or np.unique(order).size != n:
+        raise ValueError(f"order must be a permutation of the {n} objects")
+    # the viewed order: shown objects first, then the rest in ranking order
+    rank_of = np.empty(n, dtype=np.float64)
+    rank_of[order] = -np.arange(n, dtype=np.float64)  # higher = earlier
+    viewed = viewing_order(shown, rank_of)
+    excl = np.zeros(n, dtype=bool)
+    excl[shown if exclude is None else np.asarray(exclude, dtype=np.int64)] = True
+    unl = order[~excl[order]]
+    rows = []
+    for k in ns:
+        rows.append(
+            {
+                "first_n": int(k),
+                "found_ranked": int(wanted[order[:k]].sum()),
+                "found_viewed": int(wanted[viewed[:k]].sum()),
+                "found_unlabelled": int(wanted[unl[:k]].sum()),
+                "n_labelled": int(shown.size),
+                "anomalies_labelled": int(wanted[shown].sum()),
+                "n_anomalies_unlabelled": int(wanted[~excl].sum()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def first_n_table(
+    wanted: np.ndarray,
+    methods: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]],
+    ns: Sequence[int],
+) -> pd.DataFrame:
+    """:func:`first_n_counts` for several methods, name -> (order, shown, exclude), as one
+    table with the columns :data:`FIRST_N_COLUMNS`."""
+    parts = []
+    wanted = np.asarray(wanted, dtype=bool)
+    for name, (order, shown, exclude) in methods.items():
+        t = first_n_counts(wanted, order, shown, ns, exclude)
+        t.insert(0, "method", name)
+        t["n_anomalies_total"] = int(wanted.sum())
+        t["n_objects"] = int(wanted.size)
+        parts.append(t)
+    return pd.concat(parts, ignore_index=True)[list(FIRST_N_COLUMNS)]
+
+
+def experiment_orders(
+    S: np.ndarray,
+    score: np.ndarray,
+    labelled: np.ndarray,
+    rounds: pd.DataFrame | None,
+    seed: int,
+    detector_name: str,
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]], dict[str, np.ndarray]]:
+    """The rankings of an experiment and their viewed orders.
+
+    ``S`` (n,) detector score, ``score`` (n,) S^ after the single retrain on the objects in
+    ``labelled`` (boolean (n,)), ``rounds`` the incremental loop's table (``roundNN`` score
+    columns and ``label_round``). Returns (methods, viewed): methods name -> (order, shown,
+    exclude) for :func:`first_n_table` (random, ``detector_name`` and the single retrain share
+    one unlabelled pool, the single retrain's), and viewed ``<name>_viewed`` -> viewed order of
+    the two learning methods.
+    """
+    n = np.asarray(S).size
+    shown_single = shown_order_single(S, labelled)
+    none = np.empty(0, dtype=np.int64)
+    methods = {
+        "random": (np.random.default_rng(seed).permutation(n), none, shown_single),
+        detector_name: (rank_order(S), none, shown_single),
+        "active": (rank_order(score), shown_single, None),
+    }
+    viewed = {"active_viewed": viewing_order(shown_single, np.asarray(score, dtype=np.float64))}
+    if rounds is not None:  # the incremental loop (simulated oracles only)
+        cols = sorted(c for c in rounds.columns if c.startswith("round") and c[5:].isdigit())
+        shown_inc = shown_order_rounds(
+            rounds["label_round"].to_numpy(), rounds[cols].to_numpy(dtype=np.float64).T
+        )
+        last = rounds[cols[-1]].to_numpy(dtype=np.float64)
+        methods["active_incremental"] = (rank_order(last), shown_inc, None)
+        viewed["active_incremental_viewed"] = viewing_order(shown_inc, last)
+    return methods, viewed

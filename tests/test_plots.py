@@ -1,0 +1,172 @@
+"""The figure functions on small synthetic inputs: panels, markers, labels and legends."""
+
+import cv2
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+from astroanom.plots import galaxies as gp
+from astroanom.plots import simulation as sp
+from astroanom.plots.style import plt
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
+
+
+def _bbox_outside(fig, legend, ax) -> bool:
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    lb, ab = legend.get_window_extent(r), ax.get_window_extent(r)
+    return not lb.overlaps(ab)
+
+
+@pytest.fixture
+def gal(tmp_path):
+    """8 objects with images; 2 artefacts (ids 1, 2) that S ranks first; 3 labelled."""
+    n = 8
+    paths = []
+    for i in range(n):
+        p = tmp_path / f"o{i}.png"
+        cv2.imwrite(str(p), np.full((20, 20, 3), 20 * i, np.uint8))
+        paths.append(str(p))
+    objects = pd.DataFrame(
+        {
+            "id": [f"o{i}" for i in range(n)],
+            "image_path": paths,
+            "kind": ["normal", "star", "edge_cut", "merger", "normal", "ring", "normal", "tidal"],
+            "artefact": [False, True, True, False, False, False, False, False],
+            "odd_fraction": [0.1, 0.1, 0.2, 0.95, 0.1, 0.92, 0.0, 0.85],
+        }
+    )
+    active = pd.DataFrame(
+        {
+            "id": objects["id"],
+            "S": [0.1, 5.0, 4.9, 4.0, 0.2, 3.0, 0.3, 2.0],
+            "score": [0.1, 0.5, 0.4, 4.5, 0.2, 3.0, 0.3, 2.0],
+            "label": [np.nan, 0, 1, 5, np.nan, np.nan, np.nan, np.nan],
+        }
+    )
+    return objects, active
+
+
+def test_fig4_names_truth_column_borders_artefacts_and_adds_unlabelled_panel(gal):
+    objects, active = gal
+    fig = gp.fig4_figure(objects, active, n=3, ncols=3)
+    tiles = [ax for ax in fig.axes if ax.get_title()]
+    assert len(tiles) == 4 * 3  # (a), (a'), (b), (c)
+    assert all("odd_fraction=" in ax.get_title() for ax in tiles)
+    assert not any("odd=" in ax.get_title() for ax in tiles)
+    red = [ax for ax in tiles if ax.spines["left"].get_linewidth() == 2.5]
+    arte = [ax for ax in tiles if ax.get_title().split()[0] in ("o1", "o2")]
+    assert len(red) >= 2 and red == arte  # exactly the artefact tiles; (b) has both
+    heads = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert any(h.startswith("(b) top by isolation forest - 2 artefact(s)") for h in heads)
+    a_unl = [ax.get_title() for ax in tiles[3:6]]  # (a'): top unlabelled by score: o5, o7, o6
+    assert [t.split()[0] for t in a_unl] == ["o5", "o7", "o6"]
+    assert not any("[L]" in t for t in a_unl)
+    assert "[L]" in tiles[0].get_title()  # o3, labelled, tops (a)
+
+
+def test_fig4_other_truth_column(gal):
+    objects, active = gal
+    objects = objects.rename(columns={"odd_fraction": "Class6.1"}).drop(columns="artefact")
+    fig = gp.fig4_figure(objects, active, n=3, ncols=3, truth_column="Class6.1")
+    tiles = [ax for ax in fig.axes if ax.get_title()]
+    assert all("Class6.1=" in ax.get_title() for ax in tiles)
+    assert not any(ax.spines["left"].get_linewidth() == 2.5 for ax in tiles)
+
+
+def test_fig5_marks_budget_and_legend_off_the_axes():
+    ns = np.arange(1, 301)
+    curves = pd.concat(
+        [
+            pd.DataFrame({"method": m, "N": ns, "recall": ns // k, "rws": 1.0 / ns})
+            for m, k in (("iforest", 10), ("active", 5), ("active_viewed", 8))
+        ]
+    )
+    fig = gp.fig5_figure(curves, n_anomalies=30, n_labels=200)
+    a, b = fig.axes[:2]
+    for ax in (a, b):
+        assert any(list(ln.get_xdata()) == [200, 200] for ln in ax.get_lines())
+    assert any("label budget" in t.get_text() for t in a.texts)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any("full ranking" in t for t in labels) and any("as viewed" in t for t in labels)
+    styles = {(ln.get_color(), ln.get_linestyle(), ln.get_marker()) for ln in a.get_lines()[:3]}
+    assert len(styles) == 3
+    assert _bbox_outside(fig, fig.legends[0], a) and _bbox_outside(fig, fig.legends[0], b)
+
+
+def test_tsne_axis_labels_score_name_and_one_marker_per_label():
+    rng = np.random.default_rng(0)
+    emb = pd.DataFrame(
+        {
+            "x": rng.normal(size=100),
+            "y": rng.normal(size=100),
+            "S": rng.uniform(0, 5, 100),
+            "score": rng.uniform(0, 5, 100),
+            "label": [0, 1, 3, 5, 5] + [np.nan] * 95,
+        }
+    )
+    fig = gp.tsne_figure(emb, n_top=4)
+    a, b = fig.axes[:2]
+    assert "t-SNE 1" in a.get_xlabel() and "t-SNE 2" in a.get_ylabel()
+    assert "hat{S}" in b.get_title() and "score S" in a.get_title()
+    for ax in (a, b):
+        hollow = [c for c in ax.collections if len(c.get_facecolors()) == 0]
+        assert sum(len(c.get_offsets()) for c in hollow) == 5
+        top = ax.collections[-1]  # the 4 highest points drawn last, above the markers
+        assert len(top.get_offsets()) == 4 and top.get_zorder() > hollow[0].get_zorder()
+
+
+def test_fig1_three_panels_rank_maps_and_markers():
+    rng = np.random.default_rng(1)
+    xy = rng.normal(size=(200, 2))
+    before = rng.uniform(0, 5, 200)
+    after = before.copy()
+    after[:20] += 10  # the first 20 rise to the top
+    fig = sp.fig1_heatmaps(xy, before, after, xy[:3], np.array([0, 3, 5]))
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert len(panels) == 3 and "rise in rank" in panels[2].get_title()
+    for ax in panels:
+        assert sum(len(c.get_offsets()) for c in ax.collections) == 3
+    assert "t-SNE 1" in panels[0].get_xlabel()
+
+
+def test_rank_percentile_by_hand():
+    assert list(sp.rank_percentile(np.array([3.0, 1.0, 2.0]))) == [100.0, 0.0, 50.0]
+    assert list(sp.rank_percentile(np.array([1.0, 1.0, 2.0]))) == [25.0, 25.0, 100.0]
+
+
+def test_fig6_top_unlabelled_first():
+    x = np.linspace(0, 1, 10)
+    curves = np.zeros((20, 10))
+    classes = np.array([4] * 10 + [0] * 10)
+    after = np.arange(20, 0, -1).astype(float)  # object 0 best
+    labelled = np.zeros(20, bool)
+    labelled[:3] = True
+    fig = sp.fig6_examples(x, curves, classes, np.arange(20), after, after, 0, 6, labelled)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[:6] == [f"id {i}, class 4" for i in range(3, 9)]  # (a) skips labelled 0-2
+    assert titles[-6:-3] == [f"id {i}, class 4 [L]" for i in range(3)]  # (d) the paper's panel
+
+
+def test_fig9_legend_outside_and_hatched_before_bands():
+    rows = []
+    for seed in (1, 2):
+        for stage in ("before", "after"):
+            for c in (2, 4):
+                for n in range(1, 51):
+                    rows.append(
+                        {"seed": seed, "stage": stage, "class": c, "N": n, "recall": n + seed}
+                    )
+    fig = sp.fig9_recall(pd.DataFrame(rows), [2, 4], {2: 3, 4: 5})
+    ax = fig.axes[0]
+    assert _bbox_outside(fig, ax.get_legend(), ax)
+    hatches = [c.get_hatch() for c in ax.collections]
+    assert hatches.count("////") == 2 and hatches.count(None) == 2

@@ -1,0 +1,131 @@
+"""Anomalies in the first N viewed, three ways, on small hand-worked rankings."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from astroanom.galaxy_steps import evaluate_step
+from astroanom.viewing import (
+    FIRST_N_COLUMNS,
+    first_n_counts,
+    shown_order_rounds,
+    shown_order_single,
+)
+
+
+def test_three_ways_by_hand():
+    """Wanted = {1, 4, 8}; shown (labelled) 3 then 1; ranking 1, 4, 3, 0, 8, ...
+    ranked: [1,4 | 3 | 0,8] -> 2, 2, 3; viewed: [3,1 | 4 | 0,8] -> 1, 2, 3;
+    unlabelled: [4,0 | 8 | 2,5] -> 1, 2, 2."""
+    wanted = np.zeros(10, dtype=bool)
+    wanted[[1, 4, 8]] = True
+    order = np.array([1, 4, 3, 0, 8, 2, 5, 6, 7, 9])
+    t = first_n_counts(wanted, order, np.array([3, 1]), [2, 3, 5])
+    assert list(t["found_ranked"]) == [2, 2, 3]
+    assert list(t["found_viewed"]) == [1, 2, 3]
+    assert list(t["found_unlabelled"]) == [1, 2, 2]
+    assert set(t["n_labelled"]) == {2} and set(t["anomalies_labelled"]) == {1}
+    assert set(t["n_anomalies_unlabelled"]) == {2}
+
+
+def test_method_without_labels_on_another_runs_pool():
+    """No labels: viewed = ranked; ``exclude`` = {1} removes object 1 from the pool."""
+    wanted = np.zeros(10, dtype=bool)
+    wanted[[1, 4]] = True
+    t = first_n_counts(wanted, np.arange(10), np.empty(0, int), [2, 5], exclude=np.array([1]))
+    assert list(t["found_ranked"]) == [1, 2] and list(t["found_viewed"]) == [1, 2]
+    assert list(t["found_unlabelled"]) == [0, 1]  # pool 0, 2, 3, 4, 5, ...
+    assert set(t["n_labelled"]) == {0} and set(t["n_anomalies_unlabelled"]) == {1}
+
+
+def test_order_must_be_a_permutation():
+    with pytest.raises(ValueError, match="permutation"):
+        first_n_counts(np.zeros(3, bool), np.array([0, 0, 1]), np.empty(0, int), [1])
+
+
+def test_shown_orders():
+    assert list(shown_order_single(np.array([0.1, 0.9, 0.5, 0.7]), [True, True, False, True])) == [
+        1,
+        3,
+        0,
+    ]
+    rounds = np.array([[0.0, 0.5, 0.1, 0.9, 0.2], [0.3, 9.0, 0.1, 9.0, 0.8]])
+    assert list(shown_order_rounds(np.array([2, 1, -1, 1, 2]), rounds)) == [3, 1, 4, 0]
+    assert shown_order_rounds(np.full(3, -1), rounds[:, :3]).size == 0
+
+
+def test_evaluate_step_writes_three_ways(tmp_path):
+    """Anomalies b, d, f; a and b labelled (top 2 by S); S^ ranks d, b, f, e, c, a."""
+    ids = list("abcdef")
+    pd.DataFrame({"id": ids, "is_anomaly": [False, True, False, True, False, True]}).to_parquet(
+        tmp_path / "o.parquet"
+    )
+    S = np.array([6.0, 5, 4, 3, 2, 1])
+    score = np.array([0.0, 4, 1, 5, 2, 3])
+    label = np.array([0.0, 5, np.nan, np.nan, np.nan, np.nan])
+    pd.DataFrame({"id": ids, "S": S, "score": score, "label": label}).to_parquet(
+        tmp_path / "a.parquet"
+    )
+    pd.DataFrame(
+        {"id": ids, "round00": S, "round01": score, "label_round": [1, 1, -1, -1, -1, -1]}
+    ).to_parquet(tmp_path / "r.parquet")
+    evaluate_step(
+        tmp_path / "o.parquet",
+        tmp_path / "a.parquet",
+        tmp_path / "r.parquet",
+        tmp_path / "c.parquet",
+        tmp_path / "f.csv",
+        seed=0,
+        first_n=(1, 2, 3),
+    )
+    t = pd.read_csv(tmp_path / "f.csv")
+    assert list(t.columns) == list(FIRST_N_COLUMNS)
+    get = t.set_index(["method", "first_n"])
+    for col, iforest, active in (
+        ("found_ranked", [0, 1, 1], [1, 2, 3]),
+        ("found_viewed", [0, 1, 1], [0, 1, 2]),
+        ("found_unlabelled", [0, 1, 1], [1, 2, 2]),
+    ):
+        assert [get.loc[("iforest", k), col] for k in (1, 2, 3)] == iforest
+        assert [get.loc[("active", k), col] for k in (1, 2, 3)] == active
+        assert [get.loc[("active_incremental", k), col] for k in (1, 2, 3)] == active
+    assert get.loc[("active", 1), "n_labelled"] == 2
+    assert get.loc[("active", 1), "anomalies_labelled"] == 1
+    curves = pd.read_parquet(tmp_path / "c.parquet")
+    viewed = curves[curves["method"] == "active_viewed"]
+    assert list(viewed["recall"]) == [0, 1, 2, 3, 3, 3]
+
+
+def test_simulation_evaluate_writes_three_ways_for_wanted_classes(tmp_path):
+    """Class 4 = wanted at b, d, f (as above): the same hand-worked counts, detector 'lof'."""
+    from astroanom.simulation_steps import evaluate_step as sim_evaluate
+
+    ids = list("abcdef")
+    pd.DataFrame({"id": ids, "class": [0, 4, 3, 4, 0, 4]}).to_parquet(tmp_path / "o.parquet")
+    S = np.array([6.0, 5, 4, 3, 2, 1])
+    score = np.array([0.0, 4, 1, 5, 2, 3])
+    label = np.array([0.0, 5, np.nan, np.nan, np.nan, np.nan])
+    pd.DataFrame({"id": ids, "S": S, "score": score, "label": label}).to_parquet(
+        tmp_path / "a.parquet"
+    )
+    pd.DataFrame(
+        {"id": ids, "round00": S, "round01": score, "label_round": [1, 1, -1, -1, -1, -1]}
+    ).to_parquet(tmp_path / "r.parquet")
+    sim_evaluate(
+        tmp_path / "o.parquet",
+        tmp_path / "a.parquet",
+        tmp_path / "r.parquet",
+        tmp_path / "m.csv",
+        tmp_path / "rr.csv",
+        tmp_path / "c.parquet",
+        [3, 4],
+        [2],
+        2,
+        6,
+        first_n_csv=tmp_path / "f.csv",
+        wanted_classes=[4],
+        first_n=(2,),
+    )
+    t = pd.read_csv(tmp_path / "f.csv").set_index("method")
+    assert set(t.index) == {"random", "lof", "active", "active_incremental"}
+    assert list(t.loc["lof", ["found_ranked", "found_viewed", "found_unlabelled"]]) == [1, 1, 1]
+    assert list(t.loc["active", ["found_ranked", "found_viewed", "found_unlabelled"]]) == [2, 1, 2]
