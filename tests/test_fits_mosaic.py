@@ -116,7 +116,9 @@ def test_cutouts_are_centred_on_catalogue_positions(field, tmp_path):
             assert cy == pytest.approx(16 + y[k] - np.floor(y[k] + 0.5), abs=0.02)
         flux = np.nansum(img - 5.0, axis=(0, 1))
         assert flux[1] / flux[0] == pytest.approx(2.0, rel=1e-3)  # r = 2 g
-        hdr = fits.getheader(row["image_path"])
+        with fits.open(row["image_path"]) as hdul:
+            hdul.verify("exception")  # a standard-conforming FITS file
+            hdr = hdul[0].header
         assert hdr["BANDS"] == "g,r" and hdr["OBJID"] == row["id"]
         # the cutout's WCS puts the object at its measured centroid
         cw = WCS(hdr, naxis=2)
@@ -198,11 +200,14 @@ def test_pixel_catalogue_as_fits_table_without_wcs(tmp_path):
     """A FITS-table catalogue of 1-based pixel positions, images without WCS: cutouts centred;
     no ra/dec columns; an id with '/' gets a safe, distinct file name."""
     shape = (120, 150)
-    x = np.array([40.3, 101.8])
-    y = np.array([60.6, 33.2])
+    x = np.array([40.3, 101.8, 75.0])
+    y = np.array([60.6, 33.2, 90.4])
     for b in ("u", "v", "w"):
-        fits.PrimaryHDU(paint(shape, x, y, [300.0, 300.0])).writeto(tmp_path / f"{b}.fits")
-    Table({"name": ["gal/1", "gal_1"], "X": x + 1, "Y": y + 1}).write(tmp_path / "cat.fits")
+        fits.PrimaryHDU(paint(shape, x, y, [300.0] * 3)).writeto(tmp_path / f"{b}.fits")
+    long_id = "long id " + "x" * 90  # longer than one FITS string card (68 characters)
+    Table({"name": ["gal/1", "gal_1", long_id], "X": x + 1, "Y": y + 1}).write(
+        tmp_path / "cat.fits"
+    )
     src = FitsMosaicSource(
         {b: str(tmp_path / f"{b}.fits") for b in "uvw"},
         str(tmp_path / "cat.fits"),
@@ -214,9 +219,11 @@ def test_pixel_catalogue_as_fits_table_without_wcs(tmp_path):
     )
     objs, fails = src.manifest(tmp_path / "w", 0)
     assert len(fails) == 0 and "ra" not in objs.columns
-    assert objs["id"].tolist() == ["gal/1", "gal_1"]
-    p0, p1 = (Path(p).name for p in objs["image_path"])
+    assert objs["id"].tolist() == ["gal/1", "gal_1", long_id]  # ids exactly as given
+    p0, p1, p2 = (Path(p).name for p in objs["image_path"])
     assert p1 == "gal_1.fits" and p0.startswith("gal_1-") and p0 != p1
+    assert p2.startswith("long_id_xxx") and len(p2) < 100
+    assert fits.getheader(objs["image_path"].iloc[2])["OBJID"] == long_id  # CONTINUE cards
     for k, path in enumerate(objs["image_path"]):
         img = load_image(path)
         assert img.shape == (21, 21, 3)

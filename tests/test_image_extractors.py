@@ -18,7 +18,7 @@ from astroanom.features.ellipse import ELLIPSE_FEATURE_NAMES, image_features
 from astroanom.features.ellipse_extractor import EllipseExtractor
 from astroanom.features.histogram import HistogramExtractor, flux_histogram
 from astroanom.features.moments import MomentsExtractor, hu_moments
-from astroanom.features.power_spectrum import PowerSpectrumExtractor
+from astroanom.features.power_spectrum import PowerSpectrumExtractor, radial_power
 from astroanom.features.wavelets import WaveletExtractor, wavelet_stats
 
 
@@ -90,6 +90,20 @@ def test_power_spectrum_of_white_noise_is_flat_and_small_images_fail():
     np.testing.assert_allclose(p, 1.0, atol=0.15)
     row, reason = PowerSpectrumExtractor(n_bins=40).compute_safe(img[:8, :8])
     assert row is None and "too small for 40 frequency bins" in reason
+
+
+@pytest.mark.parametrize("shape", [(31, 40), (40, 31), (32, 32)])
+def test_power_spectrum_half_plane_equals_full_plane(shape):
+    """The rfft2 half-plane sums with mirror weights equal a direct full-plane fft2 average."""
+    img = np.random.default_rng(5).normal(size=shape)
+    ky = np.fft.fftfreq(shape[0])[:, None]
+    kx = np.fft.fftfreq(shape[1])[None, :]
+    k = np.hypot(kx, ky)
+    power = np.abs(np.fft.fft2(img)) ** 2
+    ok = (k > 0) & (k <= 0.5)
+    b = np.minimum((k * 2 * 5).astype(int), 4)
+    want = np.array([power[ok & (b == i)].mean() for i in range(5)]) / power[ok].mean()
+    np.testing.assert_allclose(radial_power(img, 5, window=False), want, rtol=1e-10)
 
 
 # -- wavelets -------------------------------------------------------------------------------------

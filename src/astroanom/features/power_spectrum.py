@@ -27,15 +27,25 @@ from astroanom.features.image_extractor import (
 
 
 @lru_cache(maxsize=8)
-def _annuli(shape: tuple[int, int], n_bins: int) -> tuple[np.ndarray, np.ndarray]:
-    """Bin index (H*W,) of every FFT pixel (-1 outside (0, 0.5]) and pixel counts (n_bins,)."""
-    ky = np.fft.fftfreq(shape[0])[:, None]
-    kx = np.fft.fftfreq(shape[1])[None, :]
+def _annuli(shape: tuple[int, int], n_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For the half-plane ``rfft2`` grid of an image of ``shape``: bin index (H * (W//2+1),) of
+    every frequency (-1 outside (0, 0.5]), its weight (how many full-plane frequencies it stands
+    for: 2, or 1 for the kx = 0 and Nyquist columns, which have no mirror), and the full-plane
+    pixel count per bin (n_bins,). Power is Hermitian-symmetric for a real image, so weighted
+    half-plane sums equal full-plane sums exactly."""
+    h, w = shape
+    ky = np.fft.fftfreq(h)[:, None]
+    kx = np.fft.rfftfreq(w)[None, :]
     k = np.sqrt(kx * kx + ky * ky).ravel()
     idx = np.minimum((k * 2 * n_bins).astype(np.intp), n_bins - 1)
     idx[(k == 0) | (k > 0.5)] = -1
-    counts = np.bincount(idx[idx >= 0], minlength=n_bins)
-    return idx, counts
+    weight = np.full((h, kx.size), 2.0)
+    weight[:, 0] = 1.0
+    if w % 2 == 0:
+        weight[:, -1] = 1.0
+    weight = weight.ravel()
+    counts = np.bincount(idx[idx >= 0], weights=weight[idx >= 0], minlength=n_bins)
+    return idx, weight, counts
 
 
 @lru_cache(maxsize=8)
@@ -47,16 +57,17 @@ def radial_power(plane: np.ndarray, n_bins: int, window: bool = True) -> np.ndar
     """Mean |FFT|^2 per annulus (n_bins,) relative to the mean over all annuli, of a 2-D
     background-subtracted image. Raises :class:`FeatureFailure` for an empty annulus or no power."""
     shape = (int(plane.shape[0]), int(plane.shape[1]))
-    idx, counts = _annuli(shape, n_bins)
+    idx, weight, counts = _annuli(shape, n_bins)
     if (counts == 0).any():
         raise FeatureFailure(
             f"image {shape[1]}x{shape[0]} is too small for {n_bins} frequency bins "
             f"(bin {int(np.argmin(counts))} is empty); lower features.n_bins"
         )
     img = plane * _hann(shape) if window else plane
-    power = np.abs(np.fft.fft2(img)).ravel() ** 2
+    f = np.fft.rfft2(img).ravel()
+    power = f.real * f.real + f.imag * f.imag
     keep = idx >= 0
-    total = np.bincount(idx[keep], weights=power[keep], minlength=n_bins)
+    total = np.bincount(idx[keep], weights=(power * weight)[keep], minlength=n_bins)
     mean_all = total.sum() / counts.sum()
     if not mean_all > 0:
         raise FeatureFailure("image has no power above the background (constant image)")

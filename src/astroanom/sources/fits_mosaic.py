@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -47,7 +48,6 @@ import pandas as pd
 from astroanom.errors import ConfigError
 from astroanom.sources.folder import FAILURE_COLUMNS, subsample
 from astroanom.sources.imageio import is_fits
-from astroanom.store.io import atomic_path
 
 log = logging.getLogger("astroanom.sources.fits_mosaic")
 
@@ -192,6 +192,36 @@ def cut_window(
     if xb > xa and yb > ya:
         out[ya - y0 : yb - y0, xa - x0 : xb - x0] = data[ya:yb, xa:xb]
     return out, True
+
+
+def write_fits_image(path: Path, data: np.ndarray, cards: Sequence[str]) -> None:
+    """Write ``data`` (float32, (H, W) or (C, H, W)) as a primary-HDU FITS file with the extra
+    80-character header ``cards``, atomically (a temporary file beside ``path``, then renamed).
+
+    The FITS layout is written directly (mandatory cards, 2880-byte blocks, big-endian IEEE
+    floats): ~10x faster than building and verifying an astropy HDU per cutout.
+    """
+    from astropy.io.fits import Card
+
+    head = [
+        Card("SIMPLE", True, "conforms to FITS standard").image,
+        Card("BITPIX", -32, "IEEE single precision").image,
+        Card("NAXIS", data.ndim).image,
+    ]
+    head += [Card(f"NAXIS{k + 1}", n).image for k, n in enumerate(data.shape[::-1])]
+    text = "".join(head) + "".join(cards) + "END".ljust(80)
+    text += " " * (-len(text) % 2880)
+    raw = np.ascontiguousarray(data, dtype=">f4").tobytes()
+    raw += b"\0" * (-len(raw) % 2880)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(text.encode("ascii"))
+            fh.write(raw)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 def _margin(x: np.ndarray, y: np.ndarray, shape: tuple) -> np.ndarray:
@@ -445,8 +475,6 @@ class FitsMosaicSource:
     def _cut_all(
         self, cat: pd.DataFrame, kind: str, tiles: dict[str, list[Tile]], workdir: Path
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
-        from astropy.io import fits
-
         ra, dec, per_band = self._positions(cat, kind, tiles)
         out_dir = workdir / CUTOUT_DIR
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -456,7 +484,19 @@ class FitsMosaicSource:
         paths: list[str | None] = [None] * n
         padded = np.zeros(n, dtype=bool)
         fails: list[tuple[str, str, str]] = []
-        base_headers = {(t.band, t.index): t.wcs_header for ts in tiles.values() for t in ts}
+        static = {  # per tile: its WCS cards except the reference pixel, and that pixel
+            (t.band, t.index): (
+                None
+                if t.wcs_header is None
+                else [
+                    c.image for c in t.wcs_header.cards if c.keyword not in ("CRPIX1", "CRPIX2", "")
+                ],
+                None if t.wcs_header is None else (t.wcs_header["CRPIX1"], t.wcs_header["CRPIX2"]),
+            )
+            for ts in tiles.values()
+            for t in ts
+        }
+        out_dir = out_dir.resolve()
         t0 = time.perf_counter()
         for i in range(n):
             reason = self._locate_failure(i, kind, ra, dec, ref_x, ref_y, per_band, tiles)
@@ -490,16 +530,12 @@ class FitsMosaicSource:
                 continue
             padded[i] = bool(crossed)
             rt = tiles[self.reference_band][ref_idx[i]]
-            header = self._header(
-                ids[i], ra[i], dec[i], ref_x[i], ref_y[i], rt, base_headers[(rt.band, rt.index)]
-            )
+            wcs_cards, crpix = static[(rt.band, rt.index)]
+            cards = self._cards(ids[i], ra[i], dec[i], ref_x[i], ref_y[i], wcs_cards, crpix, rt)
             data = planes[0] if len(planes) == 1 else np.stack(planes)
             path = out_dir / cutout_filename(str(ids[i]))
-            with atomic_path(path) as tmp:
-                fits.PrimaryHDU(data, header).writeto(
-                    tmp, overwrite=True, output_verify="silentfix"
-                )
-            paths[i] = str(path.resolve())
+            write_fits_image(path, data, cards)
+            paths[i] = str(path)
             if (i + 1) % 2000 == 0:
                 log.info(
                     "cutouts %d/%d (%.0f per second)",
@@ -537,25 +573,27 @@ class FitsMosaicSource:
                 return f"position {where} is outside every image of band {band} ({names})"
         return None
 
-    def _header(self, oid, ra, dec, x, y, tile: Tile, wcs_header) -> Any:
-        from astropy.io import fits
+    def _cards(self, oid, ra, dec, x, y, wcs_cards: list[str] | None, crpix, tile: Tile):
+        """Header card images of one cutout (after the mandatory SIMPLE/BITPIX/NAXIS cards)."""
+        from astropy.io.fits import Card
 
-        h = fits.Header()
-        h["BANDS"] = (",".join(self.bands), "bands of the cube's first axis")
-        h["OBJID"] = str(oid)
+        cards = [
+            Card("BANDS", ",".join(self.bands), "bands of the cube's first axis").image,
+            Card("OBJID", str(oid).encode("ascii", "backslashreplace").decode(), "object id").image,
+        ]
         if np.isfinite(ra):
-            h["RA"] = (float(ra), "object RA (deg)")
-            h["DEC"] = (float(dec), "object Dec (deg)")
-        h["XTILE"] = (float(x), "object x in the tile (0-based pixels)")
-        h["YTILE"] = (float(y), "object y in the tile (0-based pixels)")
-        h["TILE"] = tile.name
-        if wcs_header is not None:
-            h.extend(wcs_header.copy(), update=True)  # copy: extend shares the Card objects
+            cards.append(Card("RA", float(ra), "object RA (deg)").image)
+            cards.append(Card("DEC", float(dec), "object Dec (deg)").image)
+        cards.append(Card("XTILE", float(x), "object x in the tile (0-based pixels)").image)
+        cards.append(Card("YTILE", float(y), "object y in the tile (0-based pixels)").image)
+        cards.append(Card("TILE", tile.name[:68], "image the cutout comes from").image)
+        if wcs_cards is not None:
             x0 = int(np.floor(x + 0.5)) - self.size // 2
             y0 = int(np.floor(y + 0.5)) - self.size // 2
-            h["CRPIX1"] = float(wcs_header["CRPIX1"]) - x0
-            h["CRPIX2"] = float(wcs_header["CRPIX2"]) - y0
-        return h
+            cards += wcs_cards
+            cards.append(Card("CRPIX1", float(crpix[0]) - x0, "cutout reference pixel").image)
+            cards.append(Card("CRPIX2", float(crpix[1]) - y0, "cutout reference pixel").image)
+        return cards
 
     def _objects_table(self, cat, kind, ra, dec, ref_idx, ref_x, ref_y, tiles, padded, paths):
         ref_tiles = tiles[self.reference_band]
