@@ -63,18 +63,19 @@ def test_band_png_round_trip_and_upscaling():
 
 
 def test_composites_keep_colours():
-    """A source only in band 0 (red) next to one only in band 1 (green): the Lupton composite
-    shows pure red and pure green there and black background; bands can be reassigned."""
+    """Bands listed blue to red: a source only in band 2 (the reddest) next to one only in band
+    1: the Lupton composite shows pure red and pure green there, black background; with
+    rgb = (0, 1, 2) band 0 is shown red instead."""
     n = 32
     y, x = np.mgrid[:n, :n]
     blob = lambda cx: 100 * np.exp(-((x - cx) ** 2 + (y - 16) ** 2) / 8.0)  # noqa: E731
-    cube = np.dstack([blob(8), blob(24), np.zeros((n, n))]).astype(np.float32)
+    cube = np.dstack([np.zeros((n, n)), blob(24), blob(8)]).astype(np.float32)
     rgb = lupton_composite(cube)
     assert rgb.dtype == np.uint8 and rgb.shape == (n, n, 3)
     assert rgb[16, 8, 0] > 200 and rgb[16, 8, 1] == 0 and rgb[16, 8, 2] == 0
     assert rgb[16, 24, 1] > 200 and rgb[16, 24, 0] == 0 and rgb[16, 24, 2] == 0
     assert (rgb[0, 16] == 0).all()
-    swapped = display_array(cube, mode="composite", rgb=(2, 1, 0))  # band 0 shown blue
+    swapped = display_array(cube, mode="composite", rgb=(0, 1, 2))  # band 2 shown blue
     assert swapped[16, 8, 2] > 200 and swapped[16, 8, 0] == 0
     st = display_array(cube, mode="composite", composite="stretch", kind="linear", lo=0, hi=100)
     assert st[16, 8, 0] == 255 and st[16, 8, 1] < 5

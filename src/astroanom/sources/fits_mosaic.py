@@ -498,7 +498,10 @@ class FitsMosaicSource:
         }
         out_dir = out_dir.resolve()
         t0 = time.perf_counter()
-        for i in range(n):
+        # visit objects tile by tile, top to bottom: neighbouring cutouts share mosaic pages, so
+        # a mosaic larger than RAM is streamed through the page cache about once
+        order = np.lexsort((np.nan_to_num(ref_y, nan=-1.0), ref_idx))
+        for done, i in enumerate(order):
             reason = self._locate_failure(i, kind, ra, dec, ref_x, ref_y, per_band, tiles)
             if reason is not None:
                 fails.append((ids[i], "source", reason))
@@ -536,17 +539,19 @@ class FitsMosaicSource:
             path = out_dir / cutout_filename(str(ids[i]))
             write_fits_image(path, data, cards)
             paths[i] = str(path)
-            if (i + 1) % 2000 == 0:
+            if (done + 1) % 2000 == 0:
                 log.info(
                     "cutouts %d/%d (%.0f per second)",
-                    i + 1,
+                    done + 1,
                     n,
-                    (i + 1) / (time.perf_counter() - t0),
+                    (done + 1) / (time.perf_counter() - t0),
                 )
         ok = np.array([p is not None for p in paths], dtype=bool)
         objects = self._objects_table(
             cat, kind, ra, dec, ref_idx, ref_x, ref_y, tiles, padded, paths
         )
+        rank = {oid: k for k, oid in enumerate(ids)}  # failures in catalogue order
+        fails.sort(key=lambda f: rank[f[0]])
         failures = pd.DataFrame(fails, columns=FAILURE_COLUMNS)
         log.info(
             "fits_mosaic: %d cutouts (%d padded at an edge), %d failures",

@@ -76,11 +76,12 @@ def to_uint8(t: np.ndarray) -> np.ndarray:
 
 def lupton_composite(
     image: np.ndarray,
-    rgb: Sequence[int] = (0, 1, 2),
+    rgb: Sequence[int] | None = None,
     q: float = 3.0,
     hi: float = 99.5,
 ) -> np.ndarray:
-    """uint8 (H, W, 3) RGB asinh composite of bands ``rgb`` = (red, green, blue) indices.
+    """uint8 (H, W, 3) RGB asinh composite of bands ``rgb`` = (red, green, blue) indices
+    (default :func:`default_rgb`: bands listed blue to red).
 
     Each band's background (its median) is subtracted; the linear range is
     set so that the ``hi`` percentile of the mean intensity maps to full scale; ``q`` is
@@ -106,7 +107,7 @@ def lupton_composite(
 
 def stretched_composite(
     image: np.ndarray,
-    rgb: Sequence[int] = (0, 1, 2),
+    rgb: Sequence[int] | None = None,
     kind: str = "asinh",
     lo: float = 0.5,
     hi: float = 99.5,
@@ -117,9 +118,16 @@ def stretched_composite(
     )
 
 
-def _check_rgb(image: np.ndarray, rgb: Sequence[int]) -> list[int]:
-    idx = [int(i) for i in rgb]
+def default_rgb(n_bands: int) -> tuple[int, int, int]:
+    """Bands shown as (red, green, blue) by default for an image of ``n_bands`` >= 3 bands
+    listed from short to long wavelength (g, r, z; u, g, r, i, z): the last band is red, the
+    middle one green, the first blue, e.g. (2, 1, 0) for g, r, z."""
+    return (n_bands - 1, n_bands // 2, 0)
+
+
+def _check_rgb(image: np.ndarray, rgb: Sequence[int] | None) -> list[int]:
     n = image.shape[2] if image.ndim == 3 else 1
+    idx = list(default_rgb(n)) if rgb is None else [int(i) for i in rgb]
     if len(idx) != 3 or not all(0 <= i < n for i in idx):
         raise ValueError(f"rgb must be three band indices below {n}, got {list(rgb)}")
     return idx
@@ -148,16 +156,18 @@ def display_array(
     kind: str = "asinh",
     lo: float = 0.5,
     hi: float = 99.5,
-    rgb: Sequence[int] = (0, 1, 2),
+    rgb: Sequence[int] | None = None,
     composite: str = "lupton",
     q: float = 3.0,
 ) -> np.ndarray:
     """uint8 display image of ``image`` (H, W) or (H, W, C):
 
     - ``band``: band ``band`` alone, stretched (grey);
-    - ``composite``: bands ``rgb`` as red, green, blue; ``composite`` "lupton" (asinh, colours
+    - ``composite``: bands ``rgb`` as red, green, blue (default: the bands are listed from blue
+      to red, see :func:`default_rgb`); ``composite`` "lupton" (asinh, colours
       kept; uses ``q`` and ``hi``) or "stretch" (each band stretched with ``kind``/``lo``/``hi``);
-    - ``rgb``: an 8-bit colour picture (JPEG/PNG) with one stretch on all three channels;
+    - ``rgb``: an 8-bit colour picture (JPEG/PNG, channels stored R, G, B: default ``rgb``
+      (0, 1, 2)) with one stretch on all three channels;
     - ``auto``: ``rgb`` for 8-bit 3-channel images, ``composite`` for >= 3 bands, else ``band``.
     """
     if mode not in MODES:
@@ -173,7 +183,7 @@ def display_array(
     if n < 3:
         raise ValueError(f"a colour view needs 3 bands; the image has {n}")
     if mode == "rgb":
-        idx = _check_rgb(image, rgb)
+        idx = _check_rgb(image, (0, 1, 2) if rgb is None else rgb)  # JPEG/PNG: stored as RGB
         vlim = limits(image[:, :, idx], lo, hi)  # one scale for all channels: colours kept
         return np.dstack([to_uint8(stretch(image[:, :, i], kind, vlim=vlim)) for i in idx])
     if composite == "lupton":
