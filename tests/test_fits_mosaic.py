@@ -290,3 +290,13 @@ def test_load_image_reads_a_named_band_cube_of_any_depth(tmp_path):
     assert img.shape == (8, 9, 6)
     np.testing.assert_array_equal(img[:, :, 4], cube[4])
     assert load_image(tmp_path / "plain.fits").shape == (6, 8, 9)
+
+
+def test_seeded_subsample_of_the_catalogue(field, tmp_path):
+    d, _, _ = field
+    src = FitsMosaicSource({"g": str(d / "tile_g.fits")}, str(d / "cat.csv"), n_objects=3)
+    a, _ = src.manifest(tmp_path / "a", seed=4)
+    b, _ = src.manifest(tmp_path / "b", seed=4)
+    assert len(a) == 3 and a["id"].tolist() == b["id"].tolist()
+    assert a["id"].tolist() == sorted(a["id"])  # kept in catalogue order
+    assert len(list((tmp_path / "a" / "cutouts").iterdir())) == 3  # only the chosen are cut

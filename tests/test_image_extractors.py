@@ -293,3 +293,55 @@ def test_combined_extractor_prefixes_and_concatenates(tmp_path):
         CombinedExtractor([{"kind": "moments"}, {"kind": "moments", "channel": 1}])
     with pytest.raises(ConfigError, match="unknown feature extractor"):
         CombinedExtractor([{"kind": "nonsense"}])
+
+
+class MeanFluxExtractor:
+    """A minimal third-party extractor implementing the contract without the base class: the
+    mean pixel value, failing for images brighter than ``limit``."""
+
+    reads = "image"
+
+    def __init__(self, limit: float = 1e9) -> None:
+        self.limit = limit
+
+    def names(self) -> list[str]:
+        return ["mean"]
+
+    def extract(self, objects: pd.DataFrame) -> tuple[np.ndarray, list[str | None]]:
+        from astroanom.sources.imageio import load_image
+
+        X = np.full((len(objects), 1), np.nan)
+        reasons: list[str | None] = []
+        for k, p in enumerate(objects["image_path"]):
+            m = float(np.mean(load_image(p)))
+            reasons.append(None if m <= self.limit else f"mean {m:g} above {self.limit:g}")
+            if m <= self.limit:
+                X[k, 0] = m
+        return X, reasons
+
+
+def test_combine_with_a_plugin_that_is_not_an_image_extractor(tmp_path):
+    """Parts without compute_safe go through their own extract(); rows are joined, and an object
+    failing in any part is NaN throughout with every part's reason."""
+    paths = []
+    for k, level in enumerate((1.0, 50.0)):
+        img = (gaussian(64, 5.0) * 100 + level).astype(np.float32)
+        paths.append(_write_fits(tmp_path / f"{k}.fits", img))
+    objs = pd.DataFrame({"id": ["faint", "bright"], "image_path": paths})
+    factory = lambda kind, params: (  # noqa: E731
+        MeanFluxExtractor(**params)
+        if kind == "mean"
+        else __import__("astroanom.features.combine", fromlist=["default_factory"]).default_factory(
+            kind, params
+        )
+    )
+    comb = CombinedExtractor(
+        [{"kind": "mean", "limit": 20.0}, {"kind": "histogram", "n_bins": 4}], factory=factory
+    )
+    assert comb.names() == ["mean.mean"] + [f"histogram.hist_{i:02d}" for i in range(4)]
+    X, reasons = comb.extract(objs)
+    img0 = gaussian(64, 5.0) * 100 + 1.0
+    assert X[0, 0] == pytest.approx(img0.mean(), rel=1e-6)
+    np.testing.assert_allclose(X[0, 1:], HistogramExtractor(n_bins=4).compute(img0), rtol=1e-6)
+    # bright: 50 + 100 * 2 pi 5^2 / 64^2 = 53.835 (the Gaussian lies well inside the image)
+    assert np.isnan(X[1]).all() and reasons == [None, "mean: mean 53.835 above 20"]

@@ -11,6 +11,7 @@ from astroanom.labeller.views.image import (
     display_array,
     limits,
     lupton_composite,
+    parse_display,
     render_file,
     render_image,
     stretch,
@@ -92,3 +93,20 @@ def test_eight_bit_rgb_shown_as_stored_with_one_stretch(tmp_path):
     cv2.imwrite(str(tmp_path / "a.png"), rgb[:, :, ::-1])
     img = decode(render_file(tmp_path / "a.png", kind="linear", lo=0, hi=100))
     np.testing.assert_array_equal(img, rgb)  # limits 0..255 over all channels: unchanged
+
+
+def test_parse_display_from_request_parameters():
+    q = {"mode": "composite", "stretch": "log", "lo": "1", "hi": "99", "rgb": "2,1,0", "q": "5"}
+    assert parse_display(q) == {
+        "mode": "composite", "kind": "log", "lo": 1.0, "hi": 99.0, "rgb": (2, 1, 0), "q": 5.0,
+    }  # fmt: skip
+    assert parse_display({}) == {}
+    for bad, msg in [
+        ({"stretch": "gamma"}, "stretch='gamma'"),
+        ({"lo": "x"}, "lo='x' is not a number"),
+        ({"lo": "50", "hi": "40"}, "0 <= lo < hi <= 100"),
+        ({"rgb": "1,2"}, "three band indices"),
+        ({"mode": "bogus"}, "mode='bogus'"),
+    ]:
+        with pytest.raises(ValueError, match=msg):
+            parse_display(bad)

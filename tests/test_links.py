@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from astroanom.links import coord_text, follow_up_links
+from astroanom.links import coord_text, follow_up_links, links_for
 
 M31 = (10.684708, 41.268750)
 
@@ -50,3 +50,9 @@ def test_encoding_round_trips_and_southern_negative_ra():
 def test_bad_positions_are_refused(ra, dec):
     with pytest.raises(ValueError, match="RA"):
         follow_up_links(ra, dec)
+
+
+def test_links_for_a_table_row():
+    assert links_for({"ra": M31[0], "dec": M31[1]}) == follow_up_links(*M31)
+    assert links_for({"ra": float("nan"), "dec": 1.0}) is None
+    assert links_for({"id": "x"}) is None

@@ -8,6 +8,7 @@ Coordinates are ICRS degrees, written with 6 decimals (0.0036 arcsec).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from urllib.parse import urlencode
 
 SIMBAD = "https://simbad.cds.unistra.fr/simbad/sim-coo"
@@ -77,6 +78,15 @@ def follow_up_links(
         "aladin": f"{ALADIN}?{urlencode(aladin)}",
         "legacy": f"{LEGACY}?{urlencode(legacy)}",
     }
+
+
+def links_for(row: Mapping[str, object], **options: object) -> dict[str, str] | None:
+    """:func:`follow_up_links` for an objects-table row with finite ``ra``/``dec``, else None
+    (no coordinates: nothing to link)."""
+    try:
+        return follow_up_links(row["ra"], row["dec"], **options)  # type: ignore[arg-type]
+    except (KeyError, ValueError):
+        return None
 
 
 LINK_TITLES = {

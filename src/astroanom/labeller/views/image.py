@@ -10,7 +10,8 @@ choices, and returns PNG bytes.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import cv2
 import numpy as np
@@ -204,3 +205,50 @@ def render_file(path: str | os.PathLike[str], min_size: int = 0, **display: obje
     from astroanom.sources.imageio import load_image
 
     return render_image(load_image(path), min_size, **display)
+
+
+def parse_display(query: Mapping[str, str]) -> dict[str, Any]:
+    """Validated display choices from request parameters (all optional strings):
+    ``mode``, ``band``, ``stretch`` (-> ``kind``), ``lo``, ``hi``, ``rgb`` ("2,1,0"),
+    ``composite``, ``q``. Raises ``ValueError`` naming the bad parameter."""
+    out: dict[str, Any] = {}
+
+    def num(key: str, cast: type) -> Any:
+        try:
+            return cast(query[key])
+        except (TypeError, ValueError):
+            raise ValueError(f"display parameter {key}={query[key]!r} is not a number") from None
+
+    if "mode" in query:
+        if query["mode"] not in MODES:
+            raise ValueError(f"display parameter mode={query['mode']!r}: use one of {MODES}")
+        out["mode"] = query["mode"]
+    if "stretch" in query:
+        if query["stretch"] not in STRETCHES:
+            raise ValueError(
+                f"display parameter stretch={query['stretch']!r}: use one of {STRETCHES}"
+            )
+        out["kind"] = query["stretch"]
+    if "composite" in query:
+        if query["composite"] not in ("lupton", "stretch"):
+            raise ValueError(f"display parameter composite={query['composite']!r}: lupton|stretch")
+        out["composite"] = query["composite"]
+    if "band" in query:
+        out["band"] = num("band", int)
+    for key in ("lo", "hi", "q"):
+        if key in query:
+            out[key] = num(key, float)
+    lo, hi = out.get("lo", 0.5), out.get("hi", 99.5)
+    if not 0.0 <= lo < hi <= 100.0:
+        raise ValueError(f"display percentiles must satisfy 0 <= lo < hi <= 100, got {lo}, {hi}")
+    if "rgb" in query:
+        try:
+            rgb = tuple(int(v) for v in str(query["rgb"]).split(","))
+        except ValueError:
+            raise ValueError(
+                f"display parameter rgb={query['rgb']!r}: three band indices"
+            ) from None
+        if len(rgb) != 3 or min(rgb) < 0:
+            raise ValueError(f"display parameter rgb={query['rgb']!r}: three band indices")
+        out["rgb"] = rgb
+    return out
