@@ -26,13 +26,18 @@ def _load_fits(path: Path) -> np.ndarray:
 
     try:
         with fits.open(path, memmap=False) as hdul:
-            data = next((h.data for h in hdul if getattr(h, "data", None) is not None), None)
+            hdu = next((h for h in hdul if getattr(h, "data", None) is not None), None)
+            data = None if hdu is None else hdu.data
+            bands = None if hdu is None else hdu.header.get("BANDS")
     except (OSError, ValueError, TypeError) as exc:
         raise ImageReadError(f"unreadable FITS file: {exc}") from exc
     if data is None:
         raise ImageReadError("FITS file has no image data")
     arr = np.asarray(data, dtype=np.float32)
-    if arr.ndim == 3 and arr.shape[0] <= 4 < arr.shape[2]:  # (C, H, W) -> (H, W, C)
+    # (C, H, W) -> (H, W, C): up to 4 planes, or any number named by a BANDS header key
+    # (the multi-band cutouts of sources/fits_mosaic.py)
+    named = isinstance(bands, str) and len(bands.split(",")) == (arr.shape[0] if arr.ndim else 0)
+    if arr.ndim == 3 and (arr.shape[0] <= 4 < arr.shape[2] or named):
         arr = np.moveaxis(arr, 0, -1)
     if arr.ndim not in (2, 3):
         raise ImageReadError(f"FITS image has {arr.ndim} dimensions; expected 2 or 3")

@@ -1,0 +1,325 @@
+"""Anomaly catalogue export: what the users found, for sharing with collaborators.
+
+From a dataset directory (``objects.parquet``, ``scores.parquet``, ``active.parquet``; see
+:mod:`astroanom.store.dataset`) and one or more users' label files, :func:`export_anomalies`
+selects every object a user labelled relevant (label >= ``threshold``) and the ``top_n`` objects
+by the retrained score S-hat, and writes, each atomically:
+
+- ``anomalies.csv`` and ``anomalies.fits`` (a binary table): one row per (object, user label),
+  plus one row with an empty user for a selected object nobody labelled. Columns: id, ra, dec
+  (when the dataset has them), S, S_hat, rank (by S-hat, 1 = most anomalous), label (empty/NaN
+  when unlabelled), user, time (of the label), selected_by ("label", "top" or "label+top");
+- ``anomalies.html``: one self-contained page (no script, no outside request: images are inline
+  base64 PNG; follow-up links are plain links) with each selected object's cutout, or a plot of
+  its feature vector for non-image data, its scores, its labels and its links.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from astroanom.errors import AstroanomError
+from astroanom.evaluate.metrics import rank_order
+from astroanom.links import LINK_TITLES, follow_up_links
+from astroanom.store import dataset as ds
+from astroanom.store.io import atomic_path, feature_columns, write_csv, write_text
+from astroanom.store.labels import LABEL_COLUMNS, MAX_LABEL, MIN_LABEL, read_labels
+
+log = logging.getLogger("astroanom.export")
+PathLike = str | os.PathLike[str]
+CSV_NAME, FITS_NAME, HTML_NAME = "anomalies.csv", "anomalies.fits", "anomalies.html"
+Renderer = Callable[[str], bytes]
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """Paths written and counts: ``n_rows`` table rows, ``n_objects`` distinct objects."""
+
+    csv: Path
+    fits: Path
+    html: Path
+    n_rows: int
+    n_objects: int
+
+
+def _read_table(directory: Path, name: str, columns: Sequence[str]) -> pd.DataFrame:
+    path = directory / name
+    if not path.is_file():
+        raise AstroanomError(f"{path} not found: run the workflow for this dataset first")
+    df = pd.read_parquet(path)
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise AstroanomError(f"{path} lacks column(s) {missing} (columns: {list(df.columns)})")
+    df["id"] = df["id"].astype(str)
+    return df
+
+
+def anomaly_table(
+    dataset_dir: PathLike,
+    label_files: Sequence[PathLike],
+    threshold: int = 3,
+    top_n: int = 50,
+) -> pd.DataFrame:
+    """The export's rows (see module docstring), sorted by rank then user.
+
+    Raises :class:`AstroanomError` for missing tables or columns,
+    :class:`~astroanom.errors.LabelsError` for a bad label file or a labelled id that is not in
+    the dataset, and ``ValueError`` for a threshold outside 0..5 or a negative ``top_n``.
+    """
+    if not MIN_LABEL <= int(threshold) <= MAX_LABEL:
+        raise ValueError(f"threshold must be a label {MIN_LABEL}..{MAX_LABEL}, got {threshold}")
+    if int(top_n) < 0:
+        raise ValueError(f"top_n must be >= 0, got {top_n}")
+    d = Path(dataset_dir)
+    objects = _read_table(d, ds.OBJECTS, ["id"])
+    scores = _read_table(d, ds.SCORES, ["id", "S"])
+    active = _read_table(d, ds.ACTIVE, ["id", "score"])
+    table = objects[["id"] + [c for c in ("ra", "dec") if c in objects.columns]]
+    table = table.merge(scores[["id", "S"]], on="id", how="left", validate="one_to_one")
+    table = table.merge(
+        active[["id", "score"]].rename(columns={"score": "S_hat"}),
+        on="id",
+        how="left",
+        validate="one_to_one",
+    )
+    if table["S_hat"].isna().any():
+        bad = table.loc[table["S_hat"].isna(), "id"].iloc[0]
+        raise AstroanomError(f"{d / ds.ACTIVE} has no S-hat for object {bad}; re-run the workflow")
+    rank = np.empty(len(table), dtype=np.int64)
+    rank[rank_order(table["S_hat"].to_numpy())] = np.arange(1, len(table) + 1)
+    table["rank"] = rank
+
+    valid = set(table["id"])
+    labels = []
+    for path in label_files:
+        lab = read_labels(path, valid_ids=valid)
+        lab["user"] = lab["user"].where(lab["user"] != "", Path(path).stem)  # <user>.csv
+        labels.append(lab)
+    labels_df = (
+        pd.concat(labels, ignore_index=True)
+        if labels
+        else pd.DataFrame(
+            {c: pd.Series(dtype=np.int64 if c == "label" else object) for c in LABEL_COLUMNS}
+        )
+    )
+    relevant = set(labels_df.loc[labels_df["label"] >= int(threshold), "id"])
+    top = set(table.loc[table["rank"] <= int(top_n), "id"])
+    selected = relevant | top
+    sel = table[table["id"].isin(selected)]
+    rows = sel.merge(labels_df[["id", "label", "user", "time"]], on="id", how="left")
+    rows["label"] = rows["label"].astype("Int64")
+    rows["user"] = rows["user"].astype(object).fillna("").astype(str)
+    rows["time"] = rows["time"].astype(object).fillna("").astype(str)
+    in_top = rows["id"].isin(top)
+    in_rel = rows["id"].isin(relevant)
+    rows["selected_by"] = np.where(in_rel & in_top, "label+top", np.where(in_rel, "label", "top"))
+    return rows.sort_values(["rank", "user"], kind="stable").reset_index(drop=True)
+
+
+def _resolve(path: str, base: Path) -> Path:
+    p = Path(path)
+    if p.is_absolute():
+        return p
+    for root in (base, Path.cwd()):
+        if (root / p).is_file():
+            return root / p
+    return base / p
+
+
+def _curve_png(y: np.ndarray, title: str, x_label: str, y_label: str) -> bytes:
+    """A small line plot of one feature vector (matplotlib Agg, no pyplot state)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4.0, 2.6), dpi=80)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.plot(np.arange(len(y)), y, color="#1f4e8c", lw=1.3)
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel(x_label, fontsize=8)
+    ax.set_ylabel(y_label, fontsize=8)
+    ax.tick_params(labelsize=7)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def _renderer(d: Path, ids: Sequence[str], display: Mapping[str, Any]) -> Renderer:
+    """id -> PNG bytes: the cutout (image datasets) or a plot of the feature vector."""
+    objects = pd.read_parquet(d / ds.OBJECTS)
+    objects["id"] = objects["id"].astype(str)
+    if "image_path" in objects.columns:
+        from astroanom.labeller.views.image import render_file
+
+        paths = dict(zip(objects["id"], objects["image_path"].astype(str), strict=True))
+        opts = {"min_size": 160, **display}
+        return lambda oid: render_file(_resolve(paths[oid], d), **opts)
+    feats_path = d / ds.FEATURES
+    if not feats_path.is_file():
+        raise AstroanomError(f"{d} has neither image paths nor {ds.FEATURES} to show objects")
+    feats = pd.read_parquet(feats_path)
+    feats["id"] = feats["id"].astype(str)
+    feats = feats[feats["id"].isin(set(ids))].set_index("id")
+    cols = feature_columns(feats.reset_index())
+    try:
+        info = ds.DatasetInfo.read(d)
+        xl, yl = info.x_label, info.y_label
+    except (FileNotFoundError, TypeError, ValueError):
+        xl, yl = "feature index", "value"
+    return lambda oid: _curve_png(feats.loc[oid, cols].to_numpy(np.float64), oid, xl, yl)
+
+
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:1.5em;color:#222;background:#fafafa}
+h1{font-size:1.3em}.meta{color:#555;font-size:.9em}
+.grid{display:flex;flex-wrap:wrap;gap:14px}
+.card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px;width:300px}
+.card img{width:280px;image-rendering:pixelated;display:block;margin:0 auto 6px}
+.card h2{font-size:1em;margin:.2em 0;word-break:break-all}
+.card table{font-size:.85em;border-collapse:collapse}.card td{padding:1px 6px 1px 0}
+.links a{font-size:.85em;margin-right:8px}.err{color:#a00;font-size:.85em}
+"""
+
+
+def _fmt(v: Any, digits: int = 3) -> str:
+    if v is None or (isinstance(v, float) and not np.isfinite(v)) or v is pd.NA:
+        return ""
+    if isinstance(v, (float, np.floating)):
+        return f"{float(v):.{digits}f}"
+    return str(v)
+
+
+def anomaly_html(
+    rows: pd.DataFrame,
+    render: Renderer,
+    title: str,
+    threshold: int,
+    top_n: int,
+) -> str:
+    """The self-contained page: one card per object in rank order (see module docstring)."""
+    esc = html.escape
+    cards = []
+    for oid, grp in rows.groupby("id", sort=False):
+        first = grp.iloc[0]
+        try:
+            img = base64.b64encode(render(str(oid))).decode("ascii")
+            picture = f'<img alt="{esc(str(oid))}" src="data:image/png;base64,{img}">'
+        except Exception as exc:  # an unreadable cutout must not lose the rest of the export
+            log.warning("export: cannot render %s: %s", oid, exc)
+            picture = f'<p class="err">no image: {esc(str(exc))}</p>'
+        facts = [
+            ("rank", _fmt(first["rank"])),
+            ("S", _fmt(first["S"])),
+            ("Ŝ", _fmt(first["S_hat"])),
+        ]
+        links = ""
+        if "ra" in grp.columns and pd.notna(first["ra"]) and pd.notna(first["dec"]):
+            facts += [("RA", _fmt(first["ra"], 6)), ("Dec", _fmt(first["dec"], 6))]
+            try:
+                urls = follow_up_links(float(first["ra"]), float(first["dec"]))
+                links = (
+                    '<div class="links">'
+                    + "".join(
+                        f'<a href="{esc(u)}" rel="noopener noreferrer">{esc(LINK_TITLES[k])}</a>'
+                        for k, u in urls.items()
+                    )
+                    + "</div>"
+                )
+            except ValueError:
+                links = ""
+        for _, r in grp.iterrows():
+            if r["user"]:
+                facts.append((f"label ({r['user']})", f"{_fmt(r['label'])} · {_fmt(r['time'])}"))
+        facts.append(("selected by", str(first["selected_by"])))
+        table = "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in facts)
+        cards.append(
+            f'<div class="card" id="obj-{esc(str(oid))}">{picture}<h2>{esc(str(oid))}</h2>'
+            f"<table>{table}</table>{links}</div>"
+        )
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    n_obj = rows["id"].nunique()
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>"
+        f'<h1>{esc(title)}</h1><p class="meta">{n_obj} objects: labelled relevant '
+        f"(label &ge; {int(threshold)}) or among the top {int(top_n)} by Ŝ; written {when}.</p>"
+        f'<div class="grid">{"".join(cards)}</div></body></html>\n'
+    )
+
+
+def _fixed_str(col: pd.Series) -> np.ndarray:
+    """Fixed-width unicode array (FITS tables cannot hold Python objects); width >= 1."""
+    vals = col.astype(str).tolist()
+    width = max([1] + [len(v) for v in vals])
+    return np.array(vals, dtype=f"<U{width}")
+
+
+def _write_fits(rows: pd.DataFrame, path: Path, meta: Mapping[str, Any]) -> None:
+    from astropy.table import Table
+
+    t = Table()
+    t["id"] = _fixed_str(rows["id"])
+    for c in ("ra", "dec"):
+        if c in rows.columns:
+            t[c] = rows[c].to_numpy(np.float64)
+            t[c].unit = "deg"
+    t["S"] = rows["S"].to_numpy(np.float64)
+    t["S_hat"] = rows["S_hat"].to_numpy(np.float64)
+    t["rank"] = rows["rank"].to_numpy(np.int64)
+    t["label"] = rows["label"].astype("Float64").to_numpy(np.float64, na_value=np.nan)
+    for c in ("user", "time", "selected_by"):
+        t[c] = _fixed_str(rows[c])
+    for k, v in meta.items():
+        t.meta[k] = v
+    with atomic_path(path) as tmp:
+        t.write(tmp, format="fits", overwrite=True)
+
+
+def export_anomalies(
+    dataset_dir: PathLike,
+    label_files: Sequence[PathLike],
+    out_dir: PathLike,
+    threshold: int = 3,
+    top_n: int = 50,
+    title: str | None = None,
+    display: Mapping[str, Any] | None = None,
+    render: Renderer | None = None,
+) -> ExportResult:
+    """Write ``anomalies.csv``, ``anomalies.fits`` and ``anomalies.html`` into ``out_dir``.
+
+    ``label_files``: the users' current-state label files (``labels/<dataset>/<user>.csv``);
+    ``threshold``: the lowest label that counts as relevant (0..5); ``top_n``: how many of the
+    highest-S-hat objects to add; ``display``: image display choices for
+    :func:`astroanom.labeller.views.image.render_image` (e.g. ``{"kind": "asinh"}``);
+    ``render``: a custom id -> PNG renderer (default: cutout, or a plot of the feature vector).
+    """
+    d = Path(dataset_dir)
+    rows = anomaly_table(d, label_files, threshold, top_n)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    name = title or f"Anomalies of {d.name}"
+    csv_path, fits_path, html_path = out / CSV_NAME, out / FITS_NAME, out / HTML_NAME
+    write_csv(rows, csv_path)
+    _write_fits(
+        rows,
+        fits_path,
+        {"DATASET": d.name, "THRESH": int(threshold), "TOPN": int(top_n)},
+    )
+    ids = rows["id"].drop_duplicates().tolist()
+    draw = render or _renderer(d, ids, display or {})
+    write_text(anomaly_html(rows, draw, name, threshold, top_n), html_path)
+    log.info("export: %d rows, %d objects -> %s", len(rows), len(ids), out)
+    return ExportResult(csv_path, fits_path, html_path, len(rows), len(ids))

@@ -1,0 +1,140 @@
+"""Several extractors for one dataset: their features side by side, names prefixed by the part's
+name (``ellipse.residual_p90``, ``colour.colour_g_r``, ...).
+
+Config form (the ``features:`` mapping minus ``kind``)::
+
+    features:
+      kind: combine
+      extractors:
+        - {kind: ellipse, channel: 1}
+        - {kind: colour, bands: [g, r, z], channel: 1}
+        - {kind: power_spectrum, n_bins: 12, name: power_r, channel: 1}   # name = prefix
+
+An object fails (NaN row) if any part fails for it; its reason names every failing part.
+When all parts read images, each image is read once for all of them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from astroanom.errors import ConfigError
+from astroanom.features.image_extractor import ImageExtractor, image_paths, run_rows
+from astroanom.sources.imageio import ImageReadError, load_image
+
+#: the image extractors of this package by short name (the plug-in registry may add more)
+BUILTIN_EXTRACTORS: dict[str, str] = {
+    "ellipse": "astroanom.features.ellipse_extractor.EllipseExtractor",
+    "colour": "astroanom.features.colour.ColourExtractor",
+    "moments": "astroanom.features.moments.MomentsExtractor",
+    "power_spectrum": "astroanom.features.power_spectrum.PowerSpectrumExtractor",
+    "wavelets": "astroanom.features.wavelets.WaveletExtractor",
+    "histogram": "astroanom.features.histogram.HistogramExtractor",
+}
+
+Factory = Callable[[str, dict[str, Any]], Any]
+
+
+def default_factory(kind: str, params: dict[str, Any]) -> Any:
+    """Build an extractor from a short name in :data:`BUILTIN_EXTRACTORS` or a dotted path
+    ``package.module.Class``."""
+    path = BUILTIN_EXTRACTORS.get(kind, kind)
+    if "." not in path:
+        raise ConfigError(
+            f"unknown feature extractor {kind!r}: use one of {sorted(BUILTIN_EXTRACTORS)} "
+            "or a dotted path package.module.Class"
+        )
+    module, _, cls = path.rpartition(".")
+    try:
+        klass = getattr(importlib.import_module(module), cls)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"cannot import feature extractor {path!r}: {exc}") from exc
+    try:
+        return klass(**params)
+    except TypeError as exc:
+        raise ConfigError(f"feature extractor {kind!r}: bad parameters {params}: {exc}") from exc
+
+
+class CombinedExtractor:
+    """Concatenation of ``extractors`` (a list of ``{kind: ..., name: prefix?, **params}``).
+
+    ``factory(kind, params)`` builds one part (default :func:`default_factory`; the workflow
+    passes the plug-in registry's). All parts must read the same kind of object.
+    """
+
+    name = "combine"
+
+    def __init__(
+        self,
+        extractors: Sequence[Mapping[str, Any]],
+        n_threads: int = 1,
+        factory: Factory | None = None,
+    ) -> None:
+        if not extractors:
+            raise ConfigError("features.extractors must list at least one extractor")
+        make = factory or default_factory
+        self.parts: list[tuple[str, Any]] = []
+        for k, entry in enumerate(extractors):
+            if not isinstance(entry, Mapping) or "kind" not in entry:
+                raise ConfigError(
+                    f"features.extractors[{k}] must be a mapping with a 'kind', got {entry!r}"
+                )
+            params = {key: v for key, v in entry.items() if key not in ("kind", "name")}
+            prefix = str(entry.get("name", entry["kind"]).rsplit(".", 1)[-1])
+            if prefix in (p for p, _ in self.parts):
+                raise ConfigError(
+                    f"features.extractors[{k}]: two parts are called {prefix!r}; give each "
+                    "a distinct 'name' (the prefix of its feature names)"
+                )
+            self.parts.append((prefix, make(str(entry["kind"]), params)))
+        reads = {getattr(e, "reads", None) for _, e in self.parts}
+        if len(reads) != 1:
+            raise ConfigError(
+                f"features.extractors read different kinds of objects ({sorted(map(str, reads))}); "
+                "combine only extractors of one kind"
+            )
+        self.reads = reads.pop()
+        if isinstance(n_threads, bool) or not isinstance(n_threads, int) or n_threads < 1:
+            raise ConfigError(f"features.n_threads must be an integer >= 1, got {n_threads!r}")
+        self.n_threads = n_threads
+
+    def names(self) -> list[str]:
+        return [f"{p}.{n}" for p, e in self.parts for n in e.names()]
+
+    def _one_image(self, path: str) -> tuple[np.ndarray | None, str | None]:
+        try:
+            image = load_image(path)
+        except ImageReadError as exc:
+            return None, f"read: {exc}"
+        rows, why = [], []
+        for prefix, part in self.parts:
+            row, reason = part.compute_safe(image)
+            if reason is not None:
+                why.append(f"{prefix}: {reason}")
+            rows.append(row)
+        if why:
+            return None, "; ".join(why)
+        return np.concatenate(rows), None
+
+    def extract(self, objects: pd.DataFrame) -> tuple[np.ndarray, list[str | None]]:
+        """(n, len(names())) float64, NaN rows where any part failed; a reason per object."""
+        if all(isinstance(e, ImageExtractor) for _, e in self.parts):
+            paths = image_paths(objects, "CombinedExtractor")
+            ids = objects["id"].astype(str).tolist()
+            return run_rows(self._one_image, paths, ids, self.n_threads, len(self.names()))
+        blocks, reasons = [], [[] for _ in range(len(objects))]
+        for prefix, part in self.parts:
+            X, why = part.extract(objects)
+            blocks.append(np.asarray(X, dtype=np.float64))
+            for i, r in enumerate(why):
+                if r is not None:
+                    reasons[i].append(f"{prefix}: {r}")
+        X = np.hstack(blocks)
+        failed = np.array([bool(r) for r in reasons], dtype=bool)
+        X[failed] = np.nan
+        return X, ["; ".join(r) if r else None for r in reasons]
