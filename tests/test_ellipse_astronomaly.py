@@ -4,7 +4,6 @@ B's text changes a value in a way worked out by hand on a small constructed imag
 import cv2
 import numpy as np
 import pytest
-from astroanom.preprocess import ClipStats, Preprocessed, sigma_clip_central, sigma_clipped_stats
 
 from astroanom.features.ellipse import (
     ASTRONOMALY_FEATURE_NAMES,
@@ -20,6 +19,12 @@ from astroanom.features.ellipse import (
     fit_raw_ellipse,
     image_features,
     nearest_centroid_contour,
+)
+from astroanom.features.preprocess import (
+    ClipStats,
+    Preprocessed,
+    sigma_clip_central,
+    sigma_clipped_stats,
 )
 
 NAMES = list(ASTRONOMALY_FEATURE_NAMES)

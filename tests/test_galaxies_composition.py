@@ -3,7 +3,9 @@ artefact flag, odd fractions the oracle rates 0..1 for artefacts, what each arte
 
 import numpy as np
 import pytest
-from astroanom.data.galaxies import (
+
+from astroanom.active.oracle import FractionOracle
+from astroanom.sources.synthetic_galaxies import (
     ARTEFACT_KINDS,
     DEFAULT_KIND_RATES,
     WANTED_KINDS,
@@ -12,7 +14,6 @@ from astroanom.data.galaxies import (
     generate,
     render,
 )
-from astroanom.oracle import FractionOracle
 
 
 def test_default_rates_give_rounded_counts():

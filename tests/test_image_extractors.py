@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from astropy.io import fits
 
-from astroanom.errors import ConfigError
+from astroanom.errors import AstroanomError, ConfigError
 from astroanom.features.colour import ColourExtractor
 from astroanom.features.combine import CombinedExtractor
 from astroanom.features.ellipse import ELLIPSE_FEATURE_NAMES, image_features
@@ -174,7 +174,7 @@ def test_colour_of_two_bands_with_a_known_flux_ratio():
     colour, gradient = ext.compute(img)
     assert colour == pytest.approx(-2.5 * np.log10(2.0), abs=0.01)
     assert gradient == pytest.approx(0.0, abs=0.02)
-    ratio, _ = ColourExtractor(bands=["a", "b"], kind="ratio").compute(img)
+    ratio, _ = ColourExtractor(bands=["a", "b"], measure="ratio").compute(img)
     assert ratio == pytest.approx(2.0, rel=0.01)
     # the source defined on band b gives the same colour
     assert ColourExtractor(bands=["a", "b"], channel=1).compute(img)[0] == pytest.approx(
@@ -291,7 +291,7 @@ def test_combined_extractor_prefixes_and_concatenates(tmp_path):
     assert np.isnan(X).all() and reasons[0].startswith("ellipse: image has 2 bands")
     with pytest.raises(ConfigError, match="distinct 'name'"):
         CombinedExtractor([{"kind": "moments"}, {"kind": "moments", "channel": 1}])
-    with pytest.raises(ConfigError, match="unknown feature extractor"):
+    with pytest.raises(AstroanomError, match="unknown extractor 'nonsense'; available: colour"):
         CombinedExtractor([{"kind": "nonsense"}])
 
 
@@ -331,9 +331,9 @@ def test_combine_with_a_plugin_that_is_not_an_image_extractor(tmp_path):
     factory = lambda kind, params: (  # noqa: E731
         MeanFluxExtractor(**params)
         if kind == "mean"
-        else __import__("astroanom.features.combine", fromlist=["default_factory"]).default_factory(
-            kind, params
-        )
+        else __import__(
+            "astroanom.features.combine", fromlist=["registry_factory"]
+        ).registry_factory(kind, params)
     )
     comb = CombinedExtractor(
         [{"kind": "mean", "limit": 20.0}, {"kind": "histogram", "n_bins": 4}], factory=factory

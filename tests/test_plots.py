@@ -57,7 +57,7 @@ def gal(tmp_path):
 
 def test_fig4_names_truth_column_borders_artefacts_and_adds_unlabelled_panel(gal):
     objects, active = gal
-    fig = gp.fig4_figure(objects, active, n=3, ncols=3)
+    fig = gp.fig4_figure(objects, active, n=3, ncols=3, detector="isolation forest")
     tiles = [ax for ax in fig.axes if ax.get_title()]
     assert len(tiles) == 4 * 3  # (a), (a'), (b), (c)
     assert all("odd_fraction=" in ax.get_title() for ax in tiles)

@@ -3,13 +3,14 @@
 import numpy as np
 import pandas as pd
 import pytest
-from astroanom.galaxy_steps import evaluate_step
-from astroanom.viewing import (
+
+from astroanom.evaluate.viewing import (
     FIRST_N_COLUMNS,
     first_n_counts,
     shown_order_rounds,
     shown_order_single,
 )
+from astroanom.pipeline.evaluate import first_n_step
 
 
 def test_three_ways_by_hand():
@@ -53,12 +54,12 @@ def test_shown_orders():
     assert shown_order_rounds(np.full(3, -1), rounds[:, :3]).size == 0
 
 
-def test_evaluate_step_writes_three_ways(tmp_path):
-    """Anomalies b, d, f; a and b labelled (top 2 by S); S^ ranks d, b, f, e, c, a."""
+def _tables(tmp_path, value, known=None):
     ids = list("abcdef")
-    pd.DataFrame({"id": ids, "is_anomaly": [False, True, False, True, False, True]}).to_parquet(
-        tmp_path / "o.parquet"
-    )
+    known = [True] * 6 if known is None else known
+    pd.DataFrame(
+        {"id": ids, "value": value, "known": known, "is_anomaly": [v > 0.9 for v in value]}
+    ).to_parquet(tmp_path / "t.parquet")
     S = np.array([6.0, 5, 4, 3, 2, 1])
     score = np.array([0.0, 4, 1, 5, 2, 3])
     label = np.array([0.0, 5, np.nan, np.nan, np.nan, np.nan])
@@ -68,17 +69,24 @@ def test_evaluate_step_writes_three_ways(tmp_path):
     pd.DataFrame(
         {"id": ids, "round00": S, "round01": score, "label_round": [1, 1, -1, -1, -1, -1]}
     ).to_parquet(tmp_path / "r.parquet")
-    evaluate_step(
-        tmp_path / "o.parquet",
+
+
+def test_evaluate_step_writes_three_ways(tmp_path):
+    """Anomalies b, d, f; a and b labelled (top 2 by S); S^ ranks d, b, f, e, c, a."""
+    _tables(tmp_path, [0.1, 0.95, 0.2, 0.99, 0.0, 1.0])
+    first_n_step(
+        tmp_path / "t.parquet",
         tmp_path / "a.parquet",
         tmp_path / "r.parquet",
         tmp_path / "c.parquet",
         tmp_path / "f.csv",
+        {"kind": "fraction", "column": "odd", "anomaly_above": 0.9},
+        "iforest",
         seed=0,
         first_n=(1, 2, 3),
     )
     t = pd.read_csv(tmp_path / "f.csv")
-    assert list(t.columns) == list(FIRST_N_COLUMNS)
+    assert list(t.columns) == [*FIRST_N_COLUMNS, "n_truth_unknown"]
     get = t.set_index(["method", "first_n"])
     for col, iforest, active in (
         ("found_ranked", [0, 1, 1], [1, 2, 3]),
@@ -95,37 +103,22 @@ def test_evaluate_step_writes_three_ways(tmp_path):
     assert list(viewed["recall"]) == [0, 1, 2, 3, 3, 3]
 
 
-def test_simulation_evaluate_writes_three_ways_for_wanted_classes(tmp_path):
-    """Class 4 = wanted at b, d, f (as above): the same hand-worked counts, detector 'lof'."""
-    from astroanom.simulation_steps import evaluate_step as sim_evaluate
-
-    ids = list("abcdef")
-    pd.DataFrame({"id": ids, "class": [0, 4, 3, 4, 0, 4]}).to_parquet(tmp_path / "o.parquet")
-    S = np.array([6.0, 5, 4, 3, 2, 1])
-    score = np.array([0.0, 4, 1, 5, 2, 3])
-    label = np.array([0.0, 5, np.nan, np.nan, np.nan, np.nan])
-    pd.DataFrame({"id": ids, "S": S, "score": score, "label": label}).to_parquet(
-        tmp_path / "a.parquet"
-    )
-    pd.DataFrame(
-        {"id": ids, "round00": S, "round01": score, "label_round": [1, 1, -1, -1, -1, -1]}
-    ).to_parquet(tmp_path / "r.parquet")
-    sim_evaluate(
-        tmp_path / "o.parquet",
+def test_class_truth_counts_the_wanted_classes(tmp_path):
+    """Class 4 = wanted at b, d, f (as above): the same hand-worked counts, detector 'lof';
+    without the incremental loop there is no active_incremental row."""
+    _tables(tmp_path, [0, 4, 3, 4, 0, 4])
+    first_n_step(
+        tmp_path / "t.parquet",
         tmp_path / "a.parquet",
-        tmp_path / "r.parquet",
-        tmp_path / "m.csv",
-        tmp_path / "rr.csv",
+        None,
         tmp_path / "c.parquet",
-        [3, 4],
-        [2],
-        2,
-        6,
-        first_n_csv=tmp_path / "f.csv",
-        wanted_classes=[4],
+        tmp_path / "f.csv",
+        {"kind": "class", "column": "class", "anomaly_classes": [3, 4], "wanted_classes": [4]},
+        "lof",
+        seed=0,
         first_n=(2,),
     )
     t = pd.read_csv(tmp_path / "f.csv").set_index("method")
-    assert set(t.index) == {"random", "lof", "active", "active_incremental"}
+    assert set(t.index) == {"random", "lof", "active"}
     assert list(t.loc["lof", ["found_ranked", "found_viewed", "found_unlabelled"]]) == [1, 1, 1]
     assert list(t.loc["active", ["found_ranked", "found_viewed", "found_unlabelled"]]) == [2, 1, 2]

@@ -145,7 +145,73 @@ def _run_label(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: dict[str, Callable[[argparse._SubParsersAction], Runner]] = {"label": _add_label}
+def _add_export(sub: argparse._SubParsersAction) -> Runner:
+    p = sub.add_parser(
+        "export",
+        help="write a dataset's anomaly catalogue (CSV, FITS table, self-contained HTML page)",
+        description=(
+            "Collect the objects your users labelled relevant (label >= threshold) and the top "
+            "objects by the retrained score S^ of one dataset, with S, S^, rank, label, user, "
+            "time and RA/Dec where known, into anomalies.csv, anomalies.fits and anomalies.html "
+            "(cutouts or plots embedded; no outside requests)."
+        ),
+    )
+    p.add_argument("dataset", help="a dataset name of the config (or name/seedN)")
+    _add_config(p)
+    p.add_argument(
+        "--threshold",
+        type=int,
+        default=None,
+        help="lowest relevant label 0..5 (default: export.threshold)",
+    )
+    p.add_argument(
+        "--top",
+        type=int,
+        default=None,
+        help="how many of the top by S^ to add (default: export.top_n)",
+    )
+    p.add_argument(
+        "--user", nargs="+", default=None, help="only these users' labels (default: every user's)"
+    )
+    p.add_argument(
+        "--out", type=Path, default=None, help="output folder (default: results/<dataset>/export)"
+    )
+    return _run_export
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    from astroanom import config as acfg
+    from astroanom.export import export_anomalies
+    from astroanom.pipeline.export import user_label_files
+    from astroanom.store.labels import check_user, labels_path
+
+    cfg = load_config(args.configfile)
+    run = resolve_run(cfg, args.dataset)
+    entry = acfg.dataset(cfg, run.name)
+    run_dir = Path("results") / run.path
+    if args.user:
+        files = [labels_path(run.path, check_user(u), cfg["labels"]["path"]) for u in args.user]
+        missing = [str(f) for f in files if not f.is_file()]
+        if missing:
+            raise AstroanomError(f"no label file {', '.join(missing)}: that user has not labelled")
+    else:
+        files = user_label_files(labels_path(run.path, "x", cfg["labels"]["path"]).parent)
+    threshold = entry["export"]["threshold"] if args.threshold is None else args.threshold
+    top = entry["export"]["top_n"] if args.top is None else args.top
+    out = args.out or run_dir / "export"
+    res = export_anomalies(
+        run_dir, files, out, threshold=threshold, top_n=top, title=f"Anomalies of {run.path}"
+    )
+    print(f"{res.n_objects} objects ({res.n_rows} rows) from {len(files)} label file(s):")
+    for path in (res.csv, res.fits, res.html):
+        print(f"  {path}")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse._SubParsersAction], Runner]] = {
+    "label": _add_label,
+    "export": _add_export,
+}
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Runner]]:

@@ -1,5 +1,7 @@
 # Shared accessors and path helpers. Everything the workflow does, it does to a dataset *run*:
 # results/<name>/ (or results/<name>/seed<N>/ for each seed of a dataset with replicate: true).
+import os
+
 from astroanom import config as acfg
 from astroanom.store.labels import labels_path
 

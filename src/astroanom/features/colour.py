@@ -8,7 +8,7 @@ median + ``n_sigma`` std, the filled contour enclosing the centre;
 F_b = sum over the source of (pixel - clipped median of band b). For each pair of neighbouring
 bands (a, b) in the order given:
 
-- ``colour_{a}_{b}`` = -2.5 log10(F_a / F_b) (a colour index in magnitudes; ``kind="ratio"``
+- ``colour_{a}_{b}`` = -2.5 log10(F_a / F_b) (a colour index in magnitudes; ``measure="ratio"``
   gives F_a / F_b instead);
 - ``gradient_{a}_{b}`` = colour of the inner half of the source minus colour of the outer half
   (the source's pixels above / below the median reference-band flux), in the same units:
@@ -58,7 +58,7 @@ class ColourExtractor(ImageExtractor):
         bands: list[str] | tuple[str, ...] = ("r", "g", "b"),
         channel: int = 0,
         n_sigma: float = 3.0,
-        kind: str = "colour",
+        measure: str = "colour",
         n_threads: int = 1,
     ) -> None:
         super().__init__(n_threads)
@@ -76,9 +76,9 @@ class ColourExtractor(ImageExtractor):
             raise ConfigError(
                 f"features.channel {channel} is not one of the {len(bands)} bands {bands}"
             )
-        if kind not in ("colour", "ratio"):
-            raise ConfigError(f"features.kind must be 'colour' or 'ratio', got {kind!r}")
-        self.n_sigma, self.kind = float(n_sigma), kind
+        if measure not in ("colour", "ratio"):
+            raise ConfigError(f"features.measure must be 'colour' or 'ratio', got {measure!r}")
+        self.n_sigma, self.measure = float(n_sigma), measure
 
     def names(self) -> list[str]:
         pairs = list(zip(self.bands[:-1], self.bands[1:], strict=True))
@@ -104,9 +104,9 @@ class ColourExtractor(ImageExtractor):
         colours, grads = [], []
         for i in range(nb - 1):
             a, b = self.bands[i], self.bands[i + 1]
-            c = _colour(total[i], total[i + 1], self.kind, f"{a}-{b}")
-            c_in = _colour(core[i], core[i + 1], self.kind, f"{a}-{b} inner half")
-            c_out = _colour(outer[i], outer[i + 1], self.kind, f"{a}-{b} outer half")
+            c = _colour(total[i], total[i + 1], self.measure, f"{a}-{b}")
+            c_in = _colour(core[i], core[i + 1], self.measure, f"{a}-{b} inner half")
+            c_out = _colour(outer[i], outer[i + 1], self.measure, f"{a}-{b} outer half")
             colours.append(c)
             grads.append(c_in - c_out)
         return np.asarray(colours + grads, dtype=np.float64)

@@ -16,7 +16,6 @@ When all parts read images, each image is read once for all of them.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -27,44 +26,22 @@ from astroanom.errors import ConfigError
 from astroanom.features.image_extractor import ImageExtractor, image_paths, run_rows
 from astroanom.sources.imageio import ImageReadError, load_image
 
-#: the image extractors of this package by short name (the plug-in registry may add more)
-BUILTIN_EXTRACTORS: dict[str, str] = {
-    "ellipse": "astroanom.features.ellipse_extractor.EllipseExtractor",
-    "colour": "astroanom.features.colour.ColourExtractor",
-    "moments": "astroanom.features.moments.MomentsExtractor",
-    "power_spectrum": "astroanom.features.power_spectrum.PowerSpectrumExtractor",
-    "wavelets": "astroanom.features.wavelets.WaveletExtractor",
-    "histogram": "astroanom.features.histogram.HistogramExtractor",
-}
-
 Factory = Callable[[str, dict[str, Any]], Any]
 
 
-def default_factory(kind: str, params: dict[str, Any]) -> Any:
-    """Build an extractor from a short name in :data:`BUILTIN_EXTRACTORS` or a dotted path
-    ``package.module.Class``."""
-    path = BUILTIN_EXTRACTORS.get(kind, kind)
-    if "." not in path:
-        raise ConfigError(
-            f"unknown feature extractor {kind!r}: use one of {sorted(BUILTIN_EXTRACTORS)} "
-            "or a dotted path package.module.Class"
-        )
-    module, _, cls = path.rpartition(".")
-    try:
-        klass = getattr(importlib.import_module(module), cls)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"cannot import feature extractor {path!r}: {exc}") from exc
-    try:
-        return klass(**params)
-    except TypeError as exc:
-        raise ConfigError(f"feature extractor {kind!r}: bad parameters {params}: {exc}") from exc
+def registry_factory(kind: str, params: dict[str, Any]) -> Any:
+    """Build one part through the plug-in loader (:mod:`astroanom.plugins`): a built-in short
+    name, a registered name or a dotted path."""
+    from astroanom import plugins
+
+    return plugins.build("extractor", kind, params)
 
 
 class CombinedExtractor:
     """Concatenation of ``extractors`` (a list of ``{kind: ..., name: prefix?, **params}``).
 
-    ``factory(kind, params)`` builds one part (default :func:`default_factory`; the workflow
-    passes the plug-in registry's). All parts must read the same kind of object.
+    ``factory(kind, params)`` builds one part (default :func:`registry_factory`, the plug-in
+    loader). All parts must read the same kind of object.
     """
 
     name = "combine"
@@ -77,7 +54,7 @@ class CombinedExtractor:
     ) -> None:
         if not extractors:
             raise ConfigError("features.extractors must list at least one extractor")
-        make = factory or default_factory
+        make = factory or registry_factory
         self.parts: list[tuple[str, Any]] = []
         for k, entry in enumerate(extractors):
             if not isinstance(entry, Mapping) or "kind" not in entry:

@@ -1,12 +1,13 @@
-"""The paper's 21 ellipse-fitting features (:mod:`astroanom.features.ellipse`) on a chosen band,
-behind the extractor contract (``reads``, ``names``, ``extract``)."""
+"""The ellipse-fitting features (:mod:`astroanom.features.ellipse`) on a chosen band, behind the
+extractor contract (``reads``, ``names``, ``extract``): the paper's 21 (``preset: paper``) or
+the original code's 30 (``preset: astronomaly``)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from astroanom.errors import ConfigError
-from astroanom.features.ellipse import ELLIPSE_FEATURE_NAMES, image_features
+from astroanom.features.ellipse import PRESETS, feature_names, image_features
 from astroanom.features.image_extractor import (
     FeatureFailure,
     ImageExtractor,
@@ -21,19 +22,24 @@ class EllipseExtractor(ImageExtractor):
 
     name = "ellipse"
 
-    def __init__(self, channel: int = 0, n_sigma: float = 3.0, n_threads: int = 1) -> None:
+    def __init__(
+        self, channel: int = 0, n_sigma: float = 3.0, preset: str = "paper", n_threads: int = 1
+    ) -> None:
         super().__init__(n_threads)
+        if preset not in PRESETS:
+            raise ConfigError(f"features.preset must be one of {sorted(PRESETS)}, got {preset!r}")
+        self.preset = preset
         self.channel = check_channel(channel)
         if not n_sigma > 0:
             raise ConfigError(f"features.n_sigma must be > 0, got {n_sigma!r}")
         self.n_sigma = float(n_sigma)
 
     def names(self) -> list[str]:
-        return list(ELLIPSE_FEATURE_NAMES)
+        return list(feature_names(self.preset))
 
     def compute(self, image: np.ndarray) -> np.ndarray:
         plane = select_plane(image, self.channel)
-        res = image_features(plane, n_sigma=self.n_sigma)
+        res = image_features(plane, n_sigma=self.n_sigma, preset=self.preset)
         if res.values is None:
             raise FeatureFailure(str(res.reason))
         return res.values

@@ -114,6 +114,8 @@ def cell_step(
     sc = pd.read_parquet(scores)
     aligned(df["id"].to_numpy(), ("truth", t), ("scores", sc))
     want = wanted(t, truth_spec)
+    if not want.any():
+        raise ConfigError(f"{truth}: the truth marks no object as wanted: nothing to find")
     strat = strategy_from_config(strategy, seed=seed, n_jobs=threads, shared=shared)
     run = labelling_loop(
         X, sc["S"].to_numpy(np.float64), make_oracle(t, truth_spec, oracle), strat, batch, budget

@@ -537,6 +537,8 @@ class SyntheticGalaxySource:
     truth_columns = ("kind", "artefact", "odd_fraction", "is_anomaly")
 
     def __init__(self, n_jobs: int = 1, **params: object) -> None:
+        if params.get("anomaly_fraction") is not None:  # the legacy composition replaces rates
+            params.pop("kind_rates", None)
         self.cfg = SyntheticGalaxyConfig.from_mapping(params)
         self.n_jobs = n_jobs
 

@@ -1,5 +1,4 @@
 # Helpers of rules/active.smk (input functions, parameters, names).
-import os
 
 
 def human_labels(wildcards):

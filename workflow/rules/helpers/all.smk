@@ -13,6 +13,7 @@ def dataset_targets(name):
         for f in ("top", "scores", "map")
         for x in ("png", "pdf")
     ]
+    out += [f"{first}/export/anomalies.{x}" for x in ("csv", "fits", "html")]
     if "truth" in d:
         out += [f"{RESULTS}/{r}/anomalies_first_n.csv" for r in runs]
     if d["experiment"] == "simulation":

@@ -1,0 +1,32 @@
+"""Step of ``workflow/rules/export.smk`` (and ``astroanom export``): the anomaly catalogue."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+PathLike = str | os.PathLike[str]
+
+
+def user_label_files(labels_dir: PathLike) -> list[Path]:
+    """Every user's current label file in ``labels/<run>/`` (``<user>.csv``, not the logs)."""
+    d = Path(labels_dir)
+    if not d.is_dir():
+        return []
+    return sorted(p for p in d.glob("*.csv") if not p.name.endswith(".log.csv"))
+
+
+def export_step(
+    run_dir: PathLike,
+    label_files: Sequence[PathLike],
+    out_dir: PathLike,
+    threshold: int,
+    top_n: int,
+    title: str,
+) -> None:
+    """CSV, FITS table and self-contained HTML page of the objects the users marked relevant
+    (label >= ``threshold``) and the ``top_n`` by S^ (:func:`astroanom.export.export_anomalies`)."""
+    from astroanom.export import export_anomalies
+
+    export_anomalies(run_dir, label_files, out_dir, threshold=threshold, top_n=top_n, title=title)
