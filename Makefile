@@ -37,6 +37,7 @@ test: $(VENV)/.installed-dev browser
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.installed-dev
+	$(BIN)/ruff format --check src workflow tests benchmarks
 	$(BIN)/ruff check src workflow tests benchmarks
 	$(BIN)/snakefmt --check workflow
 	$(BIN)/snakemake --lint

@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def make_dataset(directory: Path, seed: int = 1) -> Path:
-    """The default config's simulation (``simulation_paper``) as a dataset directory: curves as
+    """The default config's simulation (``sim_class3_reassigned``) as a dataset directory: curves as
     features, isolation-forest scores, dataset.json (the workflow's own steps and contract)."""
     from astroanom.pipeline.active import detect_step
     from astroanom.sources.simulation import SimulationSource
@@ -36,14 +36,14 @@ def make_dataset(directory: Path, seed: int = 1) -> Path:
     from astroanom.store.io import write_parquet
 
     cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    src = cfg["datasets"]["simulation_paper"]["source"]
+    src = cfg["datasets"]["sim_class3_reassigned"]["source"]
     classes = cfg["simulation_presets"][src["preset"]]["classes"]
     source = SimulationSource(classes, src["counts"], preset=src["preset"])
     objects, _ = source.manifest(directory, seed)
     (directory / ds.FEATURES).write_bytes((directory / "source" / "values.parquet").read_bytes())
     write_parquet(objects[["id"]], directory / ds.OBJECTS)
     info = source.describe()
-    ds.DatasetInfo(name="simulation_paper/seed1", seed=seed, **info).write(directory)
+    ds.DatasetInfo(name="sim_class3_reassigned/seed1", seed=seed, **info).write(directory)
     detect_step(
         directory / ds.FEATURES,
         directory / ds.SCORES,

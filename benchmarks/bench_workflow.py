@@ -1,10 +1,10 @@
 """Wall time of the full default simulation experiment for one seed and one preset.
 
 Runs the real workflow on the default 50k-object configuration restricted to one seed and one
-preset's dataset (``simulation_paper`` by default), in a temporary directory, and prints the
+preset's dataset (``sim_class3_reassigned`` by default), in a temporary directory, and prints the
 wall time and each rule's time and peak RSS from Snakemake's benchmark files.
 
-    python benchmarks/bench_workflow.py [--seed 1] [--dataset simulation_paper] [--cores 2] [--keep DIR]
+    python benchmarks/bench_workflow.py [--seed 1] [--dataset sim_class3_reassigned] [--cores 2] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--dataset", default="simulation_paper")
+    ap.add_argument("--dataset", default="sim_class3_reassigned")
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--keep", type=Path, help="run in this directory and keep it")
     args = ap.parse_args()

@@ -22,4 +22,4 @@ def default_config() -> dict:
 
 @pytest.fixture(scope="session")
 def paper_preset(default_config: dict) -> dict:
-    return default_config["simulation_presets"]["paper"]["classes"]
+    return default_config["simulation_presets"]["table1-class3-reassigned"]["classes"]

@@ -139,3 +139,49 @@ def test_tiny_benchmark_workflow(tmp_path):
         assert (out / "figures" / fig).stat().st_size > 5000
     curve = pd.read_parquet(out / "sim_paper" / "toy" / "seed7" / "paper.curve.parquet")
     assert curve["labels"].max() == 20 and curve["found"].is_monotonic_increasing
+
+
+def test_benchmark_paper_strategy_uses_active_learning_alpha(tmp_path, monkeypatch):
+    """The walk config -> cell_step(shared=) -> PaperScore -> active_score gets alpha."""
+    import astroanom.active.score as score
+    from astroanom.pipeline.benchmark import cell_step
+    from astroanom.store.io import feature_frame
+
+    rng = np.random.default_rng(1)
+    n = 60
+    X = rng.normal(size=(n, 3)).astype(np.float32)
+    ids = np.arange(n)
+    cls = np.where(np.arange(n) < 6, 4, 0)
+    feature_frame(ids, X).to_parquet(tmp_path / "f.parquet")
+    truth = pd.DataFrame({"id": ids, "value": cls.astype(float), "known": True})
+    truth["is_anomaly"] = cls == 4
+    truth.to_parquet(tmp_path / "t.parquet")
+    S = rng.uniform(0, 5, n)
+    pd.DataFrame({"id": ids, "raw": -S, "S": S}).to_parquet(tmp_path / "s.parquet")
+    seen: list[float] = []
+    real = score.active_score
+
+    def spy(S, U, d, alpha=1.0, *args, **kwargs):
+        seen.append(alpha)
+        return real(S, U, d, alpha, *args, **kwargs)
+
+    monkeypatch.setattr(score, "active_score", spy)
+    spec = {"kind": "class", "column": "class", "anomaly_classes": [4], "wanted_classes": [4]}
+    cell_step(
+        tmp_path / "f.parquet",
+        tmp_path / "t.parquet",
+        tmp_path / "s.parquet",
+        tmp_path / "cell.parquet",
+        tmp_path / "curve.parquet",
+        {"dataset": "d", "detector": "x", "strategy": "paper", "seed": 1},
+        {"name": "paper"},
+        {"alpha": 2.5, "n_estimators": 10},
+        {"mode": "simulated", "relevance": {0: 0, 4: 5}, "batch": 5, "budget": 10},
+        spec,
+        batch=5,
+        budget=10,
+        ns=[10],
+        first_viewed=10,
+        seed=1,
+    )
+    assert seen and set(seen) == {2.5}

@@ -14,7 +14,9 @@ from astroanom.detect.knn import kneighbors
 from astroanom.sources.simulation import simulate
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "config.yaml"
-PAPER = yaml.safe_load(CONFIG.read_text())["simulation_presets"]["paper"]["classes"]
+PAPER = yaml.safe_load(CONFIG.read_text())["simulation_presets"]["table1-class3-reassigned"][
+    "classes"
+]
 
 
 @pytest.fixture(scope="module")

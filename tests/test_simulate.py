@@ -84,7 +84,10 @@ def test_same_seed_same_numbers_other_seed_differs(paper_preset):
 
 def test_presets_differ_only_in_class_3(default_config):
     presets = default_config["simulation_presets"]
-    paper, printed = presets["paper"]["classes"], presets["table1-as-printed"]["classes"]
+    paper, printed = (
+        presets["table1-class3-reassigned"]["classes"],
+        presets["table1-as-printed"]["classes"],
+    )
     assert {k: v for k, v in paper.items() if k != 3} == {
         k: v for k, v in printed.items() if k != 3
     }

@@ -208,7 +208,45 @@ def _run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_check(sub: argparse._SubParsersAction) -> Runner:
+    p = sub.add_parser(
+        "check",
+        help="validate config files as the workflow does and list the datasets they define",
+        description=(
+            "Read the config files in order (as `snakemake --configfile a b`), name the file, "
+            "line and column of a YAML syntax error (Snakemake's own message does not), check "
+            "every key against config/schema.yaml, and list each dataset's runs, results and "
+            "label files."
+        ),
+    )
+    _add_config(p)
+    return _run_check
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from astroanom import config as acfg
+    from astroanom.store.labels import labels_path
+
+    cfg = load_config(args.configfile)
+    files = ", ".join(map(str, args.configfile or [DEFAULT_CONFIG]))
+    print(f"{files}: valid; {len(cfg['datasets'])} dataset(s)")
+    for name, entry in cfg["datasets"].items():
+        truth = "truth" if "truth" in entry else "no truth"
+        print(
+            f"  {name}: source {entry['source']['kind']}, features {entry['features']['kind']}, "
+            f"detector {entry['detector']['name']}, {truth}, oracle {entry['oracle']['mode']}"
+        )
+        for run in acfg.runs(cfg, name):
+            lab = labels_path(run.path, cfg["labels"]["user"], cfg["labels"]["path"])
+            done = (
+                "made" if (Path("results") / run.path / "ranked.csv").is_file() else "not made yet"
+            )
+            print(f"    results/{run.path}/ ({done}, seed {run.seed}); labels: {lab}")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse._SubParsersAction], Runner]] = {
+    "check": _add_check,
     "label": _add_label,
     "export": _add_export,
 }

@@ -10,6 +10,7 @@ datasets, ``<name>/seed<N>`` for each seed of a dataset with ``replicate: true``
 from __future__ import annotations
 
 import copy
+import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,11 @@ from typing import Any
 
 from astroanom.errors import ConfigError
 
+log = logging.getLogger("astroanom.config")
+
 SCHEMA_NAME = "schema.yaml"
+#: Old simulation preset names -> their new, descriptive names (still accepted, with a warning).
+PRESET_ALIASES = {"paper": "table1-class3-reassigned"}
 _RUN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*?)(?:/seed(?P<seed>\d+))?$")
 
 
@@ -136,6 +141,16 @@ def _check_references(cfg: Mapping[str, Any]) -> None:
         src = entry["source"]
         if src["kind"] == "simulation":
             presets = cfg.get("simulation_presets", {})
+            new = PRESET_ALIASES.get(src["preset"])
+            if src["preset"] not in presets and new in presets:
+                log.warning(
+                    "%s.source.preset: %r is deprecated (it is not Table 1 as printed); "
+                    "use %r, its new name",
+                    where,
+                    src["preset"],
+                    new,
+                )
+                src["preset"] = new
             if src["preset"] not in presets:
                 raise ConfigError(
                     f"{where}.source.preset: unknown preset {src['preset']!r}; known: "
