@@ -66,6 +66,14 @@ def test_ids_with_line_breaks_or_blank_are_refused(tmp_path, oid):
     assert store.current() == {}
 
 
+@pytest.mark.parametrize("oid", ["a\x00b", '"a\nb"', '"a\rb"'])
+def test_files_with_line_breaks_or_nul_in_ids_are_refused(tmp_path, oid):
+    path = tmp_path / "u.csv"
+    path.write_text(f"id,label,user,time\n{oid},1,u,t\n", encoding="utf-8", newline="")
+    with pytest.raises(LabelsError, match=r"line [23]: id .* line break or NUL"):
+        read_labels(path)
+
+
 # -- item 10: ASCII digits only -----------------------------------------------------------------
 @pytest.mark.parametrize("value", ["٥", "５", "३", "٠", "\u00a03"])
 def test_unicode_digits_are_not_labels(value):

@@ -135,6 +135,11 @@ def read_labels(path: PathLike, valid_ids: Collection[str] | None = None) -> pd.
             raw, user, time = (c.strip() for c in row[1:])
             if not oid.strip():
                 raise LabelsError(f"{p}, line {line}: empty id")
+            if any(c in oid for c in "\r\n\x00"):
+                raise LabelsError(
+                    f"{p}, line {line}: id {oid!r} holds a line break or NUL character, which an "
+                    "id must not"
+                )
             try:
                 label = parse_label(raw)
             except LabelsError as err:
