@@ -224,3 +224,43 @@ def test_empty_log_after_a_crash_at_creation(tmp_path):
     store = LabelStore(path, "u", valid_ids=IDS)
     store.set("c", 0)
     assert replay_log(log_path_for(path)) == {k: v for k, v in store._state.items()}
+
+
+def _consistent(path: Path) -> bool:
+    frame = read_labels(path)
+    return replay_log(log_path_for(path)) == {
+        r.id: (r.label, r.user, r.time) for r in frame.itertuples()
+    }
+
+
+def test_running_store_completes_a_change_of_a_writer_that_died(tmp_path, caplog):
+    """Two writers on one file: B dies between its log append and its CSV rewrite; A's next
+    change notices (the log grew but the CSV lacks it), completes B's change, then its own."""
+    path = tmp_path / "u.csv"
+    a = LabelStore(path, "u", valid_ids=IDS)
+    b = LabelStore(path, "u", valid_ids=IDS)
+    a.set("a", 1)
+    b.set("c", 3)
+    b._append_log("set", "b", 4, "2026-01-01T00:00:00.000+00:00")  # B killed here
+    with caplog.at_level(logging.WARNING, logger="astroanom.labels"):
+        a.set(" lead", 2)
+    assert "repaired the CSV from the log" in caplog.text and "edited by hand" not in caplog.text
+    assert a.current() == {"a": 1, "c": 3, "b": 4, " lead": 2}
+    assert _consistent(path)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="astroanom.labels"):
+        assert LabelStore(path, "u", valid_ids=IDS).current() == a.current()
+    assert caplog.text == ""
+
+
+def test_fragment_left_by_a_dead_writer_is_dropped_before_appending(tmp_path, caplog):
+    path = tmp_path / "u.csv"
+    a = LabelStore(path, "u", valid_ids=IDS)
+    a.set("a", 1)
+    with log_path_for(path).open("ab") as fh:
+        fh.write(b"2026-01-01T00:00:00.000+00:00,u,set,")  # another writer died mid-append
+    with caplog.at_level(logging.WARNING, logger="astroanom.labels"):
+        a.set("b", 2)
+    assert "removed an unfinished last line" in caplog.text
+    assert replay_log(log_path_for(path)) == {k: v for k, v in a._state.items()}
+    assert _consistent(path)

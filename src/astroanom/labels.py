@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import fcntl
+import io
 import logging
 import os
 import re
@@ -185,6 +186,18 @@ def _log_entries(path: Path) -> list[tuple[int, dict[str, str]]]:
         return [(reader.line_num, row) for row in reader]
 
 
+def _log_entries_after(path: Path, offset: int) -> list[tuple[int, dict[str, str]]]:
+    """The complete rows of a log after byte ``offset`` (the start of a row); line numbers are
+    counted from there."""
+    with _decoding(path), path.open("rb") as fh:
+        fh.seek(offset)
+        data = fh.read()
+    cut = data.rfind(b"\n") + 1  # an unfinished last line is not a row yet
+    text = data[:cut].decode("utf-8")
+    reader = csv.DictReader(io.StringIO(text, newline=""), fieldnames=LOG_COLUMNS)
+    return [(reader.line_num, row) for row in reader]
+
+
 def _apply(
     state: dict[str, tuple[int, str, str]], path: Path, line: int, row: dict[str, str]
 ) -> None:
@@ -275,12 +288,14 @@ class LabelStore:
         self._lock = threading.Lock()
         self._state: dict[str, tuple[int, str, str]] = {}
         self._stamp: tuple[int, int] | None = None
+        self._log_seen = 0  # log size (bytes) when this store last made log and CSV agree
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._locked():
             self._recover()
             self._reload()
             if not self.path.exists():
                 self._write_state()
+            self._log_seen = self._log_size()
 
     # -- internals ---------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -324,15 +339,25 @@ class LabelStore:
             )
         if not self.path.exists():
             return
-        entries = _log_entries(self.log_path)
-        before: dict[str, tuple[int, str, str]] = {}
+        frame = read_labels(self.path, self.valid_ids)
+        csv_state = {r.id: (int(r.label), r.user, r.time) for r in frame.itertuples(index=False)}
+        self._settle({}, _log_entries(self.log_path), csv_state)
+
+    def _settle(
+        self,
+        base: dict[str, tuple[int, str, str]],
+        entries: list[tuple[int, dict[str, str]]],
+        csv_state: dict[str, tuple[int, str, str]],
+    ) -> None:
+        """Make the CSV (``csv_state``) agree with the log, whose state before ``entries`` was
+        ``base``; rules 2 and 3 of :meth:`_recover`. Leaves ``self._state`` = the agreed state."""
+        before = dict(base)
         for line, row in entries[:-1]:
             _apply(before, self.log_path, line, row)
         replayed = dict(before)
         if entries:
             _apply(replayed, self.log_path, *entries[-1])
-        frame = read_labels(self.path, self.valid_ids)
-        csv_state = {r.id: (int(r.label), r.user, r.time) for r in frame.itertuples(index=False)}
+        self._state = csv_state
         if csv_state == replayed:
             return
         if entries and csv_state == before:
@@ -363,6 +388,27 @@ class LabelStore:
             len(removed),
         )
 
+    def _log_size(self) -> int:
+        try:
+            return self.log_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def _sync(self) -> None:
+        """Under the lock: load the current state, and if other processes appended to the log
+        since this store last did, check that the CSV holds their changes (a writer killed
+        between its log append and its CSV rewrite leaves the CSV one change behind)."""
+        old = self._state
+        self._reload()
+        if self._log_size() == self._log_seen:
+            return
+        if self._log_seen == 0:
+            entries = _log_entries(self.log_path)
+        else:
+            entries = _log_entries_after(self.log_path, self._log_seen)
+        self._settle(old, entries, self._state)
+        self._log_seen = self._log_size()
+
     def _reload(self) -> None:
         """Load the current state from disk unless it is what this store last wrote."""
         stamp = self._file_stamp()
@@ -385,6 +431,15 @@ class LabelStore:
     def _append_log(
         self, action: str, oid: str = "", label: int | str = "", time: str = "", user: str = ""
     ) -> None:
+        if self.log_path.exists():
+            fragment = drop_unfinished_log_line(self.log_path)
+            if fragment is not None:
+                log.warning(
+                    "%s: removed an unfinished last line %r (a writer died while appending; that "
+                    "change was never acknowledged)",
+                    self.log_path,
+                    fragment[:200],
+                )
         new = not self.log_path.exists() or self.log_path.stat().st_size == 0
         with self.log_path.open("a", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
@@ -393,6 +448,7 @@ class LabelStore:
             writer.writerow((time or now_iso(), user or self.user, action, oid, label))
             fh.flush()
             os.fsync(fh.fileno())
+            self._log_seen = os.fstat(fh.fileno()).st_size  # callers hold the lock, in sync
 
     def _write_state(self) -> None:
         with atomic_path(self.path) as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
@@ -421,7 +477,7 @@ class LabelStore:
         key = self._check_id(oid)
         value = parse_label(label)
         with self._locked():
-            self._reload()
+            self._sync()
             time = now_iso()
             self._append_log("set", key, value, time)
             self._state.pop(key, None)
@@ -433,7 +489,7 @@ class LabelStore:
         """Remove the label of ``oid``; return whether there was one."""
         key = self._check_id(oid)
         with self._locked():
-            self._reload()
+            self._sync()
             if key not in self._state:
                 return False
             self._append_log("delete", key)
@@ -444,7 +500,7 @@ class LabelStore:
     def clear(self) -> int:
         """Remove every label of this user (the log keeps them); return how many there were."""
         with self._locked():
-            self._reload()
+            self._sync()
             n = len(self._state)
             self._append_log("clear")
             self._state.clear()
@@ -454,13 +510,13 @@ class LabelStore:
     def current(self) -> dict[str, int]:
         """``{id: label}`` in the order the labels were last given."""
         with self._locked():
-            self._reload()
+            self._sync()
             return {k: v[0] for k, v in self._state.items()}
 
     def records(self) -> list[LabelRecord]:
         """All current labels as records, in the order they were last given."""
         with self._locked():
-            self._reload()
+            self._sync()
             return [LabelRecord(k, *v) for k, v in self._state.items()]
 
     def __len__(self) -> int:
