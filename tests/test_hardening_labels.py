@@ -264,3 +264,21 @@ def test_fragment_left_by_a_dead_writer_is_dropped_before_appending(tmp_path, ca
     assert "removed an unfinished last line" in caplog.text
     assert replay_log(log_path_for(path)) == {k: v for k, v in a._state.items()}
     assert _consistent(path)
+
+
+def test_reader_does_not_skip_past_another_writers_fragment(tmp_path):
+    """A store that saw a fragment (reading only) must resume parsing at its start once another
+    writer has replaced it with complete rows."""
+    path = tmp_path / "u.csv"
+    a = LabelStore(path, "u", valid_ids=IDS)
+    b = LabelStore(path, "u", valid_ids=IDS)
+    a.set("a", 1)
+    with log_path_for(path).open("ab") as fh:
+        fh.write(b"2026-01-01T00:00:00.000+00:00,u,set,c")  # a third writer died mid-append
+    assert a.current() == {"a": 1}  # a sees the fragment, appends nothing
+    b.set("b", 2)  # b drops the fragment and appends a complete row in its place
+    assert a.current() == {"a": 1, "b": 2}
+    a.set("c", 3)
+    assert _consistent(path) and replay_log(log_path_for(path)) == {
+        k: v for k, v in a._state.items()
+    }

@@ -187,15 +187,36 @@ def _log_entries(path: Path) -> list[tuple[int, dict[str, str]]]:
 
 
 def _log_entries_after(path: Path, offset: int) -> list[tuple[int, dict[str, str]]]:
-    """The complete rows of a log after byte ``offset`` (the start of a row); line numbers are
-    counted from there."""
+    """The complete rows of a log after byte ``offset`` (0, or the start of a row; the header is
+    checked and skipped at 0); an unfinished last line is not a row yet. Line numbers are
+    counted from ``offset``."""
     with _decoding(path), path.open("rb") as fh:
         fh.seek(offset)
         data = fh.read()
-    cut = data.rfind(b"\n") + 1  # an unfinished last line is not a row yet
-    text = data[:cut].decode("utf-8")
-    reader = csv.DictReader(io.StringIO(text, newline=""), fieldnames=LOG_COLUMNS)
+    cut = data.rfind(b"\n") + 1
+    text = data[:cut].decode("utf-8-sig" if offset == 0 else "utf-8")
+    if offset == 0:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        if reader.fieldnames is None:
+            return []
+        if tuple(reader.fieldnames) != LOG_COLUMNS:
+            raise LabelsError(f"{path}, line 1: the header must be {','.join(LOG_COLUMNS)}")
+    else:
+        reader = csv.DictReader(io.StringIO(text, newline=""), fieldnames=LOG_COLUMNS)
     return [(reader.line_num, row) for row in reader]
+
+
+def _complete_end(path: Path) -> int:
+    """Byte offset just after the last complete line of ``path`` (its size if it ends cleanly)."""
+    try:
+        with path.open("rb") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            back = min(size, 1 << 16)
+            fh.seek(size - back)
+            tail = fh.read(back)
+    except FileNotFoundError:
+        return 0
+    return size if tail.endswith(b"\n") or not tail else size - back + tail.rfind(b"\n") + 1
 
 
 def _apply(
@@ -402,12 +423,9 @@ class LabelStore:
         self._reload()
         if self._log_size() == self._log_seen:
             return
-        if self._log_seen == 0:
-            entries = _log_entries(self.log_path)
-        else:
-            entries = _log_entries_after(self.log_path, self._log_seen)
+        entries = _log_entries_after(self.log_path, self._log_seen)
         self._settle(old, entries, self._state)
-        self._log_seen = self._log_size()
+        self._log_seen = _complete_end(self.log_path)
 
     def _reload(self) -> None:
         """Load the current state from disk unless it is what this store last wrote."""
