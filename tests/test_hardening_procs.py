@@ -108,3 +108,24 @@ def test_pool_still_computes_and_reports_worker_errors():
 
 def _inverse(x: int) -> float:
     return 1 / x
+
+
+def test_ignored_signals_stay_ignored():
+    """Under nohup SIGHUP is ignored: installing the handlers must not make it fatal."""
+    code = (
+        "import signal\n"
+        "signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
+        "from astroanom.procs import end_children_on_signals, worker_pool\n"
+        "end_children_on_signals()\n"
+        "assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN\n"
+        "assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL\n"
+        "with worker_pool(1) as pool:\n"
+        "    assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN\n"
+        "    assert pool.apply(abs, (-2,)) == 2\n"
+        "print('ok')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]

@@ -120,11 +120,12 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
 
 def end_children_on_signals() -> bool:
     """Install the handler that takes the descendants down on SIGTERM/SIGINT/SIGHUP (main
-    thread only; returns whether it was installed)."""
+    thread only, and not for a signal this process ignores; returns whether it was installed)."""
     if threading.current_thread() is not threading.main_thread():
         return False
     for sig in _HANDLED:
-        signal.signal(sig, _on_signal)
+        if signal.getsignal(sig) is not signal.SIG_IGN:  # e.g. SIGHUP under nohup stays ignored
+            signal.signal(sig, _on_signal)
     return True
 
 
@@ -140,9 +141,9 @@ def _signals_raise() -> Iterator[None]:
         raise SystemExit(128 + signum)
 
     old = {sig: signal.getsignal(sig) for sig in _HANDLED}
-    signal.signal(signal.SIGTERM, raise_exit)
-    signal.signal(signal.SIGHUP, raise_exit)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for sig in _HANDLED:
+        if old[sig] is not signal.SIG_IGN:  # an ignored signal (nohup, background) stays so
+            signal.signal(sig, signal.default_int_handler if sig == signal.SIGINT else raise_exit)
     try:
         yield
     finally:
