@@ -218,6 +218,7 @@ def _one_attempt(
             total = _content_range_total(resp.headers.get("Content-Range"))
             start = re.match(r"bytes\s+(\d+)-", resp.headers.get("Content-Range") or "")
             if start is None or int(start.group(1)) != have:
+                part.unlink()  # the next attempt starts clean
                 raise http.client.HTTPException(
                     f"the server resumed at the wrong offset ({resp.headers.get('Content-Range')})"
                 )
