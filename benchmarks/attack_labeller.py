@@ -241,9 +241,20 @@ def file_attacks(t: Tally, work: Path) -> None:
         t.attack("files", name, False, "-> accepted")
 
     def consistent(path: Path) -> bool:
-        frame = read_labels(path)
-        csv_state = {r.id: (r.label, r.user, r.time) for r in frame.itertuples()}
-        return replay_log(log_path_for(path)) == csv_state
+        try:
+            frame = read_labels(path)
+            csv_state = {r.id: (r.label, r.user, r.time) for r in frame.itertuples()}
+            return replay_log(log_path_for(path)) == csv_state
+        except Exception as err:  # noqa: BLE001 - an unreadable store is a finding
+            t.failures.append(f"files: {path.name} unreadable: {err}")
+            return False
+
+    def guarded(name: str, fn) -> None:
+        """Run one file attack; an unexpected exception counts as not held."""
+        try:
+            fn()
+        except Exception as err:  # noqa: BLE001
+            t.attack("files", name, False, f"-> {type(err).__name__}: {err}")
 
     p = d / "bom.csv"
     p.write_bytes(b"\xef\xbb\xbfid,label,user,time\r\na,3,u,t\r\n")
@@ -256,43 +267,56 @@ def file_attacks(t: Tally, work: Path) -> None:
     expect_error("Latin-1 file", lambda: read_labels(p), str(p))
     expect_error("Latin-1 file in the store", lambda: LabelStore(p, "u"), "UTF-8")
     p = d / "space.csv"
-    store = LabelStore(p, "u", valid_ids=["a", *SPACE_IDS])
-    store.set("trail ", 4)
-    store.set(" lead", 1)
     try:
+        store = LabelStore(p, "u", valid_ids=["a", *SPACE_IDS])
+        store.set("trail ", 4)
+        store.set(" lead", 1)
         again = LabelStore(p, "u", valid_ids=["a", *SPACE_IDS]).current()
         t.attack("files", "ids with spaces", again == {"trail ": 4, " lead": 1}, str(again))
     except LabelsError as err:
         t.attack("files", "ids with spaces", False, str(err))
-    p = d / "half.csv"
-    s = LabelStore(p, "u")
-    s.set("a", 2)
-    with log_path_for(p).open("ab") as fh:
-        fh.write(b"2026-01-01T00:00:00.000+00:00,u,set,b")
-    t.faults += 1
-    s = LabelStore(p, "u")
-    s.set("c", 1)
-    ok = s.current() == {"a": 2, "c": 1} and consistent(p)
-    t.survived += ok
-    t.attack("files", "half-written last log line", ok)
-    p = d / "between.csv"
-    s = LabelStore(p, "u")
-    s.set("a", 2)
-    s._append_log("set", "b", 5)  # what a kill between the log append and the CSV rewrite leaves
-    t.faults += 1
-    ok = LabelStore(p, "u").current() == {"a": 2, "b": 5} and consistent(p)
-    t.survived += ok
-    t.attack("files", "crash between log and CSV", ok)
-    p = d / "edited.csv"
-    s = LabelStore(p, "u")
-    s.set("a", 2)
-    p.write_text("id,label,user,time\na,4,u,t\nz,0,u,t\n", encoding="utf-8")
-    ok = LabelStore(p, "u").current() == {"a": 4, "z": 0} and consistent(p)
-    t.attack("files", "hand-edited CSV", ok)
-    bob = LabelStore(d / "bob.csv", "bob")
-    bob.set("a", 1)
-    expect_error("user bob.log", lambda: LabelStore(d / "bob.log.csv", "bob.log"), "log")
-    t.attack("files", "bob's log intact", LabelStore(d / "bob.csv", "bob").current() == {"a": 1})
+
+    def half_line() -> None:
+        p = d / "half.csv"
+        s = LabelStore(p, "u")
+        s.set("a", 2)
+        with log_path_for(p).open("ab") as fh:
+            fh.write(b"2026-01-01T00:00:00.000+00:00,u,set,b")
+        s = LabelStore(p, "u")
+        s.set("c", 1)
+        ok = s.current() == {"a": 2, "c": 1} and consistent(p)
+        t.survived += ok
+        t.attack("files", "half-written last log line", ok)
+
+    def between() -> None:
+        p = d / "between.csv"
+        s = LabelStore(p, "u")
+        s.set("a", 2)
+        s._append_log("set", "b", 5)  # what a kill between log append and CSV rewrite leaves
+        ok = LabelStore(p, "u").current() == {"a": 2, "b": 5} and consistent(p)
+        t.survived += ok
+        t.attack("files", "crash between log and CSV", ok)
+
+    def edited() -> None:
+        p = d / "edited.csv"
+        s = LabelStore(p, "u")
+        s.set("a", 2)
+        p.write_text("id,label,user,time\na,4,u,t\nz,0,u,t\n", encoding="utf-8")
+        ok = LabelStore(p, "u").current() == {"a": 4, "z": 0} and consistent(p)
+        t.attack("files", "hand-edited CSV", ok)
+
+    def bob_log() -> None:
+        bob = LabelStore(d / "bob.csv", "bob")
+        bob.set("a", 1)
+        expect_error("user bob.log", lambda: LabelStore(d / "bob.log.csv", "bob.log"), "reserved")
+        ok = LabelStore(d / "bob.csv", "bob").current() == {"a": 1}
+        t.attack("files", "bob's log intact", ok)
+
+    t.faults += 2
+    guarded("half-written last log line", half_line)
+    guarded("crash between log and CSV", between)
+    guarded("hand-edited CSV", edited)
+    guarded("user bob.log", bob_log)
     for name, text, words in [
         ("wrong header", "id,lab\n", "header"),
         ("label 7", "id,label,user,time\na,7,u,t\n", "0 to 5"),
@@ -371,6 +395,15 @@ class _Reader:
         return self.acked, self.pending
 
 
+def _safe(t: Tally, group: str, check, *args: object) -> bool:
+    """``check(*args)``, with an exception (an unreadable store) recorded as a failure."""
+    try:
+        return bool(check(*args))
+    except Exception as err:  # noqa: BLE001 - a store that cannot be reopened is a finding
+        t.failures.append(f"{group}: store unreadable after the fault: {err}")
+        return False
+
+
 def _replayed(path: Path) -> dict[str, tuple[int, str, str]]:
     from astroanom.labels import log_path_for, replay_log
 
@@ -392,7 +425,7 @@ def kill_writer_attacks(t: Tally, work: Path, kills: int, rng: random.Random) ->
         proc.send_signal(signal.SIGKILL)
         acked, pending = reader.finish()
         t.faults += 1
-        ok = _check_store(t, path, acked, pending)
+        ok = _safe(t, "kill", _check_store, t, path, acked, pending)
         t.survived += ok
         t.attack("kill", f"kill -9 writer {k} after {len(acked)} labels", ok)
 
@@ -417,7 +450,7 @@ def concurrent_attacks(t: Tally, work: Path, rounds: int, rng: random.Random) ->
             acked |= a
             pending |= q
         t.faults += 1
-        ok = _check_store(t, path, acked, pending)
+        ok = _safe(t, "concurrent", _check_store, t, path, acked, pending)
         t.survived += ok
         what = "4 writers, one killed" if victim else "4 writers"
         t.attack("concurrent", f"{what} (round {r}, {len(acked)} labels)", ok)
@@ -450,10 +483,17 @@ def kill_server_attacks(
             [sys.executable, "-c", SERVER, str(directory), str(path)],
             env=env,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             text=True,
         )
-        port_s, token = proc.stdout.readline().split()
+        first = proc.stdout.readline().split()
+        if len(first) != 2:  # the labeller did not start (e.g. it cannot read its label file)
+            proc.kill()
+            err = proc.stderr.read().strip().splitlines()
+            t.attack("kill", f"labeller restart {k}", False, f"-> {err[-1] if err else '?'}")
+            return
+        threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep the pipe drained
+        port_s, token = first
         port = int(port_s)
         headers = {
             "Content-Type": "application/json",
@@ -478,7 +518,7 @@ def kill_server_attacks(
         for th in threads:
             th.join(timeout=30)
         t.faults += 1
-        ok = _check_server_store(t, path, ids, acked, pending)
+        ok = _safe(t, "kill", _check_server_store, t, path, ids, acked, pending)
         t.survived += ok
         t.attack("kill", f"kill -9 labeller {k} ({len(acked)} ids acknowledged)", ok)
 
@@ -555,6 +595,7 @@ def main() -> int:
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    logging.getLogger("astroanom.labeller").setLevel(logging.CRITICAL)  # 500s are counted
     rng = random.Random(args.seed)
     t = Tally(args.deadline)
     repairs = _RepairCounter()
