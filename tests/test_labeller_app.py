@@ -34,6 +34,8 @@ def app_env(curves, tmp_path):
 
 
 def post(client, url, body, token, **headers):
+    if "Origin" not in headers and "Referer" not in headers:
+        headers["Origin"] = "http://localhost"  # what a browser's fetch POST sends
     return client.post(
         url,
         data=json.dumps(body),
@@ -125,13 +127,13 @@ def test_label_good_and_bad(app_env):
         "/api/label",
         data="[1, 2]",
         content_type="application/json",
-        headers={"X-CSRF-Token": token},
+        headers={"X-CSRF-Token": token, "Origin": "http://localhost"},
     )
     assert resp.status_code == 400 and "JSON object" in resp.get_json()["error"]
     resp = client.post(
         "/api/label",
         data="id=7&label=1",
-        headers={"X-CSRF-Token": token},
+        headers={"X-CSRF-Token": token, "Origin": "http://localhost"},
         content_type="application/x-www-form-urlencoded",
     )
     assert resp.status_code == 415

@@ -12,11 +12,10 @@ import pandas as pd
 import pytest
 
 from astroanom.active.score import RelevanceLearner
-from astroanom.errors import ConfigError, LabelsError
+from astroanom.errors import LabelsError
 from astroanom.store.labels import (
     LabelStore,
     check_user,
-    human_retrain,
     labels_path,
     log_path_for,
     parse_label,
@@ -162,68 +161,34 @@ def test_concurrent_labels_are_never_lost(tmp_path):
     assert len(rows(log_path_for(path))) == 201
 
 
-def test_human_retrain_matches_the_learner_and_handles_no_labels(tmp_path):
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(50, 4))
-    S = rng.uniform(0, 5, 50)
-    ids = np.arange(50)
-    learner = RelevanceLearner(n_estimators=10, seed=1)
-    path = tmp_path / "h.csv"
-    with pytest.raises(ConfigError, match="needs a label file"):
-        human_retrain(X, S, ids, None, learner)
-    rows_, labels, res = human_retrain(X, S, ids, path, learner)  # no file yet
-    assert rows_.size == 0 and np.array_equal(res.score, S) and np.isnan(res.U).all()
-    store = LabelStore(path, "h", valid_ids=IDS)
-    store.set("4", 5)
-    store.set("10", 0)
-    store.set("2", 3)
-    rows_, labels, res = human_retrain(X, S, ids, path, learner, alpha=1.0)
-    assert rows_.tolist() == [4, 10, 2] and labels.tolist() == [5, 0, 3]
-    direct = RelevanceLearner(n_estimators=10, seed=1).retrain(
-        X, S, np.array([4, 10, 2]), np.array([5.0, 0, 3])
-    )
-    np.testing.assert_allclose(res.score, direct.score)
-    assert not np.allclose(res.score, S)
-
-
-def test_retrain_step_human_mode_writes_the_human_labels(tmp_path):
+def test_retrain_step_human_mode_matches_the_learner_and_handles_no_labels(tmp_path):
     from labeller_helpers import curve_dataset
 
-    from astroanom.pipeline.steps import retrain_step
+    from astroanom.pipeline.active import retrain_step
+    from astroanom.store.io import read_features
 
     d = curve_dataset(tmp_path / "ds", n=60, embedding=False)
     lab = tmp_path / "labels" / "u.csv"
-    store = LabelStore(lab, "u", valid_ids=[str(i) for i in range(60)])
-    store.set("0", 5)
-    store.set("59", 0)
-    oracle = {"mode": "human", "relevance": {0: 0, 2: 5}, "batch": 5, "budget": 10}
-    retrain_step(
-        d / "features.parquet",
-        d / "scores.parquet",
-        d / "objects.parquet",
-        d / "active.parquet",
-        oracle,
-        n_labels=10,
-        alpha=1.0,
-        n_estimators=10,
-        seed=0,
+    common = dict(
+        oracle={"mode": "human", "batch": 5, "budget": 10},
+        strategy={"name": "paper"},
+        shared={"alpha": 1.0, "n_estimators": 10},
+        seed=1,
         labels_file=lab,
     )
+    retrain_step(d / "features.parquet", d / "scores.parquet", d / "active.parquet", **common)
+    act = pd.read_parquet(d / "active.parquet")  # no label file yet: S^ = S
+    assert act["label"].isna().all() and (act["score"] == act["S"]).all() and act["U"].isna().all()
+    store = LabelStore(lab, "u", valid_ids=[str(i) for i in range(60)])
+    for oid, label in (("4", 5), ("10", 0), ("2", 3)):
+        store.set(oid, label)
+    retrain_step(d / "features.parquet", d / "scores.parquet", d / "active.parquet", **common)
     act = pd.read_parquet(d / "active.parquet")
     labelled = act.dropna(subset=["label"])
-    assert labelled["id"].tolist() == [0, 59] and labelled["label"].tolist() == [5.0, 0.0]
-    # the simulated oracle would have labelled the 10 highest-S objects instead
-    del oracle["mode"]
-    retrain_step(
-        d / "features.parquet",
-        d / "scores.parquet",
-        d / "objects.parquet",
-        d / "active.parquet",
-        oracle,
-        n_labels=10,
-        alpha=1.0,
-        n_estimators=10,
-        seed=0,
-        labels_file=lab,
+    assert labelled["id"].tolist() == [2, 4, 10] and labelled["label"].tolist() == [3.0, 5.0, 0.0]
+    _, X = read_features(d / "features.parquet")
+    direct = RelevanceLearner(n_estimators=10, seed=1).retrain(
+        X, act["S"].to_numpy(), np.array([4, 10, 2]), np.array([5.0, 0, 3])
     )
-    assert pd.read_parquet(d / "active.parquet")["label"].notna().sum() == 10
+    np.testing.assert_allclose(act["score"], direct.score)
+    assert not np.allclose(act["score"], act["S"])

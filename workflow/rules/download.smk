@@ -25,6 +25,8 @@ rule download_gz2:
     params:
         url=lambda w: f"https://zenodo.org/records/3565489/files/{w.name}?download=1",
         md5=lambda w: gz2_md5(w.name),
+        check="auto",
+        limits=config["downloads"],
     script:
         "../scripts/download_file.py"
 
@@ -43,8 +45,10 @@ rule download_hart16:
         mem_mb=500,
         downloads=1,
     params:
-        url="https://gz2hart.s3.amazonaws.com/gz2_hart16.csv.gz",
-        md5=None,  # not published: the sha256 of what was fetched is recorded beside the file
+        url=HART16_URL,
+        md5=None,  # not published: size, a complete gzip stream, and a recorded sha256
+        check="gzip",
+        limits=config["downloads"],
     script:
         "../scripts/download_file.py"
 

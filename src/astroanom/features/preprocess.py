@@ -21,6 +21,7 @@ import numpy as np
 
 DEFAULT_SIGMA = 3.0
 DEFAULT_MAXITERS = 5
+NONFINITE_RADIUS = 3  # px: a NaN/inf this close to the centre (7x7 box) fails the image
 
 
 @dataclass(frozen=True)
@@ -225,6 +226,18 @@ class Preprocessed:
         return out
 
 
+def _nonfinite_touching(bad: np.ndarray, mask: np.ndarray, bbox: tuple[int, int, int, int]) -> int:
+    """Number of ``bad`` (H, W) pixels inside ``mask`` (h, w; at ``bbox`` x, y, w, h) or
+    8-adjacent to it (a NaN notch cut into the source's edge counts too)."""
+    x, y, w, h = bbox
+    H, W = bad.shape
+    x0, y0, x1, y1 = max(x - 1, 0), max(y - 1, 0), min(x + w + 1, W), min(y + h + 1, H)
+    grown = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
+    grown[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = mask
+    grown = cv2.dilate(grown, np.ones((3, 3), dtype=np.uint8))
+    return int(np.count_nonzero(bad[y0:y1, x0:x1] & grown.astype(bool)))
+
+
 def sigma_clip_central(
     image: np.ndarray,
     n_sigma: float = DEFAULT_SIGMA,
@@ -236,14 +249,27 @@ def sigma_clip_central(
     The clip statistics use ``n_sigma``; the cut is at ``median + threshold_sigma * std``
     (default ``threshold_sigma = n_sigma``, the paper's 3 sigma; Astronomaly's code uses 1).
 
-    Raises :class:`PreprocessFailure` (reason in the message) for an all-NaN or constant image or
-    when no source above the threshold encloses the centre.
+    Raises :class:`PreprocessFailure` (reason in the message) for an all-NaN or constant image,
+    when no source above the threshold encloses the centre, or when a non-finite pixel (NaN/inf,
+    e.g. a masked or saturated region of a FITS cutout) lies within ``NONFINITE_RADIUS`` pixels
+    of the centre or inside the central source's filled contour: its value is unknown, so the
+    features would describe a guess. Non-finite pixels elsewhere are ignored.
     """
     plane = np.ascontiguousarray(to_plane(np.asarray(image), channel))
     if plane.shape[0] < 3 or plane.shape[1] < 3:
         raise PreprocessFailure(f"image too small ({plane.shape[1]}x{plane.shape[0]} pixels)")
     stats = sigma_clipped_stats(plane, sigma=n_sigma)
     finite = plane if plane.dtype.kind in "ui" else np.nan_to_num(plane, nan=stats.median)
+    bad = None if plane.dtype.kind in "ui" else ~np.isfinite(plane)
+    if bad is not None and bad.any():
+        cy, cx, r = plane.shape[0] // 2, plane.shape[1] // 2, NONFINITE_RADIUS
+        near = int(bad[max(cy - r, 0) : cy + r + 1, max(cx - r, 0) : cx + r + 1].sum())
+        if near:
+            raise PreprocessFailure(
+                f"{near} non-finite pixel(s) (NaN/inf) within {r} px of the image centre"
+            )
+    else:
+        bad = None
     if stats.std == 0.0 and (finite == stats.median).all():
         raise PreprocessFailure(f"constant image (every pixel = {stats.median:g})")
     cut_sigma = n_sigma if threshold_sigma is None else threshold_sigma
@@ -258,6 +284,12 @@ def sigma_clip_central(
             f"no source above {cut_sigma:g} sigma (threshold {threshold:.4g}) encloses the image centre"
         )
     mask, (x, y, w, h) = found
+    if bad is not None:
+        inside = _nonfinite_touching(bad, mask, (x, y, w, h))
+        if inside:
+            raise PreprocessFailure(
+                f"{inside} non-finite pixel(s) (NaN/inf) inside or bordering the central source"
+            )
     crop = finite[y : y + h, x : x + w]
     out = np.where(mask.astype(bool), crop, 0).astype(np.float32)
     return Preprocessed(out, (x, y, w, h), plane.shape[:2], stats, float(threshold))

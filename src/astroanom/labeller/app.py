@@ -14,14 +14,16 @@ Endpoints (all JSON unless noted; ids travel as query or body values, never as f
 - ``POST /api/retrain``                    recompute S^ with the current labels
 - ``GET  /api/map``                  the 2-D map coloured by S and S^
 
-Every POST must carry the page's ``X-CSRF-Token`` header, a JSON body, and (when the browser
-sends them) an Origin/Referer of this very server; the Host header must be a loopback name
-unless the server was deliberately bound elsewhere.
+Every POST must carry the page's ``X-CSRF-Token`` header, a JSON body of at most 16 KiB (also
+when sent chunked; else 413) nested at most 32 levels deep, and an Origin or Referer header of
+this very server (browsers send Origin on every fetch POST; a POST with neither is refused);
+the Host header must be a loopback name unless the server was deliberately bound elsewhere.
 """
 
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import secrets
 from collections.abc import Collection
@@ -30,7 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from astroanom import __version__
 from astroanom.errors import AstroanomError, LabelsError
@@ -38,6 +40,7 @@ from astroanom.labeller.data import ORDERS, LabellerData, LabellerSettings, Path
 
 log = logging.getLogger("astroanom.labeller")
 MAX_BODY_BYTES = 16 * 1024
+MAX_JSON_DEPTH = 32  # the API's bodies are flat objects; deeper nesting is refused with a 400
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -48,6 +51,48 @@ def _hostname(netloc: str) -> str:
     if host.startswith("["):
         return host[1:].split("]", 1)[0]
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def _read_body(limit: int) -> bytes:
+    """At most ``limit`` bytes of the request body.
+
+    A chunked body (no Content-Length) is read from the server's de-chunked input, which ends
+    with the body, so a body of exactly the maximum size is told apart from a longer one;
+    werkzeug's guarded stream is used otherwise (it raises 413 for a Content-Length too large).
+    """
+    env = request.environ
+    if request.content_length is None and env.get("wsgi.input_terminated"):
+        stream, parts, got = env["wsgi.input"], [], 0
+        while got < limit:
+            block = stream.read(limit - got)
+            if not block:
+                break
+            parts.append(block)
+            got += len(block)
+        return b"".join(parts)
+    return request.stream.read(limit)
+
+
+def json_depth(raw: bytes) -> int:
+    """Deepest nesting of ``[``/``{`` in a JSON text (brackets inside strings are skipped)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
 
 
 def create_app(
@@ -89,7 +134,19 @@ def create_app(
     def body() -> dict[str, Any]:
         if not request.is_json:
             abort(fail(415, "send the request body as JSON (Content-Type: application/json)"))
-        payload = request.get_json(silent=True)
+        too_big = f"the request body is larger than {MAX_BODY_BYTES} bytes"
+        try:
+            raw = _read_body(MAX_BODY_BYTES + 1)
+        except RequestEntityTooLarge:
+            abort(fail(413, too_big))
+        if len(raw) > MAX_BODY_BYTES:
+            abort(fail(413, too_big))
+        if json_depth(raw) > MAX_JSON_DEPTH:
+            abort(fail(400, f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep"))
+        try:
+            payload = json.loads(raw)
+        except (ValueError, RecursionError):
+            payload = None
         if not isinstance(payload, dict):
             abort(fail(400, "the request body must be a JSON object"))
         return payload
@@ -109,6 +166,12 @@ def create_app(
         source = origin if origin and origin != "null" else request.headers.get("Referer")
         if origin == "null" or (source and urlsplit(source).netloc.lower() != request.host.lower()):
             return fail(403, "cross-origin request refused")
+        if not source:
+            return fail(
+                403,
+                "a POST needs an Origin or Referer header of this server (browsers send one); "
+                "use the labeller's page",
+            )
         sent = request.headers.get("X-CSRF-Token", "")
         if not hmac.compare_digest(sent.encode(), token.encode()):
             return fail(403, "missing or wrong X-CSRF-Token header; reload the page")

@@ -46,6 +46,33 @@ def _load_fits(path: Path) -> np.ndarray:
     return arr
 
 
+def jpeg_has_end(raw: bytes) -> bool:
+    """Whether the JPEG in ``raw`` has its end-of-image marker (FF D9) after the image data.
+
+    The header segments (length-prefixed; they may hold an EXIF thumbnail with its own FF D9)
+    are skipped up to the first start-of-scan (FF DA); in the scan data every FF byte is
+    followed by 00 or a restart marker, so an FF D9 after it is the end of the image. Bytes
+    after the marker (padding, appended data) are ignored, as OpenCV and Pillow do.
+    """
+    pos, n = 2, len(raw)
+    while pos + 4 <= n:
+        if raw[pos] != 0xFF:
+            return False  # not a marker where one must be: corrupt header
+        marker = raw[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker == 0xD9:
+            return False  # end of image before any scan
+        if marker == 0xDA:
+            return raw.find(b"\xff\xd9", pos + 2) != -1
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
+            pos += 2
+            continue
+        pos += 2 + int.from_bytes(raw[pos + 2 : pos + 4], "big")
+    return False
+
+
 def load_image(path: str | os.PathLike[str]) -> np.ndarray:
     """Read one cutout: (H, W) or (H, W, C) with colour channels in RGB order.
 
@@ -67,7 +94,7 @@ def load_image(path: str | os.PathLike[str]) -> np.ndarray:
         raise ImageReadError(f"cannot read file: {exc}") from exc
     if not raw:
         raise ImageReadError("empty file (0 bytes)")
-    if raw[:2] == b"\xff\xd8" and b"\xff\xd9" not in raw[-64:]:
+    if raw[:2] == b"\xff\xd8" and not jpeg_has_end(raw):
         raise ImageReadError("truncated JPEG (no end-of-image marker)")
     img = cv2.imdecode(np.frombuffer(raw, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
     if img is None or img.size == 0:

@@ -35,7 +35,6 @@ import logging
 import os
 import time
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +43,8 @@ import numpy as np
 import pandas as pd
 from astropy.modeling.models import Sersic2D
 from scipy.special import gammaincinv
+
+from astroanom.procs import worker_pool
 
 log = logging.getLogger("astroanom.sources.synthetic_galaxies")
 
@@ -509,8 +510,8 @@ def generate(
     t0 = time.perf_counter()
     done = 0
     if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for k in pool.map(_write_range, jobs):
+        with worker_pool(workers) as pool:  # workers end with this process (issue 9)
+            for k in pool.imap(_write_range, jobs):
                 done += k
                 log.info("generated %d/%d images (%.1f s)", done, n, time.perf_counter() - t0)
     else:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import fcntl
+import io
 import logging
 import os
 import re
@@ -29,7 +30,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from astroanom.active.score import ActiveResult, RelevanceLearner
 from astroanom.errors import LabelsError
 from astroanom.store.io import atomic_path
 
@@ -40,6 +40,12 @@ LOG_COLUMNS = ("time", "user", "action", "id", "label")
 MIN_LABEL, MAX_LABEL = 0, 5
 DEFAULT_TEMPLATE = "labels/{dataset}/{user}.csv"
 _USER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_LABEL_RE = re.compile(r"[ \t]*[0-9]+[ \t]*", re.ASCII)  # ASCII digits only, not '٥' or '５'
+LOG_SUFFIX = ".log"  # ``<user>.log.csv`` is a log: no user name or label file may end like this
+ENCODING_HELP = (
+    "save it as UTF-8 (in a spreadsheet program: 'CSV UTF-8'; or convert it, e.g. "
+    "`iconv -f latin1 -t utf-8 FILE > NEW`) and try again"
+)
 PathLike = str | os.PathLike[str]
 
 
@@ -53,7 +59,7 @@ def parse_label(value: object) -> int:
     if (
         isinstance(value, (int, np.integer))
         or isinstance(value, str)
-        and re.fullmatch(r"\s*\d+\s*", value)
+        and _LABEL_RE.fullmatch(value)
     ):
         number = int(value)
     else:
@@ -65,10 +71,15 @@ def parse_label(value: object) -> int:
 
 def check_user(user: str) -> str:
     """Validate a user name (it becomes part of a file name): letters, digits, ``_.-``, <= 64."""
-    if not isinstance(user, str) or not _USER_RE.match(user):
+    if not isinstance(user, str) or not _USER_RE.fullmatch(user):
         raise LabelsError(
             f"user name {user!r} is not allowed: use 1-64 letters, digits, '_', '.' or '-', "
             "starting with a letter or digit"
+        )
+    if user.lower().endswith(LOG_SUFFIX):
+        raise LabelsError(
+            f"user name {user!r} is not allowed: a name ending in '{LOG_SUFFIX}' would share its "
+            f"file with the log of user {user[: -len(LOG_SUFFIX)]!r}; choose another name"
         )
     return user
 
@@ -105,7 +116,7 @@ def read_labels(path: PathLike, valid_ids: Collection[str] | None = None) -> pd.
     valid = None if valid_ids is None else set(valid_ids)
     rows: list[tuple[str, int, str, str]] = []
     seen: dict[str, int] = {}
-    with p.open(newline="", encoding="utf-8") as fh:
+    with _decoding(p), p.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh)
         header = next(reader, None)
         if header is None or tuple(h.strip() for h in header) != LABEL_COLUMNS:
@@ -120,16 +131,23 @@ def read_labels(path: PathLike, valid_ids: Collection[str] | None = None) -> pd.
                 raise LabelsError(
                     f"{p}, line {line}: expected 4 fields (id,label,user,time), got {len(row)}"
                 )
-            oid, raw, user, time = (c.strip() for c in row)
-            if not oid:
+            oid = row[0]  # exact: an id may begin or end with a space (see docs/labeller.md)
+            raw, user, time = (c.strip() for c in row[1:])
+            if not oid.strip():
                 raise LabelsError(f"{p}, line {line}: empty id")
+            if any(c in oid for c in "\r\n\x00"):
+                raise LabelsError(
+                    f"{p}, line {line}: id {oid!r} holds a line break or NUL character, which an "
+                    "id must not"
+                )
             try:
                 label = parse_label(raw)
             except LabelsError as err:
-                raise LabelsError(f"{p}, line {line} (id {oid}): {err}") from None
+                raise LabelsError(f"{p}, line {line} (id {_show(oid)}): {err}") from None
             if oid in seen:
                 raise LabelsError(
-                    f"{p}, line {line}: id {oid} is labelled again (first on line {seen[oid]})"
+                    f"{p}, line {line}: id {_show(oid)} is labelled again "
+                    f"(first on line {seen[oid]})"
                 )
             if valid is not None and oid not in valid:
                 raise LabelsError(f"{p}, line {line}: id {oid!r} is not an object of this dataset")
@@ -139,28 +157,123 @@ def read_labels(path: PathLike, valid_ids: Collection[str] | None = None) -> pd.
     return frame.astype({"id": str, "label": np.int64, "user": str, "time": str})
 
 
+def _show(oid: str) -> str:
+    """An id for a message: as is, or quoted when it has surrounding spaces."""
+    return oid if oid == oid.strip() and oid else repr(oid)
+
+
+@contextlib.contextmanager
+def _decoding(path: Path) -> Iterator[None]:
+    """Turn a decoding error while reading ``path`` into a :class:`LabelsError` saying what to do."""
+    try:
+        yield
+    except UnicodeDecodeError as err:
+        raise LabelsError(
+            f"{path}: not UTF-8 text (byte {err.object[err.start : err.start + 1]!r} at offset "
+            f"{err.start}; a Latin-1 / Windows-1252 file?): {ENCODING_HELP}"
+        ) from None
+
+
+def _log_entries(path: Path) -> list[tuple[int, dict[str, str]]]:
+    """The rows of an append-only log with their line numbers (header checked)."""
+    with _decoding(path), path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        if reader.fieldnames is None:  # empty: a crash while the log was being created
+            return []
+        if tuple(reader.fieldnames) != LOG_COLUMNS:
+            raise LabelsError(f"{path}, line 1: the header must be {','.join(LOG_COLUMNS)}")
+        return [(reader.line_num, row) for row in reader]
+
+
+def _log_entries_after(path: Path, offset: int) -> list[tuple[int, dict[str, str]]]:
+    """The complete rows of a log after byte ``offset`` (0, or the start of a row; the header is
+    checked and skipped at 0); an unfinished last line is not a row yet. Line numbers are
+    counted from ``offset``."""
+    with _decoding(path), path.open("rb") as fh:
+        fh.seek(offset)
+        data = fh.read()
+    cut = data.rfind(b"\n") + 1
+    text = data[:cut].decode("utf-8-sig" if offset == 0 else "utf-8")
+    if offset == 0:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        if reader.fieldnames is None:
+            return []
+        if tuple(reader.fieldnames) != LOG_COLUMNS:
+            raise LabelsError(f"{path}, line 1: the header must be {','.join(LOG_COLUMNS)}")
+    else:
+        reader = csv.DictReader(io.StringIO(text, newline=""), fieldnames=LOG_COLUMNS)
+    return [(reader.line_num, row) for row in reader]
+
+
+def _complete_end(path: Path) -> int:
+    """Byte offset just after the last complete line of ``path`` (its size if it ends cleanly)."""
+    try:
+        with path.open("rb") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            back = min(size, 1 << 16)
+            fh.seek(size - back)
+            tail = fh.read(back)
+    except FileNotFoundError:
+        return 0
+    return size if tail.endswith(b"\n") or not tail else size - back + tail.rfind(b"\n") + 1
+
+
+def _apply(
+    state: dict[str, tuple[int, str, str]], path: Path, line: int, row: dict[str, str]
+) -> None:
+    """Apply one log row to ``state`` (a ``set`` moves the id to the end, as the store does)."""
+    action = row["action"]
+    if action == "set":
+        if row["id"] is None or row["label"] is None:
+            raise LabelsError(f"{path}, line {line}: a 'set' needs 5 fields")
+        try:
+            value = (parse_label(row["label"]), row["user"], row["time"])
+        except LabelsError as err:
+            raise LabelsError(f"{path}, line {line}: {err}") from None
+        state.pop(row["id"], None)
+        state[row["id"]] = value
+    elif action == "delete":
+        state.pop(row["id"], None)
+    elif action == "clear":
+        state.clear()
+    else:
+        raise LabelsError(f"{path}, line {line}: unknown action {action!r}")
+
+
 def replay_log(path: PathLike) -> dict[str, tuple[int, str, str]]:
     """Rebuild the current state ``{id: (label, user, time)}`` from an append-only log."""
     p = Path(path)
     state: dict[str, tuple[int, str, str]] = {}
-    with p.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        if tuple(reader.fieldnames or ()) != LOG_COLUMNS:
-            raise LabelsError(f"{p}, line 1: the header must be {','.join(LOG_COLUMNS)}")
-        for row in reader:
-            action = row["action"]
-            if action == "set":
-                try:
-                    state[row["id"]] = (parse_label(row["label"]), row["user"], row["time"])
-                except LabelsError as err:
-                    raise LabelsError(f"{p}, line {reader.line_num}: {err}") from None
-            elif action == "delete":
-                state.pop(row["id"], None)
-            elif action == "clear":
-                state.clear()
-            else:
-                raise LabelsError(f"{p}, line {reader.line_num}: unknown action {action!r}")
+    for line, row in _log_entries(p):
+        _apply(state, p, line, row)
     return state
+
+
+def drop_unfinished_log_line(path: PathLike) -> str | None:
+    """Cut an unterminated last line (a write interrupted by a crash) off the log at ``path``.
+
+    Every complete log record ends with a newline, and a change is acknowledged only after its
+    record is complete, so such a fragment is a change nobody was told about. Returns the
+    fragment removed (decoded leniently, for the message), or None if the log ended cleanly.
+    """
+    p = Path(path)
+    with p.open("rb+") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        if size == 0:
+            return None
+        fh.seek(size - 1)
+        if fh.read(1) == b"\n":
+            return None
+        back = min(size, 1 << 16)
+        fh.seek(size - back)
+        tail = fh.read(back)
+        cut = size - back + tail.rfind(b"\n") + 1  # 0 when there is no newline at all
+        fh.seek(cut)
+        fragment = fh.read()
+        fh.truncate(cut)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return fragment.decode("utf-8", errors="replace")
 
 
 @dataclass(frozen=True)
@@ -178,10 +291,16 @@ class LabelStore:
 
     ``valid_ids`` (the dataset's ids as strings) restricts what may be labelled. An existing
     ``labels.csv`` is loaded (validated); if only the log exists, the state is replayed from it.
+    On opening, the log and the CSV are made consistent again after a crash (:meth:`_recover`).
     """
 
     def __init__(self, path: PathLike, user: str, valid_ids: Collection[str] | None = None) -> None:
         self.path = Path(path)
+        if self.path.name.lower().endswith(LOG_SUFFIX + ".csv"):
+            raise LabelsError(
+                f"{self.path}: a name ending in '{LOG_SUFFIX}.csv' is reserved for label logs; "
+                "choose another label file name"
+            )
         self.log_path = log_path_for(self.path)
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.user = check_user(user)
@@ -189,11 +308,14 @@ class LabelStore:
         self._lock = threading.Lock()
         self._state: dict[str, tuple[int, str, str]] = {}
         self._stamp: tuple[int, int] | None = None
+        self._log_seen = 0  # log size (bytes) when this store last made log and CSV agree
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._locked():
+            self._recover()
             self._reload()
             if not self.path.exists():
                 self._write_state()
+            self._log_seen = self._log_size()
 
     # -- internals ---------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -211,6 +333,98 @@ class LabelStore:
         except FileNotFoundError:
             return None
         return (st.st_mtime_ns, st.st_size)
+
+    def _recover(self) -> None:
+        """Make the log and the CSV agree after a crash (called under the lock on opening).
+
+        1. An unterminated last log line (killed while appending) is cut off: that change was
+           never acknowledged.
+        2. If the CSV equals the log replayed without its last entry, the process stopped
+           between appending to the log and rewriting the CSV: the CSV is rewritten from the
+           log (the change is completed).
+        3. Any other difference means the CSV was edited outside the store: the CSV wins and
+           the differences are appended to the log (``set``/``delete``), so replaying the log
+           gives the CSV again.
+        Each repair is logged as a warning. A missing CSV is rebuilt from the log by _reload.
+        """
+        if not self.log_path.exists():
+            return
+        fragment = drop_unfinished_log_line(self.log_path)
+        if fragment is not None:
+            log.warning(
+                "%s: removed an unfinished last line %r (a write interrupted by a crash; that "
+                "change was never acknowledged)",
+                self.log_path,
+                fragment[:200],
+            )
+        if not self.path.exists():
+            return
+        frame = read_labels(self.path, self.valid_ids)
+        csv_state = {r.id: (int(r.label), r.user, r.time) for r in frame.itertuples(index=False)}
+        self._settle({}, _log_entries(self.log_path), csv_state)
+
+    def _settle(
+        self,
+        base: dict[str, tuple[int, str, str]],
+        entries: list[tuple[int, dict[str, str]]],
+        csv_state: dict[str, tuple[int, str, str]],
+    ) -> None:
+        """Make the CSV (``csv_state``) agree with the log, whose state before ``entries`` was
+        ``base``; rules 2 and 3 of :meth:`_recover`. Leaves ``self._state`` = the agreed state."""
+        before = dict(base)
+        for line, row in entries[:-1]:
+            _apply(before, self.log_path, line, row)
+        replayed = dict(before)
+        if entries:
+            _apply(replayed, self.log_path, *entries[-1])
+        self._state = csv_state
+        if csv_state == replayed:
+            return
+        if entries and csv_state == before:
+            self._state = replayed
+            self._write_state()
+            log.warning(
+                "%s lacked the last change in %s (%s of id %r; a crash between the two writes): "
+                "repaired the CSV from the log",
+                self.path,
+                self.log_path,
+                entries[-1][1]["action"],
+                entries[-1][1]["id"],
+            )
+            return
+        changed = [k for k, v in csv_state.items() if replayed.get(k) != v]
+        removed = [k for k in replayed if k not in csv_state]
+        for key in removed:
+            self._append_log("delete", key)
+        for key in changed:
+            label, user, time = csv_state[key]
+            self._append_log("set", key, label, time, user=user)
+        log.warning(
+            "%s differs from its log %s (edited by hand?): kept the CSV and recorded %d set and "
+            "%d delete entries in the log",
+            self.path,
+            self.log_path,
+            len(changed),
+            len(removed),
+        )
+
+    def _log_size(self) -> int:
+        try:
+            return self.log_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def _sync(self) -> None:
+        """Under the lock: load the current state, and if other processes appended to the log
+        since this store last did, check that the CSV holds their changes (a writer killed
+        between its log append and its CSV rewrite leaves the CSV one change behind)."""
+        old = self._state
+        self._reload()
+        if self._log_size() == self._log_seen:
+            return
+        entries = _log_entries_after(self.log_path, self._log_seen)
+        self._settle(old, entries, self._state)
+        self._log_seen = _complete_end(self.log_path)
 
     def _reload(self) -> None:
         """Load the current state from disk unless it is what this store last wrote."""
@@ -232,16 +446,26 @@ class LabelStore:
         self._stamp = stamp
 
     def _append_log(
-        self, action: str, oid: str = "", label: int | str = "", time: str = ""
+        self, action: str, oid: str = "", label: int | str = "", time: str = "", user: str = ""
     ) -> None:
-        new = not self.log_path.exists()
+        if self.log_path.exists():
+            fragment = drop_unfinished_log_line(self.log_path)
+            if fragment is not None:
+                log.warning(
+                    "%s: removed an unfinished last line %r (a writer died while appending; that "
+                    "change was never acknowledged)",
+                    self.log_path,
+                    fragment[:200],
+                )
+        new = not self.log_path.exists() or self.log_path.stat().st_size == 0
         with self.log_path.open("a", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             if new:
                 writer.writerow(LOG_COLUMNS)
-            writer.writerow((time or now_iso(), self.user, action, oid, label))
+            writer.writerow((time or now_iso(), user or self.user, action, oid, label))
             fh.flush()
             os.fsync(fh.fileno())
+            self._log_seen = os.fstat(fh.fileno()).st_size  # callers hold the lock, in sync
 
     def _write_state(self) -> None:
         with atomic_path(self.path) as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
@@ -255,6 +479,11 @@ class LabelStore:
         if not isinstance(oid, (str, int)) or isinstance(oid, bool):
             raise LabelsError(f"an id must be a string, got {oid!r}")
         key = str(oid)
+        if not key.strip() or any(c in key for c in "\r\n\x00"):
+            raise LabelsError(
+                f"id {key!r} cannot be labelled: an id must be non-empty and hold no line break "
+                "or NUL character"
+            )
         if self.valid_ids is not None and key not in self.valid_ids:
             raise LabelsError(f"unknown id {key!r}: not an object of this dataset")
         return key
@@ -265,7 +494,7 @@ class LabelStore:
         key = self._check_id(oid)
         value = parse_label(label)
         with self._locked():
-            self._reload()
+            self._sync()
             time = now_iso()
             self._append_log("set", key, value, time)
             self._state.pop(key, None)
@@ -277,7 +506,7 @@ class LabelStore:
         """Remove the label of ``oid``; return whether there was one."""
         key = self._check_id(oid)
         with self._locked():
-            self._reload()
+            self._sync()
             if key not in self._state:
                 return False
             self._append_log("delete", key)
@@ -288,7 +517,7 @@ class LabelStore:
     def clear(self) -> int:
         """Remove every label of this user (the log keeps them); return how many there were."""
         with self._locked():
-            self._reload()
+            self._sync()
             n = len(self._state)
             self._append_log("clear")
             self._state.clear()
@@ -298,13 +527,13 @@ class LabelStore:
     def current(self) -> dict[str, int]:
         """``{id: label}`` in the order the labels were last given."""
         with self._locked():
-            self._reload()
+            self._sync()
             return {k: v[0] for k, v in self._state.items()}
 
     def records(self) -> list[LabelRecord]:
         """All current labels as records, in the order they were last given."""
         with self._locked():
-            self._reload()
+            self._sync()
             return [LabelRecord(k, *v) for k, v in self._state.items()]
 
     def __len__(self) -> int:
@@ -321,46 +550,3 @@ def label_arrays(labels: dict[str, int], id_index: dict[str, int]) -> tuple[np.n
     idx = np.fromiter((id_index[k] for k in labels), dtype=np.int64, count=len(labels))
     lab = np.fromiter(labels.values(), dtype=np.float64, count=len(labels))
     return idx, lab
-
-
-def human_retrain(
-    X: np.ndarray,
-    S: np.ndarray,
-    ids: np.ndarray,
-    path: PathLike | None,
-    learner: RelevanceLearner,
-    alpha: float = 1.0,
-) -> tuple[np.ndarray, np.ndarray, ActiveResult]:
-    """Retrain on a human label file (the workflow's "human" oracle mode).
-
-    ``ids`` (n,) are the feature table's ids; the file is validated against them. Returns the
-    labelled rows (k,), their labels (k,) and the result. Without a file or with no labels yet,
-    S^ = S and U, d are NaN (a warning says how to label).
-    """
-    from astroanom.errors import ConfigError
-
-    if path is None:
-        raise ConfigError(
-            "oracle mode 'human' needs a label file (config: labels.path and labels.user)"
-        )
-    keys = np.asarray(ids).astype(str)
-    index = {k: i for i, k in enumerate(keys)}
-    labels: dict[str, int] = {}
-    if Path(path).is_file():
-        frame = read_labels(path, valid_ids=index.keys())
-        labels = dict(zip(frame["id"], frame["label"].astype(int), strict=True))
-    if not labels:
-        log.warning(
-            "no human labels in %s yet: S^ = S. Label with `astroanom label <dataset dir>`, "
-            "then rerun snakemake",
-            path,
-        )
-        nan = np.full(keys.size, np.nan)
-        empty = np.empty(0, dtype=np.int64)
-        return (
-            empty,
-            empty,
-            ActiveResult(U=nan, d=nan.copy(), d0=float("nan"), score=np.array(S, dtype=np.float64)),
-        )
-    rows, values = label_arrays(labels, index)
-    return rows, values.astype(np.int64), learner.retrain(X, S, rows, values, alpha=alpha)
