@@ -12,8 +12,8 @@ per shard in an extractor would depend on the sharding). Policies, per column or
   the count.
 
 Every action is logged (how many values, which columns) and returned in :attr:`TableSource.report`.
-The manifest holds ``id``, the ``keep`` columns and the cleaned feature columns under their own
-names; :class:`astroanom.features.columns.ColumnsExtractor` copies them into the feature matrix.
+The manifest holds ``id``, the ``keep`` columns, ``imputed`` (the comma-separated feature columns
+imputed for that object, "" if none) and the cleaned feature columns under their own names; :class:`astroanom.features.columns.ColumnsExtractor` copies them into the feature matrix.
 """
 
 from __future__ import annotations
@@ -236,6 +236,8 @@ class TableSource:
         self.report: list[dict[str, Any]] = []
         #: The feature columns of the manifest, in order (after manifest()).
         self.feature_columns: list[str] = []
+        #: Per object: comma-separated imputed feature columns ("" if none) (after manifest()).
+        self.imputed = np.empty(0, dtype=object)
 
     @staticmethod
     def _parse_policy(policy: str | Mapping[str, str]) -> dict[str, str]:
@@ -320,6 +322,7 @@ class TableSource:
             [
                 pd.DataFrame({"id": ids.to_numpy()}, index=df.index),
                 df[self.keep].astype(str),
+                pd.DataFrame({"imputed": self.imputed}, index=df.index),
                 feats,
             ],
             axis=1,
@@ -417,6 +420,10 @@ class TableSource:
             {"id": ids.to_numpy()[bad_rows], "stage": "source", "reason": reasons},
             columns=FAILURE_COLUMNS,
         )
+        imp = [j for j, c in enumerate(feats.columns) if counts[j] and policy[c] == "impute_median"]
+        self.imputed = np.full(n, "", dtype=object)
+        for i in np.flatnonzero(miss[:, imp].any(axis=1)) if imp else []:
+            self.imputed[i] = ",".join(feats.columns[j] for j in imp if miss[i, j])
         return feats.drop(columns=drop_cols), ~bad_rows, failures
 
 
