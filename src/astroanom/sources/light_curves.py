@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from astroanom.errors import ConfigError
-from astroanom.sources.table import FAILURE_COLUMNS, read_table
+from astroanom.sources.table import FAILURE_COLUMNS, check_ids, read_table
 from astroanom.store.io import write_parquet
 
 log = logging.getLogger("astroanom.sources.light_curves")
@@ -141,7 +141,7 @@ class LightCurvesSource:
         self.kind = _value_kind(vcol, self.value_kind)
         out = pd.DataFrame(
             {
-                "id": df[self.id_column].astype(str),
+                "id": check_ids(df[self.id_column], where, 2),
                 "band": df[self.band_column].astype(str)
                 if self.band_column and self.band_column in cols
                 else self.band,
@@ -159,7 +159,7 @@ class LightCurvesSource:
         return out
 
     def _read_long(self) -> pd.DataFrame:
-        df = read_table(self.path, **self.reader)  # type: ignore[arg-type]
+        df = read_table(self.path, dtypes={self.id_column: str}, **self.reader)  # type: ignore[arg-type]
         if self.id_column not in df.columns:
             raise ConfigError(
                 f"{self.path}: no id column {self.id_column!r} (columns: {list(df.columns)[:20]})"

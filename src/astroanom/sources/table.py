@@ -144,6 +144,19 @@ def read_table(
         raise ConfigError(f"{p}: cannot read the table: {exc}") from exc
 
 
+def check_ids(ids: pd.Series, path: str, line0: int) -> pd.Series:
+    """Ids as str; an empty or NA-like id (pandas reads "", "NA", "nan" as missing) raises naming
+    the row, because objects need an id to be labelled."""
+    bad = ids.isna().to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ConfigError(
+            f"{path}: {int(bad.sum())} row(s) have an empty or NA-like id (e.g. row {i + line0}); "
+            "give every object a non-empty id that is not 'NA'/'nan'"
+        )
+    return ids.astype(str)
+
+
 def _as_list(value: object) -> list[Any]:
     if value is None:
         return []
@@ -285,7 +298,7 @@ class TableSource:
                 f"{path}: no id column {self.id_column!r} (columns: {list(df.columns)[:20]}); "
                 "set source.id_column"
             )
-        ids = df[self.id_column].astype(str)
+        ids = check_ids(df[self.id_column], path, line0)
         dup = ids[ids.duplicated(keep=False)]
         if len(dup):
             raise ConfigError(
