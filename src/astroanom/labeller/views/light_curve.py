@@ -3,6 +3,8 @@ magnitude axis inverted (brighter up), and, when a period is known, folded on it
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -55,14 +57,26 @@ def render_light_curve(
     width: float = 9.0,
     height: float = 4.8,
 ) -> bytes:
-    """PNG of ``curve`` (columns band, time, value, err; err may be NaN).
-
-    With a finite ``period`` > 0 the x axis is the phase (t - t_min) / period mod 1, drawn twice
-    (0..2); else the time. Magnitudes are drawn with the y axis inverted.
-    """
+    """PNG of ``curve`` (columns band, time, value, err; err may be NaN), see :func:`draw_light_curve`."""
     fig = new_figure(width, height)
     ax = fig.add_subplot()
     fig.subplots_adjust(left=0.09, right=0.98, top=0.9, bottom=0.12)
+    draw_light_curve(ax, curve, value_kind, period, title)
+    return to_png(fig)
+
+
+def draw_light_curve(
+    ax: Any,
+    curve: pd.DataFrame,
+    value_kind: str = "mag",
+    period: float | None = None,
+    title: str = "",
+) -> Any:
+    """Draw ``curve`` on ``ax``: points with error bars per band (legend: band and count).
+
+    With a finite ``period`` > 0 the x axis is the phase (t - t_min) / period mod 1, drawn twice
+    (0..2); else the time. Magnitudes are drawn with the y axis inverted. Returns ``ax``.
+    """
     folded = period is not None and np.isfinite(period) and period > 0
     t0 = float(curve["time"].min()) if len(curve) else 0.0
     for k, (band, g) in enumerate(curve.groupby("band", sort=True)):
@@ -105,7 +119,7 @@ def render_light_curve(
             loc="upper right", fontsize=8, title="band (points)", title_fontsize=8, framealpha=0.8
         )
     ax.set_title(title, fontsize=10)
-    return to_png(fig)
+    return ax
 
 
 def light_curve_png(row: pd.Series, title: str | None = None) -> bytes:

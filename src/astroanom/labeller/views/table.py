@@ -91,7 +91,7 @@ class PopulationView:
             lo, hi = np.percentile(s, [0.5, 99.5])
             lo, hi = min(lo, value), max(hi, value)
             parts = ax.violinplot(  # type: ignore[attr-defined]
-                s[(s >= lo) & (s <= hi)], vert=False, showextrema=False, widths=0.9
+                s[(s >= lo) & (s <= hi)], orientation="horizontal", showextrema=False, widths=0.9
             )
             for b in parts["bodies"]:
                 b.set_facecolor("#9ecae1")
