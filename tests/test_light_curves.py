@@ -195,3 +195,17 @@ def test_unknown_feature_name_is_a_config_error():
         LightCurveExtractor(features=["Amplitudes"])
     ext = LightCurveExtractor(features=[{"name": "Periodogram", "peaks": 3}])
     assert len(ext.names()) == 6
+
+
+def test_a_curve_that_breaks_the_batch_fails_alone():
+    """A 1-point curve makes light_curve's periodogram panic inside ``many``; the extractor
+    then evaluates curve by curve, so only that curve fails, with the error as its reason."""
+    ext = LightCurveExtractor(features=["Amplitude", "Periodogram"])
+    t = np.linspace(0.0, 9.0, 11)
+    v = np.sin(t)
+    e = np.full(11, 0.1)
+    out = ext._evaluate(t, v, e, np.array([0, 10]), np.array([10, 11]))
+    assert isinstance(out[0], np.ndarray) and out[0][0] == pytest.approx(
+        (v[:10].max() - v[:10].min()) / 2
+    )
+    assert isinstance(out[1], str) and out[1]

@@ -3,8 +3,8 @@
 
 Reads the normalised long table that :class:`astroanom.sources.light_curves.LightCurvesSource`
 writes (``lc_path`` column of the manifest), only the rows of the shard's objects. All curves of
-a shard go through ``light_curve``'s batch API (``Extractor.many``) in one call, on ``n_jobs``
-threads. The default feature set is documented in docs/data_kinds.md.
+a shard go through ``light_curve``'s batch API (``Extractor.many``, Arrow input) in one call,
+on ``n_jobs`` threads. The default feature set is documented in docs/data_kinds.md.
 
 Failures (a row of NaN plus the reason): a band with fewer than ``min_obs`` usable observations
 (an all-NaN curve has none), a band absent for the object, or the extractor failing on a curve.
@@ -197,7 +197,9 @@ class LightCurveExtractor:
             for i, b, s, stop in jobs:
                 X[i, b * per : (b + 1) * per] = resample_curve(t[s:stop], v[s:stop], self.resample)
         else:
-            values = self._evaluate([(t[s:stop], v[s:stop], e[s:stop]) for _, _, s, stop in jobs])
+            starts = np.array([j[2] for j in jobs], dtype=np.int64)
+            stops = np.array([j[3] for j in jobs], dtype=np.int64)
+            values = self._evaluate(t, v, e, starts, stops)
             failed = np.zeros(len(jobs), dtype=bool)
             for k, (i, b, _, _) in enumerate(jobs):
                 if isinstance(values[k], str):
@@ -212,21 +214,44 @@ class LightCurveExtractor:
                 X[i] = np.nan
         return X, reasons
 
-    def _evaluate(self, curves: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> list[Any]:
-        """Batch-evaluate curves; on an error, find the failing curves one by one."""
-        if not curves:
+    def _evaluate(
+        self, t: np.ndarray, v: np.ndarray, e: np.ndarray, starts: np.ndarray, stops: np.ndarray
+    ) -> list[Any]:
+        """Features of the curves ``[starts[k]:stops[k]]`` of the arrays t, v, e (one row each).
+
+        All curves go to ``Extractor.many`` in one call as an Arrow List<Struct<t, m, sigma>>
+        (zero-copy on the Rust side; about twice the throughput of a list of numpy tuples).
+        If that fails (one bad curve fails the batch), the curves are evaluated one by one and
+        each failing curve gets its error message instead of a feature row.
+        """
+        if starts.size == 0:
             return []
         ext = self._extractor
+        lengths = stops - starts
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        idx = np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])
+        values = pa.StructArray.from_arrays(
+            [pa.array(t[idx]), pa.array(v[idx]), pa.array(e[idx])], names=["t", "m", "sigma"]
+        )
+        curves = pa.LargeListArray.from_arrays(pa.array(offsets, type=pa.int64()), values)
+        fields = {"t": "t", "m": "m", "sigma": "sigma"}
         try:
-            out = ext.many(curves, fill_value=np.nan, sorted=True, n_jobs=self.n_jobs)  # type: ignore[union-attr]
+            out = ext.many(  # type: ignore[union-attr]
+                curves, arrow_fields=fields, fill_value=np.nan, sorted=True, n_jobs=self.n_jobs
+            )
             return list(np.asarray(out, dtype=np.float64))
         except BaseException as exc:  # pyo3 panics derive from BaseException
             if isinstance(exc, KeyboardInterrupt | SystemExit):
                 raise
         res: list[Any] = []
-        for c in curves:
+        for s, stop in zip(starts, stops, strict=True):
             try:
-                res.append(np.asarray(ext(*c, fill_value=np.nan, sorted=True), dtype=np.float64))  # type: ignore[misc]
+                res.append(
+                    np.asarray(
+                        ext(t[s:stop], v[s:stop], e[s:stop], fill_value=np.nan, sorted=True),  # type: ignore[misc]
+                        dtype=np.float64,
+                    )
+                )
             except BaseException as exc:
                 if isinstance(exc, KeyboardInterrupt | SystemExit):
                     raise

@@ -90,9 +90,13 @@ class PopulationView:
         if s.size > 1 and np.ptp(s) > 0:
             lo, hi = np.percentile(s, [0.5, 99.5])
             lo, hi = min(lo, value), max(hi, value)
-            parts = ax.violinplot(  # type: ignore[attr-defined]
-                s[(s >= lo) & (s <= hi)], orientation="horizontal", showextrema=False, widths=0.9
-            )
+            data = s[(s >= lo) & (s <= hi)]
+            try:  # matplotlib >= 3.10
+                parts = ax.violinplot(  # type: ignore[attr-defined]
+                    data, orientation="horizontal", showextrema=False, widths=0.9
+                )
+            except TypeError:  # older matplotlib
+                parts = ax.violinplot(data, vert=False, showextrema=False, widths=0.9)  # type: ignore[attr-defined]
             for b in parts["bodies"]:
                 b.set_facecolor("#9ecae1")
                 b.set_alpha(0.9)
