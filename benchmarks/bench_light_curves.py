@@ -165,6 +165,52 @@ def step_loop(work: str, bands: list[str], n_max: int) -> dict[str, Any]:
     return {"curves": n, "extract_s": time.perf_counter() - t0}
 
 
+def step_compare(seed: int = 0) -> list[str]:
+    """CPU throughput (best of 3, process CPU time, 1 thread) of three ways to call light_curve
+    on the same generated curves: ``many`` on Arrow List<Struct>, ``many`` on a list of numpy
+    tuples, and a Python loop over ``__call__``."""
+    import pyarrow as pa
+
+    from astroanom.features.light_curve import DEFAULT_FEATURES, build_extractor
+
+    def best(f: Any) -> float:
+        out = []
+        for _ in range(3):
+            c0 = time.process_time()
+            f()
+            out.append(time.process_time() - c0)
+        return min(out)
+
+    rng = np.random.default_rng(seed)
+    lines = []
+    no_pg = [name for name, _ in DEFAULT_FEATURES if name != "Periodogram"]
+    for npts, n in ((100, 10000), (1000, 2000)):
+        t = np.sort(rng.uniform(0, 1000, (n, npts)), axis=1)
+        v = np.sin(t / 3.0) + rng.normal(size=t.shape) * 0.1
+        e = np.full(t.shape, 0.1)
+        tuples = [(t[i], v[i], e[i]) for i in range(n)]
+        values = pa.StructArray.from_arrays(
+            [pa.array(t.ravel()), pa.array(v.ravel()), pa.array(e.ravel())],
+            names=["t", "m", "sigma"],
+        )
+        arrow = pa.LargeListArray.from_arrays(pa.array(np.arange(n + 1) * npts), values)
+        fields = {"t": "t", "m": "m", "sigma": "sigma"}
+        for label, feats in (("default set", None), ("default w/o periodogram", no_pg)):
+            ext = build_extractor(feats)
+            a = best(
+                lambda: ext.many(
+                    arrow, arrow_fields=fields, fill_value=np.nan, sorted=True, n_jobs=1
+                )
+            )  # noqa: B023
+            b = best(lambda: ext.many(tuples, fill_value=np.nan, sorted=True, n_jobs=1))  # noqa: B023
+            c = best(lambda: [ext(*x, fill_value=np.nan, sorted=True) for x in tuples])  # noqa: B023
+            lines.append(
+                f"{npts:5d} points, {label:24s} many(Arrow) {n / a:8.0f}   "
+                f"many(tuples) {n / b:8.0f}   loop {n / c:8.0f}"
+            )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=20000, help="generated objects (2 bands each)")
@@ -198,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"{kind:8s} {'features n_jobs=' + str(nj):16s} {o['curves']:8d} "
                     f"{r['wall_s']:8.2f} {o['curves'] / o['extract_s']:10.0f} "
                     f"{r['peak_rss_mib']:8.0f}   ({o['features']} features, {o['failed']} failed"
-                    f"; extract only {o['extract_s']:.2f} s)"
+                    f"; extract only {o['extract_s']:.2f} s wall; step CPU {r['cpu_s']:.2f} s)"
                 )
             r = run_step("step_loop", work=str(work), bands=bands, n_max=args.n)
             o = r["out"]
@@ -206,6 +252,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"{kind:8s} {'one-by-one loop':16s} {o['curves']:8d} {o['extract_s']:8.2f} "
                 f"{o['curves'] / o['extract_s']:10.0f} {r['peak_rss_mib']:8.0f}"
             )
+        r = run_step("step_compare")
+        print("\nCPU curves/s per core (best of 3, 1 thread), same curves, three call styles:")
+        print("\n".join(r["out"]))
     return 0
 
 
