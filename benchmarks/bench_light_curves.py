@@ -32,6 +32,14 @@ sys.path.insert(0, str(ROOT / "src"))  # module level: spawned children import t
 
 
 def _rss_mib() -> float:
+    """Peak resident set size of this process, MiB: VmHWM of /proc/self/status (reset by exec,
+    unlike ru_maxrss, which a spawned child inherits from its parent's peak at fork time)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -183,6 +191,7 @@ def step_compare(seed: int = 0) -> list[str]:
 
     rng = np.random.default_rng(seed)
     lines = []
+    fields = {"t": "t", "m": "m", "sigma": "sigma"}
     no_pg = [name for name, _ in DEFAULT_FEATURES if name != "Periodogram"]
     for npts, n in ((100, 10000), (1000, 2000)):
         t = np.sort(rng.uniform(0, 1000, (n, npts)), axis=1)
@@ -194,16 +203,12 @@ def step_compare(seed: int = 0) -> list[str]:
             names=["t", "m", "sigma"],
         )
         arrow = pa.LargeListArray.from_arrays(pa.array(np.arange(n + 1) * npts), values)
-        fields = {"t": "t", "m": "m", "sigma": "sigma"}
         for label, feats in (("default set", None), ("default w/o periodogram", no_pg)):
             ext = build_extractor(feats)
-            a = best(
-                lambda: ext.many(
-                    arrow, arrow_fields=fields, fill_value=np.nan, sorted=True, n_jobs=1
-                )
-            )  # noqa: B023
-            b = best(lambda: ext.many(tuples, fill_value=np.nan, sorted=True, n_jobs=1))  # noqa: B023
-            c = best(lambda: [ext(*x, fill_value=np.nan, sorted=True) for x in tuples])  # noqa: B023
+            kw = {"fill_value": np.nan, "sorted": True}
+            a = best(lambda e=ext, x=arrow, k=kw: e.many(x, arrow_fields=fields, n_jobs=1, **k))
+            b = best(lambda e=ext, x=tuples, k=kw: e.many(x, n_jobs=1, **k))
+            c = best(lambda e=ext, x=tuples, k=kw: [e(*c, **k) for c in x])
             lines.append(
                 f"{npts:5d} points, {label:24s} many(Arrow) {n / a:8.0f}   "
                 f"many(tuples) {n / b:8.0f}   loop {n / c:8.0f}"

@@ -65,6 +65,14 @@ def ogle3_path() -> Path:
 
 
 def _rss_mib() -> float:
+    """Peak resident set size of this process, MiB: VmHWM of /proc/self/status (reset by exec,
+    unlike ru_maxrss, which a spawned child inherits from its parent's peak at fork time)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
