@@ -99,15 +99,23 @@ def read_curves(objects: pd.DataFrame) -> pd.DataFrame:
 
 
 def curve_slices(lc: pd.DataFrame) -> dict[tuple[str, str], tuple[int, int]]:
-    """(id, band) -> (start, stop) row range in the sorted long table ``lc``."""
-    key = lc["id"].astype(str) + "\x00" + lc["band"].astype(str)
-    k = key.to_numpy()
-    if k.size == 0:
+    """(id, band) -> (start, stop) row range in the long table ``lc`` sorted by id, band.
+
+    Vectorised: integer codes of id and band (``pd.factorize``), a run starts where either
+    changes; only one Python step per curve, none per observation.
+    """
+    if len(lc) == 0:
         return {}
-    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-    stops = np.r_[starts[1:], k.size]
+    id_codes, id_names = pd.factorize(lc["id"], sort=False)
+    band_codes, band_names = pd.factorize(lc["band"], sort=False)
+    change = (np.diff(id_codes) != 0) | (np.diff(band_codes) != 0)
+    starts = np.flatnonzero(np.r_[True, change])
+    stops = np.r_[starts[1:], len(lc)]
+    ids = np.asarray(id_names, dtype=object)[id_codes[starts]]
+    bands = np.asarray(band_names, dtype=object)[band_codes[starts]]
     return {
-        tuple(k[s].split("\x00", 1)): (int(s), int(e)) for s, e in zip(starts, stops, strict=True)
+        (str(i), str(b)): (int(s), int(e))
+        for i, b, s, e in zip(ids, bands, starts, stops, strict=True)
     }
 
 
