@@ -156,3 +156,16 @@ def test_columns_extractor_fails_rows_with_nan():
     X, reasons = ColumnsExtractor(["x", "y"]).extract(obj)
     assert X[0].tolist() == [1.0, 2.0] and np.isnan(X[1]).all()
     assert reasons == [None, "feature value NaN or inf in x"]
+
+
+def test_column_oracle_by_type():
+    from astroanom.active.column_oracle import column_oracle
+
+    types = np.array(["LPV", "RCB", "DSCT", "LPV", "RCB"])
+    oracle, classes, names = column_oracle(types, {"RCB": 5, "DSCT": 0}, default=0)
+    assert names == ["DSCT", "LPV", "RCB"] and classes.tolist() == [1, 2, 0, 1, 2]
+    assert oracle(np.arange(5)).tolist() == [0, 5, 0, 0, 5]
+    with pytest.raises(ConfigError, match=r"no entry for \['LPV'\]"):
+        column_oracle(types, {"RCB": 5, "DSCT": 0})
+    with pytest.raises(ConfigError, match="absent from the data"):
+        column_oracle(types, {"DPV": 5}, default=0)
