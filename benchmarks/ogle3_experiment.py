@@ -55,7 +55,10 @@ SOURCE_RECOMMENDED: dict[str, Any] = {
 }
 FOURIER = ["R21_1", "phi21_1", "R31_1", "phi31_1"]
 #: Alternative for comparison: the same plus the Fourier parameters imputed by their median.
-SOURCE_FOURIER = {**SOURCE_RECOMMENDED, "columns": SOURCE_RECOMMENDED["columns"] + FOURIER}
+SOURCE_FOURIER = {
+    **SOURCE_RECOMMENDED,
+    "columns": SOURCE_RECOMMENDED["columns"] + FOURIER,
+}
 
 
 def ogle3_path() -> Path:
@@ -144,14 +147,18 @@ def step_detect(work: str, seed: int, n_jobs: int) -> dict[str, Any]:
     return {}
 
 
-def _metrics(viewed: np.ndarray, wanted: np.ndarray, boring: np.ndarray) -> dict[str, float]:
+def _metrics(
+    viewed: np.ndarray, wanted: np.ndarray, boring: np.ndarray, types: np.ndarray
+) -> dict[str, Any]:
     from astroanom.evaluate.metrics import recall, rws
 
     hits = wanted[viewed]
+    kinds, counts = np.unique(types[viewed[:100]], return_counts=True)
     return {
         "rws100": rws(hits, 100),
         "found100": recall(hits, 100),
         "boring100": int(boring[viewed[:100]].sum()),
+        "types100": {str(k): int(c) for k, c in zip(kinds, counts, strict=True)},
     }
 
 
@@ -167,25 +174,28 @@ def step_learn(
 ) -> dict[str, Any]:
     import pandas as pd
 
-    from astroanom.active.oracle import ClassOracle, incremental_loop, single_retrain
+    from astroanom.active.column_oracle import column_oracle
+    from astroanom.active.oracle import incremental_loop, single_retrain
     from astroanom.active.score import RelevanceLearner
     from astroanom.evaluate.metrics import rank_order
 
     X = np.load(Path(work) / "X.npy")
     S = np.load(Path(work) / f"S_{seed}.npy")
     types = pd.read_parquet(Path(work) / "objects.parquet", columns=["Type"])["Type"].to_numpy()
-    names = sorted(set(types))
-    classes = np.searchsorted(names, types)
-    relevance = {i: (5 if t == wanted_type else 0) for i, t in enumerate(names)}
-    oracle = ClassOracle(classes, relevance)
+    types = types.astype(str)
+    oracle, _, _ = column_oracle(types, {wanted_type: 5, boring_type: 0}, default=0)
     wanted = types == wanted_type
     boring = types == boring_type
     rng = np.random.default_rng(seed)
     out: dict[str, Any] = {"n_wanted": int(wanted.sum()), "n_boring": int(boring.sum())}
-    out["random"] = _metrics(rng.permutation(S.size), wanted, boring)
+    out["random"] = _metrics(rng.permutation(S.size), wanted, boring, types)
     det_order = rank_order(S)
-    out["detector"] = _metrics(det_order, wanted, boring)
+    out["detector"] = _metrics(det_order, wanted, boring, types)
     out["detector"]["found_in_labelled"] = int(wanted[det_order[:n_labels]].sum())
+    rank = np.empty(S.size, dtype=np.int64)
+    rank[det_order] = np.arange(1, S.size + 1)
+    out["detector"]["wanted_rank_median"] = float(np.median(rank[wanted]))
+    out["detector"]["wanted_rank_best"] = int(rank[wanted].min())
     learner = RelevanceLearner(n_estimators=100, seed=seed, n_jobs=n_jobs)
     t0 = time.perf_counter()
     labelled, labels, res = single_retrain(X, S, oracle, learner, n_labels=n_labels)
@@ -193,23 +203,27 @@ def step_learn(
     seen = np.zeros(S.size, dtype=bool)
     seen[labelled] = True
     order = rank_order(res.score)
-    out["single_retrain"] = _metrics(order[~seen[order]], wanted, boring)
+    out["single_retrain"] = _metrics(order[~seen[order]], wanted, boring, types)
     out["single_retrain"]["wall_s"] = t_single
     out["single_retrain"]["distinct_labels"] = sorted({int(v) for v in labels})
     if loop:
         t0 = time.perf_counter()
         lr = incremental_loop(X, S, oracle, learner, batch=batch, budget=n_labels)
         t_loop = time.perf_counter() - t0
-        m = _metrics(lr.labelled, wanted, boring)
+        m = _metrics(lr.labelled, wanted, boring, types)
         m["found_in_labelled"] = int(wanted[lr.labelled].sum())
         seen = np.zeros(S.size, dtype=bool)
         seen[lr.labelled] = True
         order = rank_order(lr.scores[-1])
-        after = _metrics(order[~seen[order]], wanted, boring)
+        after = _metrics(order[~seen[order]], wanted, boring, types)
         m.update({f"next_{k}": v for k, v in after.items()})
         m["wall_s"] = t_loop
         m["rounds"] = int(lr.scores.shape[0] - 1)
         m["cum_found"] = np.cumsum(wanted[lr.labelled]).tolist()
+        m["types_labelled"] = {
+            str(k): int(c)
+            for k, c in zip(*np.unique(types[lr.labelled], return_counts=True), strict=True)
+        }
         out["incremental"] = m
     out["cum_found_detector"] = np.cumsum(wanted[det_order[:n_labels]]).tolist()
     return out
@@ -271,7 +285,11 @@ def main(argv: list[str] | None = None) -> int:
         f"(U=0, {first['n_boring']}), all other types U=0; labels {args.labels}, "
         f"seeds {args.seeds} (mean ± sd)"
     )
-    rows = [("random", "random"), ("detector", "detector"), ("single_retrain", "single retrain")]
+    rows = [
+        ("random", "random"),
+        ("detector", "detector"),
+        ("single_retrain", "single retrain"),
+    ]
     if not args.no_loop:
         rows.append(("incremental", "incremental (viewed)"))
     print(f"{'ranking':28s} {'RWS(100)':>16s} {'wanted in 100':>16s} {'boring in 100':>16s}")
@@ -294,6 +312,23 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.labels}: {[per_seed[s]['detector']['found_in_labelled'] for s in args.seeds]}, "
             f"incremental: {[per_seed[s]['incremental']['found_in_labelled'] for s in args.seeds]}"
         )
+    print(
+        "detector rank of the wanted type (median, best): "
+        f"{[(per_seed[s]['detector']['wanted_rank_median'], per_seed[s]['detector']['wanted_rank_best']) for s in args.seeds]}"
+    )
+    for key in ("detector", "single_retrain"):
+        print(
+            f"types in the first 100, {key}: {[per_seed[s][key]['types100'] for s in args.seeds]}"
+        )
+    if not args.no_loop:
+        print(
+            f"types labelled by the loop: {[per_seed[s]['incremental']['types_labelled'] for s in args.seeds]}"
+        )
+        for n in (50, 100, 200, 500, 1000):
+            if n <= args.labels:
+                found = [per_seed[s]["incremental"]["cum_found"][n - 1] for s in args.seeds]
+                det = [per_seed[s]["cum_found_detector"][n - 1] for s in args.seeds]
+                print(f"wanted found within {n} viewed: incremental {found}, detector {det}")
     print(
         "single retrain distinct labels: "
         f"{[per_seed[s]['single_retrain']['distinct_labels'] for s in args.seeds]}"
