@@ -229,6 +229,38 @@ def step_learn(
     return out
 
 
+def plot_found(
+    per_seed: dict[int, Any], wanted: str, n_total: int, n_wanted: int, png: Path
+) -> None:
+    """Cumulative number of the wanted type found against the number of objects shown: the
+    incremental loop per seed, the detector order per seed, and random (expected)."""
+    from astroanom.labeller.views import new_figure, to_png
+
+    fig = new_figure(6.4, 4.2)
+    ax = fig.add_subplot()
+    for k, (_s, out) in enumerate(sorted(per_seed.items())):
+        n = np.arange(1, len(out["cum_found_detector"]) + 1)
+        if "incremental" in out:
+            ax.step(n, out["incremental"]["cum_found"], where="post", color="#d62728",
+                    alpha=0.9, lw=1.6, label="incremental loop" if k == 0 else None)  # fmt: skip
+        ax.step(n, out["cum_found_detector"], where="post", color="#1f77b4", lw=1.6,
+                label="isolation forest order" if k == 0 else None)  # fmt: skip
+    ax.plot(n, n * n_wanted / n_total, color="#7f7f7f", ls="--", label="random (expected)")
+    ax.set_xlabel("objects shown to the (simulated) astronomer")
+    ax.set_ylabel(f"{wanted} found (of {n_wanted})")
+    ax.set_title(
+        f"OGLE-III, {n_total:,} stars: finding {wanted} (seeds {', '.join(map(str, sorted(per_seed)))})",
+        fontsize=10,
+    )
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    png.write_bytes(to_png(fig))
+
+
 # -- driver ------------------------------------------------------------------------------------
 def _mean_sd(xs: list[float]) -> str:
     if len(xs) == 1:
@@ -247,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n-jobs", type=int, default=2)
     ap.add_argument("--no-loop", action="store_true")
     ap.add_argument("--json", type=Path, default=None, help="write all results here")
+    ap.add_argument("--figure", type=Path, default=None, help="PNG: found vs objects shown")
     args = ap.parse_args(argv)
     steps: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as work:
@@ -333,6 +366,9 @@ def main(argv: list[str] | None = None) -> int:
         "single retrain distinct labels: "
         f"{[per_seed[s]['single_retrain']['distinct_labels'] for s in args.seeds]}"
     )
+    if args.figure:
+        n_total = steps["read"]["out"]["n_objects"]
+        plot_found(per_seed, args.wanted, n_total, first["n_wanted"], args.figure)
     if args.json:
         args.json.write_text(
             json.dumps(
