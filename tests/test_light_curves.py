@@ -209,3 +209,22 @@ def test_a_curve_that_breaks_the_batch_fails_alone():
         (v[:10].max() - v[:10].min()) / 2
     )
     assert isinstance(out[1], str) and out[1]
+
+
+def test_folder_unreadable_file_fails_its_object_only(tmp_path):
+    folder = tmp_path / "lcs"
+    folder.mkdir()
+    t = np.linspace(0.0, 10.0, 20)
+    pd.DataFrame({"time": t, "mag": np.sin(t), "err": 0.1}).to_csv(
+        folder / "good.g.csv", index=False
+    )
+    pd.DataFrame({"time": t, "mag": np.cos(t), "err": 0.1}).to_csv(
+        folder / "half.g.csv", index=False
+    )
+    (folder / "half.r.csv").write_text('time,mag,err\n1,"2\n')  # unterminated quote
+    (folder / "notes.txt").write_text("not a light curve")
+    src = LightCurvesSource(folder, name_pattern=r"^(?P<id>[a-z]+)\.(?P<band>[gr])\.csv$")
+    objects, failures = src.manifest(tmp_path / "w", seed=0)
+    assert objects["id"].tolist() == ["good"] and objects["n_obs_g"].tolist() == [20]
+    assert failures["id"].tolist() == ["half"]
+    assert failures["reason"].iloc[0].startswith("half.r.csv: ")

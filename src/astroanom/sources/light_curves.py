@@ -128,10 +128,12 @@ class LightCurvesSource:
             "names": names,
         }
         self.kind = "mag"
+        self._file_failures: list[tuple[str, str]] = []
 
     # -- reading -------------------------------------------------------------------------
-    def _standardise(self, df: pd.DataFrame, where: str) -> pd.DataFrame:
-        """Rename the user's columns to id, band, time, value, err (+ period)."""
+    def _standardise(self, df: pd.DataFrame, where: str, band: str | None = None) -> pd.DataFrame:
+        """Rename the user's columns to id, band, time, value, err (+ period); ``band`` (from a
+        file name) overrides the band column."""
         cols = list(df.columns)
         if self.time_column not in cols:
             raise ConfigError(
@@ -142,7 +144,9 @@ class LightCurvesSource:
         out = pd.DataFrame(
             {
                 "id": check_ids(df[self.id_column], where, 2),
-                "band": df[self.band_column].astype(str)
+                "band": band
+                if band is not None
+                else df[self.band_column].astype(str)
                 if self.band_column and self.band_column in cols
                 else self.band,
                 "time": pd.to_numeric(df[self.time_column], errors="coerce"),
@@ -167,38 +171,48 @@ class LightCurvesSource:
         return self._standardise(df, str(self.path))
 
     def _read_folder(self) -> pd.DataFrame:
+        """All matching files as one long table; an unreadable file becomes a failure of its
+        object (``self._file_failures``), files whose names do not match are counted in a
+        warning."""
         files = sorted(
             p
             for p in self.path.rglob("*")
             if p.is_file() and p.name.lower().endswith(FILE_SUFFIXES)
         )
         parts = []
+        unmatched = []
         for p in files:
             m = self.name_pattern.match(p.name)
             if m is None:
-                log.info("%s: name does not match source.name_pattern; skipped", p)
+                unmatched.append(p.name)
                 continue
-            df = read_table(p, **self.reader)  # type: ignore[arg-type]
-            df[self.id_column] = m.group("id")
-            if "band" in m.groupdict() and m.group("band") is not None:
-                df["__band__"] = m.group("band")
-                band_column, self.band_column = self.band_column, "__band__"
-                try:
-                    parts.append(self._standardise(df, str(p)))
-                finally:
-                    self.band_column = band_column
-            else:
-                parts.append(self._standardise(df, str(p)))
+            band = m.groupdict().get("band")
+            try:
+                df = read_table(p, **self.reader)  # type: ignore[arg-type]
+                df[self.id_column] = m.group("id")
+                parts.append(self._standardise(df, str(p), band))
+            except (ConfigError, ValueError, OSError) as exc:
+                self._file_failures.append((m.group("id"), f"{p.name}: {exc}"))
+        if unmatched:
+            log.warning(
+                "%s: %d file(s) do not match source.name_pattern %r and are not used, e.g. %s",
+                self.path,
+                len(unmatched),
+                self.name_pattern.pattern,
+                unmatched[0],
+            )
         if not parts:
             raise ConfigError(
-                f"no light-curve file in {self.path} matches source.name_pattern "
-                f"{self.name_pattern.pattern!r} (suffixes {', '.join(FILE_SUFFIXES)})"
+                f"no readable light-curve file in {self.path} matches source.name_pattern "
+                f"{self.name_pattern.pattern!r} (suffixes {', '.join(FILE_SUFFIXES)}); "
+                f"{self._file_failures[:1]}"
             )
         return pd.concat(parts, ignore_index=True)
 
     # -- the contract --------------------------------------------------------------------
     def manifest(self, workdir: Path, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Write ``workdir/light_curves.parquet``; return (objects, failures)."""
+        self._file_failures = []
         if self.path.is_dir():
             raw = self._read_folder()
         elif self.path.is_file():
@@ -223,6 +237,12 @@ class LightCurvesSource:
             },
             columns=FAILURE_COLUMNS,
         )
+        if self._file_failures:  # an object with one unreadable band file is not used at all
+            bad = pd.DataFrame(
+                [(i, "source", r) for i, r in self._file_failures], columns=FAILURE_COLUMNS
+            )
+            failures = pd.concat([failures, bad], ignore_index=True)
+            empty |= objects["id"].isin(bad["id"])
         n_removed = int(objects["n_removed"].sum())
         if n_removed:
             log.warning(
