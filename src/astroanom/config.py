@@ -198,7 +198,7 @@ def _check_references(cfg: Mapping[str, Any]) -> None:
             if "truth" not in entry:
                 raise ConfigError(f"benchmark.datasets: {name!r} has no truth to score against")
             if entry["replicate"]:
-                missing = sorted(set(bench["seeds"]) - set(cfg["seeds"]))
+                missing = sorted(set(bench["seeds"]) - {r.seed for r in runs(cfg, name)})
                 if missing:
                     raise ConfigError(
                         f"benchmark.seeds {missing} are not in seeds, so {name!r} (replicate: "
@@ -236,7 +236,7 @@ def dataset(cfg: Mapping[str, Any], name: str) -> dict[str, Any]:
 def runs(cfg: Mapping[str, Any], name: str) -> list[Run]:
     """The runs of one dataset: one per seed if it replicates, else one with the first seed."""
     entry = dataset(cfg, name)
-    seeds = [int(s) for s in cfg["seeds"]]
+    seeds = [int(s) for s in (entry.get("seeds") or cfg["seeds"])]
     if entry["replicate"]:
         return [Run(name, s, True) for s in seeds]
     return [Run(name, seeds[0], False)]

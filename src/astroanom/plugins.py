@@ -31,6 +31,9 @@ BUILTIN: dict[str, dict[str, str]] = {
         "galaxy_zoo": "astroanom.sources.galaxy_zoo:GalaxyZooSource",
         "kaggle": "astroanom.sources.galaxy_zoo:KaggleSource",
         "fits_mosaic": "astroanom.sources.fits_mosaic:FitsMosaicSource",
+        "table": "astroanom.sources.table:TableSource",
+        "light_curves": "astroanom.sources.light_curves:LightCurvesSource",
+        "spectra": "astroanom.sources.spectra:SpectraSource",
     },
     "extractor": {
         "values": "astroanom.features.values:ValuesExtractor",
@@ -41,6 +44,9 @@ BUILTIN: dict[str, dict[str, str]] = {
         "wavelets": "astroanom.features.wavelets:WaveletExtractor",
         "histogram": "astroanom.features.histogram:HistogramExtractor",
         "combine": "astroanom.features.combine:CombinedExtractor",
+        "columns": "astroanom.features.columns:ColumnsExtractor",
+        "light_curve": "astroanom.features.light_curve:LightCurveExtractor",
+        "spectrum": "astroanom.features.spectrum:SpectrumExtractor",
     },
     "detector": {
         "lof": "astroanom.detect.detectors:LocalOutlierFactor",

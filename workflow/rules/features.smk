@@ -77,5 +77,7 @@ rule features_scale:
         mem_mb=4000,
     params:
         method=lambda w: ds(w)["scale"],
+        pca=lambda w: ds(w)["pca"],
+        seed=run_seed,
     script:
         "../scripts/features_scale.py"

@@ -233,16 +233,16 @@ rule figures_gal_fig4:
         "../scripts/figures_gal_fig4.py"
 
 
-rule figures_gal_fig5:
+rule figures_recall:
     input:
         curves=run_file("recall_curves.parquet"),
         truth=run_file("truth.parquet"),
     output:
-        **figure("{run}/figures/fig5_recall_rws", "gal_fig5", "Galaxies"),
+        **figure("{run}/figures/fig5_recall_rws", "gal_fig5", "Evaluation"),
     log:
-        f"{LOGS}/{{run}}/figures_fig5.log",
+        f"{LOGS}/{{run}}/figures_recall.log",
     benchmark:
-        f"{BENCH}/{{run}}/figures_fig5.tsv"
+        f"{BENCH}/{{run}}/figures_recall.tsv"
     conda:
         ENV
     threads: 1
@@ -253,4 +253,4 @@ rule figures_gal_fig5:
         detector=lambda w: ds(w)["detector"]["name"],
         n_labels=lambda w: ds(w)["oracle"]["budget"],
     script:
-        "../scripts/figures_gal_fig5.py"
+        "../scripts/figures_recall.py"

@@ -26,5 +26,6 @@ checkpoint source_manifest:
         source=source_params,
         workdir=lambda w: f"{RESULTS}/{w.run}",
         seed=run_seed,
+        truth=lambda w: ds(w).get("truth"),
     script:
         "../scripts/source_manifest.py"

@@ -9,4 +9,6 @@ scale_step(
     features_out=snakemake.output.features,
     params_json=snakemake.output.params,
     method=snakemake.params.method,
+    pca=snakemake.params.pca,
+    seed=snakemake.params.seed,
 )

@@ -13,4 +13,5 @@ manifest_step(
     failures_out=snakemake.output.failures,
     info_out=snakemake.output.info,
     threads=snakemake.threads,
+    truth=snakemake.params.truth,
 )

@@ -50,15 +50,61 @@ class FractionOracle:
         return self._labels[np.asarray(indices, dtype=np.int64)]
 
 
+class LookupOracle:
+    """Relevance looked up per object from a precomputed array (n,) of labels 0..5."""
+
+    def __init__(self, labels: np.ndarray) -> None:
+        self._labels = np.asarray(labels, dtype=np.int64)
+
+    def __call__(self, indices: np.ndarray) -> np.ndarray:
+        return self._labels[np.asarray(indices, dtype=np.int64)]
+
+
+def category_labels(
+    values: np.ndarray, relevance: Mapping[str, int], default: int | None
+) -> np.ndarray:
+    """U (n,) for text labels: ``relevance[value]``, else ``default``; a :class:`ConfigError`
+    names labels that are neither listed nor covered by a default, and listed labels that do
+    not occur (a typo would otherwise silently label nothing)."""
+    vals = np.asarray(values).astype(str)
+    present = sorted(set(vals.tolist()))
+    absent = sorted(set(map(str, relevance)) - set(present))
+    if absent:
+        raise ConfigError(
+            f"oracle.relevance names label(s) {absent} that no object has; labels present: "
+            f"{', '.join(present[:20])}"
+        )
+    missing = [v for v in present if v not in relevance]
+    if missing and default is None:
+        raise ConfigError(
+            f"oracle.relevance has no entry for {missing}; list them or set "
+            "oracle.default_relevance"
+        )
+    table = {str(k): int(v) for k, v in relevance.items()}
+    return np.array([table.get(v, default if default is not None else 0) for v in vals])
+
+
 def make_oracle(
     truth: pd.DataFrame, truth_spec: Mapping[str, Any], oracle: Mapping[str, Any]
-) -> ClassOracle | FractionOracle:
+) -> ClassOracle | FractionOracle | LookupOracle:
     """The simulated oracle of a dataset, from its truth table (aligned with the features).
 
-    ``truth.kind: class``: U from ``oracle.relevance`` (class -> U); ``truth.kind: fraction``:
-    U = round(5 * value). Objects without a truth value are marked ``unknown`` and never shown.
+    ``truth.kind: class``: U from ``oracle.relevance`` (class -> U); ``category``: U from
+    ``oracle.relevance`` (label -> U) with ``oracle.default_relevance`` for the rest;
+    ``fraction``: U = round(5 * value). Objects without a truth value are marked ``unknown``
+    and never shown.
     """
     known = truth["known"].to_numpy(dtype=bool)
+    if truth_spec["kind"] == "category":
+        values = truth["value"].to_numpy()
+        labels = category_labels(
+            values[known], oracle.get("relevance") or {}, oracle.get("default_relevance")
+        )
+        full = np.zeros(known.size, dtype=np.int64)
+        full[known] = labels
+        orc_c = LookupOracle(full)
+        orc_c.unknown = ~known
+        return orc_c  # type: ignore[return-value]
     value = truth["value"].to_numpy(dtype=np.float64)
     if truth_spec["kind"] == "class":
         relevance = oracle.get("relevance")

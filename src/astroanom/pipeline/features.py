@@ -56,9 +56,11 @@ def manifest_step(
     failures_out: PathLike,
     info_out: PathLike,
     threads: int = 1,
+    truth: Mapping[str, Any] | None = None,
 ) -> None:
     """Ask the configured source for its objects; write the public manifest, the source's
-    truth columns (possibly none) and the source's failures."""
+    truth columns (possibly none; with a ``truth`` spec read from the source, its column too)
+    and the source's failures."""
     params = {k: v for k, v in source.items() if k != "kind"}
     src = plugins.build("source", source["kind"], params, n_jobs=threads)
     t0 = time.perf_counter()
@@ -71,13 +73,20 @@ def manifest_step(
             f"source {source['kind']!r}: id {man.loc[dup, 'id'].iloc[0]!r} appears more than "
             f"once ({int(dup.sum())} repeats); ids must be unique"
         )
-    objects, truth = split_truth(man, getattr(src, "truth_columns", ()))
+    hidden = getattr(src, "truth_columns", ())
+    if truth is not None and not truth.get("table") and hidden != "*":
+        hidden = (*hidden, truth["column"])
+    objects, truth_table = split_truth(man, hidden)
     write_parquet(objects.reset_index(drop=True), manifest_out)
-    write_parquet(truth.reset_index(drop=True), source_truth_out)
+    write_parquet(truth_table.reset_index(drop=True), source_truth_out)
     write_csv(fails.reindex(columns=FAILURE_COLUMNS), failures_out)
     info = getattr(src, "describe", lambda: {})()
     info.setdefault("kind", "image" if "image_path" in objects.columns else "table")
-    write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", info_out)
+    if getattr(src, "feature_columns", None):  # a table's resolved feature columns
+        info["feature_columns"] = list(src.feature_columns)
+    if getattr(src, "report", None) is not None:  # e.g. the missing-value policy's counts
+        info["report"] = src.report
+    write_text(json.dumps(info, indent=2, sort_keys=True, default=str) + "\n", info_out)
     log.info(
         "source %s: %d objects, %d problems recorded, in %.1f s",
         source["kind"],
@@ -223,10 +232,17 @@ def gather_step(
 
 
 def scale_step(
-    features_in: PathLike, features_out: PathLike, params_json: PathLike, method: str
+    features_in: PathLike,
+    features_out: PathLike,
+    params_json: PathLike,
+    method: str,
+    pca: Mapping[str, Any] | None = None,
+    seed: int = 0,
 ) -> None:
     """``standard``: zero mean, unit variance per feature (constant ones centred only);
-    ``none``: the features as extracted. Writes the table and the per-feature mean and scale."""
+    ``none``: the features as extracted; then, with ``pca``, the first principal components
+    (``n_components``: a count, or a fraction of the variance). Writes the table and what was
+    done (per-feature mean and scale, the PCA's explained variance)."""
     from astroanom.features.scaling import standardise
     from astroanom.store.io import feature_columns, read_features
 
@@ -246,6 +262,16 @@ def scale_step(
             "mean": scaler.mean_.tolist(),
             "scale": scaler.scale_.tolist(),
         }
+    if pca is not None:
+        from astroanom.features.pca import reduce
+        from astroanom.store.io import feature_frame
+
+        k = pca["n_components"]
+        k = int(k) if float(k) >= 1 else float(k)
+        Z, report = reduce(out[cols].to_numpy(dtype=np.float64), k, seed=seed)
+        out = feature_frame(out["id"].to_numpy(), Z)
+        params["pca"] = report.to_dict()
+        log.info("PCA: %d components keep %.3f of the variance", Z.shape[1], report.kept_fraction)
     write_parquet(out, features_out)
-    write_text(json.dumps(params, indent=2) + "\n", params_json)
+    write_text(json.dumps(params, indent=2, default=float) + "\n", params_json)
     log.info("%s scaling of %d x %d features", method, *X.shape)

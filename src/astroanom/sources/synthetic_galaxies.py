@@ -95,6 +95,16 @@ DEFAULT_ODD_RANGES: dict[str, tuple[float, float]] = {
     "bright_star": (0.0, 0.25),
     "edge_cut": (0.0, 0.25),
 }
+# The odd fractions of the legacy composition (with ``anomaly_fraction``), so that set is
+# reproduced exactly, images and votes.
+LEGACY_ODD_RANGES: dict[str, tuple[float, float]] = {
+    "merger": (0.85, 1.0),
+    "ring": (0.85, 1.0),
+    "tidal": (0.8, 1.0),
+    "star": (0.05, 0.45),
+    "satellite_trail": (0.0, 0.35),
+    "saturated_block": (0.0, 0.35),
+}
 DEFAULT_NORMAL_ODD_BETA = (1.2, 12.0)
 
 
@@ -121,6 +131,8 @@ class SyntheticGalaxyConfig:
     def from_mapping(cls, cfg: Mapping[str, object]) -> SyntheticGalaxyConfig:
         known = {k: v for k, v in cfg.items() if k in cls.__dataclass_fields__}
         out = cls(**known)  # type: ignore[arg-type]
+        if out.anomaly_fraction is not None and "odd_ranges" not in cfg:
+            out.odd_ranges = dict(LEGACY_ODD_RANGES)
         out.odd_ranges = {k: tuple(v) for k, v in out.odd_ranges.items()}  # type: ignore[misc]
         if "kind_rates" in cfg and cfg.get("anomaly_fraction") is not None:
             raise ValueError(

@@ -9,6 +9,9 @@ table, so the labeller never shows it unless asked to.
                     U = round(5 * value).
 ``kind: class``     an integer class; anomalies are the ``anomaly_classes``; a simulated
                     oracle gives U from a class -> U map.
+``kind: category``  a text label (e.g. a variable-star type); anomalies are the
+                    ``anomaly_classes``; a simulated oracle gives U from a label -> U map, with
+                    ``oracle.default_relevance`` for labels it does not list.
 
 An object with no truth row is *unknown*: it is detected, ranked and can be labelled, but
 counts in no metric and a simulated oracle never labels it.
@@ -66,6 +69,8 @@ def check_values(values: pd.Series, ids: pd.Series, spec: Mapping[str, Any], whe
     """Stop with the file, the column, the first offending rows and the likely fix when a
     truth value lies outside its kind's range."""
     col = spec["column"]
+    if spec["kind"] == "category":
+        return  # any text is a category
     v = pd.to_numeric(values, errors="coerce")
     text = values.notna() & v.isna()
     if spec["kind"] == "fraction":
@@ -95,7 +100,8 @@ def build_truth(
     source_truth: pd.DataFrame | None,
     all_ids: Sequence[str] | np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Truth aligned with ``ids``: columns id, ``value`` (float), ``known``, ``is_anomaly`` and
+    """Truth aligned with ``ids``: columns id, ``value`` (float; text for categories),
+    ``known``, ``is_anomaly`` and
     the table's own columns; and failures for truth rows naming ids that are not objects
     (``all_ids``: every object of the source, also those whose features failed; default
     ``ids``)."""
@@ -124,11 +130,17 @@ def build_truth(
         {"id": stray, "stage": "truth", "reason": f"{where}: a row for an id with no object"}
     )
     merged = ids_s.to_frame().merge(table, on="id", how="left", validate="one_to_one")
-    value = pd.to_numeric(merged[col], errors="coerce")
-    known = value.notna().to_numpy()
+    if spec["kind"] == "category":
+        text = merged[col].astype("string").str.strip()
+        value = text.where(text.notna() & (text != ""), None).astype(object)
+        known = value.notna().to_numpy()
+        anomaly = np.isin(value.to_numpy().astype(str), [str(c) for c in spec["anomaly_classes"]])
+    else:
+        value = pd.to_numeric(merged[col], errors="coerce")
+        known = value.notna().to_numpy()
     if spec["kind"] == "fraction":
         anomaly = value.to_numpy() > float(spec["anomaly_above"])
-    else:
+    elif spec["kind"] == "class":
         anomaly = np.isin(value.to_numpy(), [float(c) for c in spec["anomaly_classes"]])
     # the truth's own verdict columns are recomputed here from the config
     out = merged.drop(
@@ -155,9 +167,13 @@ def wanted(truth: pd.DataFrame, spec: Mapping[str, Any]) -> np.ndarray:
     """Boolean (n,) of the objects a user wants to find (benchmark headline): class truth,
     the ``wanted_classes`` (default: the anomaly classes); fraction truth, the anomalies."""
     known = truth["known"].to_numpy(dtype=bool)
-    if spec["kind"] == "class":
+    if spec["kind"] in ("class", "category"):
         classes = spec.get("wanted_classes") or spec["anomaly_classes"]
-        mask = known & np.isin(truth["value"].to_numpy(), [float(c) for c in classes])
+        if spec["kind"] == "class":
+            hit = np.isin(truth["value"].to_numpy(), [float(c) for c in classes])
+        else:
+            hit = np.isin(truth["value"].to_numpy().astype(str), [str(c) for c in classes])
+        mask = known & hit
     else:
         mask = truth["is_anomaly"].to_numpy(dtype=bool)
     if not mask.any():

@@ -16,6 +16,7 @@ def dataset_targets(name):
     out += [f"{first}/export/anomalies.{x}" for x in ("csv", "fits", "html")]
     if "truth" in d:
         out += [f"{RESULTS}/{r}/anomalies_first_n.csv" for r in runs]
+        out += [f"{first}/figures/fig5_recall_rws.{x}" for x in ("png", "pdf")]
     if d["experiment"] == "simulation":
         base = f"{RESULTS}/{name}"
         figs = [
@@ -29,9 +30,7 @@ def dataset_targets(name):
         out += [f"{base}/figures/{f}.{x}" for f in figs for x in ("png", "pdf")]
     if d["experiment"] == "galaxies":
         out += [
-            f"{first}/figures/{f}.{x}"
-            for f in ("fig4_grids", "fig5_recall_rws")
-            for x in ("png", "pdf")
+            f"{first}/figures/{f}.{x}" for f in ("fig4_grids",) for x in ("png", "pdf")
         ]
         out += [f"{RESULTS}/{name}/timing.md"]
     return out

@@ -1,4 +1,4 @@
-"""Snakemake adapter: rule figures_gal_fig5 -> astroanom.pipeline.figures.fig5_step."""
+"""Snakemake adapter: rule figures_recall -> astroanom.pipeline.figures.fig5_step."""
 
 from astroanom.pipeline.figures import fig5_step
 from astroanom.runtime import configure

@@ -1,0 +1,297 @@
+"""Light curves (``source.kind: light_curves``): a long table or a folder of per-object files.
+
+A long table has one row per observation: id, time, magnitude or flux, error and band (column
+names configurable; error and band optional). A folder holds one file per object (or per object
+and band); the id (and band) come from the file name through the ``name_pattern`` regex.
+
+The source normalises every curve into ONE Parquet file under ``workdir``
+(``light_curves.parquet``: id, band, time, value, err; sorted by id, band, time; float64) and
+returns per-object metadata: ``lc_path``, ``value_kind`` (mag/flux), ``bands``, ``n_obs`` and
+``n_obs_<band>``, ``t_min``, ``t_max``, ``time_span``, ``period`` when a period column is given,
+and how many observations were removed (``n_removed``: non-finite time/value/error, error <= 0,
+or a repeated time in the same band, which keeps the first). An object with no usable observation
+is a failure row.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from astroanom.errors import ConfigError
+from astroanom.sources.paths import data_path
+from astroanom.sources.table import FAILURE_COLUMNS, check_ids, read_table
+from astroanom.store.io import write_parquet
+
+log = logging.getLogger("astroanom.sources.light_curves")
+
+LC_FILE = "light_curves.parquet"
+LC_COLUMNS = ["id", "band", "time", "value", "err"]
+DEFAULT_NAME_PATTERN = r"^(?P<id>.+)\.[^.]+$"
+FILE_SUFFIXES = (".csv", ".parquet", ".pq", ".txt", ".dat", ".tsv", ".mjd", ".fits", ".gz", ".bz2")
+
+
+def _pick_value_column(columns: Sequence[str], value_column: str | None) -> str:
+    if value_column is not None:
+        if value_column not in columns:
+            raise ConfigError(f"no value column {value_column!r} (columns: {list(columns)[:20]})")
+        return value_column
+    for c in ("mag", "flux", "magnitude", "Mag", "Flux"):
+        if c in columns:
+            return c
+    raise ConfigError(
+        f"no 'mag' or 'flux' column (columns: {list(columns)[:20]}); set source.value_column"
+    )
+
+
+def _value_kind(value_column: str, value_kind: str | None) -> str:
+    if value_kind is not None:
+        if value_kind not in ("mag", "flux"):
+            raise ConfigError(f"source.value_kind must be 'mag' or 'flux', got {value_kind!r}")
+        return value_kind
+    return "flux" if "flux" in value_column.lower() else "mag"
+
+
+def clean_observations(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """Sort a long table (id, band, time, value, err) by id, band, time and drop unusable rows.
+
+    Removed: non-finite time or value; a given error that is non-finite or <= 0; a time that
+    repeats within (id, band) (the first is kept). Returns (clean table, removed count per id).
+    """
+    t = raw["time"].to_numpy(dtype=np.float64)
+    v = raw["value"].to_numpy(dtype=np.float64)
+    e = raw["err"].to_numpy(dtype=np.float64)
+    has_err = not np.isnan(e).all()
+    ok = np.isfinite(t) & np.isfinite(v)
+    if has_err:
+        ok &= np.isfinite(e) & (e > 0)
+    df = raw.loc[ok].sort_values(["id", "band", "time"], kind="stable")
+    dup = df.duplicated(["id", "band", "time"], keep="first").to_numpy()
+    removed = pd.concat([raw.loc[~ok, "id"], df.loc[dup, "id"]]).value_counts()
+    return df.loc[~dup].reset_index(drop=True), removed
+
+
+class LightCurvesSource:
+    """``source.kind: light_curves``.
+
+    Parameters (the config's ``source:`` mapping minus ``kind``):
+        path: a long table file (CSV/Parquet/FITS) or a folder of per-object files.
+        id_column, time_column, err_column, band_column: column names (defaults id, time, err,
+            band); err and band may be absent (err unknown -> NaN; one band named ``band``).
+        value_column: the magnitude or flux column (default: "mag", else "flux").
+        value_kind: "mag" or "flux" (default: "flux" if the value column's name says so).
+        band: the band name used when there is no band column and none in the file name.
+        period_column: a column with a known period per object (same value on each row).
+        name_pattern: folder mode; regex on the file name with a group ``id`` and optionally a
+            group ``band`` (default: the name without its last suffix is the id).
+        format, sep, comment, header, names: reader options (see ``read_table``).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        id_column: str = "id",
+        time_column: str = "time",
+        value_column: str | None = None,
+        value_kind: str | None = None,
+        err_column: str | None = "err",
+        band_column: str | None = "band",
+        band: str = "all",
+        period_column: str | None = None,
+        name_pattern: str = DEFAULT_NAME_PATTERN,
+        format: str | None = None,  # noqa: A002 - the config key's name
+        sep: str | None = ",",
+        comment: str | None = None,
+        header: str = "first_line",
+        names: Sequence[str] | None = None,
+    ) -> None:
+        self.path = data_path(path)
+        self.id_column = id_column
+        self.time_column = time_column
+        self.value_column = value_column
+        self.value_kind = value_kind
+        self.err_column = err_column
+        self.band_column = band_column
+        self.band = band
+        self.period_column = period_column
+        self.name_pattern = re.compile(name_pattern)
+        self.reader = {
+            "fmt": format,
+            "sep": sep,
+            "comment": comment,
+            "header": header,
+            "names": names,
+        }
+        self.kind = "mag"
+        self._file_failures: list[tuple[str, str]] = []
+
+    # -- reading -------------------------------------------------------------------------
+    def _standardise(self, df: pd.DataFrame, where: str, band: str | None = None) -> pd.DataFrame:
+        """Rename the user's columns to id, band, time, value, err (+ period); ``band`` (from a
+        file name) overrides the band column."""
+        cols = list(df.columns)
+        if self.time_column not in cols:
+            raise ConfigError(
+                f"{where}: no time column {self.time_column!r} (columns: {cols[:20]})"
+            )
+        vcol = _pick_value_column(cols, self.value_column)
+        self.kind = _value_kind(vcol, self.value_kind)
+        out = pd.DataFrame(
+            {
+                "id": check_ids(df[self.id_column], where, 2),
+                "band": band
+                if band is not None
+                else df[self.band_column].astype(str)
+                if self.band_column and self.band_column in cols
+                else self.band,
+                "time": pd.to_numeric(df[self.time_column], errors="coerce"),
+                "value": pd.to_numeric(df[vcol], errors="coerce"),
+                "err": pd.to_numeric(df[self.err_column], errors="coerce")
+                if self.err_column and self.err_column in cols
+                else np.nan,
+            }
+        )
+        if self.period_column:
+            if self.period_column not in cols:
+                raise ConfigError(f"{where}: no period column {self.period_column!r}")
+            out["period"] = pd.to_numeric(df[self.period_column], errors="coerce")
+        return out
+
+    def _read_long(self) -> pd.DataFrame:
+        df = read_table(self.path, dtypes={self.id_column: str}, **self.reader)  # type: ignore[arg-type]
+        if self.id_column not in df.columns:
+            raise ConfigError(
+                f"{self.path}: no id column {self.id_column!r} (columns: {list(df.columns)[:20]})"
+            )
+        return self._standardise(df, str(self.path))
+
+    def _read_folder(self) -> pd.DataFrame:
+        """All matching files as one long table; an unreadable file becomes a failure of its
+        object (``self._file_failures``), files whose names do not match are counted in a
+        warning."""
+        files = sorted(
+            p
+            for p in self.path.rglob("*")
+            if p.is_file() and p.name.lower().endswith(FILE_SUFFIXES)
+        )
+        parts = []
+        unmatched = []
+        for p in files:
+            m = self.name_pattern.match(p.name)
+            if m is None:
+                unmatched.append(p.name)
+                continue
+            band = m.groupdict().get("band")
+            try:
+                df = read_table(p, **self.reader)  # type: ignore[arg-type]
+                df[self.id_column] = m.group("id")
+                parts.append(self._standardise(df, str(p), band))
+            except (ConfigError, ValueError, OSError) as exc:
+                self._file_failures.append((m.group("id"), f"{p.name}: {exc}"))
+        if unmatched:
+            log.warning(
+                "%s: %d file(s) do not match source.name_pattern %r and are not used, e.g. %s",
+                self.path,
+                len(unmatched),
+                self.name_pattern.pattern,
+                unmatched[0],
+            )
+        if not parts:
+            raise ConfigError(
+                f"no readable light-curve file in {self.path} matches source.name_pattern "
+                f"{self.name_pattern.pattern!r} (suffixes {', '.join(FILE_SUFFIXES)}); "
+                f"{self._file_failures[:1]}"
+            )
+        return pd.concat(parts, ignore_index=True)
+
+    # -- the contract --------------------------------------------------------------------
+    def manifest(self, workdir: Path, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Write ``workdir/light_curves.parquet``; return (objects, failures)."""
+        self._file_failures = []
+        if self.path.is_dir():
+            raw = self._read_folder()
+        elif self.path.is_file():
+            raw = self._read_long()
+        else:
+            raise ConfigError(f"light curves {self.path} do not exist; set source.path")
+        all_ids = pd.Index(pd.unique(raw["id"]))
+        period = None
+        if "period" in raw.columns:
+            period = raw.groupby("id", sort=False)["period"].first()
+        lc, removed = clean_observations(raw[LC_COLUMNS])
+        del raw
+        lc_path = Path(workdir).resolve() / LC_FILE
+        write_parquet(lc, lc_path)
+        objects = self._metadata(lc, all_ids, removed, period, lc_path)
+        empty = ~objects["id"].isin(lc["id"].unique())
+        failures = pd.DataFrame(
+            {
+                "id": objects.loc[empty, "id"],
+                "stage": "source",
+                "reason": "no usable observation (every time/value/error is NaN, inf or <= 0)",
+            },
+            columns=FAILURE_COLUMNS,
+        )
+        if self._file_failures:  # an object with one unreadable band file is not used at all
+            bad = pd.DataFrame(
+                [(i, "source", r) for i, r in self._file_failures], columns=FAILURE_COLUMNS
+            )
+            failures = pd.concat([failures, bad], ignore_index=True)
+            empty |= objects["id"].isin(bad["id"])
+        n_removed = int(objects["n_removed"].sum())
+        if n_removed:
+            log.warning(
+                "%s: removed %d observation(s) of %d object(s) (non-finite, err <= 0, repeated time)",
+                self.path,
+                n_removed,
+                int((objects["n_removed"] > 0).sum()),
+            )
+        objects = objects.loc[~empty].reset_index(drop=True)
+        log.info(
+            "%s: %d light curves, %d observations -> %s", self.path, len(objects), len(lc), lc_path
+        )
+        return objects, failures.reset_index(drop=True)
+
+    def _metadata(
+        self,
+        lc: pd.DataFrame,
+        all_ids: pd.Index,
+        removed: pd.Series,
+        period: pd.Series | None,
+        lc_path: Path,
+    ) -> pd.DataFrame:
+        """Per-object metadata (vectorised group-bys over the sorted long table)."""
+        g = lc.groupby("id", sort=True)
+        meta = pd.DataFrame({"n_obs": g.size(), "t_min": g["time"].min(), "t_max": g["time"].max()})
+        meta["time_span"] = meta["t_max"] - meta["t_min"]
+        per_band = lc.groupby(["id", "band"], sort=True).size().unstack("band", fill_value=0)
+        bands = [str(b) for b in per_band.columns]
+        for b in bands:
+            meta[f"n_obs_{b}"] = per_band[b].astype(np.int64)
+        meta["bands"] = [
+            ",".join(b for b, n in zip(bands, row, strict=True) if n > 0)
+            for row in per_band.to_numpy()
+        ]
+        meta = meta.reindex(sorted(all_ids))
+        meta["n_obs"] = meta["n_obs"].fillna(0).astype(np.int64)
+        for b in bands:
+            meta[f"n_obs_{b}"] = meta[f"n_obs_{b}"].fillna(0).astype(np.int64)
+        meta["bands"] = meta["bands"].fillna("")
+        meta["n_removed"] = removed.reindex(meta.index).fillna(0).astype(np.int64)
+        if period is not None:
+            meta["period"] = period.reindex(meta.index).astype(np.float64)
+        meta.insert(0, "value_kind", self.kind)
+        meta.insert(0, "lc_path", str(lc_path))
+        meta.index.name = "id"
+        return meta.reset_index()
+
+
+def band_names(objects: pd.DataFrame) -> list[str]:
+    """The bands present in a light-curve manifest (from its ``n_obs_<band>`` columns)."""
+    return [c[len("n_obs_") :] for c in objects.columns if c.startswith("n_obs_")]
