@@ -43,7 +43,7 @@ def split_truth(
     if truth_columns == "*":
         cols = [c for c in manifest.columns if c != "id" and not str(c).endswith("_path")]
     else:
-        cols = [c for c in truth_columns if c in manifest.columns]
+        cols = [c for c in dict.fromkeys(truth_columns) if c in manifest.columns]
     return manifest.drop(columns=cols), manifest[["id", *cols]]
 
 
