@@ -56,23 +56,51 @@ def active_score(
 
 
 def nearest_labelled_distance(
-    X: np.ndarray, labelled: np.ndarray, block_rows: int = 8192
+    X: np.ndarray, labelled: np.ndarray, block_rows: int = 2048, n_jobs: int = 1
 ) -> np.ndarray:
     """Distance (n,) from every row of ``X`` (n, m) to its nearest row among ``X[labelled]``.
 
-    Computed blockwise with one matrix product per block (||x||^2 + ||y||^2 - 2 x.y in float64);
-    labelled rows get exactly 0. Memory is O(block_rows * n_labelled).
+    Computed blockwise with one matrix product per block (||x||^2 + ||y||^2 - 2 x.y in float64,
+    each entry rounded the same way whatever the blocking); labelled rows get exactly 0.
+    Blocks run on ``n_jobs`` threads, BLAS with one thread each (small products lose more to
+    BLAS threading than they gain). Memory is O(block_rows * n_labelled) per thread.
     """
+    from threadpoolctl import threadpool_limits
+
     labelled = np.asarray(labelled, dtype=np.int64)
     if labelled.size == 0:
         raise LabelsError("at least one labelled object is needed to compute distances")
     Y = np.asarray(X[labelled], dtype=np.float64)
     y2 = np.einsum("ij,ij->i", Y, Y)
-    out = np.empty(X.shape[0], dtype=np.float64)
-    for start in range(0, X.shape[0], block_rows):
-        B = np.asarray(X[start : start + block_rows], dtype=np.float64)
-        d2 = np.einsum("ij,ij->i", B, B)[:, None] + y2[None, :] - 2.0 * (B @ Y.T)
-        out[start : start + B.shape[0]] = d2.min(axis=1)
+    YT = np.ascontiguousarray(Y.T)
+    n, m = X.shape
+    out = np.empty(n, dtype=np.float64)
+    starts = range(0, n, block_rows)
+    n_jobs = max(1, min(int(n_jobs), len(starts)))
+    chunks = [starts[i::n_jobs] for i in range(n_jobs)]
+
+    def work(chunk: range) -> None:
+        B = np.empty((block_rows, m))
+        G = np.empty((block_rows, Y.shape[0]))
+        T = np.empty_like(G)
+        for start in chunk:
+            r = min(block_rows, n - start)
+            b, g, t = B[:r], G[:r], T[:r]
+            b[...] = X[start : start + r]
+            np.matmul(b, YT, out=g)
+            g *= 2.0
+            np.add(np.einsum("ij,ij->i", b, b)[:, None], y2[None, :], out=t)
+            t -= g  # (||x||^2 + ||y||^2) - 2 x.y
+            np.min(t, axis=1, out=out[start : start + r])
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        if n_jobs == 1:
+            work(chunks[0])
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+                list(pool.map(work, chunks))
     np.maximum(out, 0.0, out=out)
     np.sqrt(out, out=out)
     out[labelled] = 0.0
@@ -105,12 +133,21 @@ class RelevanceLearner:
     """Random-forest regressor that predicts relevance U from features (paper section 2.3).
 
     ``n_estimators`` trees (100 in the paper), seeded, fitted on the labelled rows only.
+
+    ``predictor="numba"`` predicts with :func:`astroanom.forest.forest_predict` (bit-identical to
+    scikit-learn's single-threaded prediction, deterministic on ``n_jobs`` threads; numba is
+    imported on first use); ``"sklearn"`` (default) calls ``RandomForestRegressor.predict``.
     """
 
-    def __init__(self, n_estimators: int = 100, seed: int = 0, n_jobs: int = 1) -> None:
+    def __init__(
+        self, n_estimators: int = 100, seed: int = 0, n_jobs: int = 1, predictor: str = "sklearn"
+    ) -> None:
+        if predictor not in ("sklearn", "numba"):
+            raise ValueError(f"unknown predictor {predictor!r}; use 'sklearn' or 'numba'")
         self.n_estimators = n_estimators
         self.seed = seed
         self.n_jobs = n_jobs
+        self.predictor = predictor
 
     def predict_relevance(
         self, X: np.ndarray, labelled: np.ndarray, labels: np.ndarray, u_max: float = U_MAX
@@ -129,7 +166,12 @@ class RelevanceLearner:
                 n_estimators=self.n_estimators, random_state=self.seed, n_jobs=self.n_jobs
             )
             rf.fit(X[labelled], lab)
-            U = np.clip(rf.predict(X), 0.0, u_max)
+            if self.predictor == "numba":
+                from astroanom.forest import forest_predict
+
+                U = np.clip(forest_predict(rf, X, self.n_jobs), 0.0, u_max)
+            else:
+                U = np.clip(rf.predict(X), 0.0, u_max)
         U[labelled] = lab
         return U
 
@@ -144,6 +186,6 @@ class RelevanceLearner:
     ) -> ActiveResult:
         """Fit on the labels and return U, d, d0 and S^ for every object."""
         U = self.predict_relevance(X, labelled, labels, u_max)
-        d = nearest_labelled_distance(X, labelled)
+        d = nearest_labelled_distance(X, labelled, n_jobs=self.n_jobs)
         d0 = float(d.mean())
         return ActiveResult(U=U, d=d, d0=d0, score=active_score(S, U, d, alpha, d0, u_max))
