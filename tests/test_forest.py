@@ -10,6 +10,8 @@ from sklearn.ensemble import RandomForestRegressor
 from astroanom.active import RelevanceLearner, nearest_labelled_distance
 from astroanom.forest import forest_predict
 
+pytest.importorskip("numba")
+
 
 def _data(n: int = 3000, m: int = 6, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)

@@ -51,6 +51,21 @@ def _kernel() -> Any:
 _KERNEL: Any = None
 
 
+def warm_up() -> None:
+    """Compile the kernel (or load it from numba's on-disk cache) on a one-node forest."""
+    z = np.zeros(1, dtype=np.int32)
+    _kernel()(
+        np.zeros((1, 1), dtype=np.float32),
+        np.full(1, -1, dtype=np.int32),
+        z,
+        z,
+        np.zeros(1),
+        np.zeros(1),
+        np.zeros(1, dtype=np.int64),
+        np.empty(1),
+    )
+
+
 def pack_forest(
     forest: Any,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
