@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-from sklearn.ensemble import IsolationForest
 
 from astroanom.errors import AstroanomError
 from astroanom.knn import kneighbors
@@ -80,19 +79,47 @@ def negative_outlier_factor(dist: np.ndarray, idx: np.ndarray) -> np.ndarray:
 
 
 class IsolationForestDetector:
-    """Isolation forest (Liu et al. 2008); native score ``score_samples`` (lower is weirder)."""
+    """Isolation forest (Liu et al. 2008); native score ``score_samples`` (lower is weirder).
+
+    ``backend="sklearn"`` (default) is scikit-learn's ``IsolationForest``; ``"coniferest"`` is
+    coniferest's Rust forest (the optional extra ``astroanom[coniferest]``): the same
+    algorithm (256-point subsamples, score -2^(-E[h]/c(256))) with its own random trees, so its
+    scores differ in detail from scikit-learn's; it scores on ``n_jobs`` threads, seeded and
+    deterministic. ``kwargs`` go to the backend's class.
+    """
 
     name = "iforest"
     lower_is_weirder = True
+    BACKENDS = ("sklearn", "coniferest")
 
-    def __init__(self, n_estimators: int = 100, seed: int = 0, n_jobs: int = 1, **kwargs: object):
-        self.model = IsolationForest(
-            n_estimators=n_estimators, random_state=seed, n_jobs=n_jobs, **kwargs
-        )
+    def __init__(
+        self,
+        n_estimators: int = 100,
+        seed: int = 0,
+        n_jobs: int = 1,
+        backend: str = "sklearn",
+        **kwargs: object,
+    ):
+        if backend not in self.BACKENDS:
+            raise AstroanomError(
+                f"unknown isolation-forest backend {backend!r}; use one of {', '.join(self.BACKENDS)}"
+            )
+        self.backend = backend
+        if backend == "sklearn":
+            from sklearn.ensemble import IsolationForest
+
+            self.model = IsolationForest(
+                n_estimators=n_estimators, random_state=seed, n_jobs=n_jobs, **kwargs
+            )
+        else:
+            cls = import_object("coniferest.isoforest.IsolationForest", "isolation forest")
+            self.model = cls(  # type: ignore[operator]
+                n_trees=n_estimators, random_seed=seed, n_jobs=max(1, int(n_jobs)), **kwargs
+            )
 
     def fit_score(self, X: np.ndarray) -> np.ndarray:
         self.model.fit(X)
-        return self.model.score_samples(X)
+        return np.asarray(self.model.score_samples(X), dtype=np.float64)
 
 
 BUILTIN_DETECTORS: dict[str, type] = {
