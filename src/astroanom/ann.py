@@ -18,7 +18,10 @@ METHODS = ("hnsw", "pynndescent")
 def _hnsw_candidates(
     X: np.ndarray, c: int, seed: int, n_jobs: int, m: int, ef_construction: int, ef_search: int
 ) -> np.ndarray:
-    """(n, c + 1) candidate indices from a faiss HNSW index (L2) over the rows of ``X``."""
+    """(n, c + 1) candidate indices from a faiss HNSW index (L2) over the rows of ``X``.
+
+    faiss draws the node levels from its own fixed-seed generator (``seed`` is unused); the
+    graph is deterministic on one thread, while parallel insertion (n_jobs > 1) may vary."""
     import faiss
 
     faiss.omp_set_num_threads(max(1, int(n_jobs)))
@@ -26,7 +29,6 @@ def _hnsw_candidates(
     index = faiss.IndexHNSWFlat(Xf.shape[1], m)
     index.hnsw.efConstruction = ef_construction
     index.hnsw.efSearch = max(ef_search, c + 1)
-    faiss.cvar.rng_seed = seed if hasattr(faiss.cvar, "rng_seed") else None  # older faiss: none
     index.add(Xf)
     _, idx = index.search(Xf, c + 1)
     return idx
