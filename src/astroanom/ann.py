@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-METHODS = ("hnsw", "pynndescent")
+METHODS = ("hnsw", "ivf", "pynndescent")
 
 
 def _hnsw_candidates(
@@ -30,6 +30,28 @@ def _hnsw_candidates(
     index.hnsw.efConstruction = ef_construction
     index.hnsw.efSearch = max(ef_search, c + 1)
     index.add(Xf)
+    _, idx = index.search(Xf, c + 1)
+    return idx
+
+
+def _ivf_candidates(
+    X: np.ndarray, c: int, seed: int, n_jobs: int, nlist: int | None, nprobe: int
+) -> np.ndarray:
+    """(n, c + 1) candidate indices from a faiss inverted-file index (exact L2 within the
+    ``nprobe`` nearest of ``nlist`` k-means cells; default nlist = 4 sqrt(n))."""
+    import faiss
+
+    faiss.omp_set_num_threads(max(1, int(n_jobs)))
+    Xf = np.ascontiguousarray(X, dtype=np.float32)
+    n, m = Xf.shape
+    nlist = int(nlist or max(1, round(4 * np.sqrt(n))))
+    quantizer = faiss.IndexFlatL2(m)
+    index = faiss.IndexIVFFlat(quantizer, m, nlist)
+    index.cp.seed = seed
+    train = Xf[np.random.default_rng(seed).choice(n, min(n, 256 * nlist), replace=False)]
+    index.train(train)
+    index.add(Xf)
+    index.nprobe = min(nprobe, nlist)
     _, idx = index.search(Xf, c + 1)
     return idx
 
@@ -59,13 +81,16 @@ def approx_kneighbors(
     hnsw_m: int = 32,
     ef_construction: int = 200,
     ef_search: int = 256,
+    nlist: int | None = None,
+    nprobe: int = 16,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Approximate k nearest neighbours of every row of ``X`` (n, m) among the other rows.
 
     Returns (distances (n, k) float64, indices (n, k) int64), each row sorted by exact float64
     distance, ties by index, a point never its own neighbour, as :func:`astroanom.knn.kneighbors`.
     ``method`` is "hnsw" (faiss; ``hnsw_m`` links per node, ``ef_construction``/``ef_search``
-    beam widths) or "pynndescent"; ``k + margin`` candidates per point are re-ranked exactly.
+    beam widths), "ivf" (faiss inverted file: exact distances within the ``nprobe`` nearest of
+    ``nlist`` k-means cells, default 4 sqrt(n)) or "pynndescent"; ``k + margin`` candidates per point are re-ranked exactly.
     """
     from astroanom.knn import _exact_rerank
 
@@ -77,6 +102,8 @@ def approx_kneighbors(
     c = min(n - 1, k + margin)
     if method == "hnsw":
         raw = _hnsw_candidates(X, c, seed, n_jobs, hnsw_m, ef_construction, ef_search)
+    elif method == "ivf":
+        raw = _ivf_candidates(X, c, seed, n_jobs, nlist, nprobe)
     else:
         raw = _nndescent_candidates(X, c, seed, n_jobs)
     raw = np.asarray(raw, dtype=np.int64)

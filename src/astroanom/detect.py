@@ -54,19 +54,49 @@ class LocalOutlierFactor:
     The native score is scikit-learn's ``negative_outlier_factor_`` (-LOF, lower is weirder),
     computed with the same definitions: reach-dist(a, b) = max(d(a, b), k-dist(b)),
     lrd(a) = 1 / (mean reach-dist + 1e-10), LOF(a) = mean lrd(neighbours) / lrd(a).
+
+    Above ``approximate_above`` objects (default None: never) the neighbours come from
+    :func:`astroanom.ann.approx_kneighbors` with ``approximate`` ("ivf", "hnsw" or
+    "pynndescent"; parameters in ``approximate_params``), re-ranked with exact distances; below
+    it, and by default, the neighbours are exact.
     """
 
     name = "lof"
     lower_is_weirder = True
 
-    def __init__(self, n_neighbors: int = 100, block_rows: int = 1024, n_jobs: int = 1) -> None:
+    def __init__(
+        self,
+        n_neighbors: int = 100,
+        block_rows: int = 1024,
+        n_jobs: int = 1,
+        approximate_above: int | None = None,
+        approximate: str = "ivf",
+        approximate_params: dict[str, object] | None = None,
+        seed: int = 0,
+    ) -> None:
         self.n_neighbors = n_neighbors
         self.block_rows = block_rows
         self.n_jobs = n_jobs
+        self.approximate_above = approximate_above
+        self.approximate = approximate
+        self.approximate_params = dict(approximate_params or {})
+        self.seed = seed
 
     def fit_score(self, X: np.ndarray) -> np.ndarray:
         k = min(self.n_neighbors, X.shape[0] - 1)
-        dist, idx = kneighbors(X, k, block_rows=self.block_rows, n_jobs=self.n_jobs)
+        if self.approximate_above is not None and X.shape[0] > self.approximate_above:
+            from astroanom.ann import approx_kneighbors
+
+            dist, idx = approx_kneighbors(
+                X,
+                k,
+                method=self.approximate,
+                seed=self.seed,
+                n_jobs=self.n_jobs,
+                **self.approximate_params,  # type: ignore[arg-type]
+            )
+        else:
+            dist, idx = kneighbors(X, k, block_rows=self.block_rows, n_jobs=self.n_jobs)
         return negative_outlier_factor(dist, idx)
 
 
@@ -311,7 +341,7 @@ def make_detector(
     kwargs = {**(params or {}), **extra}
     shown = label or name
     if name in BUILTIN_DETECTORS:
-        if name == "iforest":
+        if name in ("iforest", "lof"):
             kwargs.setdefault("seed", seed)
         kwargs.setdefault("n_jobs", n_jobs)
         try:
