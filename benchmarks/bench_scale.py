@@ -55,7 +55,10 @@ def child(n: int, threads: int, backend: str, seed: int) -> dict[str, dict[str, 
     import numpy as np
     import pandas as pd
 
-    from astroanom.runtime import limit_threads
+    try:
+        from astroanom.runtime import limit_threads
+    except ImportError:  # an older library: threadpoolctl only
+        from threadpoolctl import threadpool_limits as limit_threads
 
     limit_threads(threads)
     from astroanom import dataset as ds
