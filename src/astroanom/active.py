@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.ensemble import RandomForestRegressor
 
 from astroanom.errors import LabelsError
 
@@ -162,6 +161,8 @@ class RelevanceLearner:
         if np.unique(lab).size == 1:
             U = np.full(X.shape[0], lab[0], dtype=np.float64)
         else:
+            from sklearn.ensemble import RandomForestRegressor  # here: jobs without it start faster
+
             rf = RandomForestRegressor(
                 n_estimators=self.n_estimators, random_state=self.seed, n_jobs=self.n_jobs
             )

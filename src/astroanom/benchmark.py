@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score
 
 from astroanom.errors import AstroanomError, ConfigError
 from astroanom.io import read_features, write_csv, write_parquet, write_text
@@ -151,6 +150,8 @@ def cell_metrics(
     viewed: np.ndarray, wanted: np.ndarray, ns: Sequence[int], first_viewed: int = 100
 ) -> dict[str, float]:
     """RWS(N), recall(N), average precision and found-in-first-viewed for a viewed order (n,)."""
+    from sklearn.metrics import average_precision_score
+
     hits = np.asarray(wanted, dtype=bool)[viewed]
     out: dict[str, float] = {
         "n_objects": float(hits.size),

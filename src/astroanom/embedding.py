@@ -4,7 +4,6 @@ the labeller's map view."""
 from __future__ import annotations
 
 import numpy as np
-from sklearn.manifold import TSNE
 from threadpoolctl import threadpool_limits
 
 
@@ -20,6 +19,8 @@ def choose_subset(n: int, size: int, seed: int, always: np.ndarray | None = None
 
 def tsne_map(X: np.ndarray, seed: int, perplexity: float = 30.0, n_jobs: int = 1) -> np.ndarray:
     """t-SNE embedding (n, 2) of ``X`` (n, m); PCA initialisation, seeded, so reruns agree."""
+    from sklearn.manifold import TSNE
+
     perplexity = min(perplexity, max(2.0, (X.shape[0] - 1) / 3.0))
     tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed, n_jobs=n_jobs)
     with threadpool_limits(limits=max(1, int(n_jobs))):  # OpenMP gradient and BLAS: n_jobs too

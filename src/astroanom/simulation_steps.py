@@ -16,9 +16,31 @@ import pandas as pd
 from astroanom.embedding import choose_subset, tsne_map
 from astroanom.evaluation import class_curves, class_metrics, round_metrics, summarise
 from astroanom.io import read_features, write_csv, write_parquet, write_text
-from astroanom.plots import simulation as figs
-from astroanom.plots.style import save
 from astroanom.steps import labels_per_round, round_columns
+
+
+class _LazyModule:
+    """A module imported on first attribute access (plotting pulls in matplotlib and seaborn,
+    which the non-figure jobs importing this module never use)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(self._name), attr)
+
+
+figs = _LazyModule("astroanom.plots.simulation")
+
+
+def save(*args: Any, **kwargs: Any) -> None:
+    """:func:`astroanom.plots.style.save`, imported when a figure is saved."""
+    from astroanom.plots.style import save as _save
+
+    _save(*args, **kwargs)
+
 
 log = logging.getLogger("astroanom.simulation")
 PathLike = str | os.PathLike[str]
