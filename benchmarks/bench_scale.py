@@ -13,7 +13,8 @@ written as a dataset directory: ``labeller_load`` (:class:`LabellerData`, which 
 labels exist), ``labeller_retrain``, ``labeller_order_rows`` (the S^ order as rows, where the
 library has it) and ``labeller_order_ids`` (as a list of ids, the old /api/order body).
 
-For every step: wall seconds, and the peak resident set size during the step (Linux: VmHWM,
+For every step: wall seconds, CPU seconds (all threads; steadier than wall on a shared
+machine), and the peak resident set size during the step (Linux: VmHWM,
 reset before each step through /proc/self/clear_refs), MiB. The table ends with the growth
 exponent of each step's time between consecutive sizes: log(t2 / t1) / log(n2 / n1).
 """
@@ -83,11 +84,15 @@ def child(n: int, threads: int, backend: str, seed: int) -> dict[str, dict[str, 
 
     def step(name: str, fn) -> None:  # noqa: ANN001
         _reset_hwm()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         state[name] = fn()
-        out[name] = {"seconds": time.perf_counter() - t0, "peak_mib": _hwm_mib()}
+        out[name] = {
+            "seconds": time.perf_counter() - t0,
+            "cpu": time.process_time() - c0,
+            "peak_mib": _hwm_mib(),
+        }
 
-    out["baseline"] = {"seconds": 0.0, "peak_mib": (_reset_hwm(), _hwm_mib())[1]}
+    out["baseline"] = {"seconds": 0.0, "cpu": 0.0, "peak_mib": (_reset_hwm(), _hwm_mib())[1]}
     step("scale", lambda: standardise(X0)[0])
     X = state["scale"]
     kw = {"backend": backend} if backend != "sklearn" else {}
@@ -166,13 +171,13 @@ def main() -> None:
         results[n] = json.loads(line[0][7:])
         print(f"  N = {n}: done (load average {os.getloadavg()[0]:.2f})", flush=True)
     steps = [s for s in results[args.sizes[-1]] if s != "baseline"]
-    head = "".join(f"{n:>21,d}" for n in args.sizes)
-    print(f"\n{'step':22s}{head}   (seconds / peak MiB)   growth exponent")
+    head = "".join(f"{n:>28,d}" for n in args.sizes)
+    print(f"\n{'step':22s}{head}   (wall s / CPU s / peak MiB)   growth exponent (wall)")
     for s in ["baseline", *steps]:
         cells = "".join(
-            f"{results[n][s]['seconds']:10.3f} {results[n][s]['peak_mib']:9.0f}"
+            f"{results[n][s]['seconds']:10.3f} {results[n][s]['cpu']:7.3f} {results[n][s]['peak_mib']:9.0f}"
             if s in results[n]
-            else f"{'-':>20s}"
+            else f"{'-':>28s}"
             for n in args.sizes
         )
         exps = []
