@@ -22,6 +22,7 @@ import os
 import statistics
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -205,8 +206,12 @@ def main() -> None:
     base = running.url.rstrip("/")
     try:
         _, page = get(base + "/")
-        t_ids, raw_ids = get(base + "/api/ids")
-        all_ids = json.loads(raw_ids)["ids"]
+        try:
+            t_ids, raw_ids = get(base + "/api/ids")
+            all_ids = json.loads(raw_ids)["ids"]
+            compact = True
+        except urllib.error.HTTPError:  # an older labeller: whole orders as JSON only
+            t_ids, compact = float("nan"), False
         token = page.decode().split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
         _, raw = get(base + "/api/order?by=score")
         ids = json.loads(raw)["ids"]
@@ -232,6 +237,10 @@ def main() -> None:
             dt, out = post(base + "/api/retrain", token, {})
             retrain_wall.append(dt)
             retrain_server.append(out["seconds"])
+            if not compact:
+                dt, body = get(base + "/api/order?by=retrained")
+                order_json.append(dt)
+                continue
             dt, body = get(base + "/api/order?by=retrained&format=rows")
             order_rows.append(dt)
             rows = np.frombuffer(body, dtype="<i4")
@@ -245,7 +254,7 @@ def main() -> None:
             dt, body = get(base + "/api/order?by=retrained")
             order_json.append(dt)
         order_json_mb = len(body) / 1e6
-        order_rows_mb = rows.nbytes / 1e6
+        order_rows_mb = 4 * running.data.n / 1e6 if compact else float("nan")
         t_order = order_json[-1]
     finally:
         running.stop()
@@ -266,14 +275,14 @@ def main() -> None:
         "retrain_http": summary(retrain_wall),
         "retrain_server_s": [round(s, 3) for s in retrain_server],
         "order_after_retrain_ms": round(t_order * 1000, 1),
-        "order_rows_int32": summary(order_rows),
-        "order_page_100": summary(order_page),
+        **({"order_rows_int32": summary(order_rows)} if order_rows else {}),
+        **({"order_page_100": summary(order_page)} if order_page else {}),
         "order_full_json": summary(order_json),
         "order_json_mb": round(order_json_mb, 2),
         "order_rows_mb": round(order_rows_mb, 2),
         "ids_once_ms": round(t_ids * 1000, 1),
         "server_start_s": round(start_s, 2),
-        "predictor": running.data.predictor,
+        "predictor": getattr(running.data, "predictor", "sklearn"),
         "n_labels": args.labels,
     }
     print(
