@@ -103,14 +103,23 @@ def embedding_step(
     perplexity: float,
     seed: int,
     threads: int = 1,
+    method: str = "tsne",
+    params: Mapping[str, Any] | None = None,
 ) -> None:
-    """t-SNE of a seeded subset plus every labelled object; writes id, x, y."""
+    """2-D map (:func:`astroanom.embedding.embed`; default scikit-learn t-SNE) of a seeded subset
+    plus every labelled object; writes id, x, y."""
     df, X = read_features(features)
     act = pd.read_parquet(active)
     labelled = np.flatnonzero(act["label"].notna().to_numpy())
     rows = choose_subset(len(df), n_objects, seed, always=labelled)
-    log.info("t-SNE of %d objects (%d labelled)", rows.size, labelled.size)
-    xy = tsne_map(X[rows], seed=seed, perplexity=perplexity, n_jobs=threads)
+    log.info("%s map of %d objects (%d labelled)", method, rows.size, labelled.size)
+    if method == "tsne":
+        xy = tsne_map(X[rows], seed=seed, perplexity=perplexity, n_jobs=threads)
+    else:
+        from astroanom.embedding import embed
+
+        kwargs = {"perplexity": perplexity} if method == "opentsne" else {}
+        xy = embed(X[rows], method, seed=seed, n_jobs=threads, **{**kwargs, **dict(params or {})})
     write_parquet(
         pd.DataFrame({"id": df["id"].to_numpy()[rows], "x": xy[:, 0], "y": xy[:, 1]}), embedding
     )
