@@ -282,7 +282,6 @@ def main() -> None:
         "order_rows_mb": round(order_rows_mb, 2),
         "ids_once_ms": round(t_ids * 1000, 1),
         "server_start_s": round(start_s, 2),
-        "predictor": getattr(running.data, "predictor", "sklearn"),
         "n_labels": args.labels,
     }
     print(
@@ -293,8 +292,7 @@ def main() -> None:
         result.update(image_walk(args.images or make_images(work / "images"), work, args.objects))
     print(
         f"  start-up {result['server_start_s']} s; /api/ids once {result['ids_once_ms']} ms; "
-        f"order as JSON {result['order_json_mb']} MB, as rows {result['order_rows_mb']} MB; "
-        f"forest predictor {result['predictor']}"
+        f"order as JSON {result['order_json_mb']} MB, as rows {result['order_rows_mb']} MB"
     )
     for key in (
         "order_rows_int32",

@@ -7,7 +7,7 @@ Per size, one fresh child process runs, in order: ``scale`` (:func:`astroanom.sc
 ``detect`` (isolation forest, 100 trees, seeded; ``--iforest-backend``), ``label`` (the top 200
 by S labelled by a simulated oracle: 5 for the 1 % of rows shifted by +3 in every feature, else
 0), ``retrain`` (:class:`astroanom.active.RelevanceLearner`, 100 trees, and the active score;
-``retrain_numba`` the same with the compiled forest predictor where the library has it), ``rank``
+its forest predicting on ``--threads`` threads), ``rank``
 (:func:`astroanom.metrics.rank_order` of S^), then the labeller's data layer on the same data
 written as a dataset directory: ``labeller_load`` (:class:`LabellerData`, which retrains since
 labels exist), ``labeller_retrain``, ``labeller_order_rows`` (the S^ order as rows, where the
@@ -111,16 +111,6 @@ def child(n: int, threads: int, backend: str, seed: int) -> dict[str, dict[str, 
     step(
         "retrain", lambda: RelevanceLearner(100, seed=seed, n_jobs=threads).retrain(X, S, idx, lab)
     )
-    try:
-        numba_learner = RelevanceLearner(100, seed=seed, n_jobs=threads, predictor="numba")
-    except TypeError:
-        numba_learner = None
-    if numba_learner is not None:
-        from astroanom.forest import warm_up
-
-        warm_up()
-        step("retrain_numba", lambda: numba_learner.retrain(X, S, idx, lab))
-        assert np.array_equal(state["retrain_numba"].score, state["retrain"].score)
     step("rank", lambda: rank_order(state["retrain"].score))
 
     with tempfile.TemporaryDirectory(prefix="bench_scale_") as tmp:

@@ -10,7 +10,6 @@ import pytest
 from labeller_helpers import curve_dataset
 
 from astroanom.labeller import LabellerSettings, create_app
-from astroanom.labeller.data import _resolve_predictor
 
 SETTINGS = LabellerSettings(n_estimators=20, seed=0)
 
@@ -73,12 +72,3 @@ def test_pages_concatenate_to_the_whole_order(env):
     for bad in ("offset=-1", "limit=x"):
         assert client.get(f"/api/order?by=score&{bad}").status_code == 400
     assert client.get("/api/order?by=evil&format=rows").status_code == 400
-
-
-def test_predictor_choice():
-    assert _resolve_predictor("sklearn", 10**7, 100) == "sklearn"
-    assert _resolve_predictor("numba", 5, 100) == "numba"
-    assert _resolve_predictor("auto", 99, 100) == "sklearn"
-    assert _resolve_predictor("auto", 100, 100) in ("numba", "sklearn")  # numba if installed
-    with pytest.raises(ValueError, match="predictor"):
-        _resolve_predictor("gpu", 1, 1)

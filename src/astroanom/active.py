@@ -106,6 +106,28 @@ def nearest_labelled_distance(
     return out
 
 
+def predict_in_row_blocks(
+    model: object, X: np.ndarray, n_jobs: int = 1, min_rows: int = 65536
+) -> np.ndarray:
+    """``model.predict(X)`` (n,) for a fitted forest, with the rows split over ``n_jobs``
+    threads (scikit-learn's tree code releases the GIL), each thread predicting its rows
+    single-threaded. Every row's trees are summed in tree order as a single-threaded predict
+    does, so the result equals ``predict`` with ``n_jobs=1`` bit for bit whatever ``n_jobs``
+    (scikit-learn's own threading adds whole trees in completion order instead)."""
+    model.set_params(n_jobs=1)  # type: ignore[attr-defined]
+    n = X.shape[0]
+    n_jobs = max(1, min(int(n_jobs), n // max(1, min_rows)))
+    if n_jobs == 1:
+        return model.predict(X)  # type: ignore[attr-defined]
+    from concurrent.futures import ThreadPoolExecutor
+
+    bounds = np.linspace(0, n, n_jobs + 1).astype(int)
+    with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+        blocks = zip(bounds[:-1], bounds[1:], strict=True)
+        parts = pool.map(lambda ab: model.predict(X[ab[0] : ab[1]]), blocks)  # type: ignore[attr-defined]
+        return np.concatenate(list(parts))
+
+
 @dataclass(frozen=True)
 class ActiveResult:
     """Outcome of one retrain: U (n,), d (n,), d0 and the active-learning score S^ (n,)."""
@@ -133,20 +155,14 @@ class RelevanceLearner:
 
     ``n_estimators`` trees (100 in the paper), seeded, fitted on the labelled rows only.
 
-    ``predictor="numba"`` predicts with :func:`astroanom.forest.forest_predict` (bit-identical to
-    scikit-learn's single-threaded prediction, deterministic on ``n_jobs`` threads; numba is
-    imported on first use); ``"sklearn"`` (default) calls ``RandomForestRegressor.predict``.
+    The prediction over all objects runs on ``n_jobs`` threads in row blocks
+    (:func:`predict_in_row_blocks`), bit-identical to a single-threaded prediction.
     """
 
-    def __init__(
-        self, n_estimators: int = 100, seed: int = 0, n_jobs: int = 1, predictor: str = "sklearn"
-    ) -> None:
-        if predictor not in ("sklearn", "numba"):
-            raise ValueError(f"unknown predictor {predictor!r}; use 'sklearn' or 'numba'")
+    def __init__(self, n_estimators: int = 100, seed: int = 0, n_jobs: int = 1) -> None:
         self.n_estimators = n_estimators
         self.seed = seed
         self.n_jobs = n_jobs
-        self.predictor = predictor
 
     def predict_relevance(
         self, X: np.ndarray, labelled: np.ndarray, labels: np.ndarray, u_max: float = U_MAX
@@ -167,12 +183,7 @@ class RelevanceLearner:
                 n_estimators=self.n_estimators, random_state=self.seed, n_jobs=self.n_jobs
             )
             rf.fit(X[labelled], lab)
-            if self.predictor == "numba":
-                from astroanom.forest import forest_predict
-
-                U = np.clip(forest_predict(rf, X, self.n_jobs), 0.0, u_max)
-            else:
-                U = np.clip(rf.predict(X), 0.0, u_max)
+            U = np.clip(predict_in_row_blocks(rf, X, self.n_jobs), 0.0, u_max)
         U[labelled] = lab
         return U
 

@@ -52,23 +52,6 @@ class LabellerSettings:
     threads: int = 1
     embedding_max: int = 2000
     cache_size: int = 512
-    #: forest prediction in a retrain: "sklearn", "numba" (astroanom.forest, bit-identical and
-    #: threaded) or "auto" (numba from ``numba_min_objects`` objects on, when it is installed)
-    predictor: str = "auto"
-    numba_min_objects: int = 100_000
-
-
-def _resolve_predictor(setting: str, n: int, min_objects: int) -> str:
-    """The forest predictor to use for ``n`` objects ("auto" picks numba when it pays off)."""
-    if setting in ("sklearn", "numba"):
-        return setting
-    if setting != "auto":
-        raise ValueError(f"unknown predictor {setting!r}; use 'auto', 'sklearn' or 'numba'")
-    if n < min_objects:
-        return "sklearn"
-    import importlib.util
-
-    return "numba" if importlib.util.find_spec("numba") is not None else "sklearn"
 
 
 def _finite(value: Any) -> Any:
@@ -145,13 +128,6 @@ class LabellerData:
         self._x_values = self._curve_x()
         self._orders: dict[str, np.ndarray] = {}  # by -> rows (int32), cached until a retrain
         self._ids_json: bytes | None = None
-        self.predictor = _resolve_predictor(
-            self.settings.predictor, self.n, self.settings.numba_min_objects
-        )
-        if self.predictor == "numba":
-            from astroanom.forest import warm_up
-
-            warm_up()  # compile (or load from numba's cache) before the first retrain
         log.info(
             "loaded %s: %d objects x %d features in %.2f s",
             self.dir,
@@ -230,9 +206,7 @@ class LabellerData:
             return {"n_labels": 0, "seconds": 0.0, "message": "no labels yet: the order stays by S"}
         idx, lab = label_arrays(labels, self.index)
         s = self.settings
-        learner = RelevanceLearner(
-            n_estimators=s.n_estimators, seed=s.seed, n_jobs=s.threads, predictor=self.predictor
-        )
+        learner = RelevanceLearner(n_estimators=s.n_estimators, seed=s.seed, n_jobs=s.threads)
         with threadpool_limits(limits=s.threads):
             res = learner.retrain(self.X, self.S, idx, lab, alpha=s.alpha)
         rows = rank_order(res.score).astype(np.int32)  # the new order, ready for /api/order
