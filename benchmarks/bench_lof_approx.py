@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/bench_lof_approx.py                       # 50k simulated curves
     .venv/bin/python benchmarks/bench_lof_approx.py --synthetic 200000 --methods ivf
 
-Data: the default simulation (paper preset, seed 1, 50k x 100; simulated into --cache) or a
+Data: the default simulation (paper preset, seed 1, 50k x 100; simulated into --cache; with
+``--seeds N`` the simulations of seeds 1..N stacked) or a
 seeded synthetic table (10 Gaussian clusters in 100-D plus 1 % uniform outliers). Exact:
 :func:`astroanom.knn.kneighbors`; approximate: :func:`astroanom.ann.approx_kneighbors` (each
 candidate list re-ranked exactly). For each: wall seconds, neighbour recall (mean fraction of
@@ -25,12 +26,13 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 SETTINGS = {
     "ivf": [{"nprobe": 16}, {"nprobe": 32}, {"nprobe": 64}],
+    "ivf32": [{"nprobe": 32}],
     "hnsw": [{}, {"hnsw_m": 16, "ef_construction": 100, "ef_search": 128}],
     "pynndescent": [{}],
 }
 
 
-def load(cache: Path, synthetic: int | None) -> np.ndarray:
+def load(cache: Path, synthetic: int | None, seeds: int = 1) -> np.ndarray:
     if synthetic:
         rng = np.random.default_rng(0)
         centres = rng.normal(scale=4.0, size=(10, 100))
@@ -41,23 +43,30 @@ def load(cache: Path, synthetic: int | None) -> np.ndarray:
     from astroanom import steps
     from astroanom.io import read_features
 
-    if not (cache / "features.parquet").exists():
-        sim = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["simulation"]
-        steps.simulate_step(
-            cache,
-            sim["preset_definitions"]["paper"],
-            sim["counts"],
-            1,
-            sim["n_x"],
-            sim["noise_sd"],
-            "simulation/paper/seed1",
-        )
-    return read_features(cache / "features.parquet")[1]
+    parts = []
+    for seed in range(1, seeds + 1):
+        d = cache if seed == 1 else cache.with_name(f"{cache.name}_seed{seed}")
+        if not (d / "features.parquet").exists():
+            sim = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["simulation"]
+            steps.simulate_step(
+                d,
+                sim["preset_definitions"]["paper"],
+                sim["counts"],
+                seed,
+                sim["n_x"],
+                sim["noise_sd"],
+                f"simulation/paper/seed{seed}",
+            )
+        parts.append(read_features(d / "features.parquet")[1])
+    return np.concatenate(parts)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--synthetic", type=int, help="a synthetic table of this many rows")
+    ap.add_argument(
+        "--seeds", type=int, default=1, help="stack the simulations of seeds 1..N (N x 50k rows)"
+    )
     ap.add_argument("--methods", nargs="+", default=["ivf", "hnsw", "pynndescent"])
     ap.add_argument("--k", type=int, default=100)
     ap.add_argument("--threads", type=int, default=2)
@@ -72,7 +81,7 @@ def main() -> None:
     from astroanom.runtime import limit_threads
 
     limit_threads(args.threads)
-    X = load(args.cache, args.synthetic)
+    X = load(args.cache, args.synthetic, args.seeds)
     print(f"LOF k={args.k} on {X.shape[0]} x {X.shape[1]}, threads={args.threads}", flush=True)
     t0 = time.perf_counter()
     de, ie = kneighbors(X, args.k, n_jobs=args.threads)
@@ -83,7 +92,8 @@ def main() -> None:
     for method in args.methods:
         for params in SETTINGS[method]:
             t0 = time.perf_counter()
-            da, ia = approx_kneighbors(X, args.k, method=method, n_jobs=args.threads, **params)
+            name = "ivf" if method == "ivf32" else method
+            da, ia = approx_kneighbors(X, args.k, method=name, n_jobs=args.threads, **params)
             t = time.perf_counter() - t0
             recall = np.mean([np.intersect1d(a, b).size for a, b in zip(ia, ie, strict=True)])
             approx = negative_outlier_factor(da, ia)
