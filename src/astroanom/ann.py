@@ -82,7 +82,7 @@ def approx_kneighbors(
     ef_construction: int = 200,
     ef_search: int = 256,
     nlist: int | None = None,
-    nprobe: int = 16,
+    nprobe: int = 32,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Approximate k nearest neighbours of every row of ``X`` (n, m) among the other rows.
 
