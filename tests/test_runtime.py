@@ -14,12 +14,13 @@ from astroanom.runtime import THREAD_ENV_VARS, limit_threads
 
 def test_limit_threads_bounds_pools_and_sets_the_environment(monkeypatch):
     for var in (*THREAD_ENV_VARS, "OMP_WAIT_POLICY"):
-        monkeypatch.delenv(var, raising=False)
+        monkeypatch.setenv(var, "x")  # restored (or removed) after the test
+    monkeypatch.delitem(sys.modules, "numba", raising=False)  # as in a fresh job
     guard = threadpool_limits(limits=None)  # remembers the current limits
     try:
         assert limit_threads(0) == 1  # at least one thread
-        pools = threadpool_info()
-        assert pools and all(p["num_threads"] == 1 for p in pools)
+        blas = [p for p in threadpool_info() if p["user_api"] == "blas"]
+        assert blas and all(p["num_threads"] == 1 for p in blas)
         assert {v: os.environ[v] for v in THREAD_ENV_VARS} == dict.fromkeys(THREAD_ENV_VARS, "1")
         assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
         assert limit_threads(2) == 2

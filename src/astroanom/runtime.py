@@ -24,18 +24,22 @@ THREAD_ENV_VARS = (
 def limit_threads(n: int) -> int:
     """Bound every BLAS/OpenMP pool of this process to ``n`` threads (threadpoolctl) and set
     ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS``, ``NUMBA_NUM_THREADS``
-    and ``OMP_WAIT_POLICY=PASSIVE`` for libraries loaded later and for child processes.
+    and ``OMP_WAIT_POLICY=PASSIVE`` for libraries loaded later and for child processes (when
+    numba is already loaded its pool is bounded with ``numba.set_num_threads`` instead).
 
     A passive wait policy makes idle OpenMP threads sleep instead of spinning, which on a
     shared machine (more runnable threads than cores) otherwise costs several times the
     run time. Returns the bound used (at least 1).
     """
     n = max(1, int(n))
+    numba_loaded = "numba" in sys.modules
     for var in THREAD_ENV_VARS:
+        if var == "NUMBA_NUM_THREADS" and numba_loaded:
+            continue  # numba refuses a changed value once its threads run; set_num_threads below
         os.environ[var] = str(n)
     os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
     threadpool_limits(limits=n)
-    if "numba" in sys.modules:  # numba reads NUMBA_NUM_THREADS at import; adjust if loaded
+    if numba_loaded:
         import numba
 
         numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
