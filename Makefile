@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 # The tests also exercise the optional plug-ins (pyod, coniferest) and the SLURM profile.
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -e '.[dev,slurm,pyod,coniferest]'
+	$(BIN)/python -m pip install -e '.[dev,slurm,pyod,coniferest,scale]'
 	touch $(VENV)/.installed $@
 
 reproduce: $(VENV)/.installed

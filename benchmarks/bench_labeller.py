@@ -2,10 +2,14 @@
 
     .venv/bin/python benchmarks/bench_labeller.py                    # 50k simulated curves
     .venv/bin/python benchmarks/bench_labeller.py --dataset results/simulation/paper/seed1
+    .venv/bin/python benchmarks/bench_labeller.py --n 1000000 --labels 200 --threads 2 --skip-images
 
 Without --dataset it simulates the default run's 50 000 curves (paper preset) into a temporary
 directory and scores them with an isolation forest (the scores' values do not matter for these
-timings; LOF on 50k would take minutes). Targets (issue 4): next object < 100 ms, retrain on
+timings; LOF on 50k would take minutes). ``--n N`` instead writes a seeded synthetic table of N
+objects x 21 float32 features with seeded uniform scores S (issue 13: the labeller at 1M).
+Orders are timed as full JSON, as one JSON page (``limit=100``) and as int32 rows
+(``format=rows``, what the page uses). Targets (issue 4): next object < 100 ms, retrain on
 50k objects < 1 s. Prints a table and the machine's load; --out writes JSON.
 """
 
@@ -18,6 +22,7 @@ import os
 import statistics
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -52,6 +57,25 @@ def make_dataset(directory: Path, seed: int = 1) -> Path:
         seed,
         threads=1,
     )
+    return directory
+
+
+def make_synthetic(directory: Path, n: int, m: int = 21, seed: int = 1) -> Path:
+    """A dataset directory of ``n`` objects x ``m`` seeded normal float32 features (with 1 % of
+    the rows shifted, as anomalies) and seeded uniform S; kind "curve"."""
+    import pandas as pd
+    from astroanom.io import feature_frame, write_parquet
+
+    from astroanom import dataset as ds
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, m)).astype(np.float32)
+    X[rng.choice(n, n // 100, replace=False)] += np.float32(3.0)
+    ids = np.char.add("o", np.arange(n).astype(str))
+    write_parquet(feature_frame(ids, X), directory / ds.FEATURES)
+    S = rng.uniform(0, 5, n)
+    write_parquet(pd.DataFrame({"id": ids, "raw": -S, "S": S}), directory / ds.SCORES)
+    ds.DatasetInfo(name=f"synthetic/{n}", kind="curve", seed=seed).write(directory)
     return directory
 
 
@@ -155,6 +179,8 @@ def main() -> None:
     ap.add_argument(
         "--dataset", type=Path, help="a dataset directory (default: simulate 50k curves)"
     )
+    ap.add_argument("--n", type=int, help="a synthetic table of N objects x 21 features instead")
+    ap.add_argument("--skip-images", action="store_true", help="no image walk")
     ap.add_argument("--objects", type=int, default=40, help="objects to step through")
     ap.add_argument("--labels", type=int, default=100, help="labels before retraining")
     ap.add_argument("--repeats", type=int, default=3, help="retrains to time")
@@ -171,7 +197,13 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log per request
     work = Path(tempfile.mkdtemp(prefix="bench_labeller_"))
     t0 = time.perf_counter()
-    data_dir = args.dataset or make_dataset(work / "dataset")
+    if args.dataset:
+        data_dir = args.dataset
+    elif args.n:
+        data_dir = make_synthetic(work / "dataset", args.n)
+    else:
+        data_dir = make_dataset(work / "dataset")
+    t_start = time.perf_counter()
     prep = time.perf_counter() - t0
     running = start(
         data_dir,
@@ -182,9 +214,16 @@ def main() -> None:
         ),
         background=True,
     )
+    start_s = time.perf_counter() - t_start
     base = running.url.rstrip("/")
     try:
         _, page = get(base + "/")
+        try:
+            t_ids, raw_ids = get(base + "/api/ids")
+            all_ids = json.loads(raw_ids)["ids"]
+            compact = True
+        except urllib.error.HTTPError:  # an older labeller: whole orders as JSON only
+            t_ids, compact = float("nan"), False
         token = page.decode().split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
         _, raw = get(base + "/api/order?by=score")
         ids = json.loads(raw)["ids"]
@@ -205,11 +244,30 @@ def main() -> None:
             dt, _ = post(base + "/api/label", token, {"id": oid, "label": int(rng.integers(0, 6))})
             label_times.append(dt)
         retrain_wall, retrain_server = [], []
+        order_rows, order_page, order_json = [], [], []
         for _ in range(args.repeats):
             dt, out = post(base + "/api/retrain", token, {})
             retrain_wall.append(dt)
             retrain_server.append(out["seconds"])
-        t_order, _ = get(base + "/api/order?by=retrained")
+            if not compact:
+                dt, body = get(base + "/api/order?by=retrained")
+                order_json.append(dt)
+                continue
+            dt, body = get(base + "/api/order?by=retrained&format=rows")
+            order_rows.append(dt)
+            rows = np.frombuffer(body, dtype="<i4")
+            assert rows.size == len(all_ids)
+            dt, _ = get(base + "/api/order?by=retrained&unlabelled_first=1&format=rows")
+            order_rows.append(dt)
+            dt, body = get(base + "/api/order?by=retrained&offset=0&limit=100")
+            assert json.loads(body)["ids"] == [all_ids[r] for r in rows[:100]]
+            order_page.append(dt)
+        for _ in range(2):
+            dt, body = get(base + "/api/order?by=retrained")
+            order_json.append(dt)
+        order_json_mb = len(body) / 1e6
+        order_rows_mb = 4 * running.data.n / 1e6 if compact else float("nan")
+        t_order = order_json[-1]
     finally:
         running.stop()
 
@@ -229,14 +287,29 @@ def main() -> None:
         "retrain_http": summary(retrain_wall),
         "retrain_server_s": [round(s, 3) for s in retrain_server],
         "order_after_retrain_ms": round(t_order * 1000, 1),
+        **({"order_rows_int32": summary(order_rows)} if order_rows else {}),
+        **({"order_page_100": summary(order_page)} if order_page else {}),
+        "order_full_json": summary(order_json),
+        "order_json_mb": round(order_json_mb, 2),
+        "order_rows_mb": round(order_rows_mb, 2),
+        "ids_once_ms": round(t_ids * 1000, 1),
+        "server_start_s": round(start_s, 2),
         "n_labels": args.labels,
     }
     print(
         f"labeller benchmark: {result['objects']} {result['kind']}s x {result['features']} features, "
         f"{result['cpus']} CPUs, load average {result['load_average_1m']}"
     )
-    result.update(image_walk(args.images or make_images(work / "images"), work, args.objects))
+    if not args.skip_images:
+        result.update(image_walk(args.images or make_images(work / "images"), work, args.objects))
+    print(
+        f"  start-up {result['server_start_s']} s; /api/ids once {result['ids_once_ms']} ms; "
+        f"order as JSON {result['order_json_mb']} MB, as rows {result['order_rows_mb']} MB"
+    )
     for key in (
+        "order_rows_int32",
+        "order_page_100",
+        "order_full_json",
         "next_curve_object",
         "curve_png_first_render",
         "image_first_view",
@@ -244,6 +317,8 @@ def main() -> None:
         "label_post",
         "retrain_http",
     ):
+        if key not in result:
+            continue
         s = result[key]
         print(
             f"  {key:24s} median {s['median_ms']:8.1f} ms   p95 {s['p95_ms']:8.1f} ms   max {s['max_ms']:8.1f} ms   (n={s['n']})"

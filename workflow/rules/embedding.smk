@@ -21,6 +21,8 @@ rule embedding:
         n_objects=lambda w: ds(w)["embedding"]["n_objects"],
         perplexity=lambda w: ds(w)["embedding"]["perplexity"],
         include_top=lambda w: ds(w)["embedding"]["include_top"],
+        method=lambda w: ds(w)["embedding"]["method"],
+        embed_params=lambda w: ds(w)["embedding"]["params"],
         seed=run_seed,
     script:
         "../scripts/embedding.py"

@@ -13,4 +13,6 @@ embedding_step(
     include_top=snakemake.params.include_top,
     seed=snakemake.params.seed,
     threads=snakemake.threads,
+    method=snakemake.params.method,
+    params=snakemake.params.embed_params,
 )

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-from sklearn.ensemble import IsolationForest
 
 from astroanom import plugins
 from astroanom.detect.knn import kneighbors
@@ -56,19 +55,49 @@ class LocalOutlierFactor:
     The native score is scikit-learn's ``negative_outlier_factor_`` (-LOF, lower is weirder),
     computed with the same definitions: reach-dist(a, b) = max(d(a, b), k-dist(b)),
     lrd(a) = 1 / (mean reach-dist + 1e-10), LOF(a) = mean lrd(neighbours) / lrd(a).
+
+    Above ``approximate_above`` objects (default None: never) the neighbours come from
+    :func:`astroanom.ann.approx_kneighbors` with ``approximate`` ("ivf", "hnsw" or
+    "pynndescent"; parameters in ``approximate_params``), re-ranked with exact distances; below
+    it, and by default, the neighbours are exact.
     """
 
     name = "lof"
     lower_is_weirder = True
 
-    def __init__(self, n_neighbors: int = 100, block_rows: int = 1024, n_jobs: int = 1) -> None:
+    def __init__(
+        self,
+        n_neighbors: int = 100,
+        block_rows: int = 1024,
+        n_jobs: int = 1,
+        approximate_above: int | None = None,
+        approximate: str = "ivf",
+        approximate_params: dict[str, object] | None = None,
+        seed: int = 0,
+    ) -> None:
         self.n_neighbors = n_neighbors
         self.block_rows = block_rows
         self.n_jobs = n_jobs
+        self.approximate_above = approximate_above
+        self.approximate = approximate
+        self.approximate_params = dict(approximate_params or {})
+        self.seed = seed
 
     def fit_score(self, X: np.ndarray) -> np.ndarray:
         k = min(self.n_neighbors, X.shape[0] - 1)
-        dist, idx = kneighbors(X, k, block_rows=self.block_rows, n_jobs=self.n_jobs)
+        if self.approximate_above is not None and X.shape[0] > self.approximate_above:
+            from astroanom.detect.ann import approx_kneighbors
+
+            dist, idx = approx_kneighbors(
+                X,
+                k,
+                method=self.approximate,
+                seed=self.seed,
+                n_jobs=self.n_jobs,
+                **self.approximate_params,  # type: ignore[arg-type]
+            )
+        else:
+            dist, idx = kneighbors(X, k, block_rows=self.block_rows, n_jobs=self.n_jobs)
         return negative_outlier_factor(dist, idx)
 
 
@@ -81,19 +110,47 @@ def negative_outlier_factor(dist: np.ndarray, idx: np.ndarray) -> np.ndarray:
 
 
 class IsolationForestDetector:
-    """Isolation forest (Liu et al. 2008); native score ``score_samples`` (lower is weirder)."""
+    """Isolation forest (Liu et al. 2008); native score ``score_samples`` (lower is weirder).
+
+    ``backend="sklearn"`` (default) is scikit-learn's ``IsolationForest``; ``"coniferest"`` is
+    coniferest's Rust forest (the optional extra ``astroanom[coniferest]``): the same
+    algorithm (256-point subsamples, score -2^(-E[h]/c(256))) with its own random trees, so its
+    scores differ in detail from scikit-learn's; it scores on ``n_jobs`` threads, seeded and
+    deterministic. ``kwargs`` go to the backend's class.
+    """
 
     name = "iforest"
     lower_is_weirder = True
+    BACKENDS = ("sklearn", "coniferest")
 
-    def __init__(self, n_estimators: int = 100, seed: int = 0, n_jobs: int = 1, **kwargs: object):
-        self.model = IsolationForest(
-            n_estimators=n_estimators, random_state=seed, n_jobs=n_jobs, **kwargs
-        )
+    def __init__(
+        self,
+        n_estimators: int = 100,
+        seed: int = 0,
+        n_jobs: int = 1,
+        backend: str = "sklearn",
+        **kwargs: object,
+    ):
+        if backend not in self.BACKENDS:
+            raise AstroanomError(
+                f"unknown isolation-forest backend {backend!r}; use one of {', '.join(self.BACKENDS)}"
+            )
+        self.backend = backend
+        if backend == "sklearn":
+            from sklearn.ensemble import IsolationForest
+
+            self.model = IsolationForest(
+                n_estimators=n_estimators, random_state=seed, n_jobs=n_jobs, **kwargs
+            )
+        else:
+            cls = plugins.import_object("coniferest.isoforest.IsolationForest", "isolation forest")
+            self.model = cls(  # type: ignore[operator]
+                n_trees=n_estimators, random_seed=seed, n_jobs=max(1, int(n_jobs)), **kwargs
+            )
 
     def fit_score(self, X: np.ndarray) -> np.ndarray:
         self.model.fit(X)
-        return self.model.score_samples(X)
+        return np.asarray(self.model.score_samples(X), dtype=np.float64)
 
 
 #: Config keys of a detector entry that are not constructor parameters.

@@ -12,8 +12,8 @@ point. The ``k + 16`` smallest candidates of each point are re-ranked with exact
 distances. A point is redone (a float32 full row, then float64 if needed) when its threshold
 caught too few candidates, or when the margin between its k-th exact distance and the float32
 cut is below a rigorous rounding-error bound, so the neighbour sets equal those of an exact
-float64 search. Tiles run in parallel threads (numpy and BLAS release the GIL), BLAS with one
-thread each.
+float64 search. Tiles run in ``n_jobs`` parallel threads (numpy and BLAS release the GIL), BLAS
+with one thread each, also when n_jobs = 1, so a search never uses more than n_jobs cores.
 """
 
 from __future__ import annotations
@@ -324,5 +324,5 @@ def kneighbors(
     if n_jobs is None:
         n_jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
     n_jobs = max(1, int(n_jobs))
-    with threadpool_limits(limits=1 if n_jobs > 1 else None, user_api="blas"):
+    with threadpool_limits(limits=1, user_api="blas"):  # parallelism is ours: n_jobs threads
         return _Search(np.asarray(X), k, max(1, int(block_rows)), seed, n_jobs).run()

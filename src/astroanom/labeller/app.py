@@ -4,7 +4,10 @@ Endpoints (all JSON unless noted; ids travel as query or body values, never as f
 
 - ``GET  /``                         the page (HTML)
 - ``GET  /api/info``                 dataset, user, label file, counts, orders
-- ``GET  /api/order?by=&unlabelled_first=``   ids in display order
+- ``GET  /api/order?by=&unlabelled_first=&offset=&limit=``   ids in display order (a page of
+  them with offset/limit; with ``format=rows`` the rows instead, as little-endian int32 bytes,
+  counts in the X-Labelled / X-Total headers: 4 bytes per object)
+- ``GET  /api/ids``                  every id in row order (what ``format=rows`` indexes)
 - ``GET  /api/object?id=``           scores, label, metadata and features of one object
 - ``GET  /api/plot?id=``             the object as a PNG (image or curve), cached
 - ``GET  /api/labels``               the current labels
@@ -228,13 +231,33 @@ def create_app(
             **counts(),
         )
 
+    @app.get("/api/ids")
+    def all_ids() -> Response:
+        return Response(state.ids_json(), mimetype="application/json")
+
     @app.get("/api/order")
     def order() -> Response:
         by = request.args.get("by", "score")
         if by not in ORDERS:
             return fail(400, f"unknown order {by[:40]!r}; use one of {', '.join(ORDERS)}")
         first = request.args.get("unlabelled_first", "0").lower() in _TRUE
-        return jsonify(by=by, unlabelled_first=first, ids=state.order(by, first), **counts())
+        rows = state.order_rows(by, first)
+        if request.args.get("format", "ids") == "rows":
+            resp = Response(
+                rows.astype("<i4", copy=False).tobytes(), mimetype="application/octet-stream"
+            )
+            for k, v in counts().items():
+                resp.headers[f"X-{k.capitalize()}"] = str(v)
+            return resp
+        try:
+            offset = int(request.args.get("offset", 0))
+            limit = int(request.args.get("limit", state.n))
+        except ValueError:
+            return fail(400, "offset and limit must be integers")
+        if offset < 0 or limit < 0:
+            return fail(400, "offset and limit must not be negative")
+        ids = state.ids[rows[offset : offset + limit]].tolist()
+        return jsonify(by=by, unlabelled_first=first, offset=offset, ids=ids, **counts())
 
     def object_id() -> str:
         oid = request.args.get("id")

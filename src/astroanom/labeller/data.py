@@ -133,6 +133,8 @@ class LabellerData:
         self._embedding: pd.DataFrame | None = None
         self._embedding_lock = threading.Lock()
         self._x_values = self._curve_x()
+        self._orders: dict[str, np.ndarray] = {}  # by -> rows (int32), cached until a retrain
+        self._ids_json: bytes | None = None
         log.info(
             "loaded %s: %d objects x %d features in %.2f s",
             self.dir,
@@ -218,6 +220,7 @@ class LabellerData:
         if not labels:
             with self._lock:
                 self.result, self.retrained_with = None, 0
+                self._orders.pop("retrained", None)
             return {"n_labels": 0, "seconds": 0.0, "message": "no labels yet: the order stays by S"}
         idx, lab = label_arrays(labels, self.index)
         s = self.settings
@@ -233,29 +236,52 @@ class LabellerData:
         if res is None:  # a strategy without the paper's U and d (e.g. gp): show its score
             nan = np.full(self.n, np.nan)
             res = ActiveResult(U=nan, d=nan.copy(), d0=float("nan"), score=score)
+        rows = rank_order(res.score).astype(np.int32)  # the new order, ready for /api/order
         seconds = time.perf_counter() - t0
         with self._lock:
             self.result, self.retrained_with = res, idx.size
+            self._orders["retrained"] = rows
         log.info("retrained on %d labels of %d objects in %.3f s", idx.size, self.n, seconds)
         return {"n_labels": int(idx.size), "seconds": round(seconds, 4)}
 
     # -- ordering -------------------------------------------------------------------------------
-    def order(self, by: str = "score", unlabelled_first: bool = False) -> list[str]:
-        """Ids ordered by S, by S^ (S before any retrain) or randomly (seeded, stable)."""
-        if by == "score":
-            rows = rank_order(self.S)
-        elif by == "retrained":
-            rows = rank_order(self.retrained_score())
-        elif by == "random":
-            rows = self._random
-        else:
+    def order_rows(self, by: str = "score", unlabelled_first: bool = False) -> np.ndarray:
+        """Rows (n,) int32 in display order: by S, by S^ (S before any retrain) or randomly
+        (seeded, stable); with ``unlabelled_first`` the labelled objects move to the end.
+        The orders are computed once (S^'s at each retrain) and reused."""
+        if by not in ORDERS:
             raise ValueError(f"unknown order {by!r}; use one of {', '.join(ORDERS)}")
+        with self._lock:
+            rows = self._orders.get(by)
+            if rows is None and by == "retrained" and self.result is None:
+                rows = self._orders.get("score")
+        if rows is None:
+            if by == "random":
+                rows = self._random.astype(np.int32)
+            else:  # "score", or "retrained" before any retrain
+                rows = rank_order(self.S).astype(np.int32)
+                by = "score"
+            with self._lock:
+                self._orders.setdefault(by, rows)
         if unlabelled_first:
             done = np.zeros(self.n, dtype=bool)
-            labelled = [self.index[k] for k in self.store.current()]
-            done[labelled] = True
-            rows = np.concatenate([rows[~done[rows]], rows[done[rows]]])
-        return self.ids[rows].tolist()
+            done[[self.index[k] for k in self.store.current()]] = True
+            at_end = done[rows]
+            rows = np.concatenate([rows[~at_end], rows[at_end]])
+        return rows
+
+    def order(self, by: str = "score", unlabelled_first: bool = False) -> list[str]:
+        """Ids ordered by S, by S^ (S before any retrain) or randomly (seeded, stable)."""
+        return self.ids[self.order_rows(by, unlabelled_first)].tolist()
+
+    def ids_json(self) -> bytes:
+        """``{"ids": [...]}``, every id in row order, JSON-encoded once (the client maps the rows
+        of :meth:`order_rows` onto these)."""
+        if self._ids_json is None:
+            import json
+
+            self._ids_json = json.dumps({"ids": self.ids.tolist()}).encode()
+        return self._ids_json
 
     # -- one object -----------------------------------------------------------------------------
     def describe(self, oid: object) -> dict[str, Any]:

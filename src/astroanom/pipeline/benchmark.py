@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score
 
 from astroanom.active.loop import labelling_loop
 from astroanom.active.strategies import strategy_from_config
@@ -48,6 +47,8 @@ def cell_metrics(
     viewed: np.ndarray, wanted: np.ndarray, ns: Sequence[int], first_viewed: int = 100
 ) -> dict[str, float]:
     """RWS(N), recall(N), average precision and found-in-first-viewed for a viewed order (n,)."""
+    from sklearn.metrics import average_precision_score
+
     hits = np.asarray(wanted, dtype=bool)[viewed]
     out: dict[str, float] = {
         "n_objects": float(hits.size),

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
-from astroanom.evaluate.embedding import choose_subset, tsne_map
+from astroanom.evaluate.embedding import choose_subset, embed
 from astroanom.evaluate.metrics import rank_order
 from astroanom.store.io import read_features, write_parquet
 
@@ -29,14 +31,18 @@ def embedding_step(
     include_top: int,
     seed: int,
     threads: int = 1,
+    method: str = "tsne",
+    params: Mapping[str, Any] | None = None,
 ) -> None:
-    """t-SNE of a seeded subset plus the top ``include_top`` by S; writes id, x, y."""
+    """The map (:func:`astroanom.evaluate.embedding.embed`: ``tsne``, ``opentsne`` or
+    ``umap``) of a seeded subset plus the top ``include_top`` by S; writes id, x, y."""
     df, X = read_features(features)
     S = pd.read_parquet(scores, columns=["S"])["S"].to_numpy()
     top = rank_order(S)[:include_top]
     rows = choose_subset(len(df), n_objects, seed, always=top)
-    log.info("t-SNE of %d objects (%d of the highest S)", rows.size, top.size)
-    xy = tsne_map(X[rows], seed=seed, perplexity=perplexity, n_jobs=threads)
+    log.info("%s map of %d objects (%d of the highest S)", method, rows.size, top.size)
+    extra = {} if method == "umap" else {"perplexity": perplexity}  # UMAP has no perplexity
+    xy = embed(X[rows], method, seed=seed, n_jobs=threads, **extra, **dict(params or {}))
     ids = df["id"].to_numpy()[rows]
     write_parquet(pd.DataFrame({"id": ids, "x": xy[:, 0], "y": xy[:, 1]}), embedding)
 

@@ -252,10 +252,11 @@ def scale_step(
         out = df[["id", *cols]]
         params: dict[str, Any] = {"method": "none", "columns": cols}
     else:
+        ids = df["id"].to_numpy()
+        del df  # the float32 values are held in X; free the table's copy
         Xs, scaler = standardise(X)
-        out = pd.DataFrame({"id": df["id"].to_numpy()})
-        for j, c in enumerate(cols):
-            out[c] = Xs[:, j]
+        out = pd.DataFrame({"id": ids, **{c: Xs[:, j] for j, c in enumerate(cols)}})
+        del Xs
         params = {
             "method": method,
             "columns": cols,

@@ -9,6 +9,7 @@
   const IS_CURVE = meta("kind") === "curve";
 
   const state = {
+    ids: null,          // every id, in row order (fetched once)
     order: [],          // ids in display order
     pos: 0,             // index into order
     by: "score",
@@ -236,11 +237,25 @@
     return state.pending;
   }
 
+  async function loadIds() {
+    // every id once, in row order; orders then arrive as 4-byte row numbers
+    if (state.ids === null) state.ids = (await api("/api/ids")).ids;
+    return state.ids;
+  }
+
   async function loadOrder(keepId) {
-    const res = await api(`/api/order?by=${state.by}&unlabelled_first=${state.unlabelledFirst ? 1 : 0}`);
-    state.order = res.ids;
-    state.labelled = res.labelled;
-    state.total = res.total;
+    const ids = await loadIds();
+    const resp = await fetch(
+      `/api/order?by=${state.by}&unlabelled_first=${state.unlabelledFirst ? 1 : 0}&format=rows`);
+    if (!resp.ok) {
+      let msg = `HTTP ${resp.status}`;
+      try { msg = (await resp.json()).error || msg; } catch (e) { /* keep the status */ }
+      throw new Error(msg);
+    }
+    const rows = new Int32Array(await resp.arrayBuffer());  // little-endian int32
+    state.order = Array.from(rows, (r) => ids[r]);
+    state.labelled = Number(resp.headers.get("X-Labelled"));
+    state.total = Number(resp.headers.get("X-Total"));
     const pos = keepId === undefined ? -1 : state.order.indexOf(keepId);
     state.pos = pos >= 0 ? pos : 0;
     document.body.dataset.order = state.order.slice(0, 20).join(",");
