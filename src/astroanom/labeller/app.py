@@ -274,8 +274,14 @@ def create_app(
 
     @app.get("/api/plot")
     def plot() -> Response:
+        from astroanom.labeller.views.image import parse_display
+
         try:
-            png = state.png(object_id())
+            display = parse_display(request.args) if state.info.kind == "image" else {}
+        except ValueError as err:
+            return fail(400, str(err))
+        try:
+            png = state.png(object_id(), display)
         except UnknownIdError as err:
             return fail(404, str(err))
         except AstroanomError as err:

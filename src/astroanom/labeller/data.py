@@ -75,10 +75,10 @@ class _PngCache:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._data: OrderedDict[int, bytes] = OrderedDict()
+        self._data: OrderedDict[object, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: int, make: Callable[[], bytes]) -> bytes:
+    def get(self, key: object, make: Callable[[], bytes]) -> bytes:
         with self._lock:
             if key in self._data:
                 self._data.move_to_end(key)
@@ -128,6 +128,7 @@ class LabellerData:
         self.retrained_with = 0
         self._random = np.random.default_rng(self.settings.seed).permutation(self.n)
         self._png = _PngCache(self.settings.cache_size)
+        self._population: Any = None
         self._render_lock = threading.Lock()
         self._curve: tuple[Any, Any, Any] | None = None
         self._embedding: pd.DataFrame | None = None
@@ -312,21 +313,74 @@ class LabellerData:
             ],
             "n_features": len(self.feature_names),
             "plot": f"/api/plot?id={key}",
+            "links": self._links(i),
             # curves are drawn in the page from these values (no image round trip)
             "curve": None if self.info.kind != "curve" else [_finite(float(v)) for v in self.X[i]],
         }
 
-    # -- rendering ------------------------------------------------------------------------------
-    def png(self, oid: object) -> bytes:
-        """The object as a PNG (image or curve plot), rendered once and cached."""
-        i = self.row(oid)
-        return self._png.get(i, lambda: self._render(i))
+    def _links(self, i: int) -> dict[str, str] | None:
+        """Follow-up links (Simbad, Aladin Lite, Legacy Survey viewer) where RA/Dec are known."""
+        cols = self.objects.columns
+        if "ra" not in cols or "dec" not in cols:
+            return None
+        from astroanom.links import links_for
 
-    def _render(self, i: int) -> bytes:
+        try:
+            return links_for(self.objects.iloc[i])
+        except (ValueError, AstroanomError):
+            return None
+
+    # -- rendering ------------------------------------------------------------------------------
+    def png(self, oid: object, display: dict[str, Any] | None = None) -> bytes:
+        """The object as a PNG, rendered once per display choice and cached: an image (with
+        ``display``: stretch, percentile limits, band or colour composite, see
+        :func:`astroanom.labeller.views.image.parse_display`), a light curve per band, a
+        spectrum, a table object's features against the population, or a curve."""
+        i = self.row(oid)
+        key = (i, tuple(sorted((display or {}).items())))
+        return self._png.get(key, lambda: self._render(i, display or {}))
+
+    def _render(self, i: int, display: dict[str, Any]) -> bytes:
         with self._render_lock:  # matplotlib's text and font caches are not thread-safe
+            cols = self.objects.columns
             if self.info.kind == "image":
-                return self._render_image(i)
+                return self._render_image(i, display)
+            if "lc_path" in cols:
+                from astroanom.labeller.views.light_curve import light_curve_png
+
+                return light_curve_png(self._object_row(i))
+            if "spectrum_path" in cols:
+                from astroanom.labeller.views.spectrum import spectrum_png
+
+                return spectrum_png(self._object_row(i))
+            if self.info.kind == "table":
+                return self._render_table(i)
             return self._render_curve(i)
+
+    def _object_row(self, i: int) -> pd.Series:
+        row = self.objects.iloc[i].astype(object)
+        row["id"] = self.ids[i]
+        return row
+
+    def _render_table(self, i: int) -> bytes:
+        """The object's feature values beside the population's distribution: the source's own
+        columns when the objects table holds them (a table source), else the features."""
+        from astroanom.labeller.views.table import PopulationView, imputed_columns
+
+        if self._population is None:
+            names = [n for n in self.feature_names if n in self.objects.columns]
+            if names:
+                pop = self.objects[names]
+            else:
+                pop = pd.DataFrame(self.X, columns=self.feature_names, index=self.objects.index)
+            self._population = PopulationView(pop)
+        row = self._object_row(i)
+        names = list(self._population.columns)
+        if set(names) <= set(row.index):
+            values = row[names]
+        else:
+            values = pd.Series(self.X[i], index=self.feature_names)
+        return self._population.png(values, str(self.ids[i]), imputed_columns(row))
 
     def _image_file(self, i: int) -> Path:
         if "image_path" not in self.objects.columns:
@@ -339,14 +393,25 @@ class LabellerData:
                 return base / p
         return self.dir / p
 
-    def _render_image(self, i: int) -> bytes:
-        """The cutout as PNG, read like the feature pipeline reads it; non-8-bit data (FITS,
-        16-bit PNG) is stretched from the 0.5 to the 99.5 percentile."""
+    def _render_image(self, i: int, display: dict[str, Any] | None = None) -> bytes:
+        """The cutout as PNG, read like the feature pipeline reads it. With display choices
+        (stretch, limits, band, composite) through :mod:`astroanom.labeller.views.image`;
+        without, 8-bit images as they are and other data (FITS, 16-bit PNG) stretched from the
+        0.5 to the 99.5 percentile."""
         import cv2
 
         from astroanom.sources.imageio import load_image
 
         path = self._image_file(i)
+        if display:
+            from astroanom.labeller.views.image import render_file
+
+            try:
+                return render_file(path, **display)
+            except Exception as err:
+                raise AstroanomError(
+                    f"cannot render image {path} of object {self.ids[i]}: {err}"
+                ) from err
         try:
             img = load_image(path)
         except Exception as err:  # ImageReadError and decoder errors alike

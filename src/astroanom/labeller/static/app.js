@@ -26,7 +26,14 @@
 
   // ---- helpers ------------------------------------------------------------------------------
   const fmt = (v, digits = 3) => (v === null || v === undefined ? "–" : Number(v).toFixed(digits));
-  const plotUrl = (id) => `/api/plot?id=${encodeURIComponent(id)}`;
+  // images: the display choices of this page (stretch, bands), kept while it is open
+  const display = {stretch: "", mode: "auto"};
+  const plotUrl = (id) => {
+    let url = `/api/plot?id=${encodeURIComponent(id)}`;
+    if (display.stretch) url += `&stretch=${display.stretch}`;
+    if (display.mode !== "auto") url += `&mode=${display.mode}`;
+    return url;
+  };
 
   function status(text, isError = false) {
     const el = $("status");
@@ -152,6 +159,24 @@
     }));
   }
 
+  // follow-up links at the object's RA/Dec (plain links: the page itself requests nothing)
+  function showLinks(links) {
+    const box = $("links");
+    if (!box) return;
+    box.replaceChildren();
+    box.hidden = !links;
+    if (!links) return;
+    const names = {simbad: "Simbad", vizier: "VizieR", aladin: "Aladin Lite", legacy: "Legacy Survey viewer"};
+    for (const [key, url] of Object.entries(links)) {
+      const a = document.createElement("a");
+      a.href = url;
+      a.textContent = names[key] || key;
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+      box.append(a, " ");
+    }
+  }
+
   function showLabel(label) {
     $("obj-label").textContent = label === null || label === undefined ? "not labelled" : String(label);
     document.querySelectorAll(".label-btn").forEach((b) => {
@@ -185,6 +210,7 @@
     $("caption").textContent = `object ${obj.id} · row ${obj.row}`;
     showLabel(obj.label);
     fillTable($("metadata"), Object.entries(obj.metadata));
+    showLinks(obj.links);
     $("n-features").textContent = obj.n_features;
     fillTable($("features"), obj.features);
     prefetch(state.pos + 1);
@@ -490,6 +516,10 @@
     $("retrain").addEventListener("click", retrain);
     $("delete-labels").addEventListener("click", deleteLabels);
     $("order").addEventListener("change", () => changeOrder($("order").value, state.unlabelledFirst));
+    for (const key of ["stretch", "mode"]) {
+      const el = $(`display-${key}`);
+      if (el) el.addEventListener("change", () => { display[key] = el.value; show(); });
+    }
     $("unlabelled-first").addEventListener("change",
       () => changeOrder(state.by, $("unlabelled-first").checked));
     $("jump-form").addEventListener("submit", (ev) => {
