@@ -22,7 +22,7 @@ from astroanom.errors import ConfigError
 from astroanom.features.preprocess import (
     ClipStats,
     PreprocessFailure,
-    central_mask,
+    find_central_source,
     sigma_clipped_stats,
 )
 from astroanom.sources.imageio import ImageReadError, load_image
@@ -64,32 +64,10 @@ def background_subtracted(plane: np.ndarray, n_sigma: float = 3.0) -> np.ndarray
 
 def central_source(plane: np.ndarray, n_sigma: float = 3.0) -> tuple[np.ndarray, ClipStats]:
     """Boolean mask (H, W) of the central source of a 2-D image and the clip statistics: the
-    paper's cut (pixels above median + n_sigma * std, the filled contour enclosing the centre),
-    built from the same functions as :func:`~astroanom.features.preprocess.sigma_clip_central`.
-
-    Raises :class:`PreprocessFailure` for an all-NaN or constant image or no central source.
-    """
-    plane = np.ascontiguousarray(plane)
-    if plane.shape[0] < 3 or plane.shape[1] < 3:
-        raise PreprocessFailure(f"image too small ({plane.shape[1]}x{plane.shape[0]} pixels)")
-    stats = sigma_clipped_stats(plane, sigma=n_sigma)
-    finite = plane if plane.dtype.kind in "ui" else np.nan_to_num(plane, nan=stats.median)
-    if stats.std == 0.0 and (finite == stats.median).all():
-        raise PreprocessFailure(f"constant image (every pixel = {stats.median:g})")
-    threshold = stats.median + n_sigma * stats.std
-    if plane.dtype == np.uint8:  # as the ellipse chain: OpenCV compares with floor(threshold)
-        binary = cv2.threshold(plane, threshold, 1, cv2.THRESH_BINARY)[1]
-    else:
-        binary = np.ascontiguousarray((finite > threshold).view(np.uint8))
-    found = central_mask(binary)
-    if found is None:
-        raise PreprocessFailure(
-            f"no source above {n_sigma:g} sigma (threshold {threshold:.4g}) encloses the image centre"
-        )
-    crop, (x, y, w, h) = found
-    mask = np.zeros(plane.shape[:2], dtype=bool)
-    mask[y : y + h, x : x + w] = crop.astype(bool)
-    return mask, stats
+    paper's cut (:func:`astroanom.features.preprocess.find_central_source`, which the ellipse
+    features use too). Raises :class:`PreprocessFailure` with the reason when there is none."""
+    src = find_central_source(plane, n_sigma=n_sigma)
+    return src.full_mask(), src.stats
 
 
 def check_channel(channel: object) -> int:

@@ -238,16 +238,31 @@ def _nonfinite_touching(bad: np.ndarray, mask: np.ndarray, bbox: tuple[int, int,
     return int(np.count_nonzero(bad[y0:y1, x0:x1] & grown.astype(bool)))
 
 
-def sigma_clip_central(
-    image: np.ndarray,
-    n_sigma: float = DEFAULT_SIGMA,
-    channel: int = 0,
-    threshold_sigma: float | None = None,
-) -> Preprocessed:
-    """Steps 1-2 of Appendix B on one image (2-D, or (H, W, C) using ``channel``).
+@dataclass
+class CentralSource:
+    """The central source of a 2-D image: its filled-contour ``mask`` (h, w) uint8 at ``bbox``
+    (x, y, w, h), the image with NaN/inf replaced by the clipped median (``finite``, (H, W)),
+    the clip statistics and the threshold used."""
 
-    The clip statistics use ``n_sigma``; the cut is at ``median + threshold_sigma * std``
-    (default ``threshold_sigma = n_sigma``, the paper's 3 sigma; Astronomaly's code uses 1).
+    mask: np.ndarray
+    bbox: tuple[int, int, int, int]
+    finite: np.ndarray
+    stats: ClipStats
+    threshold: float
+
+    def full_mask(self) -> np.ndarray:
+        """Boolean (H, W): True inside the central contour."""
+        out = np.zeros(self.finite.shape[:2], dtype=bool)
+        x, y, w, h = self.bbox
+        out[y : y + h, x : x + w] = self.mask.astype(bool)
+        return out
+
+
+def find_central_source(
+    plane: np.ndarray, n_sigma: float = DEFAULT_SIGMA, threshold_sigma: float | None = None
+) -> CentralSource:
+    """Steps 1-2 of Appendix B on a 2-D image: sigma-clipped statistics (``n_sigma``), the cut
+    at ``median + threshold_sigma * std`` (default ``n_sigma``), the contour enclosing the centre.
 
     Raises :class:`PreprocessFailure` (reason in the message) for an all-NaN or constant image,
     when no source above the threshold encloses the centre, or when a non-finite pixel (NaN/inf,
@@ -255,7 +270,7 @@ def sigma_clip_central(
     of the centre or inside the central source's filled contour: its value is unknown, so the
     features would describe a guess. Non-finite pixels elsewhere are ignored.
     """
-    plane = np.ascontiguousarray(to_plane(np.asarray(image), channel))
+    plane = np.ascontiguousarray(plane)
     if plane.shape[0] < 3 or plane.shape[1] < 3:
         raise PreprocessFailure(f"image too small ({plane.shape[1]}x{plane.shape[0]} pixels)")
     stats = sigma_clipped_stats(plane, sigma=n_sigma)
@@ -290,6 +305,25 @@ def sigma_clip_central(
             raise PreprocessFailure(
                 f"{inside} non-finite pixel(s) (NaN/inf) inside or bordering the central source"
             )
-    crop = finite[y : y + h, x : x + w]
-    out = np.where(mask.astype(bool), crop, 0).astype(np.float32)
-    return Preprocessed(out, (x, y, w, h), plane.shape[:2], stats, float(threshold))
+    return CentralSource(mask, (x, y, w, h), finite, stats, float(threshold))
+
+
+def sigma_clip_central(
+    image: np.ndarray,
+    n_sigma: float = DEFAULT_SIGMA,
+    channel: int = 0,
+    threshold_sigma: float | None = None,
+) -> Preprocessed:
+    """Steps 1-2 of Appendix B on one image (2-D, or (H, W, C) using ``channel``).
+
+    The clip statistics use ``n_sigma``; the cut is at ``median + threshold_sigma * std``
+    (default ``threshold_sigma = n_sigma``, the paper's 3 sigma; Astronomaly's code uses 1).
+    Failures as :func:`find_central_source`.
+    """
+    src = find_central_source(
+        to_plane(np.asarray(image), channel), n_sigma=n_sigma, threshold_sigma=threshold_sigma
+    )
+    x, y, w, h = src.bbox
+    crop = src.finite[y : y + h, x : x + w]
+    out = np.where(src.mask.astype(bool), crop, 0).astype(np.float32)
+    return Preprocessed(out, src.bbox, src.finite.shape[:2], src.stats, src.threshold)
