@@ -23,11 +23,17 @@ def bench_cfg():
     return config.get("benchmark", {})
 
 
+SKIPPED_STRATEGIES = set()  # warned about once
+
+
 def bench_strategies():
     """Configured strategies; an optional one whose package is missing is skipped, loudly."""
     out = {}
     for label, entry in bench_cfg().get("strategies", {}).items():
         if entry["optional"] and not plugins.installed("strategy", entry["name"]):
+            if label in SKIPPED_STRATEGIES:
+                continue
+            SKIPPED_STRATEGIES.add(label)
             logging.getLogger("astroanom.benchmark").warning(
                 "benchmark: skipping strategy %r: its optional package is not installed "
                 "(pip install 'astroanom[%s]')",
