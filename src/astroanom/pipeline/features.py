@@ -81,7 +81,9 @@ def manifest_step(
     write_parquet(truth_table.reset_index(drop=True), source_truth_out)
     write_csv(fails.reindex(columns=FAILURE_COLUMNS), failures_out)
     info = getattr(src, "describe", lambda: {})()
-    info.setdefault("kind", "image" if "image_path" in objects.columns else "table")
+    kinds = {"image_path": "image", "lc_path": "light_curve", "spectrum_path": "spectrum"}
+    found = [k for c, k in kinds.items() if c in objects.columns]
+    info.setdefault("kind", found[0] if found else "table")
     if getattr(src, "feature_columns", None):  # a table's resolved feature columns
         info["feature_columns"] = list(src.feature_columns)
     if getattr(src, "report", None) is not None:  # e.g. the missing-value policy's counts

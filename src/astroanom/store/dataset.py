@@ -3,7 +3,7 @@ and what the labeller, the benchmark and the figures read.
 
 A dataset directory (a *run*: ``results/<name>`` or ``results/<name>/seed<N>``) holds:
 
-- ``dataset.json``     name, kind ("curve", "image" or "table"), feature names, seed
+- ``dataset.json``     name, kind (curve, image, light_curve, spectrum, table), feature names, seed
 - ``features.parquet`` ``id`` + feature columns ``f000..`` exactly as the detector saw them
 - ``objects.parquet``  ``id`` + the source's metadata (``image_path``, coordinates, ...), no truth
 - ``truth.parquet``    ``id``, ``value``, ``known``, ``is_anomaly`` + the truth's own columns
@@ -39,7 +39,7 @@ class DatasetInfo:
     """Description of a dataset directory (``dataset.json``)."""
 
     name: str
-    kind: Literal["curve", "image", "table"]
+    kind: Literal["curve", "image", "table", "light_curve", "spectrum"]
     description: str = ""
     seed: int | None = None
     x_label: str = "x"
