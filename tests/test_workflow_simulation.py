@@ -71,7 +71,7 @@ def test_every_figure_and_table(tiny_run):
         assert sorted(rounds["n_labels"].unique()) == [0, 10, 20, 30]
         assert (res / name / "timing.md").read_text().count("|") > 20
         first = pd.read_csv(res / name / "seed7" / "anomalies_first_n.csv")
-        assert set(first["method"]) == {"random", "detector", "active", "active_incremental"}
+        assert set(first["method"]) == {"random", "lof", "active", "active_incremental"}
     rep = (res / "reproduction" / "simulation.md").read_text()
     assert "Preset `sim_paper`" in rep and "Preset `sim_table1`" in rep
     assert rep.count("**agrees") + rep.count("**differs") >= 10

@@ -49,13 +49,28 @@ def classes_step(
     rnd = pd.read_parquet(rounds)
     t = _truth(truth, act)
     aligned(act["id"].to_numpy(), ("rounds", rnd))
-    classes = np.where(t["known"], t["value"], -1).astype(np.int64)
+    known = t["known"].to_numpy(dtype=bool)
+    names: list[str] | None = None
+    if not pd.api.types.is_numeric_dtype(t["value"]):  # category truth: text labels, coded 0..k-1
+        names = sorted(set(t.loc[known, "value"].astype(str)))
+        codes = np.searchsorted(names, t["value"].astype(str).to_numpy())
+        classes = np.where(known, codes, -1).astype(np.int64)
+        class_ids = [names.index(str(c)) for c in class_ids if str(c) in names]
+    else:
+        classes = np.where(known, t["value"], -1).astype(np.int64)
     stages = {"before": act["S"].to_numpy(), "after": act["score"].to_numpy()}
-    write_csv(class_metrics(classes, stages, class_ids, ns), metrics_csv)
     cols = round_columns(rnd)
-    table = round_metrics(classes, rnd[cols].to_numpy().T, labels_per_round(rnd), class_ids, top)
-    write_csv(table, rounds_csv)
-    write_parquet(class_curves(classes, stages, class_ids, min(curve_max_n, len(act))), curves)
+    tables = [
+        class_metrics(classes, stages, class_ids, ns),
+        round_metrics(classes, rnd[cols].to_numpy().T, labels_per_round(rnd), class_ids, top),
+        class_curves(classes, stages, class_ids, min(curve_max_n, len(act))),
+    ]
+    if names is not None:  # write the labels, not their codes
+        for tab in tables:
+            tab["class"] = [names[int(c)] for c in tab["class"]]
+    write_csv(tables[0], metrics_csv)
+    write_csv(tables[1], rounds_csv)
+    write_parquet(tables[2], curves)
 
 
 def aggregate_step(

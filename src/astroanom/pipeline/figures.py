@@ -102,8 +102,15 @@ def map_step(
 # -- the simulation experiment (paper Figs. 1, 6-9) ---------------------------------------------
 
 
-def _relevance(oracle: Mapping[str, Any]) -> dict[int, int]:
-    return {int(k): int(v) for k, v in oracle["relevance"].items()}
+def _relevance(oracle: Mapping[str, Any]) -> dict[Any, int]:
+    """class -> U; integer classes as ints, text labels (category truth) as they are."""
+    out: dict[Any, int] = {}
+    for k, v in oracle["relevance"].items():
+        try:
+            out[int(k)] = int(v)
+        except (TypeError, ValueError):
+            out[str(k)] = int(v)
+    return out
 
 
 def fig1_step(embedding: PathLike, active: PathLike, png: PathLike, pdf: PathLike) -> None:

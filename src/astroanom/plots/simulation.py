@@ -18,6 +18,11 @@ from astroanom.plots.style import CLASS_COLOURS, apply_style, draw_label_markers
 ROLE = {0: "inlier", 1: "inlier", 2: "outlier", 3: "outlier", 4: "outlier"}
 
 
+def _colour(c: object, k: int) -> str:
+    """The simulation's class colour, else the k-th of a qualitative palette (text classes)."""
+    return CLASS_COLOURS.get(c, plt.get_cmap("tab10").colors[k % 10])  # type: ignore[return-value]
+
+
 def _class_label(c: int, relevance: Mapping[int, int] | None) -> str:
     if relevance is None or c not in relevance:
         return f"class {c}"
@@ -206,10 +211,10 @@ def fig7_incremental(
     """
     apply_style()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), constrained_layout=True)
-    for c in class_ids:
+    for k, c in enumerate(class_ids):
         grp = rounds[rounds["class"] == c].rename(columns={"n_labels": "x"})
         for ax, col in zip(axes, ("share", "rws"), strict=True):
-            _band(ax, grp["x"], grp, col, CLASS_COLOURS.get(c, "k"), _class_label(c, relevance))
+            _band(ax, grp["x"], grp, col, _colour(c, k), _class_label(c, relevance))
     axes[0].set_ylabel(f"fraction of the top {top} ranked objects")
     axes[1].set_ylabel(f"RWS (N = {top})")
     for ax, tag in zip(axes, "ab", strict=True):
@@ -228,11 +233,11 @@ def fig8_rws(
     apply_style()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True, constrained_layout=True)
     for ax, stage, tag in ((axes[0], "before", "(a) before"), (axes[1], "after", "(b) after")):
-        for c in class_ids:
+        for k, c in enumerate(class_ids):
             grp = curves[(curves["stage"] == stage) & (curves["class"] == c)].rename(
                 columns={"N": "x"}
             )
-            _band(ax, grp["x"], grp, "rws", CLASS_COLOURS.get(c, "k"), _class_label(c, relevance))
+            _band(ax, grp["x"], grp, "rws", _colour(c, k), _class_label(c, relevance))
         ax.axvline(n_class, color="k", ls="--", lw=0.8)
         ax.set_xscale("log")
         ax.set_xlabel("N (number of top-ranked objects scored)")
@@ -249,14 +254,14 @@ def fig9_recall(
     after (solid) one retrain."""
     apply_style()
     fig, ax = plt.subplots(figsize=(9, 4.2), constrained_layout=True)
-    for c in class_ids:
+    for k, c in enumerate(class_ids):
         for stage, ls in (("before", "--"), ("after", "-")):
             grp = curves[(curves["stage"] == stage) & (curves["class"] == c)].rename(
                 columns={"N": "x"}
             )
             lab = f"{_class_label(c, relevance)}, {stage}"
             hatch, alpha = ("////", 0.6) if stage == "before" else (None, 0.25)
-            colour = CLASS_COLOURS.get(c, "k")
+            colour = _colour(c, k)
             _band(ax, grp["x"] - 1, grp, "recall", colour, lab, ls, hatch=hatch, alpha=alpha)
     ax.set_xlabel("index in ranked list (0 = highest score)")
     ax.set_ylabel("cumulative number of anomalies found")

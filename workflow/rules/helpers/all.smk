@@ -17,6 +17,15 @@ def dataset_targets(name):
     if "truth" in d:
         out += [f"{RESULTS}/{r}/anomalies_first_n.csv" for r in runs]
         out += [f"{first}/figures/fig5_recall_rws.{x}" for x in ("png", "pdf")]
+    truth_kind = d.get("truth", {}).get("kind")
+    if (
+        truth_kind in ("class", "category")
+        and d["oracle"]["mode"] == "simulated"
+        and d["experiment"] != "simulation"
+    ):  # per-class tables and Fig. 7 (the incremental loop) for any class-labelled dataset
+        base = f"{RESULTS}/{name}"
+        out += [f"{base}/metrics.csv", f"{base}/rounds.csv"]
+        out += [f"{base}/figures/fig7_incremental.{x}" for x in ("png", "pdf")]
     if d["experiment"] == "simulation":
         base = f"{RESULTS}/{name}"
         figs = [
