@@ -5,6 +5,7 @@ An oracle turns object indices into integer relevance labels U in 0..5, as a hum
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from astroanom.errors import ConfigError
+
+log = logging.getLogger("astroanom.active.oracle")
 
 
 class ClassOracle:
@@ -64,15 +67,16 @@ def category_labels(
     values: np.ndarray, relevance: Mapping[str, int], default: int | None
 ) -> np.ndarray:
     """U (n,) for text labels: ``relevance[value]``, else ``default``; a :class:`ConfigError`
-    names labels that are neither listed nor covered by a default, and listed labels that do
-    not occur (a typo would otherwise silently label nothing)."""
+    names labels that are neither listed nor covered by a default; a warning names listed labels
+    that no object has (a typo, or a subsample without them)."""
     vals = np.asarray(values).astype(str)
     present = sorted(set(vals.tolist()))
     absent = sorted(set(map(str, relevance)) - set(present))
     if absent:
-        raise ConfigError(
-            f"oracle.relevance names label(s) {absent} that no object has; labels present: "
-            f"{', '.join(present[:20])}"
+        log.warning(
+            "oracle.relevance names label(s) %s that no object has (a typo?); labels present: %s",
+            absent,
+            ", ".join(present[:20]),
         )
     missing = [v for v in present if v not in relevance]
     if missing and default is None:

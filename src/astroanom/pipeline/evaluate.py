@@ -52,10 +52,10 @@ def classes_step(
     known = t["known"].to_numpy(dtype=bool)
     names: list[str] | None = None
     if not pd.api.types.is_numeric_dtype(t["value"]):  # category truth: text labels, coded 0..k-1
-        names = sorted(set(t.loc[known, "value"].astype(str)))
+        names = sorted(set(t.loc[known, "value"].astype(str)) | {str(c) for c in class_ids})
         codes = np.searchsorted(names, t["value"].astype(str).to_numpy())
         classes = np.where(known, codes, -1).astype(np.int64)
-        class_ids = [names.index(str(c)) for c in class_ids if str(c) in names]
+        class_ids = [names.index(str(c)) for c in class_ids]  # absent ones count 0
     else:
         classes = np.where(known, t["value"], -1).astype(np.int64)
     stages = {"before": act["S"].to_numpy(), "after": act["score"].to_numpy()}
