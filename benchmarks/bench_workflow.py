@@ -70,7 +70,8 @@ def main() -> None:
     table = pd.DataFrame(rows).sort_values("s", ascending=False)
     print(
         f"\nFull simulation experiment, dataset {args.dataset}, seed {args.seed}, "
-        f"{sum(cfg['simulation']['counts'].values())} objects, {args.cores} cores"
+        f"{sum(cfg['datasets'][args.dataset]['source']['counts'].values())} objects, "
+        f"{args.cores} cores"
     )
     print(f"wall time: {wall:.1f} s (target < 90 s)")
     print(f"largest peak RSS of a job: {table['max_rss_MB'].max():.0f} MB")
