@@ -31,10 +31,6 @@ PathLike = str | os.PathLike[str]
 FAILURE_COLUMNS = ["id", "stage", "reason"]
 
 
-def _ids_text(ids: pd.Series) -> pd.Series:
-    return ids.astype(str)
-
-
 def split_truth(
     manifest: pd.DataFrame, truth_columns: Sequence[str] | str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -167,7 +163,7 @@ def gather_step(
     parts = [pd.read_parquet(p) for p in shards]
     feats = pd.concat(parts, ignore_index=True)
     man = pd.read_parquet(manifest)
-    if not np.array_equal(_ids_text(feats["id"]).to_numpy(), _ids_text(man["id"]).to_numpy()):
+    if not np.array_equal(feats["id"].astype(str).to_numpy(), man["id"].astype(str).to_numpy()):
         raise ValueError("feature shards do not cover the manifest row for row; re-run them")
     ok = feats["reason"].isna().to_numpy()
     fails = [

@@ -124,23 +124,6 @@ def attach_labels(
     return merged.reset_index(drop=True), failures[FAILURE_COLUMNS]
 
 
-def folder_manifest(
-    folder: str | os.PathLike[str],
-    labels_csv: str | os.PathLike[str] | None = None,
-    id_column: str = "id",
-    fraction_column: str | None = None,
-    threshold: float = 0.9,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Manifest (id, image_path, label/metadata columns) and label failures of a folder."""
-    images = list_images(folder)
-    if labels_csv is None:
-        return images, pd.DataFrame(columns=FAILURE_COLUMNS)
-    labels = pd.read_csv(labels_csv, dtype={id_column: str})
-    return attach_labels(
-        images, labels, id_column, fraction_column, threshold, source=str(labels_csv)
-    )
-
-
 def subsample(manifest: pd.DataFrame, n: int | None, seed: int) -> pd.DataFrame:
     """A seeded random subset of ``n`` rows (all if ``n`` is None or >= rows), kept in id order."""
     if n is None or n >= len(manifest):
