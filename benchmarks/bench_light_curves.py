@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
-import resource
 import sys
 import tarfile
 import tempfile
@@ -29,35 +28,12 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))  # module level: spawned children import this file too
-
-
-def _rss_mib() -> float:
-    """Peak resident set size of this process, MiB: VmHWM of /proc/self/status (reset by exec,
-    unlike ru_maxrss, which a spawned child inherits from its parent's peak at fork time)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import measured  # noqa: E402
 
 
 def _child(fn_name: str, kwargs: dict[str, Any], q: mp.Queue) -> None:
-    try:
-        t0, c0 = time.perf_counter(), time.process_time()
-        out = globals()[fn_name](**kwargs)
-        q.put(
-            {
-                "ok": True,
-                "wall_s": time.perf_counter() - t0,
-                "cpu_s": time.process_time() - c0,
-                "peak_rss_mib": _rss_mib(),
-                "out": out,
-            }
-        )
-    except BaseException as exc:
-        q.put({"ok": False, "error": repr(exc)})
+    q.put(measured(globals()[fn_name], **kwargs))
 
 
 def run_step(fn_name: str, **kwargs: Any) -> dict[str, Any]:
