@@ -38,16 +38,19 @@ pytestmark = [
         reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)",
     ),
 ]
-DATASET = "simulation/test/seed1"
+DATASET = "curves"
 
 
 @pytest.fixture
 def server(tmp_path):
     """`astroanom label` on a tiny curve dataset, in its own process; yields (url, workdir)."""
     curve_dataset(tmp_path / "results" / DATASET)
+    (tmp_path / "mine.yaml").write_text(
+        f"datasets:\n  {DATASET}: {{source: {{kind: images, path: imgs}}}}\n"
+    )
     exe = Path(sys.executable).with_name("astroanom")
     proc = subprocess.Popen(
-        [str(exe), "label", f"results/{DATASET}", "--user", "tester"],
+        [str(exe), "label", DATASET, "--configfile", "mine.yaml", "--user", "tester"],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -114,7 +117,7 @@ def test_label_with_keys_retrain_and_map(server):
         shown = page.evaluate("document.body.dataset.order").split(",")
         _, X = read_features(data / "features.parquet")
         rows = np.array([int(by_s[0]), int(by_s[1]), int(by_s[2])])
-        expected = RelevanceLearner(n_estimators=100, seed=0).retrain(
+        expected = RelevanceLearner(n_estimators=100, seed=1).retrain(  # the config's seed
             X, S, rows, np.array([5.0, 0.0, 3.0])
         )
         new_order = [str(i) for i in rank_order(expected.score)]
