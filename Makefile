@@ -1,6 +1,6 @@
 # The two commands of the README:
 #   make reproduce   set up .venv (if absent) and run the whole workflow + HTML report
-#   make test        set up .venv with the dev extras (and Chromium for the browser test) and run the tests
+#   make test        set up .venv with the dev extras (and Chromium for the browser test), run the lints and the tests
 PYTHON ?= python3
 VENV   ?= .venv
 CORES  ?= all
@@ -33,7 +33,7 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "note: chromium not found and not root; the browser test will be skipped"; fi; }
 
-test: $(VENV)/.installed-dev browser
+test: $(VENV)/.installed-dev browser lint
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.installed-dev
