@@ -16,7 +16,6 @@ Steps, each in a fresh child process so its peak resident memory is its own:
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import sys
 import tarfile
 import tempfile
@@ -29,23 +28,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))  # module level: spawned children import this file too
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure import measured  # noqa: E402
-
-
-def _child(fn_name: str, kwargs: dict[str, Any], q: mp.Queue) -> None:
-    q.put(measured(globals()[fn_name], **kwargs))
+from measure import run_in_child  # noqa: E402
 
 
 def run_step(fn_name: str, **kwargs: Any) -> dict[str, Any]:
-    ctx = mp.get_context("spawn")
-    q: mp.Queue = ctx.Queue()
-    p = ctx.Process(target=_child, args=(fn_name, kwargs, q))
-    p.start()
-    res = q.get()
-    p.join()
-    if not res["ok"]:
-        raise RuntimeError(f"step {fn_name} failed: {res['error']}")
-    return res
+    """Run the step function ``fn_name`` of this script in a fresh process (measure.py)."""
+    return run_in_child(globals()[fn_name], **kwargs)
 
 
 def write_generated(path: Path, n: int, points: int, seed: int = 0) -> int:

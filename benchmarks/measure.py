@@ -36,3 +36,23 @@ def measured(fn: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
         }
     except BaseException as exc:
         return {"ok": False, "error": repr(exc)}
+
+
+def _child(fn: Callable[..., Any], kwargs: dict[str, Any], q: Any) -> None:
+    q.put(measured(fn, **kwargs))
+
+
+def run_in_child(fn: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
+    """``fn(**kwargs)`` in a fresh spawned process (a clean peak RSS); its result, wall and CPU
+    seconds and peak RSS. ``fn`` must be a module-level function."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=_child, args=(fn, kwargs, q))
+    p.start()
+    res = q.get()
+    p.join()
+    if not res["ok"]:
+        raise RuntimeError(f"step {fn.__name__} failed: {res['error']}")
+    return res

