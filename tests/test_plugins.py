@@ -157,3 +157,66 @@ def test_missing_optional_package_hint(monkeypatch):
     monkeypatch.setitem(sys.modules, "pyod.models.knn", None)
     with pytest.raises(AstroanomError, match=r"pip install 'astroanom\[pyod\]'"):
         make_detector("pyod.models.knn.KNN")
+
+
+SOURCE_EXAMPLES = {
+    "images": {"path": "x"},
+    "table": {"path": "x.csv"},
+    "light_curves": {"path": "x"},
+    "spectra": {"path": "x"},
+    "fits_mosaic": {"images": {"g": "a.fits"}, "catalogue": "c.csv"},
+    "synthetic_galaxies": {},
+    "galaxy_zoo": {},
+    "kaggle": {},
+}
+EXTRACTOR_EXAMPLES = {
+    "values": {},
+    "ellipse": {},
+    "colour": {},
+    "moments": {},
+    "power_spectrum": {},
+    "wavelets": {},
+    "histogram": {},
+    "combine": {"extractors": [{"kind": "moments"}]},
+    "columns": {"columns": ["a"]},
+    "light_curve": {},
+    "spectrum": {"grid_min": 1, "grid_max": 2, "grid_n": 10},
+}
+
+
+def _unaccepted(kind: str, name: str, params: dict) -> list[str]:
+    import inspect
+
+    from astroanom import plugins
+
+    sig = inspect.signature(plugins.resolve(kind, name))
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()):
+        return []
+    return [k for k in params if k not in sig.parameters]
+
+
+@pytest.mark.parametrize("name", sorted(SOURCE_EXAMPLES))
+def test_every_source_key_the_schema_fills_in_is_a_constructor_parameter(name):
+    """The schema's keys and defaults for a source kind reach its class as keywords, so no
+    validated config can fail with 'bad parameters' (`resources` is resolved by the rule)."""
+    from astroanom import config as acfg
+
+    cfg = {"datasets": {"d": {"source": {"kind": name, **SOURCE_EXAMPLES[name]}}}}
+    acfg.validate(cfg)
+    params = {
+        k: v for k, v in cfg["datasets"]["d"]["source"].items() if k not in ("kind", "resources")
+    }
+    assert _unaccepted("source", name, params) == []
+
+
+@pytest.mark.parametrize("name", sorted(EXTRACTOR_EXAMPLES))
+def test_every_extractor_key_the_schema_fills_in_is_a_constructor_parameter(name):
+    from astroanom import config as acfg
+
+    features = {"kind": name, **EXTRACTOR_EXAMPLES[name]}
+    cfg = {"datasets": {"d": {"source": {"kind": "images", "path": "x"}, "features": features}}}
+    acfg.validate(cfg)
+    params = {
+        k: v for k, v in cfg["datasets"]["d"]["features"].items() if k not in ("kind", "shard_size")
+    }
+    assert _unaccepted("extractor", name, params) == []
