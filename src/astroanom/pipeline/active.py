@@ -50,7 +50,10 @@ def detect_step(
     write_parquet(pd.DataFrame({"id": df["id"].to_numpy(), "raw": raw, "S": S}), scores)
 
 
-def _inputs(features: PathLike, scores: PathLike) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+def read_inputs(
+    features: PathLike, scores: PathLike
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Features (table, float32 (n, m)) and S (n,) of a run, checked row for row."""
     df, X = read_features(features)
     sc = pd.read_parquet(scores)
     aligned(df["id"].to_numpy(), ("scores", sc))
@@ -121,7 +124,7 @@ def retrain_step(
     """
     from astroanom.active.score import RelevanceLearner
 
-    df, X, S = _inputs(features, scores)
+    df, X, S = read_inputs(features, scores)
     ids = df["id"].to_numpy()
     t0 = time.perf_counter()
     nan = np.full(S.size, np.nan)
@@ -181,7 +184,7 @@ def incremental_step(
     from astroanom.active.loop import incremental_loop
     from astroanom.active.score import RelevanceLearner
 
-    df, X, S = _inputs(features, scores)
+    df, X, S = read_inputs(features, scores)
     ids = df["id"].to_numpy()
     orc = _oracle(ids, truth, truth_spec, oracle)
     batch, budget = int(oracle["batch"]), int(oracle["budget"])

@@ -31,7 +31,7 @@ from astroanom.active.strategies import strategy_from_config
 from astroanom.errors import ConfigError
 from astroanom.evaluate.metrics import recall, rws
 from astroanom.evaluate.timing import wall_and_rss
-from astroanom.store.io import read_features, write_csv, write_parquet, write_text
+from astroanom.store.io import write_csv, write_parquet, write_text
 
 log = logging.getLogger("astroanom.pipeline.benchmark")
 PathLike = str | os.PathLike[str]
@@ -107,20 +107,17 @@ def cell_step(
     ``active_learning`` section (alpha, n_estimators) for the strategies that use it.
     """
     from astroanom.active.oracle import make_oracle
-    from astroanom.pipeline.active import aligned
+    from astroanom.pipeline.active import aligned, read_inputs
     from astroanom.sources.truth import wanted
 
-    df, X = read_features(features)
+    df, X, S = read_inputs(features, scores)
     t = pd.read_parquet(truth)
-    sc = pd.read_parquet(scores)
-    aligned(df["id"].to_numpy(), ("truth", t), ("scores", sc))
+    aligned(df["id"].to_numpy(), ("truth", t))
     want = wanted(t, truth_spec)
     if not want.any():
         raise ConfigError(f"{truth}: the truth marks no object as wanted: nothing to find")
     strat = strategy_from_config(strategy, seed=seed, n_jobs=threads, shared=shared)
-    run = labelling_loop(
-        X, sc["S"].to_numpy(np.float64), make_oracle(t, truth_spec, oracle), strat, batch, budget
-    )
+    run = labelling_loop(X, S, make_oracle(t, truth_spec, oracle), strat, batch, budget)
     metrics = cell_metrics(run.viewed, want, ns, first_viewed)
     log.info(
         "%s: %d labels in %.2f s; found %d wanted of %d in the first %d viewed",
