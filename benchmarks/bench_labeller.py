@@ -64,9 +64,9 @@ def make_synthetic(directory: Path, n: int, m: int = 21, seed: int = 1) -> Path:
     """A dataset directory of ``n`` objects x ``m`` seeded normal float32 features (with 1 % of
     the rows shifted, as anomalies) and seeded uniform S; kind "curve"."""
     import pandas as pd
-    from astroanom.io import feature_frame, write_parquet
 
-    from astroanom import dataset as ds
+    from astroanom.store import dataset as ds
+    from astroanom.store.io import feature_frame, write_parquet
 
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, m)).astype(np.float32)

@@ -40,24 +40,19 @@ def load(cache: Path, synthetic: int | None, seeds: int = 1) -> np.ndarray:
         out = rng.choice(synthetic, synthetic // 100, replace=False)
         X[out] = rng.uniform(-12, 12, size=(out.size, 100))
         return X.astype(np.float32)
-    from astroanom import steps
+    from astroanom.sources.simulation import SimulationSource
     from astroanom.store.io import read_features
 
+    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    src = cfg["datasets"]["sim_class3_reassigned"]["source"]
+    classes = cfg["simulation_presets"][src["preset"]]["classes"]
     parts = []
     for seed in range(1, seeds + 1):
         d = cache if seed == 1 else cache.with_name(f"{cache.name}_seed{seed}")
-        if not (d / "features.parquet").exists():
-            sim = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["simulation"]
-            steps.simulate_step(
-                d,
-                sim["preset_definitions"]["paper"],
-                sim["counts"],
-                seed,
-                sim["n_x"],
-                sim["noise_sd"],
-                f"simulation/paper/seed{seed}",
-            )
-        parts.append(read_features(d / "features.parquet")[1])
+        values = d / "source" / "values.parquet"
+        if not values.exists():
+            SimulationSource(classes, src["counts"], preset=src["preset"]).manifest(d, seed)
+        parts.append(read_features(values)[1])
     return np.concatenate(parts)
 
 

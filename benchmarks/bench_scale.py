@@ -62,12 +62,12 @@ def child(n: int, threads: int, backend: str, seed: int) -> dict[str, dict[str, 
         from threadpoolctl import threadpool_limits as limit_threads
 
     limit_threads(threads)
-    from astroanom import dataset as ds
     from astroanom.active.score import RelevanceLearner
     from astroanom.detect.detectors import IsolationForestDetector, to_anomaly_score
     from astroanom.evaluate.metrics import rank_order
     from astroanom.features.scaling import standardise
     from astroanom.labeller.data import LabellerData, LabellerSettings
+    from astroanom.store import dataset as ds
     from astroanom.store.io import feature_frame, write_parquet
     from astroanom.store.labels import LabelStore
 
