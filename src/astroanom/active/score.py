@@ -150,6 +150,49 @@ def check_labels(labels: np.ndarray, u_max: float = U_MAX) -> np.ndarray:
     return lab
 
 
+class RelevanceModel:
+    """A fitted relevance learner: U for any rows, the human label where one exists.
+
+    ``forest`` is the fitted random forest, or None when every label is the same value
+    (U is then that value everywhere). Predictions are clipped to [0, u_max]; each row's U does
+    not depend on which other rows are predicted with it (trees summed in tree order per row).
+    """
+
+    def __init__(
+        self,
+        forest: object | None,
+        labelled: np.ndarray,
+        labels: np.ndarray,
+        u_max: float = U_MAX,
+        n_jobs: int = 1,
+    ) -> None:
+        self.forest = forest
+        self.labelled = np.asarray(labelled, dtype=np.int64)
+        self.labels = np.asarray(labels, dtype=np.float64)
+        self.u_max = u_max
+        self.n_jobs = n_jobs
+        order = np.argsort(self.labelled)
+        self._sorted_rows = self.labelled[order]
+        self._sorted_labels = self.labels[order]
+
+    def predict(self, X: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """U for ``rows`` (r,) of ``X`` (n, m), or for every row when ``rows`` is None."""
+        part = X if rows is None else X[np.asarray(rows, dtype=np.int64)]
+        if self.forest is None:
+            U = np.full(part.shape[0], self.labels[0], dtype=np.float64)
+        else:
+            U = np.clip(predict_in_row_blocks(self.forest, part, self.n_jobs), 0.0, self.u_max)
+        if rows is None:
+            U[self.labelled] = self.labels
+            return U
+        rows = np.asarray(rows, dtype=np.int64)
+        at = np.searchsorted(self._sorted_rows, rows)
+        at = np.minimum(at, self._sorted_rows.size - 1)
+        hit = self._sorted_rows[at] == rows
+        U[hit] = self._sorted_labels[at[hit]]
+        return U
+
+
 class RelevanceLearner:
     """Random-forest regressor that predicts relevance U from features (paper section 2.3).
 
@@ -164,28 +207,33 @@ class RelevanceLearner:
         self.seed = seed
         self.n_jobs = n_jobs
 
-    def predict_relevance(
+    def fit(
         self, X: np.ndarray, labelled: np.ndarray, labels: np.ndarray, u_max: float = U_MAX
-    ) -> np.ndarray:
-        """U (n,): the human label where one exists, else the RF prediction clipped to [0, u_max]."""
+    ) -> RelevanceModel:
+        """Check the labels and fit the forest on ``X[labelled]`` (no forest if all agree)."""
         labelled = np.asarray(labelled, dtype=np.int64)
         lab = check_labels(labels, u_max)
         if labelled.size != lab.size:
             raise LabelsError(f"{labelled.size} labelled indices but {lab.size} labels")
+        if labelled.size == 0:
+            raise LabelsError("at least one label is needed to fit the relevance learner")
         if np.unique(labelled).size != labelled.size:
             raise LabelsError("an object is labelled more than once; keep one label per object")
-        if np.unique(lab).size == 1:
-            U = np.full(X.shape[0], lab[0], dtype=np.float64)
-        else:
+        forest = None
+        if np.unique(lab).size > 1:
             from sklearn.ensemble import RandomForestRegressor  # here: jobs without it start faster
 
-            rf = RandomForestRegressor(
+            forest = RandomForestRegressor(
                 n_estimators=self.n_estimators, random_state=self.seed, n_jobs=self.n_jobs
             )
-            rf.fit(X[labelled], lab)
-            U = np.clip(predict_in_row_blocks(rf, X, self.n_jobs), 0.0, u_max)
-        U[labelled] = lab
-        return U
+            forest.fit(X[labelled], lab)
+        return RelevanceModel(forest, labelled, lab, u_max=u_max, n_jobs=self.n_jobs)
+
+    def predict_relevance(
+        self, X: np.ndarray, labelled: np.ndarray, labels: np.ndarray, u_max: float = U_MAX
+    ) -> np.ndarray:
+        """U (n,): the human label where one exists, else the RF prediction clipped to [0, u_max]."""
+        return self.fit(X, labelled, labels, u_max).predict(X)
 
     def retrain(
         self,

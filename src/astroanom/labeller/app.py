@@ -4,9 +4,12 @@ Endpoints (all JSON unless noted; ids travel as query or body values, never as f
 
 - ``GET  /``                         the page (HTML)
 - ``GET  /api/info``                 dataset, user, label file, counts, orders
-- ``GET  /api/order?by=&unlabelled_first=&offset=&limit=``   ids in display order (a page of
-  them with offset/limit; with ``format=rows`` the rows instead, as little-endian int32 bytes,
-  counts in the X-Labelled / X-Total headers: 4 bytes per object)
+- ``GET  /api/order?by=&unlabelled_first=&offset=&limit=&partial=``   ids in display order (a
+  page of them with offset/limit; with ``format=rows`` the rows instead, as little-endian int32
+  bytes, counts in the X-Labelled / X-Total / X-Exact headers: 4 bytes per object). Right after
+  a retrain only the top of the S^ order may be ranked yet: the order waits for the rest unless
+  ``partial=1``, which answers at once with the certain top first (``exact`` of them) and the
+  others in decreasing S behind them
 - ``GET  /api/ids``                  every id in row order (what ``format=rows`` indexes)
 - ``GET  /api/object?id=``           scores, label, metadata and features of one object
 - ``GET  /api/plot?id=``             the object as a PNG (image or curve), cached
@@ -14,7 +17,8 @@ Endpoints (all JSON unless noted; ids travel as query or body values, never as f
 - ``POST /api/label``    {id, label}       set a label (integer 0..5)
 - ``POST /api/unlabel``  {id}              remove one label
 - ``POST /api/labels/delete`` {confirm: true}   remove all of this user's labels (logged)
-- ``POST /api/retrain``                    recompute S^ with the current labels
+- ``POST /api/retrain``                    recompute S^ with the current labels; answers
+  once the top of the new order is certain (``exact``; ``complete`` when all of it is)
 - ``GET  /api/map``                  the 2-D map coloured by S and S^
 
 Every POST must carry the page's ``X-CSRF-Token`` header, a JSON body of at most 16 KiB (also
@@ -157,6 +161,13 @@ def create_app(
     def counts() -> dict[str, int]:
         return {"labelled": len(state.store), "total": state.n}
 
+    def ranking_state() -> dict[str, Any]:
+        r = state.ranking
+        return {
+            "exact": state.n if r is None else int(r.n_exact),
+            "complete": r is None or r.complete,
+        }
+
     @app.before_request
     def guard() -> Response | None:
         if hosts is not None and _hostname(request.host) not in hosts:
@@ -227,6 +238,7 @@ def create_app(
             n_features=int(state.X.shape[1]),
             orders=list(ORDERS),
             retrained_with=state.retrained_with,
+            ranking=ranking_state(),
             curve_axis=state.curve_axis(),
             **counts(),
         )
@@ -241,12 +253,13 @@ def create_app(
         if by not in ORDERS:
             return fail(400, f"unknown order {by[:40]!r}; use one of {', '.join(ORDERS)}")
         first = request.args.get("unlabelled_first", "0").lower() in _TRUE
-        rows = state.order_rows(by, first)
+        partial = request.args.get("partial", "0").lower() in _TRUE
+        rows, exact = state.order_state(by, first, wait=not partial)
         if request.args.get("format", "ids") == "rows":
             resp = Response(
                 rows.astype("<i4", copy=False).tobytes(), mimetype="application/octet-stream"
             )
-            for k, v in counts().items():
+            for k, v in {**counts(), "exact": exact}.items():
                 resp.headers[f"X-{k.capitalize()}"] = str(v)
             return resp
         try:
@@ -257,7 +270,9 @@ def create_app(
         if offset < 0 or limit < 0:
             return fail(400, "offset and limit must not be negative")
         ids = state.ids[rows[offset : offset + limit]].tolist()
-        return jsonify(by=by, unlabelled_first=first, offset=offset, ids=ids, **counts())
+        return jsonify(
+            by=by, unlabelled_first=first, offset=offset, ids=ids, exact=exact, **counts()
+        )
 
     def object_id() -> str:
         oid = request.args.get("id")

@@ -2,7 +2,10 @@
 
 Everything here is plain Python (no Flask) so it can be tested and benchmarked directly.
 Retraining refits the dataset's configured strategy (the paper's score by default) through
-:func:`astroanom.active.loop.refit_strategy`, the code every round of the benchmark uses.
+:func:`astroanom.active.loop.refit_strategy`, the code every round of the benchmark uses; for the
+paper's score it answers once the top of the new order is certain
+(:class:`astroanom.active.ranking.TopFirstRanking`) and ranks the rest in the background, ending
+in the same values and order.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from astroanom.active.loop import refit_strategy
-from astroanom.active.score import ActiveResult
-from astroanom.active.strategies import strategy_from_config
+from astroanom.active.ranking import CompleteRanking, TopFirstRanking
+from astroanom.active.score import ActiveResult, nearest_labelled_distance
+from astroanom.active.strategies import PaperScore, strategy_from_config
 from astroanom.errors import AstroanomError, BadFeaturesError
 from astroanom.evaluate.metrics import rank_order
 from astroanom.store import dataset as ds
@@ -49,7 +53,9 @@ class UnknownIdError(AstroanomError, KeyError):
 class LabellerSettings:
     """Retraining settings, taken from the validated workflow config (see
     :func:`astroanom.cli` ``label``): the dataset's strategy, the ``active_learning`` section
-    (alpha, n_estimators) and the run's seed; plus serving limits."""
+    (alpha, n_estimators) and the run's seed; plus serving limits. ``exact_first``: how many
+    objects at the top of the new order a retrain ranks for certain before it answers (the
+    rest follows in the background)."""
 
     alpha: float
     n_estimators: int
@@ -59,6 +65,7 @@ class LabellerSettings:
     show_truth: bool = False
     embedding_max: int = 2000
     cache_size: int = 512
+    exact_first: int = 1000
 
 
 def _finite(value: Any) -> Any:
@@ -124,7 +131,9 @@ class LabellerData:
         self.store = LabelStore(labels_path, user, valid_ids=self.index.keys())
         self.user = self.store.user
         self._lock = threading.Lock()
-        self.result: ActiveResult | None = None
+        self.ranking: TopFirstRanking | CompleteRanking | None = None
+        self._cancel = threading.Event()  # stops the background ranking of a superseded retrain
+        self._bound_order: np.ndarray | None = None
         self.retrained_with = 0
         self._random = np.random.default_rng(self.settings.seed).permutation(self.n)
         self._png = _PngCache(self.settings.cache_size)
@@ -134,7 +143,7 @@ class LabellerData:
         self._embedding: pd.DataFrame | None = None
         self._embedding_lock = threading.Lock()
         self._x_values = self._curve_x()
-        self._orders: dict[str, np.ndarray] = {}  # by -> rows (int32), cached until a retrain
+        self._orders: dict[str, np.ndarray] = {}  # "score" / "random" -> rows (int32)
         self._ids_json: bytes | None = None
         log.info(
             "loaded %s: %d objects x %d features in %.2f s",
@@ -208,20 +217,24 @@ class LabellerData:
             "y_label": self.info.y_label,
         }
 
-    def retrained_score(self) -> np.ndarray:
-        """S^ after the last retrain, or S if there has been none."""
-        res = self.result
-        return self.S if res is None else res.score
+    def scores_of(self, rows: np.ndarray) -> np.ndarray:
+        """S^ of ``rows`` after the last retrain (computed now where not yet), or S if none."""
+        ranking = self.ranking
+        return self.S[rows] if ranking is None else ranking.values(rows)[2]
 
     # -- retraining -----------------------------------------------------------------------------
     def retrain(self) -> dict[str, Any]:
-        """Recompute U, d and S^ from the current labels with the workflow's learner."""
+        """Recompute U, d and S^ from the current labels with the workflow's learner.
+
+        Returns once the top ``exact_first`` objects of the new order are certain; for the
+        paper's score the rest is ranked in a background thread (``complete`` says whether it
+        already is)."""
         labels = self.store.current()
         t0 = time.perf_counter()
         if not labels:
             with self._lock:
-                self.result, self.retrained_with = None, 0
-                self._orders.pop("retrained", None)
+                self._cancel.set()
+                self.ranking, self.retrained_with = None, 0
             return {"n_labels": 0, "seconds": 0.0, "message": "no labels yet: the order stays by S"}
         idx, lab = label_arrays(labels, self.index)
         s = self.settings
@@ -232,44 +245,115 @@ class LabellerData:
             shared={"alpha": s.alpha, "n_estimators": s.n_estimators},
         )
         with threadpool_limits(limits=s.threads):
-            score = refit_strategy(strategy, self.X, self.S, idx, lab)
+            if isinstance(strategy, PaperScore):
+                ranking: TopFirstRanking | CompleteRanking = self._top_first(strategy, idx, lab)
+            else:
+                ranking = self._complete(strategy, idx, lab)
+        seconds = time.perf_counter() - t0
+        with self._lock:
+            self._cancel.set()
+            self._cancel = threading.Event()
+            self.ranking, self.retrained_with = ranking, idx.size
+            cancel = self._cancel
+        if isinstance(ranking, TopFirstRanking) and not ranking.complete:
+            ranking.start(cancel, on_done=lambda: self._log_complete(ranking, idx.size))
+        log.info(
+            "retrained on %d labels of %d objects in %.3f s (top %d certain%s)",
+            idx.size,
+            self.n,
+            seconds,
+            ranking.n_exact,
+            "" if ranking.complete else "; ranking the rest in the background",
+        )
+        return {
+            "n_labels": int(idx.size),
+            "seconds": round(seconds, 4),
+            "exact": int(ranking.n_exact),
+            "complete": bool(ranking.complete),
+        }
+
+    def _top_first(self, strategy: PaperScore, idx: np.ndarray, lab: np.ndarray) -> TopFirstRanking:
+        """The paper's score: forest fitted, distances for all, S^ for the top of |S| first."""
+        model = strategy.learner.fit(self.X, idx, lab)
+        d = nearest_labelled_distance(self.X, idx, n_jobs=self.settings.threads)
+        ranking = TopFirstRanking(
+            model,
+            self.X,
+            self.S,
+            d,
+            float(d.mean()),
+            strategy.alpha,
+            bound_order=self.bound_order(),
+            first_chunk=max(256, 8 * self.settings.exact_first),
+        )
+        ranking.ensure_exact(self.settings.exact_first)
+        return ranking
+
+    def bound_order(self) -> np.ndarray:
+        """Rows by decreasing |S| (the order :class:`TopFirstRanking` scores in), made once."""
+        with self._lock:
+            if self._bound_order is None:
+                self._bound_order = rank_order(np.abs(self.S))
+            return self._bound_order
+
+    def _complete(self, strategy: Any, idx: np.ndarray, lab: np.ndarray) -> CompleteRanking:
+        """Any other strategy: refit and score every object now."""
+        score = refit_strategy(strategy, self.X, self.S, idx, lab)
         res = getattr(strategy, "result", None)
         if res is None:  # a strategy without the paper's U and d (e.g. gp): show its score
             nan = np.full(self.n, np.nan)
             res = ActiveResult(U=nan, d=nan.copy(), d0=float("nan"), score=score)
-        rows = rank_order(res.score).astype(np.int32)  # the new order, ready for /api/order
-        seconds = time.perf_counter() - t0
-        with self._lock:
-            self.result, self.retrained_with = res, idx.size
-            self._orders["retrained"] = rows
-        log.info("retrained on %d labels of %d objects in %.3f s", idx.size, self.n, seconds)
-        return {"n_labels": int(idx.size), "seconds": round(seconds, 4)}
+        return CompleteRanking(res)
+
+    def _log_complete(self, ranking: TopFirstRanking, n_labels: int) -> None:
+        log.info(
+            "full S^ order of %d objects (%d labels) ready %.2f s after the retrain began",
+            self.n,
+            n_labels,
+            ranking.seconds_to_complete or 0.0,
+        )
 
     # -- ordering -------------------------------------------------------------------------------
-    def order_rows(self, by: str = "score", unlabelled_first: bool = False) -> np.ndarray:
-        """Rows (n,) int32 in display order: by S, by S^ (S before any retrain) or randomly
-        (seeded, stable); with ``unlabelled_first`` the labelled objects move to the end.
-        The orders are computed once (S^'s at each retrain) and reused."""
+    def order_state(
+        self, by: str = "score", unlabelled_first: bool = False, wait: bool = True
+    ) -> tuple[np.ndarray, int]:
+        """Rows (n,) int32 in display order and how many at the top are certain: by S, by S^
+        (S before any retrain) or randomly (seeded, stable); with ``unlabelled_first`` the
+        labelled objects move to the end. Right after a retrain only the top of the S^ order
+        may be certain (the rest follows in decreasing S until the background ranking ends);
+        ``wait`` waits for the complete order instead."""
         if by not in ORDERS:
             raise ValueError(f"unknown order {by!r}; use one of {', '.join(ORDERS)}")
-        with self._lock:
-            rows = self._orders.get(by)
-            if rows is None and by == "retrained" and self.result is None:
-                rows = self._orders.get("score")
-        if rows is None:
-            if by == "random":
-                rows = self._random.astype(np.int32)
-            else:  # "score", or "retrained" before any retrain
-                rows = rank_order(self.S).astype(np.int32)
-                by = "score"
-            with self._lock:
-                self._orders.setdefault(by, rows)
+        ranking = self.ranking if by == "retrained" else None
+        while wait and ranking is not None and not ranking.wait(0.25):
+            ranking = self.ranking  # a newer retrain may have superseded the one awaited
+        if ranking is not None:
+            rows, exact = ranking.rows()
+            rows = rows.astype(np.int32)
+        else:
+            rows, exact = self._fixed_order("score" if by == "retrained" else by), self.n
         if unlabelled_first:
             done = np.zeros(self.n, dtype=bool)
             done[[self.index[k] for k in self.store.current()]] = True
             at_end = done[rows]
+            exact = int(np.count_nonzero(~at_end[:exact])) if exact < self.n else self.n
             rows = np.concatenate([rows[~at_end], rows[at_end]])
+        return rows, exact
+
+    def _fixed_order(self, by: str) -> np.ndarray:
+        """The S order or the seeded random order, computed once."""
+        with self._lock:
+            rows = self._orders.get(by)
+        if rows is None:
+            src = self._random if by == "random" else rank_order(self.S)
+            rows = src.astype(np.int32)
+            with self._lock:
+                rows = self._orders.setdefault(by, rows)
         return rows
+
+    def order_rows(self, by: str = "score", unlabelled_first: bool = False) -> np.ndarray:
+        """Rows (n,) int32 in the complete display order (see :meth:`order_state`)."""
+        return self.order_state(by, unlabelled_first)[0]
 
     def order(self, by: str = "score", unlabelled_first: bool = False) -> list[str]:
         """Ids ordered by S, by S^ (S before any retrain) or randomly (seeded, stable)."""
@@ -289,7 +373,10 @@ class LabellerData:
         """Scores, label, metadata and features of one object, JSON-ready."""
         i = self.row(oid)
         key = self.ids[i]
-        res = self.result
+        U = d = score = None
+        if self.ranking is not None:
+            u, dd, sc = self.ranking.values(np.array([i]))
+            U, d, score = float(u[0]), float(dd[0]), float(sc[0])
         meta: dict[str, Any] = {}
         if len(self.objects.columns):
             for k, v in self.objects.iloc[i].items():
@@ -303,9 +390,9 @@ class LabellerData:
             "id": key,
             "row": i,
             "S": _finite(float(self.S[i])),
-            "U": None if res is None else _finite(float(res.U[i])),
-            "d": None if res is None else _finite(float(res.d[i])),
-            "score": None if res is None else _finite(float(res.score[i])),
+            "U": None if U is None else _finite(U),
+            "d": None if d is None else _finite(d),
+            "score": None if score is None else _finite(score),
             "label": self.store.current().get(key),
             "metadata": meta,
             "features": [
@@ -455,12 +542,17 @@ class LabellerData:
         return buf.getvalue()
 
     def warm(self, k: int = 8) -> None:
-        """Render the ``k`` most anomalous objects (fills the cache and imports the plotting code)."""
-        for row in rank_order(self.retrained_score())[:k]:
+        """Prepare for the first requests: render the ``k`` most anomalous objects (fills the
+        cache and imports the plotting code), then import the forest code and order |S| (so
+        the first retrain pays for neither)."""
+        for row in self.order_state("retrained", wait=False)[0][:k]:
             try:
                 self.png(self.ids[row])
             except AstroanomError as err:
                 log.warning("cannot render object %s: %s", self.ids[row], err)
+        import sklearn.ensemble  # noqa: F401
+
+        self.bound_order()
 
     # -- map ------------------------------------------------------------------------------------
     def embedding(self) -> pd.DataFrame:
@@ -510,7 +602,7 @@ class LabellerData:
             "x": np.round(emb["x"].to_numpy(dtype=np.float64), 4).tolist(),
             "y": np.round(emb["y"].to_numpy(dtype=np.float64), 4).tolist(),
             "S": np.round(self.S[rows], 4).tolist(),
-            "score": np.round(self.retrained_score()[rows], 4).tolist(),
+            "score": np.round(self.scores_of(rows), 4).tolist(),
             "label": [labels.get(o) for o in emb["id"]],
             "source": "embedding.parquet"
             if (self.dir / ds.EMBEDDING).is_file()

@@ -11,6 +11,8 @@
   const state = {
     ids: null,          // every id, in row order (fetched once)
     order: [],          // ids in display order
+    exact: 0,           // how many at the top of the order are ranked for certain
+    orderGen: 0,        // bumped by every order request; late answers are dropped
     pos: 0,             // index into order
     by: "score",
     unlabelledFirst: false,
@@ -269,22 +271,50 @@
     return state.ids;
   }
 
-  async function loadOrder(keepId) {
-    const ids = await loadIds();
+  async function fetchOrder(partial) {
     const resp = await fetch(
-      `/api/order?by=${state.by}&unlabelled_first=${state.unlabelledFirst ? 1 : 0}&format=rows`);
+      `/api/order?by=${state.by}&unlabelled_first=${state.unlabelledFirst ? 1 : 0}` +
+      `&format=rows&partial=${partial ? 1 : 0}`);
     if (!resp.ok) {
       let msg = `HTTP ${resp.status}`;
       try { msg = (await resp.json()).error || msg; } catch (e) { /* keep the status */ }
       throw new Error(msg);
     }
+    return resp;
+  }
+
+  async function applyOrder(resp, keepId) {
+    const ids = await loadIds();
     const rows = new Int32Array(await resp.arrayBuffer());  // little-endian int32
     state.order = Array.from(rows, (r) => ids[r]);
     state.labelled = Number(resp.headers.get("X-Labelled"));
     state.total = Number(resp.headers.get("X-Total"));
+    state.exact = Number(resp.headers.get("X-Exact"));
     const pos = keepId === undefined ? -1 : state.order.indexOf(keepId);
     state.pos = pos >= 0 ? pos : 0;
     document.body.dataset.order = state.order.slice(0, 20).join(",");
+    document.body.dataset.exact = String(state.exact);
+  }
+
+  // The order at once (after a retrain only its top may be ranked yet), then, if it was not
+  // complete, the complete one when the server has it, keeping the object on screen.
+  async function loadOrder(keepId) {
+    const gen = ++state.orderGen;
+    await loadIds();
+    await applyOrder(await fetchOrder(true), keepId);
+    if (state.exact < state.order.length) completeOrder(gen);
+  }
+
+  async function completeOrder(gen) {
+    try {
+      const resp = await fetchOrder(false);
+      if (gen !== state.orderGen) return;  // a newer order was asked for meanwhile
+      const here = state.order[state.pos];
+      await applyOrder(resp, here);
+      updateProgress();
+    } catch (err) {
+      if (gen === state.orderGen) status(`cannot complete the order: ${err.message}`, true);
+    }
   }
 
   async function retrain() {
@@ -299,7 +329,8 @@
       $("order").value = "retrained";
       await loadOrder();
       if (state.map) await loadMap(true);
-      status(res.n_labels ? `retrained on ${res.n_labels} labels in ${res.seconds.toFixed(2)} s; ordered by Ŝ`
+      status(res.n_labels ? `retrained on ${res.n_labels} labels in ${res.seconds.toFixed(2)} s; ordered by Ŝ` +
+                            (res.complete ? "" : ` (top ${res.exact} final, the rest follows)`)
                           : res.message);
       document.body.dataset.retrained = String(res.n_labels);
       show();
