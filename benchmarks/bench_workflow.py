@@ -10,6 +10,7 @@ wall time and each rule's time and peak RSS from Snakemake's benchmark files.
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,6 +23,21 @@ import yaml
 from astroanom.evaluate.timing import read_benchmark
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def _job_table(workdir: Path, dataset: str) -> pd.DataFrame:
+    """Each job's wall seconds and peak RSS from the run's benchmark files, slowest first."""
+    rows = []
+    for f in sorted((workdir / "results" / "benchmarks" / dataset).rglob("*.tsv")):
+        b = read_benchmark(f)
+        rows.append(
+            {
+                "rule file": str(f.relative_to(workdir / "results" / "benchmarks")),
+                "s": b["s"].iloc[-1],
+                "max_rss_MB": b["max_rss"].iloc[-1],
+            }
+        )
+    return pd.DataFrame(rows).sort_values("s", ascending=False)
 
 
 def main() -> None:
@@ -54,20 +70,14 @@ def main() -> None:
         "--quiet",
     ]
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True)
-    wall = time.perf_counter() - t0
+    try:
+        subprocess.run(cmd, check=True)
+        wall = time.perf_counter() - t0
+        table = _job_table(workdir, args.dataset)
+    finally:
+        if not args.keep:  # about 135 MB per run
+            shutil.rmtree(workdir, ignore_errors=True)
 
-    rows = []
-    for f in sorted((workdir / "results" / "benchmarks" / args.dataset).rglob("*.tsv")):
-        b = read_benchmark(f)
-        rows.append(
-            {
-                "rule file": str(f.relative_to(workdir / "results" / "benchmarks")),
-                "s": b["s"].iloc[-1],
-                "max_rss_MB": b["max_rss"].iloc[-1],
-            }
-        )
-    table = pd.DataFrame(rows).sort_values("s", ascending=False)
     print(
         f"\nFull simulation experiment, dataset {args.dataset}, seed {args.seed}, "
         f"{sum(cfg['datasets'][args.dataset]['source']['counts'].values())} objects, "

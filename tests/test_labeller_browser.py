@@ -50,7 +50,17 @@ def server(tmp_path):
     )
     exe = Path(sys.executable).with_name("astroanom")
     proc = subprocess.Popen(
-        [str(exe), "label", DATASET, "--configfile", "mine.yaml", "--user", "tester"],
+        [
+            str(exe),
+            "label",
+            DATASET,
+            "--configfile",
+            "mine.yaml",
+            "--user",
+            "tester",
+            "--exact-first",
+            "5",
+        ],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

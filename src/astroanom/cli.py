@@ -77,6 +77,13 @@ def _add_label(sub: argparse._SubParsersAction) -> Runner:
         default=min(4, os.cpu_count() or 1),
         help="threads for retraining and the map (default: up to 4 of this machine's cores)",
     )
+    p.add_argument(
+        "--exact-first",
+        type=int,
+        default=1000,
+        help="objects at the top of the new order a retrain ranks for certain before it answers; "
+        "the rest of the order is ranked in the background (default 1000)",
+    )
     return _run_label
 
 
@@ -97,6 +104,8 @@ def _run_label(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise AstroanomError(f"--port must be 0..65535, got {args.port}")
+    if args.exact_first < 1:
+        raise AstroanomError(f"--exact-first must be at least 1, got {args.exact_first}")
     cfg = load_config(args.configfile)
     run = resolve_run(cfg, args.dataset)
     entry = acfg.dataset(cfg, run.name)
@@ -120,6 +129,7 @@ def _run_label(args: argparse.Namespace) -> int:
         threads=max(1, args.threads),
         show_truth=args.show_truth,
         embedding_max=int(entry["embedding"]["n_objects"]),
+        exact_first=args.exact_first,
     )
     info = DatasetInfo.read(run_dir)
     running = start(
