@@ -186,6 +186,39 @@ def test_config_typos_are_rejected_naming_the_key(own_data, change, message):
     assert message in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        (
+            "columns",
+            1_000_000,
+        ),  # microseconds per object: one job (was 2000: 200 jobs for OGLE-III)
+        ("values", 1_000_000),
+        ("light_curve", 50_000),
+        ("spectrum", 200_000),
+        ("ellipse", 2000),
+        ("combine", 2000),
+        ("mypackage.features.MyExtractor", 2000),  # a plug-in
+    ],
+)
+def test_shard_size_default_follows_the_kind(own_data, kind, expected):
+    wd, _ = own_data
+    cfg = yaml.safe_load((wd / "mine.yaml").read_text())
+    extra = {
+        "spectrum": {"grid_min": 4000, "grid_max": 9000},
+        "combine": {"extractors": [{"kind": "ellipse"}]},
+    }
+    cfg["datasets"]["cutouts_a"]["features"] = {"kind": kind, **extra.get(kind, {})}
+    acfg.validate(cfg)
+    assert cfg["datasets"]["cutouts_a"]["features"]["shard_size"] == expected
+    cfg["datasets"]["cutouts_a"]["features"] = {
+        "kind": kind,
+        "shard_size": 7,
+        **extra.get(kind, {}),
+    }
+    assert acfg.validate(cfg)["datasets"]["cutouts_a"]["features"]["shard_size"] == 7
+
+
 def test_unknown_preset_and_dataset_names_are_errors(repo):
     cfg = acfg.load([repo / ".test" / "config" / "config.yaml"])
     cfg["datasets"]["sim_paper"]["source"]["preset"] = "papr"
