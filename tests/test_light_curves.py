@@ -43,6 +43,13 @@ def macho(tmp_path_factory) -> tuple[pd.DataFrame, dict[tuple[str, str], np.ndar
     )
     objects, failures = src.manifest(tmp_path_factory.mktemp("work"), seed=0)
     assert len(failures) == 0
+    # dataset.json's axis names: the labeller labels the time axis with the file's column
+    assert src.describe() == {
+        "kind": "light_curve",
+        "description": f"light curves from {folder}",
+        "x_label": "MJD",
+        "y_label": "magnitude",
+    }
     return objects, raw
 
 

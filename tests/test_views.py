@@ -38,6 +38,14 @@ def test_light_curve_magnitudes_inverted_and_bands_in_legend():
     fig = new_figure(9, 4.8)
     ax = draw_light_curve(fig.add_subplot(), _curve(), "flux", None, "x")
     assert not ax.yaxis_inverted()
+    assert ax.get_xlabel() == "time"
+    fig = new_figure(9, 4.8)
+    ax = draw_light_curve(fig.add_subplot(), _curve(), "mag", None, "x", time_label="MJD")
+    assert ax.get_xlabel() == "MJD"
+    # the legend sits right of the axes, off the data
+    fig.canvas.draw()
+    box = ax.get_legend().get_window_extent()
+    assert box.x0 >= ax.get_window_extent().x1
 
 
 def test_light_curve_folded_on_period_shows_two_cycles():

@@ -435,7 +435,8 @@ class LabellerData:
             if "lc_path" in cols:
                 from astroanom.labeller.views.light_curve import light_curve_png
 
-                return light_curve_png(self._object_row(i))
+                time_label = self.info.x_label if self.info.x_label != "x" else "time"
+                return light_curve_png(self._object_row(i), time_label=time_label)
             if "spectrum_path" in cols:
                 from astroanom.labeller.views.spectrum import spectrum_png
 

@@ -211,6 +211,15 @@ class LightCurvesSource:
         return pd.concat(parts, ignore_index=True)
 
     # -- the contract --------------------------------------------------------------------
+    def describe(self) -> dict[str, object]:
+        """Kind and axis names for ``dataset.json``: the time axis is the time column (e.g. MJD)."""
+        return {
+            "kind": "light_curve",
+            "description": f"light curves from {self.path}",
+            "x_label": self.time_column,
+            "y_label": "magnitude" if self.kind == "mag" else "flux",
+        }
+
     def manifest(self, workdir: Path, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Write ``workdir/light_curves.parquet``; return (objects, failures)."""
         self._file_failures = []

@@ -54,14 +54,15 @@ def render_light_curve(
     value_kind: str = "mag",
     period: float | None = None,
     title: str = "",
+    time_label: str = "time",
     width: float = 9.0,
     height: float = 4.8,
 ) -> bytes:
     """PNG of ``curve`` (columns band, time, value, err; err may be NaN), see :func:`draw_light_curve`."""
     fig = new_figure(width, height)
     ax = fig.add_subplot()
-    fig.subplots_adjust(left=0.09, right=0.98, top=0.9, bottom=0.12)
-    draw_light_curve(ax, curve, value_kind, period, title)
+    fig.subplots_adjust(left=0.09, right=0.85, top=0.9, bottom=0.12)
+    draw_light_curve(ax, curve, value_kind, period, title, time_label)
     return to_png(fig)
 
 
@@ -71,11 +72,14 @@ def draw_light_curve(
     value_kind: str = "mag",
     period: float | None = None,
     title: str = "",
+    time_label: str = "time",
 ) -> Any:
-    """Draw ``curve`` on ``ax``: points with error bars per band (legend: band and count).
+    """Draw ``curve`` on ``ax``: points with error bars per band (legend, right of the axes:
+    band and count).
 
     With a finite ``period`` > 0 the x axis is the phase (t - t_min) / period mod 1, drawn twice
-    (0..2); else the time. Magnitudes are drawn with the y axis inverted. Returns ``ax``.
+    (0..2); else the time, labelled ``time_label`` (the source's time column, e.g. MJD).
+    Magnitudes are drawn with the y axis inverted. Returns ``ax``.
     """
     folded = period is not None and np.isfinite(period) and period > 0
     t0 = float(curve["time"].min()) if len(curve) else 0.0
@@ -110,19 +114,24 @@ def draw_light_curve(
         ax.set_ylabel("magnitude (brighter up)")
     else:
         ax.set_ylabel("flux")
-    ax.set_xlabel(f"phase (period {period:.6g})" if folded else "time")
+    ax.set_xlabel(f"phase (period {period:.6g})" if folded else time_label)
     if folded:
         ax.set_xlim(0.0, 2.0)
     ax.grid(alpha=0.3)
     if len(curve):
         ax.legend(
-            loc="upper right", fontsize=8, title="band (points)", title_fontsize=8, framealpha=0.8
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            fontsize=8,
+            title="band (points)",
+            title_fontsize=8,
+            frameon=False,
         )
     ax.set_title(title, fontsize=10)
     return ax
 
 
-def light_curve_png(row: pd.Series, title: str | None = None) -> bytes:
+def light_curve_png(row: pd.Series, title: str | None = None, time_label: str = "time") -> bytes:
     """Render one manifest row of a light-curve dataset (needs lc_path; uses value_kind and
     period when present)."""
     curve = read_object_curve(str(row["lc_path"]), str(row["id"]))
@@ -131,4 +140,6 @@ def light_curve_png(row: pd.Series, title: str | None = None) -> bytes:
     bands = ", ".join(f"{c[6:]}: {int(row[c])}" for c in row.index if str(c).startswith("n_obs_"))
     if title is None:
         title = f"{row['id']}  [n_obs {bands}]" if bands else str(row["id"])
-    return render_light_curve(curve, str(row.get("value_kind", "mag")), period, title)
+    return render_light_curve(
+        curve, str(row.get("value_kind", "mag")), period, title, time_label=time_label
+    )
