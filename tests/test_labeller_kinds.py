@@ -26,6 +26,7 @@ def _table_dataset(d, lc_path=None):
     raw = pd.DataFrame({"I": rng.normal(15, 1, n), "P": rng.uniform(0.3, 2, n)})
     write_parquet(feature_frame(np.array(ids), raw.to_numpy(np.float32)), d / ds.FEATURES)
     objects = raw.assign(id=ids, ra=np.linspace(10, 11, n), dec=np.linspace(-5, -4, n))
+    objects["imputed"] = ["P" if k == 4 else "" for k in range(n)]  # as the table source writes it
     if lc_path is not None:
         objects = objects.assign(lc_path=str(lc_path), value_kind="mag", period=0.5)
     write_parquet(objects, d / ds.OBJECTS)
@@ -45,6 +46,10 @@ def test_table_object_is_drawn_against_its_population_with_links(tmp_path):
     assert all(u.startswith("https://") for u in obj["links"].values())
     png = client.get("/api/plot?id=s3")
     assert png.status_code == 200 and png.data.startswith(PNG)
+    assert "imputed" not in obj["metadata"]  # nothing imputed: no empty row
+    assert client.get("/api/object?id=s4").get_json()["metadata"]["imputed"] == "P"
+    page = client.get("/").get_data(as_text=True)
+    assert "(30 table rows)" in page
 
 
 def test_light_curves_are_drawn_from_their_table(tmp_path):

@@ -96,15 +96,6 @@ def resolve_run(cfg: dict[str, Any], dataset: str) -> Any:
     return acfg.runs(cfg, dataset)[0]
 
 
-_KIND_WORDS = {
-    "curve": "curves",
-    "image": "images",
-    "table": "table rows",
-    "light_curve": "light curves",
-    "spectrum": "spectra",
-}
-
-
 def _run_label(args: argparse.Namespace) -> int:
     from astroanom import config as acfg
     from astroanom.labeller import LabellerSettings, start
@@ -145,8 +136,7 @@ def _run_label(args: argparse.Namespace) -> int:
         run_dir, path, user, host=args.host, port=args.port, settings=settings, background=False
     )
     print(
-        f"astroanom labeller: {run.path} ({running.data.n:,} objects, {_KIND_WORDS.get(info.kind, info.kind)}), "
-        f"user {user}",
+        f"astroanom labeller: {run.path} ({running.data.n:,} {info.objects_word}), user {user}",
         flush=True,
     )
     print(f"labels: {path} (log: {running.data.store.log_path})", flush=True)

@@ -383,6 +383,8 @@ class LabellerData:
                 if k == "image_path":
                     v = Path(str(v)).name
                 v = _finite(v)
+                if isinstance(v, str) and not v.strip():
+                    continue  # e.g. "imputed" of an object with nothing imputed
                 if v is not None and not (isinstance(v, float) and math.isnan(v)):
                     meta[str(k)] = v
         feats = self.X[i, :MAX_SHOWN_FEATURES].astype(np.float64)

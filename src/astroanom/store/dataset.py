@@ -46,6 +46,18 @@ class DatasetInfo:
     y_label: str = "y"
     extra: dict[str, object] = field(default_factory=dict)
 
+    @property
+    def objects_word(self) -> str:
+        """What the objects are, in the plural, for people: "images", "table rows", ..."""
+        words = {
+            "curve": "curves",
+            "image": "images",
+            "table": "table rows",
+            "light_curve": "light curves",
+            "spectrum": "spectra",
+        }
+        return words.get(self.kind, "objects")
+
     def write(self, directory: str | os.PathLike[str]) -> Path:
         path = Path(directory) / DATASET_JSON
         write_text(json.dumps(asdict(self), indent=2, sort_keys=True) + "\n", path)

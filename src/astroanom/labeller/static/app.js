@@ -290,6 +290,10 @@
     state.labelled = Number(resp.headers.get("X-Labelled"));
     state.total = Number(resp.headers.get("X-Total"));
     state.exact = Number(resp.headers.get("X-Exact"));
+    if (state.exact >= state.order.length) {
+      const el = $("status");  // the retrain's "the rest follows" is now done
+      el.textContent = el.textContent.replace(/ \(top \d+ final, the rest follows\)/, " (complete)");
+    }
     const pos = keepId === undefined ? -1 : state.order.indexOf(keepId);
     state.pos = pos >= 0 ? pos : 0;
     document.body.dataset.order = state.order.slice(0, 20).join(",");
