@@ -26,6 +26,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+try:  # compiled kernels for the candidate scan, store and exact re-rank (same results)
+    from astroanom.detect import _knn_numba as _nb
+except ImportError:  # pragma: no cover - numba is a dependency of umap-learn
+    _nb = None
+
 _MARGIN = 16  # extra float32 candidates per point re-ranked in float64
 _OVERSAMPLE = 2.0  # expected threshold survivors per point, in units of k + _MARGIN
 _SAMPLE = 2048  # points in the threshold sample
@@ -50,6 +55,9 @@ def _exact_rerank(
     float64, indices (b, c) int64), each row sorted by distance, ties by index; entries where
     the optional mask ``pad`` (b, c) is true are padding and get distance inf.
     """
+    if _nb is not None:
+        nopad = np.zeros(cand.shape, dtype=bool) if pad is None else pad
+        return _nb.exact_rerank(Xs, query.astype(np.int64), cand.astype(np.int64), nopad)
     out = np.empty(cand.shape, dtype=np.float64)
     xq = np.asarray(Xs[query], dtype=np.float64)
     step = max(1, (2 << 20) // max(1, cand.shape[1] * Xs.shape[1] * 8))  # ~2 MB per gather
@@ -252,6 +260,9 @@ class _Search:
             buf = self._local.tile = np.empty(b * b, dtype=np.float32)
         t = buf[: (i1 - i0) * w].reshape(i1 - i0, w)
         np.matmul(self.A[i0:i1], self.BT[:, j0:j1], out=t)  # d2 - tau_col, float32
+        if _nb is not None:
+            self._tile_compiled(t, bi, bj)
+            return
         if bi == bj:  # row candidates need d2 < tau_row, i.e. t < tau_row - tau_col
             spread = np.float32(self.tau[i0:i1].max() - self.tau[i0:i1].min())
             f = np.flatnonzero(t < np.nextafter(spread, np.float32(np.inf)))
@@ -266,9 +277,51 @@ class _Search:
         if bi != bj:  # every entry with t < 0 has d2 < tau_col: a candidate of the column point
             self._store(bj, j0 + c, (i0 + r).astype(np.int32), v)
 
+    def _tile_compiled(self, t: np.ndarray, bi: int, bj: int) -> None:
+        """:meth:`_tile` after the product, with the numba kernels: scan ``t``, store hits."""
+        b, n = self.b, self.n
+        i0, i1, j0, j1 = bi * b, min(n, bi * b + b), bj * b, min(n, bj * b + b)
+        thr = np.float32(0.0)
+        if bi == bj:
+            spread = np.float32(self.tau[i0:i1].max() - self.tau[i0:i1].min())
+            thr = np.nextafter(spread, np.float32(np.inf))
+        hits = getattr(self._local, "hits", None)
+        args = (t, self.tau[i0:i1], self.tau[j0:j1], bi == bj, thr)
+        cnt = 0 if hits is None else _nb.tile_hits(*args, *hits)
+        while hits is None or cnt > hits[0].size:  # (re)allocate the per-thread hit lists
+            e = max(cnt, b * b // 16)
+            hits = self._local.hits = (
+                np.empty(e, np.int32),
+                np.empty(e, np.int32),
+                np.empty(e, np.float32),
+                np.empty(e, np.bool_),
+            )
+            cnt = _nb.tile_hits(*args, *hits)
+        bufs = (self.cap, self.vals, self.nbr, self.fill, self.n_cand)
+        with self.locks[bi]:
+            _nb.store(cnt, *hits, False, i0, j0, *bufs)
+        if bi != bj:
+            with self.locks[bj]:
+                _nb.store(cnt, *hits, True, j0, i0, *bufs)
+
     def _finish(self, start: int) -> np.ndarray:
         """Re-rank the candidates of points start.. of one block; return positions to redo."""
         stop = min(self.n, start + self.b)
+        if _nb is not None:
+            return _nb.finish(
+                start,
+                stop,
+                self.vals,
+                self.nbr,
+                self.fill,
+                self.n_cand,
+                self.k,
+                self.order,
+                self.Xs,
+                self.tol,
+                self.dist,
+                self.idx,
+            )
         vals, nbr = self.vals[start:stop], self.nbr[start:stop]
         part = np.argpartition(vals, self.n_cand - 1, axis=1)[:, : self.n_cand]
         vals = np.take_along_axis(vals, part, axis=1)
