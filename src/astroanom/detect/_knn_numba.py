@@ -96,10 +96,28 @@ def tile_hits(
     """
     cap = hr.size
     cnt = 0
+    w = t.shape[1]
+    w16 = w - w % 16
     for r in range(t.shape[0]):
         ti = tau_i[r]
         row = t[r]
-        for c in range(row.size):
+        for c0 in range(0, w16, 16):  # a vectorised test of 16 entries first: hits are rare
+            h = False
+            for c in range(c0, c0 + 16):
+                h |= row[c] < thr
+            if not h:
+                continue
+            for c in range(c0, c0 + 16):
+                x = row[c]
+                if x < thr:
+                    v = np.float64(x) + tau_j[c]
+                    side = v < ti
+                    if diag and (not side or r == c):
+                        continue
+                    if cnt < cap:
+                        hr[cnt], hc[cnt], hv[cnt], hs[cnt] = r, c, np.float32(v), side
+                    cnt += 1
+        for c in range(w16, w):  # the same for the last, partial chunk
             x = row[c]
             if x < thr:
                 v = np.float64(x) + tau_j[c]
@@ -107,10 +125,7 @@ def tile_hits(
                 if diag and (not side or r == c):
                     continue
                 if cnt < cap:
-                    hr[cnt] = r
-                    hc[cnt] = c
-                    hv[cnt] = np.float32(v)
-                    hs[cnt] = side
+                    hr[cnt], hc[cnt], hv[cnt], hs[cnt] = r, c, np.float32(v), side
                 cnt += 1
     return cnt
 
