@@ -14,6 +14,10 @@ caught too few candidates, or when the margin between its k-th exact distance an
 cut is below a rigorous rounding-error bound, so the neighbour sets equal those of an exact
 float64 search. Tiles run in ``n_jobs`` parallel threads (numpy and BLAS release the GIL), BLAS
 with one thread each, also when n_jobs = 1, so a search never uses more than n_jobs cores.
+
+With numba (a dependency, via umap-learn too) the scan of each tile, the candidate store and
+the float64 re-rank run as compiled kernels (:mod:`astroanom.detect._knn_numba`, ~25 % less
+CPU time on 50k x 100); without it the same steps run in numpy, with the same neighbours.
 """
 
 from __future__ import annotations
