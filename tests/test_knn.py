@@ -25,6 +25,7 @@ PAPER = yaml.safe_load(CONFIG.read_text())["simulation_presets"]["table1-class3-
 @pytest.fixture(params=["numba", "numpy"], autouse=True)
 def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run the test on the compiled kernels and on the numpy path."""
+    knn._load_kernels()
     if request.param == "numba" and knn._nb is None:
         pytest.skip("numba is not installed")
     if request.param == "numpy":

@@ -26,14 +26,24 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-try:  # compiled kernels for the candidate scan, store and exact re-rank (same results)
-    from astroanom.detect import _knn_numba as _nb
-except ImportError:  # pragma: no cover - numba is a dependency of umap-learn
-    _nb = None
+_nb: Any = "not loaded"  # the numba kernels module, None without numba (see _load_kernels)
+
+
+def _load_kernels() -> None:
+    """Import the compiled kernels on first use (importing numba takes ~0.1-0.2 s)."""
+    global _nb
+    if isinstance(_nb, str):
+        try:
+            from astroanom.detect import _knn_numba as kernels
+        except ImportError:  # pragma: no cover - numba is a dependency (umap-learn needs it too)
+            kernels = None
+        _nb = kernels
+
 
 _MARGIN = 16  # extra float32 candidates per point re-ranked in float64
 _OVERSAMPLE = 2.0  # expected threshold survivors per point, in units of k + _MARGIN
@@ -59,6 +69,7 @@ def _exact_rerank(
     float64, indices (b, c) int64), each row sorted by distance, ties by index; entries where
     the optional mask ``pad`` (b, c) is true are padding and get distance inf.
     """
+    _load_kernels()
     if _nb is not None:
         nopad = np.zeros(cand.shape, dtype=bool) if pad is None else pad
         return _nb.exact_rerank(Xs, query.astype(np.int64), cand.astype(np.int64), nopad)
@@ -381,5 +392,6 @@ def kneighbors(
     if n_jobs is None:
         n_jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
     n_jobs = max(1, int(n_jobs))
+    _load_kernels()
     with threadpool_limits(limits=1, user_api="blas"):  # parallelism is ours: n_jobs threads
         return _Search(np.asarray(X), k, max(1, int(block_rows)), seed, n_jobs).run()
