@@ -16,8 +16,9 @@ float64 search. Tiles run in ``n_jobs`` parallel threads (numpy and BLAS release
 with one thread each, also when n_jobs = 1, so a search never uses more than n_jobs cores.
 
 With numba (a dependency, via umap-learn too) the scan of each tile, the candidate store and
-the float64 re-rank run as compiled kernels (:mod:`astroanom.detect._knn_numba`, ~25 % less
-CPU time on 50k x 100); without it the same steps run in numpy, with the same neighbours.
+the float64 re-rank run as compiled kernels (:mod:`astroanom.detect._knn_numba`, imported on the
+first search; ~15 % less CPU time on 50k x 100, after numba's one-off start-up of ~0.3-0.5 s
+per process); without numba the same steps run in numpy and find the same neighbours.
 """
 
 from __future__ import annotations
