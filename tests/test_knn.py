@@ -211,3 +211,19 @@ def test_compiled_store_keeps_the_smallest_on_overflow(path: str):
     np.testing.assert_array_equal(
         np.sort(nbr[0, : fill[0]]) - 100, np.sort(np.flatnonzero(v <= cap[0]))
     )
+
+
+def test_compiled_selection_and_sort_match_numpy(path: str):
+    if path == "numpy":
+        pytest.skip("numba kernels")
+    rng = np.random.default_rng(4)
+    for n in [1, 2, 5, 16, 17, 40, 116, 300]:
+        v = rng.integers(0, 6, n).astype(np.float32)  # many equal values
+        for k in {0, n // 2, n - 1}:
+            assert knn._nb._kth_smallest(v.copy(), n, k) == np.partition(v, k)[k]
+        d = rng.integers(0, 4, n).astype(np.float64)
+        d[rng.random(n) < 0.1] = np.inf  # padding
+        cand = rng.permutation(10 * n)[:n].astype(np.int64)
+        o = np.empty(n, dtype=np.int64)
+        knn._nb._argsort_by_distance(d, cand, o)
+        np.testing.assert_array_equal(o, np.lexsort((cand, d)))
