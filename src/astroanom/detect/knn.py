@@ -117,6 +117,7 @@ class _Search:
     """State of one k-NN search in the tau-sorted order (internal to :func:`kneighbors`)."""
 
     def __init__(self, X: np.ndarray, k: int, block_rows: int, seed: int, n_jobs: int) -> None:
+        _load_kernels()
         n, m = X.shape
         self.n, self.m, self.k, self.b, self.n_jobs = n, m, k, block_rows, n_jobs
         self.Xs = X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)
@@ -393,6 +394,5 @@ def kneighbors(
     if n_jobs is None:
         n_jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
     n_jobs = max(1, int(n_jobs))
-    _load_kernels()
     with threadpool_limits(limits=1, user_api="blas"):  # parallelism is ours: n_jobs threads
         return _Search(np.asarray(X), k, max(1, int(block_rows)), seed, n_jobs).run()
