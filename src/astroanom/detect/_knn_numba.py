@@ -52,49 +52,47 @@ def _kth_smallest(a: np.ndarray, n: int, k: int) -> float:
 
 
 @njit(**_JIT)
-def _before(d: np.ndarray, cand: np.ndarray, a: int, b: int) -> bool:
-    """Whether entry a sorts before entry b: by distance ``d``, ties by index ``cand``."""
-    return d[a] < d[b] or (d[a] == d[b] and cand[a] < cand[b])
-
-
-@njit(**_JIT)
 def _argsort_by_distance(d: np.ndarray, cand: np.ndarray, o: np.ndarray) -> None:
-    """Fill ``o`` (c,) with the order of (``d``, ``cand``) (c,): quicksort with an explicit
-    stack, insertion sort below 16 entries."""
-    for i in range(o.size):
+    """Fill ``o`` (c,) with the order of (``d``, ``cand``) (c,), i.e. by distance, ties by
+    index: quicksort of (key, index, position) triples with an explicit stack, insertion
+    sort below 16 entries."""
+    c = d.size
+    kd, kc = d.copy(), cand.copy()
+    for i in range(c):
         o[i] = i
     stack = np.empty(128, dtype=np.int64)
     top = 0
-    lo, hi = 0, o.size - 1
+    lo, hi = 0, c - 1
     while True:
         if hi - lo < 16:
             for i in range(lo + 1, hi + 1):
-                x = o[i]
+                xd, xc, xo = kd[i], kc[i], o[i]
                 j = i - 1
-                while j >= lo and _before(d, cand, x, o[j]):
-                    o[j + 1] = o[j]
+                while j >= lo and (xd < kd[j] or (xd == kd[j] and xc < kc[j])):
+                    kd[j + 1], kc[j + 1], o[j + 1] = kd[j], kc[j], o[j]
                     j -= 1
-                o[j + 1] = x
+                kd[j + 1], kc[j + 1], o[j + 1] = xd, xc, xo
             if top == 0:
                 return
             top -= 2
             lo, hi = stack[top], stack[top + 1]
             continue
-        mid = (lo + hi) // 2
-        if _before(d, cand, o[mid], o[lo]):
-            o[mid], o[lo] = o[lo], o[mid]
-        if _before(d, cand, o[hi], o[lo]):
-            o[hi], o[lo] = o[lo], o[hi]
-        if _before(d, cand, o[hi], o[mid]):
-            o[hi], o[mid] = o[mid], o[hi]
-        pivot = o[mid]
+        mid = (lo + hi) // 2  # median of three as the pivot
+        for a, b in ((mid, lo), (hi, lo), (hi, mid)):
+            if kd[a] < kd[b] or (kd[a] == kd[b] and kc[a] < kc[b]):
+                kd[a], kd[b] = kd[b], kd[a]
+                kc[a], kc[b] = kc[b], kc[a]
+                o[a], o[b] = o[b], o[a]
+        pd, pc = kd[mid], kc[mid]
         i, j = lo, hi
         while i <= j:
-            while _before(d, cand, o[i], pivot):
+            while kd[i] < pd or (kd[i] == pd and kc[i] < pc):
                 i += 1
-            while _before(d, cand, pivot, o[j]):
+            while pd < kd[j] or (pd == kd[j] and pc < kc[j]):
                 j -= 1
             if i <= j:
+                kd[i], kd[j] = kd[j], kd[i]
+                kc[i], kc[j] = kc[j], kc[i]
                 o[i], o[j] = o[j], o[i]
                 i += 1
                 j -= 1
