@@ -1,6 +1,6 @@
 """Performance benchmark for the simulation experiment (issue 2, item 7).
 
-Measures, on the default 50k x 100 simulation (``paper`` preset, seed 1):
+Measures, on the default 50k x 100 simulation (dataset ``sim_class3_reassigned``, seed 1):
 
 (a) LOF with k = 100: ours (:class:`astroanom.detect.detectors.LocalOutlierFactor`) against
     scikit-learn's ``LocalOutlierFactor(n_neighbors=100).fit(X)`` defaults on the same float32
@@ -157,14 +157,19 @@ def _in_child(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
 def _simulate(config: Path, n: int | None, seed: int) -> tuple[np.ndarray, np.ndarray, dict]:
     from astroanom.sources.simulation import simulate
 
-    sim = yaml.safe_load(config.read_text())["simulation"]
-    counts = {int(c): int(v) for c, v in sim["counts"].items()}
+    cfg = yaml.safe_load(config.read_text())
+    ds = cfg["datasets"]["sim_class3_reassigned"]
+    src = ds["source"]
+    counts = {int(c): int(v) for c, v in src["counts"].items()}
     if n is not None:  # scale every class, keeping the class fractions
         total = sum(counts.values())
         counts = {c: max(1, round(v * n / total)) for c, v in counts.items()}
-    preset = {int(c): v for c, v in sim["preset_definitions"]["paper"].items()}
-    data = simulate(preset, counts, seed, n_x=sim["n_x"], noise_sd=sim["noise_sd"])
-    relevance = {int(c): float(v) for c, v in sim["oracle"]["relevance"].items()}
+    classes = cfg["simulation_presets"][src["preset"]]["classes"]
+    preset = {int(c): v for c, v in classes.items()}
+    data = simulate(
+        preset, counts, seed, n_x=src.get("n_x", 100), noise_sd=src.get("noise_sd", 0.1)
+    )
+    relevance = {int(c): float(v) for c, v in ds["oracle"]["relevance"].items()}
     return data.features, data.classes, relevance
 
 

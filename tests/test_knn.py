@@ -1,7 +1,10 @@
-"""Exact k-NN (astroanom.detect.knn): neighbour sets equal an exact float64 search, ties by index."""
+"""Exact k-NN (astroanom.detect.knn): neighbour sets equal an exact float64 search, ties by index.
+
+Every test runs twice: with the numba kernels (skipped without numba) and with the numpy path."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +20,27 @@ CONFIG = Path(__file__).resolve().parents[1] / "config" / "config.yaml"
 PAPER = yaml.safe_load(CONFIG.read_text())["simulation_presets"]["table1-class3-reassigned"][
     "classes"
 ]
+
+
+@pytest.fixture(params=["numba", "numpy"], autouse=True)
+def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test on the compiled kernels and on the numpy path."""
+    knn._load_kernels()
+    if request.param == "numba" and knn._nb is None:
+        pytest.skip("numba is not installed")
+    if request.param == "numpy":
+        monkeypatch.setattr(knn, "_nb", None)
+    return request.param
+
+
+def both_paths(fn: Callable[[], tuple]) -> tuple[tuple, tuple]:
+    """fn() on the compiled kernels and on the numpy path: (compiled result, numpy result)."""
+    compiled = fn()
+    saved, knn._nb = knn._nb, None
+    try:
+        return compiled, fn()
+    finally:
+        knn._nb = saved
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +151,79 @@ def test_small_inputs_and_k_equal_n_minus_1(n: int):
 def test_k_out_of_range(k: int):
     with pytest.raises(ValueError, match="k must be between 1 and n - 1 = 9"):
         kneighbors(np.zeros((10, 2)), k)
+
+
+def lattice_with_duplicates() -> np.ndarray:
+    rng = np.random.default_rng(3)
+    base = rng.integers(0, 4, size=(300, 3)).astype(np.float32)  # many exact ties
+    return np.concatenate([base, base[:200], base[:100]])  # and exact duplicates
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_compiled_and_numpy_paths_agree(sim: np.ndarray, path: str, n_jobs: int):
+    if path == "numpy":
+        pytest.skip("compares the two paths once")
+    X = sim[:1500]
+    (d_nb, i_nb), (d_np, i_np) = both_paths(lambda: kneighbors(X, 30, 256, n_jobs=n_jobs))
+    np.testing.assert_array_equal(i_nb, i_np)  # same neighbours, same order
+    np.testing.assert_allclose(d_nb, d_np, rtol=1e-14)  # sums of squares in another order
+    L = lattice_with_duplicates()
+    (d_nb, i_nb), (d_np, i_np) = both_paths(lambda: kneighbors(L, 12, 128, n_jobs=n_jobs))
+    np.testing.assert_array_equal(i_nb, i_np)
+    np.testing.assert_array_equal(d_nb, d_np)  # integer coordinates: every sum is exact
+
+
+def test_compiled_rerank_with_padding_and_duplicates(path: str):
+    if path == "numpy":
+        pytest.skip("compares the two paths once")
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(60, 7)).astype(np.float32)
+    X[30:40] = X[:10]  # duplicates: equal distances, ties by index
+    query = rng.integers(0, 60, 25)
+    cand = rng.permutation(np.tile(np.arange(60), (25, 1)).T).T[:, :20].copy()
+    pad = rng.random(cand.shape) < 0.2
+    (d_nb, i_nb), (d_np, i_np) = both_paths(lambda: knn._exact_rerank(X, query, cand, pad))
+    np.testing.assert_array_equal(i_nb[~np.isinf(d_nb)], i_np[~np.isinf(d_np)])
+    np.testing.assert_allclose(d_nb, d_np, rtol=1e-14)
+    ref = np.sqrt(((X[cand].astype(np.float64) - X[query, None].astype(np.float64)) ** 2).sum(-1))
+    ref[pad] = np.inf
+    np.testing.assert_allclose(np.sort(ref, axis=1), d_nb, rtol=1e-14)
+
+
+def test_compiled_store_keeps_the_smallest_on_overflow(path: str):
+    if path == "numpy":
+        pytest.skip("a numba kernel")
+    # one point, a buffer of 4, keep 2 on overflow: every dropped value must be >= the cap
+    cap = np.array([10.0], dtype=np.float32)
+    vals = np.full((1, 4), np.inf, dtype=np.float32)
+    nbr = np.zeros((1, 4), dtype=np.int32)
+    fill = np.zeros(1, dtype=np.int64)
+    v = np.array([5, 3, 9, 7, 4, 8, 2, 6, 1], dtype=np.float32)
+    hr = np.zeros(v.size, dtype=np.int32)
+    hc = np.arange(v.size, dtype=np.int32)
+    hs = np.ones(v.size, dtype=bool)
+    knn._nb.store(v.size, hr, hc, v, hs, False, 0, 100, cap, vals, nbr, fill, 2)
+    kept = vals[0, : fill[0]]
+    assert sorted(kept.tolist())[:2] == [1.0, 2.0]  # the two smallest survive
+    assert (kept <= cap[0]).all()  # the cap is lowered to the largest value kept
+    dropped = set(v.tolist()) - set(kept.tolist())
+    assert min(dropped) >= cap[0]  # the invariant the exactness check relies on
+    np.testing.assert_array_equal(
+        np.sort(nbr[0, : fill[0]]) - 100, np.sort(np.flatnonzero(v <= cap[0]))
+    )
+
+
+def test_compiled_selection_and_sort_match_numpy(path: str):
+    if path == "numpy":
+        pytest.skip("numba kernels")
+    rng = np.random.default_rng(4)
+    for n in [1, 2, 5, 16, 17, 40, 116, 300]:
+        v = rng.integers(0, 6, n).astype(np.float32)  # many equal values
+        for k in {0, n // 2, n - 1}:
+            assert knn._nb._kth_smallest(v.copy(), n, k) == np.partition(v, k)[k]
+        d = rng.integers(0, 4, n).astype(np.float64)
+        d[rng.random(n) < 0.1] = np.inf  # padding
+        cand = rng.permutation(10 * n)[:n].astype(np.int64)
+        o = np.empty(n, dtype=np.int64)
+        knn._nb._argsort_by_distance(d, cand, o)
+        np.testing.assert_array_equal(o, np.lexsort((cand, d)))

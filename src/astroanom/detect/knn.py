@@ -14,6 +14,11 @@ caught too few candidates, or when the margin between its k-th exact distance an
 cut is below a rigorous rounding-error bound, so the neighbour sets equal those of an exact
 float64 search. Tiles run in ``n_jobs`` parallel threads (numpy and BLAS release the GIL), BLAS
 with one thread each, also when n_jobs = 1, so a search never uses more than n_jobs cores.
+
+With numba (a dependency, via umap-learn too) the scan of each tile, the candidate store and
+the float64 re-rank run as compiled kernels (:mod:`astroanom.detect._knn_numba`, imported on the
+first search; ~15 % less CPU time on 50k x 100, after numba's one-off start-up of ~0.3-0.5 s
+per process); without numba the same steps run in numpy and find the same neighbours.
 """
 
 from __future__ import annotations
@@ -22,9 +27,24 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 from threadpoolctl import threadpool_limits
+
+_nb: Any = "not loaded"  # the numba kernels module, None without numba (see _load_kernels)
+
+
+def _load_kernels() -> None:
+    """Import the compiled kernels on first use (importing numba takes ~0.1-0.2 s)."""
+    global _nb
+    if isinstance(_nb, str):
+        try:
+            from astroanom.detect import _knn_numba as kernels
+        except ImportError:  # pragma: no cover - numba is a dependency (umap-learn needs it too)
+            kernels = None
+        _nb = kernels
+
 
 _MARGIN = 16  # extra float32 candidates per point re-ranked in float64
 _OVERSAMPLE = 2.0  # expected threshold survivors per point, in units of k + _MARGIN
@@ -50,6 +70,10 @@ def _exact_rerank(
     float64, indices (b, c) int64), each row sorted by distance, ties by index; entries where
     the optional mask ``pad`` (b, c) is true are padding and get distance inf.
     """
+    _load_kernels()
+    if _nb is not None:
+        nopad = np.zeros(cand.shape, dtype=bool) if pad is None else pad
+        return _nb.exact_rerank(Xs, query.astype(np.int64), cand.astype(np.int64), nopad)
     out = np.empty(cand.shape, dtype=np.float64)
     xq = np.asarray(Xs[query], dtype=np.float64)
     step = max(1, (2 << 20) // max(1, cand.shape[1] * Xs.shape[1] * 8))  # ~2 MB per gather
@@ -93,6 +117,7 @@ class _Search:
     """State of one k-NN search in the tau-sorted order (internal to :func:`kneighbors`)."""
 
     def __init__(self, X: np.ndarray, k: int, block_rows: int, seed: int, n_jobs: int) -> None:
+        _load_kernels()
         n, m = X.shape
         self.n, self.m, self.k, self.b, self.n_jobs = n, m, k, block_rows, n_jobs
         self.Xs = X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)
@@ -252,6 +277,9 @@ class _Search:
             buf = self._local.tile = np.empty(b * b, dtype=np.float32)
         t = buf[: (i1 - i0) * w].reshape(i1 - i0, w)
         np.matmul(self.A[i0:i1], self.BT[:, j0:j1], out=t)  # d2 - tau_col, float32
+        if _nb is not None:
+            self._tile_compiled(t, bi, bj)
+            return
         if bi == bj:  # row candidates need d2 < tau_row, i.e. t < tau_row - tau_col
             spread = np.float32(self.tau[i0:i1].max() - self.tau[i0:i1].min())
             f = np.flatnonzero(t < np.nextafter(spread, np.float32(np.inf)))
@@ -266,9 +294,51 @@ class _Search:
         if bi != bj:  # every entry with t < 0 has d2 < tau_col: a candidate of the column point
             self._store(bj, j0 + c, (i0 + r).astype(np.int32), v)
 
+    def _tile_compiled(self, t: np.ndarray, bi: int, bj: int) -> None:
+        """:meth:`_tile` after the product, with the numba kernels: scan ``t``, store hits."""
+        b, n = self.b, self.n
+        i0, i1, j0, j1 = bi * b, min(n, bi * b + b), bj * b, min(n, bj * b + b)
+        thr = np.float32(0.0)
+        if bi == bj:
+            spread = np.float32(self.tau[i0:i1].max() - self.tau[i0:i1].min())
+            thr = np.nextafter(spread, np.float32(np.inf))
+        hits = getattr(self._local, "hits", None)
+        args = (t, self.tau[i0:i1], self.tau[j0:j1], bi == bj, thr)
+        cnt = 0 if hits is None else _nb.tile_hits(*args, *hits)
+        while hits is None or cnt > hits[0].size:  # (re)allocate the per-thread hit lists
+            e = max(cnt, b * b // 16)
+            hits = self._local.hits = (
+                np.empty(e, np.int32),
+                np.empty(e, np.int32),
+                np.empty(e, np.float32),
+                np.empty(e, np.bool_),
+            )
+            cnt = _nb.tile_hits(*args, *hits)
+        bufs = (self.cap, self.vals, self.nbr, self.fill, self.n_cand)
+        with self.locks[bi]:
+            _nb.store(cnt, *hits, False, i0, j0, *bufs)
+        if bi != bj:
+            with self.locks[bj]:
+                _nb.store(cnt, *hits, True, j0, i0, *bufs)
+
     def _finish(self, start: int) -> np.ndarray:
         """Re-rank the candidates of points start.. of one block; return positions to redo."""
         stop = min(self.n, start + self.b)
+        if _nb is not None:
+            return _nb.finish(
+                start,
+                stop,
+                self.vals,
+                self.nbr,
+                self.fill,
+                self.n_cand,
+                self.k,
+                self.order,
+                self.Xs,
+                self.tol,
+                self.dist,
+                self.idx,
+            )
         vals, nbr = self.vals[start:stop], self.nbr[start:stop]
         part = np.argpartition(vals, self.n_cand - 1, axis=1)[:, : self.n_cand]
         vals = np.take_along_axis(vals, part, axis=1)
