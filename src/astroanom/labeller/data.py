@@ -152,6 +152,11 @@ class LabellerData:
             self.X.shape[1],
             time.perf_counter() - t0,
         )
+        # Before serving, not beside the first requests: the forest code's import (~0.5 s) and
+        # the |S| order, which every retrain needs; then the retrain of labels found on disk.
+        import sklearn.ensemble  # noqa: F401
+
+        self.bound_order()
         if len(self.store):
             self.retrain()
 
@@ -545,17 +550,12 @@ class LabellerData:
         return buf.getvalue()
 
     def warm(self, k: int = 8) -> None:
-        """Prepare for the first requests: render the ``k`` most anomalous objects (fills the
-        cache and imports the plotting code), then import the forest code and order |S| (so
-        the first retrain pays for neither)."""
+        """Render the ``k`` most anomalous objects (fills the cache and imports the plotting code)."""
         for row in self.order_state("retrained", wait=False)[0][:k]:
             try:
                 self.png(self.ids[row])
             except AstroanomError as err:
                 log.warning("cannot render object %s: %s", self.ids[row], err)
-        import sklearn.ensemble  # noqa: F401
-
-        self.bound_order()
 
     # -- map ------------------------------------------------------------------------------------
     def embedding(self) -> pd.DataFrame:
