@@ -118,12 +118,7 @@ class TopFirstRanking:
             self._finalise()
 
     def _finalise(self) -> None:
-        self.result = ActiveResult(
-            U=self.U,
-            d=self.d,
-            d0=self.d0,
-            score=active_score(self.S, self.U, self.d, self.alpha, self.d0, self.u_max),
-        )
+        self.result = ActiveResult(U=self.U, d=self.d, d0=self.d0, score=self.score)
         self.seconds_to_complete = time.perf_counter() - self._t0
         self._complete.set()
 

@@ -151,10 +151,11 @@ def retrain_step(
         )
         _write_active(ids, S, labelled, labels, nan, nan.copy(), S.copy(), active)
         return
+    from astroanom.active.loop import refit_strategy
     from astroanom.active.strategies import strategy_from_config
 
     strat = strategy_from_config(strategy, seed=seed, n_jobs=threads, shared=shared)
-    score = np.asarray(strat.fit(X, S, labelled, labels).score(), dtype=np.float64)
+    score = refit_strategy(strat, X, S, labelled, labels)
     res = getattr(strat, "result", None)
     U, d = (res.U, res.d) if res is not None else (nan, nan.copy())
     _write_active(ids, S, labelled, labels, U, d, score, active)

@@ -349,14 +349,7 @@ class LabelStore:
         """
         if not self.log_path.exists():
             return
-        fragment = drop_unfinished_log_line(self.log_path)
-        if fragment is not None:
-            log.warning(
-                "%s: removed an unfinished last line %r (a write interrupted by a crash; that "
-                "change was never acknowledged)",
-                self.log_path,
-                fragment[:200],
-            )
+        self._cut_unfinished_log_line("a write interrupted by a crash")
         if not self.path.exists():
             return
         frame = read_labels(self.path, self.valid_ids)
@@ -445,18 +438,22 @@ class LabelStore:
             self._state = {}
         self._stamp = stamp
 
+    def _cut_unfinished_log_line(self, cause: str) -> None:
+        """Remove a last log line without its line break, with a warning naming ``cause``."""
+        fragment = drop_unfinished_log_line(self.log_path)
+        if fragment is not None:
+            log.warning(
+                "%s: removed an unfinished last line %r (%s; that change was never acknowledged)",
+                self.log_path,
+                fragment[:200],
+                cause,
+            )
+
     def _append_log(
         self, action: str, oid: str = "", label: int | str = "", time: str = "", user: str = ""
     ) -> None:
         if self.log_path.exists():
-            fragment = drop_unfinished_log_line(self.log_path)
-            if fragment is not None:
-                log.warning(
-                    "%s: removed an unfinished last line %r (a writer died while appending; that "
-                    "change was never acknowledged)",
-                    self.log_path,
-                    fragment[:200],
-                )
+            self._cut_unfinished_log_line("a writer died while appending")
         new = not self.log_path.exists() or self.log_path.stat().st_size == 0
         with self.log_path.open("a", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)

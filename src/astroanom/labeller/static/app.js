@@ -12,6 +12,7 @@
     ids: null,          // every id, in row order (fetched once)
     order: [],          // ids in display order
     exact: 0,           // how many at the top of the order are ranked for certain
+    retrained: null,    // the last retrain's answer, while its order is not complete
     orderGen: 0,        // bumped by every order request; late answers are dropped
     pos: 0,             // index into order
     by: "score",
@@ -290,9 +291,9 @@
     state.labelled = Number(resp.headers.get("X-Labelled"));
     state.total = Number(resp.headers.get("X-Total"));
     state.exact = Number(resp.headers.get("X-Exact"));
-    if (state.exact >= state.order.length) {
-      const el = $("status");  // the retrain's "the rest follows" is now done
-      el.textContent = el.textContent.replace(/ \(top \d+ final, the rest follows\)/, " (complete)");
+    if (state.retrained && state.exact >= state.order.length) {
+      status(retrainMessage(state.retrained, true));
+      state.retrained = null;
     }
     const pos = keepId === undefined ? -1 : state.order.indexOf(keepId);
     state.pos = pos >= 0 ? pos : 0;
@@ -321,6 +322,12 @@
     }
   }
 
+  function retrainMessage(res, complete) {
+    if (!res.n_labels) return res.message;
+    return `retrained on ${res.n_labels} labels in ${res.seconds.toFixed(2)} s; ordered by Ŝ` +
+      (complete ? "" : ` (top ${res.exact} final, the rest follows)`);
+  }
+
   async function retrain() {
     const btn = $("retrain");
     btn.disabled = true;
@@ -331,11 +338,10 @@
       state.cache.clear();
       state.by = "retrained";
       $("order").value = "retrained";
+      state.retrained = res.complete ? null : res;
       await loadOrder();
       if (state.map) await loadMap(true);
-      status(res.n_labels ? `retrained on ${res.n_labels} labels in ${res.seconds.toFixed(2)} s; ordered by Ŝ` +
-                            (res.complete ? "" : ` (top ${res.exact} final, the rest follows)`)
-                          : res.message);
+      status(retrainMessage(res, state.retrained === null));
       document.body.dataset.retrained = String(res.n_labels);
       show();
     } catch (err) {
@@ -373,6 +379,7 @@
     const keep = state.order[state.pos];
     state.by = by;
     state.unlabelledFirst = unlabelledFirst;
+    state.retrained = null;  // a retrain's message no longer applies
     $("order").value = by;
     $("unlabelled-first").checked = unlabelledFirst;
     await loadOrder();
