@@ -67,3 +67,18 @@ def test_spectrum_and_table_views_render():
     np.testing.assert_allclose(view.percentiles(np.array([pop["a"].max(), -1e9])), [100.0, 0.0])
     png = render_table_object(pd.Series({"a": 0.1, "b": 2.0}), pop, imputed=["b"])
     assert _decode(png).shape[1] == 800
+
+
+def test_table_view_reuses_its_population_figure_without_leftovers():
+    """The violins are drawn once; a second object's PNG equals that of a fresh view, and a value
+    beyond the drawn population (0.5-99.5 percentile) widens the axis to show it."""
+    rng = np.random.default_rng(1)
+    pop = pd.DataFrame({"a": rng.normal(size=3000), "b": rng.exponential(size=3000)})
+    view = PopulationView(pop)
+    first = view.png(pd.Series({"a": 2.5, "b": 0.1}), "one", imputed=["b"])
+    second = view.png(pd.Series({"a": -0.3, "b": 1.2}), "two")
+    assert second == PopulationView(pop).png(pd.Series({"a": -0.3, "b": 1.2}), "two")
+    assert first != second
+    view.png(pd.Series({"a": 40.0, "b": 1.0}), "far out")
+    ax_a = view._figure[1][0]
+    assert ax_a.get_xlim()[1] > 40.0 and ax_a.get_xlim()[0] < -2.0

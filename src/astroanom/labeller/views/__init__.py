@@ -21,12 +21,13 @@ def new_figure(width: float, height: float, dpi: int = 100) -> Figure:
     return fig
 
 
-def to_png(fig: Figure) -> bytes:
+def to_png(fig: Figure, close: bool = True) -> bytes:
     """Encode ``fig`` as PNG bytes (fast zlib level) at the figure's own size and dpi, whatever
     the global matplotlib settings (the workflow's figure style changes them), and release its
-    artists."""
+    artists unless ``close`` is False (a figure drawn again for the next object)."""
     buf = io.BytesIO()
     with matplotlib.rc_context({"savefig.bbox": "standard", "savefig.dpi": "figure"}):
         fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})
-    fig.clear()
+    if close:
+        fig.clear()
     return buf.getvalue()

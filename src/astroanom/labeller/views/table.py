@@ -4,6 +4,7 @@ violin strip per feature with the object's value marked and its percentile writt
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -51,6 +52,7 @@ class PopulationView:
         self.sorted = [np.sort(c[np.isfinite(c)]) for c in pop.T]
         self.sample = population_sample(population[self.columns], seed=seed).to_numpy(np.float64)
         self.log_columns = set(log_columns)
+        self._figure: tuple[Any, list[Any], list[Any], list[Any], list[Any]] | None = None
 
     def percentiles(self, values: np.ndarray) -> np.ndarray:
         out = np.full(values.shape, np.nan)
@@ -62,52 +64,76 @@ class PopulationView:
     def png(self, values: pd.Series, title: str = "", imputed: Sequence[str] = ()) -> bytes:
         """PNG: per feature (row) the population as a horizontal violin (box: quartiles, dot:
         median), the object's value as a red line and "value (percentile)" at the right; values
-        listed in ``imputed`` are drawn grey and marked "imputed"."""
+        listed in ``imputed`` are drawn grey and marked "imputed". The population's part is
+        drawn once; each object only moves its lines and texts (not thread-safe: the labeller
+        renders under one lock)."""
         cols = self.columns
         vals = np.array([float(values[c]) for c in cols])
         pct = self.percentiles(vals)
+        if self._figure is None:
+            self._figure = self._draw_population()
+        fig, axes, lines, texts, limits = self._figure
+        for j, c in enumerate(cols):
+            colour = "#888888" if c in imputed else "#d62728"
+            lines[j].set_xdata([vals[j], vals[j]])
+            lines[j].set_color(colour)
+            lines[j].set_linestyle("--" if c in imputed else "-")
+            txt = f"{vals[j]:.4g}  ({pct[j]:.1f}%)" if np.isfinite(pct[j]) else f"{vals[j]:.4g}"
+            texts[j].set_text(txt + ("  imputed" if c in imputed else ""))
+            texts[j].set_color(colour)
+            lo, hi = limits[j]
+            if np.isfinite(vals[j]) and np.isfinite(lo) and np.isfinite(hi):
+                lo, hi = min(lo, vals[j]), max(hi, vals[j])
+                pad = 0.03 * (hi - lo) if hi > lo else max(abs(hi), 1.0) * 0.03
+                if c in self.log_columns and lo > 0:
+                    axes[j].set_xlim(lo / 1.1, hi * 1.1)
+                else:
+                    axes[j].set_xlim(lo - pad, hi + pad)
+        fig.suptitle(title or "object (red) vs population; percentile", fontsize=10)
+        return to_png(fig, close=False)
+
+    def _draw_population(self) -> tuple[Any, list[Any], list[Any], list[Any], list[Any]]:
+        """The figure with every feature's violin, and per feature the object's line, its text
+        and the x range of the drawn population."""
+        cols = self.columns
         fig = new_figure(8.0, 0.55 * len(cols) + 1.0)
-        axes = fig.subplots(len(cols), 1, squeeze=False)[:, 0]
+        axes = list(fig.subplots(len(cols), 1, squeeze=False)[:, 0])
         top = 1 - 0.45 / fig.get_figheight()
         fig.subplots_adjust(left=0.16, right=0.74, top=top, bottom=0.05, hspace=0.9)
+        lines, texts, limits = [], [], []
         for j, (ax, c) in enumerate(zip(axes, cols, strict=True)):
-            self._strip(ax, j, c, vals[j])
-            colour = "#888888" if c in imputed else "#d62728"
-            ax.axvline(vals[j], color=colour, lw=2, ls="--" if c in imputed else "-")
-            txt = f"{vals[j]:.4g}  ({pct[j]:.1f}%)" if np.isfinite(pct[j]) else f"{vals[j]:.4g}"
-            if c in imputed:
-                txt += "  imputed"
-            ax.text(1.02, 0.5, txt, transform=ax.transAxes, va="center", fontsize=9, color=colour)
-        fig.suptitle(title or "object (red) vs population; percentile", fontsize=10)
-        return to_png(fig)
+            limits.append(self._strip(ax, j, c))
+            lines.append(ax.axvline(np.nan, lw=2))
+            texts.append(ax.text(1.02, 0.5, "", transform=ax.transAxes, va="center", fontsize=9))
+        return fig, axes, lines, texts, limits
 
-    def _strip(self, ax: object, j: int, name: str, value: float) -> None:
+    def _strip(self, ax: Any, j: int, name: str) -> tuple[float, float]:
+        """Draw feature ``j``'s population between its 0.5 and 99.5 percentiles; return them."""
         s = self.sample[:, j]
         s = s[np.isfinite(s)]
         if name in self.log_columns:
             s = s[s > 0]
-            ax.set_xscale("log")  # type: ignore[attr-defined]
+            ax.set_xscale("log")
+        lo = hi = np.nan
         if s.size > 1 and np.ptp(s) > 0:
             lo, hi = np.percentile(s, [0.5, 99.5])
-            lo, hi = min(lo, value), max(hi, value)
             data = s[(s >= lo) & (s <= hi)]
             try:  # matplotlib >= 3.10
-                parts = ax.violinplot(  # type: ignore[attr-defined]
-                    data, orientation="horizontal", showextrema=False, widths=0.9
-                )
+                parts = ax.violinplot(data, orientation="horizontal", showextrema=False, widths=0.9)
             except TypeError:  # older matplotlib
-                parts = ax.violinplot(data, vert=False, showextrema=False, widths=0.9)  # type: ignore[attr-defined]
+                parts = ax.violinplot(data, vert=False, showextrema=False, widths=0.9)
             for b in parts["bodies"]:
                 b.set_facecolor("#9ecae1")
                 b.set_alpha(0.9)
             q = np.percentile(s, [25, 50, 75])
-            ax.plot(q[[0, 2]], [1, 1], color="#3182bd", lw=3)  # type: ignore[attr-defined]
-            ax.plot([q[1]], [1], "o", color="white", ms=3)  # type: ignore[attr-defined]
-        ax.set_yticks([])  # type: ignore[attr-defined]
-        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)  # type: ignore[attr-defined]
-        ax.tick_params(axis="x", labelsize=7)  # type: ignore[attr-defined]
+            ax.plot(q[[0, 2]], [1, 1], color="#3182bd", lw=3)
+            ax.plot([q[1]], [1], "o", color="white", ms=3)
+        ax.set_yticks([])
+        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+        ax.tick_params(axis="x", labelsize=7)
         for sp in ("top", "right", "left"):
-            ax.spines[sp].set_visible(False)  # type: ignore[attr-defined]
+            ax.spines[sp].set_visible(False)
+        return float(lo), float(hi)
 
 
 def render_table_object(
