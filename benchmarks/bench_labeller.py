@@ -39,7 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 def make_dataset(directory: Path, seed: int = 1) -> Path:
     """The default config's simulation (``sim_class3_reassigned``) as a dataset directory: curves as
     features, isolation-forest scores, dataset.json (the workflow's own steps and contract)."""
-    from astroanom.pipeline.active import detect_step
+    from astroanom.pipeline.detect import detect_step
     from astroanom.sources.simulation import SimulationSource
     from astroanom.store import dataset as ds
     from astroanom.store.io import write_parquet

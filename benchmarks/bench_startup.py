@@ -16,7 +16,7 @@ import time
 
 HEAD = "from astroanom.runtime import configure\n"
 SCRIPTS = {
-    "detect": HEAD + "from astroanom.pipeline.active import detect_step",
+    "detect": HEAD + "from astroanom.pipeline.detect import detect_step",
     "source_manifest": HEAD + "from astroanom.pipeline.features import manifest_step",
     "evaluate_classes": HEAD + "from astroanom.pipeline.evaluate import classes_step",
     "features_scale": HEAD + "from astroanom.pipeline.features import scale_step",

@@ -138,10 +138,10 @@ def step_learn(
 ) -> dict[str, Any]:
     import pandas as pd
 
-    from astroanom.active.loop import incremental_loop, single_retrain
+    from astroanom.active.loop import labelling_loop
     from astroanom.active.oracle import LookupOracle, category_labels
-    from astroanom.active.score import RelevanceLearner
-    from astroanom.evaluate.metrics import rank_order
+    from astroanom.active.strategies import PaperScore
+    from astroanom.ordering import rank_order
 
     X = np.load(Path(work) / "X.npy")
     S = np.load(Path(work) / f"S_{seed}.npy")
@@ -160,33 +160,34 @@ def step_learn(
     rank[det_order] = np.arange(1, S.size + 1)
     out["detector"]["wanted_rank_median"] = float(np.median(rank[wanted]))
     out["detector"]["wanted_rank_best"] = int(rank[wanted].min())
-    learner = RelevanceLearner(n_estimators=100, seed=seed, n_jobs=n_jobs)
+    paper = PaperScore(seed=seed, n_jobs=n_jobs, n_estimators=100, alpha=1.0)
     t0 = time.perf_counter()
-    labelled, labels, res = single_retrain(X, S, oracle, learner, n_labels=n_labels)
+    single = labelling_loop(X, S, oracle, paper, batch=n_labels, budget=n_labels)
     t_single = time.perf_counter() - t0
+    labels = single.labels
     seen = np.zeros(S.size, dtype=bool)
-    seen[labelled] = True
-    order = rank_order(res.score)
+    seen[single.shown] = True
+    order = rank_order(single.final)
     out["single_retrain"] = _metrics(order[~seen[order]], wanted, boring, types)
     out["single_retrain"]["wall_s"] = t_single
     out["single_retrain"]["distinct_labels"] = sorted({int(v) for v in labels})
     if loop:
         t0 = time.perf_counter()
-        lr = incremental_loop(X, S, oracle, learner, batch=batch, budget=n_labels)
+        lr = labelling_loop(X, S, oracle, paper, batch=batch, budget=n_labels)
         t_loop = time.perf_counter() - t0
-        m = _metrics(lr.labelled, wanted, boring, types)
-        m["found_in_labelled"] = int(wanted[lr.labelled].sum())
+        m = _metrics(lr.shown, wanted, boring, types)
+        m["found_in_labelled"] = int(wanted[lr.shown].sum())
         seen = np.zeros(S.size, dtype=bool)
-        seen[lr.labelled] = True
-        order = rank_order(lr.scores[-1])
+        seen[lr.shown] = True
+        order = rank_order(lr.final)
         after = _metrics(order[~seen[order]], wanted, boring, types)
         m.update({f"next_{k}": v for k, v in after.items()})
         m["wall_s"] = t_loop
-        m["rounds"] = int(lr.scores.shape[0] - 1)
-        m["cum_found"] = np.cumsum(wanted[lr.labelled]).tolist()
+        m["rounds"] = lr.rounds
+        m["cum_found"] = np.cumsum(wanted[lr.shown]).tolist()
         m["types_labelled"] = {
             str(k): int(c)
-            for k, c in zip(*np.unique(types[lr.labelled], return_counts=True), strict=True)
+            for k, c in zip(*np.unique(types[lr.shown], return_counts=True), strict=True)
         }
         out["incremental"] = m
     out["cum_found_detector"] = np.cumsum(wanted[det_order[:n_labels]]).tolist()

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from astroanom.active.loop import viewing_order
 from astroanom.evaluate.timing import wall_and_rss
+from astroanom.ordering import viewing_order
 from astroanom.pipeline.benchmark import cell_metrics, found_curve, markdown_table, summary
 from astroanom.sources.truth import wanted
 

@@ -15,9 +15,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 from ogle3_experiment import FOURIER, SOURCE_RECOMMENDED, ogle3_path  # noqa: E402
 
-from astroanom.active.loop import single_retrain  # noqa: E402
+from astroanom.active.loop import labelling_loop  # noqa: E402
 from astroanom.active.oracle import ClassOracle  # noqa: E402
-from astroanom.active.score import RelevanceLearner  # noqa: E402
+from astroanom.active.strategies import PaperScore  # noqa: E402
 from astroanom.detect.detectors import IsolationForestDetector, anomaly_scores  # noqa: E402
 from astroanom.features.columns import ColumnsExtractor  # noqa: E402
 from astroanom.features.scaling import standardise  # noqa: E402
@@ -87,6 +87,7 @@ def test_sample_through_detection_and_one_retrain(sample):
     classes = np.searchsorted(names, types)
     wanted = names.index("LPV")  # any type: a learnable, present class
     oracle = ClassOracle(classes, {i: 5 if i == wanted else 0 for i in range(len(names))})
-    labelled, labels, res = single_retrain(Xs, S, oracle, RelevanceLearner(20, seed=1), 50)
-    assert labelled.size == 50 and set(labels) <= {0, 5}
-    assert res.score.shape == (2000,) and np.isfinite(res.score).all()
+    paper = PaperScore(seed=1, n_jobs=1, n_estimators=20, alpha=1.0)
+    run = labelling_loop(Xs, S, oracle, paper, batch=50, budget=50)
+    assert run.shown.size == 50 and set(run.labels) <= {0, 5}
+    assert run.final.shape == (2000,) and np.isfinite(run.final).all()

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from astroanom import plugins
+from astroanom.active.loop import labelling_loop
 from astroanom.active.oracle import ClassOracle
 from astroanom.active.strategies import (
     GaussianProcessEI,
@@ -20,7 +21,7 @@ from astroanom.active.strategies import (
 from astroanom.detect.detectors import anomaly_scores, make_detector
 from astroanom.errors import AstroanomError, LabelsError
 from astroanom.evaluate.metrics import rank_order
-from astroanom.pipeline.benchmark import cell_metrics, labelling_loop
+from astroanom.pipeline.benchmark import cell_metrics
 from astroanom.sources.simulation import simulate
 
 RELEVANCE = {0: 0, 1: 0, 2: 3, 3: 0, 4: 5}
@@ -82,16 +83,16 @@ def test_no_learning_labels_the_detector_top(sims):
     run = labelling_loop(
         X, S, ClassOracle(classes, RELEVANCE), make_strategy("none"), BATCH, BUDGET
     )
-    np.testing.assert_array_equal(run.labelled, rank_order(S)[:BUDGET])
+    np.testing.assert_array_equal(run.shown, rank_order(S)[:BUDGET])
     np.testing.assert_array_equal(run.viewed, rank_order(S))
 
 
 def test_random_order_is_seeded(sims):
     X, classes, S = sims[1]
     oracle = ClassOracle(classes, RELEVANCE)
-    a = labelling_loop(X, S, oracle, make_strategy("random", seed=5), BATCH, 30).labelled
-    b = labelling_loop(X, S, oracle, make_strategy("random", seed=5), BATCH, 30).labelled
-    c = labelling_loop(X, S, oracle, make_strategy("random", seed=6), BATCH, 30).labelled
+    a = labelling_loop(X, S, oracle, make_strategy("random", seed=5), BATCH, 30).shown
+    b = labelling_loop(X, S, oracle, make_strategy("random", seed=5), BATCH, 30).shown
+    c = labelling_loop(X, S, oracle, make_strategy("random", seed=6), BATCH, 30).shown
     np.testing.assert_array_equal(a, b)
     assert len(np.intersect1d(a, c)) < 5
 

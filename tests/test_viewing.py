@@ -4,12 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from astroanom.evaluate.viewing import (
-    FIRST_N_COLUMNS,
-    first_n_counts,
-    shown_order_rounds,
-    shown_order_single,
-)
+from astroanom.evaluate.viewing import FIRST_N_COLUMNS, first_n_counts
+from astroanom.ordering import shown_order_rounds, shown_order_single
 from astroanom.pipeline.evaluate import first_n_step
 
 

@@ -1,5 +1,6 @@
-# Active learning: the single retrain (simulated oracle: top `budget` by S; human oracle: the
-# user's label file, which is then the only label-dependent input) and the incremental loop.
+# Active learning with the dataset's strategy: the single retrain (simulated oracle: one round
+# of `budget` labels; human oracle: the user's label file, which is then the only
+# label-dependent input) and the incremental loop (`batch` labels per round).
 
 
 include: "helpers/active.smk"
@@ -53,6 +54,7 @@ rule active_incremental:
     params:
         oracle=lambda w: ds(w)["oracle"],
         truth_spec=lambda w: ds(w)["truth"],
+        strategy=lambda w: ds(w)["strategy"],
         shared=config["active_learning"],
         seed=run_seed,
     script:

@@ -11,6 +11,7 @@ incremental_step(
     rounds=snakemake.output.rounds,
     oracle=snakemake.params.oracle,
     truth_spec=snakemake.params.truth_spec,
+    strategy=snakemake.params.strategy,
     shared=snakemake.params.shared,
     seed=snakemake.params.seed,
     threads=snakemake.threads,

@@ -1,6 +1,6 @@
-"""Snakemake adapter: rule detect -> astroanom.pipeline.active.detect_step."""
+"""Snakemake adapter: rule detect -> astroanom.pipeline.detect.detect_step."""
 
-from astroanom.pipeline.active import detect_step
+from astroanom.pipeline.detect import detect_step
 from astroanom.runtime import configure
 
 configure(snakemake.log[0], snakemake.threads)

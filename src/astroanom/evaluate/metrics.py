@@ -11,6 +11,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from astroanom.ordering import rank_order  # re-exported; its one definition is there
+
+__all__ = ["cumulative_recall", "per_class_table", "rank_order", "recall", "rws", "rws_curve"]
+
 
 def rws(ranked_is_anomaly: Sequence[int] | np.ndarray, n: int) -> float:
     """Rank Weighted Score (eq. 4): (1/S0) * sum_{i=1..N} (N + 1 - i) * I_i, S0 = N(N+1)/2.
@@ -46,11 +50,6 @@ def recall(ranked_is_anomaly: Sequence[int] | np.ndarray, n: int) -> int:
     if n < 0:
         raise ValueError(f"N must be >= 0, got {n}")
     return int(np.count_nonzero(np.asarray(ranked_is_anomaly)[:n]))
-
-
-def rank_order(score: np.ndarray) -> np.ndarray:
-    """Indices that sort ``score`` (n,) from highest to lowest; ties keep input order (stable)."""
-    return np.argsort(-np.asarray(score, dtype=np.float64), kind="stable")
 
 
 def per_class_table(

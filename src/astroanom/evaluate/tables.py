@@ -10,7 +10,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from astroanom.evaluate.metrics import per_class_table, rank_order, rws_curve
+from astroanom.evaluate.metrics import per_class_table, rws_curve
+from astroanom.ordering import rank_order
 
 
 def class_metrics(

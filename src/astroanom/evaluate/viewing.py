@@ -7,7 +7,7 @@ Three counts for one ranking (``score`` (n,)) and the labelled objects in the or
 - **ranked** (the paper's way): the first N of the full ranking by the final score, labelled
   objects included;
 - **viewed** (the viewer's way): the labelled objects in the order they were shown, then the
-  unlabelled objects by the final score (:func:`astroanom.active.loop.viewing_order`);
+  unlabelled objects by the final score (:func:`astroanom.ordering.viewing_order`);
 - **unlabelled**: the first N among the objects the oracle has not labelled, by the final score
   (what the learning recommends that nobody has seen yet).
 """
@@ -19,8 +19,14 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from astroanom.active.loop import viewing_order
-from astroanom.evaluate.metrics import rank_order
+from astroanom.ordering import (
+    rank_order,
+    shown_order_rounds,
+    shown_order_single,
+    shown_then,
+    viewing_order,
+    without,
+)
 
 FIRST_N_COLUMNS = (
     "method",
@@ -34,29 +40,6 @@ FIRST_N_COLUMNS = (
     "n_anomalies_unlabelled",
     "n_objects",
 )
-
-
-def shown_order_single(S: np.ndarray, labelled: np.ndarray) -> np.ndarray:
-    """Labelled objects (boolean mask (n,) or indices) in the order a single retrain showed
-    them: by the detector score ``S`` (n,), highest first (ties in input order)."""
-    mask = np.zeros(np.asarray(S).size, dtype=bool)
-    mask[labelled] = True
-    order = rank_order(S)
-    return order[mask[order]]
-
-
-def shown_order_rounds(label_round: np.ndarray, round_scores: np.ndarray) -> np.ndarray:
-    """Labelled objects in the order the incremental loop showed them: by ``label_round`` (n,)
-    (1, 2, ...; -1 = never labelled), within a round by the score of the previous round,
-    ``round_scores[r - 1]`` ((rounds, n)), highest first."""
-    label_round = np.asarray(label_round)
-    round_scores = np.asarray(round_scores, dtype=np.float64)
-    out = []
-    for r in np.unique(label_round[label_round > 0]):
-        members = np.flatnonzero(label_round == r)
-        prev = round_scores[int(r) - 1, members]
-        out.append(members[np.argsort(-prev, kind="stable")])
-    return np.concatenate(out) if out else np.empty(0, dtype=np.int64)
 
 
 def first_n_counts(
@@ -81,13 +64,10 @@ def first_n_counts(
     n = wanted.size
     if order.size != n or np.unique(order).size != n:
         raise ValueError(f"order must be a permutation of the {n} objects")
-    # the viewed order: shown objects first, then the rest in ranking order
-    rank_of = np.empty(n, dtype=np.float64)
-    rank_of[order] = -np.arange(n, dtype=np.float64)  # higher = earlier
-    viewed = viewing_order(shown, rank_of)
+    viewed = shown_then(shown, order)
     excl = np.zeros(n, dtype=bool)
     excl[shown if exclude is None else np.asarray(exclude, dtype=np.int64)] = True
-    unl = order[~excl[order]]
+    unl = without(order, excl)
     rows = []
     for k in ns:
         rows.append(

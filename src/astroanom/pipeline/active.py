@@ -1,9 +1,11 @@
-"""Steps of ``workflow/rules/active.smk``: detection, the single retrain and the incremental loop.
+"""Steps of ``workflow/rules/active.smk``: the single retrain and the incremental loop.
 
-Simulated oracle (the paper's experiments, a dataset with truth): label the top ``budget`` by S
-and retrain once; and the incremental loop (``batch`` labels per round). Human oracle (the
-default): retrain the dataset's strategy on the user's label file; with no labels yet the
-ranking stays by S and the log says how to start labelling.
+Both build the dataset's ``strategy:`` (:func:`astroanom.active.strategies.strategy_from_config`).
+Simulated oracle (the paper's experiments, a dataset with truth): the labelling loop
+(:func:`astroanom.active.loop.labelling_loop`) with one round of ``budget`` labels (the single
+retrain) and with ``batch`` labels per round (the incremental loop). Human oracle (the
+default): one refit of the strategy on the user's label file; with no labels yet the ranking
+stays by S and the log says how to start labelling.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from astroanom.store.io import read_features, write_parquet
+
+if TYPE_CHECKING:
+    from astroanom.active.strategies import Strategy
 
 log = logging.getLogger("astroanom.active")
 PathLike = str | os.PathLike[str]
@@ -34,20 +39,6 @@ def aligned(ids: np.ndarray, *tables: tuple[str, pd.DataFrame]) -> None:
                 f"the {name} table's ids do not match the feature table's ids row for row; "
                 "rerun the workflow from the features step (snakemake --forcerun)"
             )
-
-
-def detect_step(
-    features: PathLike, scores: PathLike, detector: Mapping[str, Any], seed: int, threads: int = 1
-) -> None:
-    """Run the configured detector on a feature table; write id, raw (native score), S (0..5)."""
-    from astroanom.detect.detectors import anomaly_scores, detector_from_config
-
-    df, X = read_features(features)
-    det = detector_from_config(dict(detector), seed=seed, n_jobs=threads)
-    t0 = time.perf_counter()
-    raw, S = anomaly_scores(det, X)
-    log.info("%s on %d x %d features in %.2f s", det.name, *X.shape, time.perf_counter() - t0)
-    write_parquet(pd.DataFrame({"id": df["id"].to_numpy(), "raw": raw, "S": S}), scores)
 
 
 def read_inputs(
@@ -102,6 +93,22 @@ def human_labels(path: PathLike | None, ids: np.ndarray) -> tuple[np.ndarray, np
     return label_arrays(dict(zip(frame["id"], frame["label"].astype(int), strict=True)), index)
 
 
+def _strategy(
+    strategy: Mapping[str, Any], shared: Mapping[str, Any], seed: int, threads: int
+) -> Strategy:
+    from astroanom.active.strategies import strategy_from_config
+
+    return strategy_from_config(strategy, seed=seed, n_jobs=threads, shared=shared)
+
+
+def _paper_terms(strategy: Strategy, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """U and d (n,) of the strategy's last refit where it has them (the paper's), else NaN."""
+    res = getattr(strategy, "result", None)
+    if res is None:
+        return np.full(n, np.nan), np.full(n, np.nan)
+    return res.U, res.d
+
+
 def retrain_step(
     features: PathLike,
     scores: PathLike,
@@ -116,29 +123,31 @@ def retrain_step(
     labels_file: PathLike | None = None,
     dataset: str = "",
 ) -> None:
-    """The single retrain; writes id, S, U, d, score (= S^ or the strategy's score), label.
+    """The single retrain; writes id, S, U, d, score (the strategy's ranking score), label.
 
-    Simulated oracle: label the top ``oracle.budget`` by S, retrain the paper's learner once.
-    Human oracle: the labels in ``labels_file`` (all of them), the configured ``strategy``.
-    ``shared``: the ``active_learning`` section (alpha, n_estimators).
+    Simulated oracle: one round of the labelling loop with ``batch = oracle.budget`` (the top
+    ``budget`` of the strategy's label-free ranking, S for the paper's score). Human oracle:
+    the labels in ``labels_file`` (all of them). Both refit the dataset's ``strategy``; U and d
+    are NaN for a strategy without them. ``shared``: the ``active_learning`` section.
     """
-    from astroanom.active.score import RelevanceLearner
-
     df, X, S = read_inputs(features, scores)
     ids = df["id"].to_numpy()
     t0 = time.perf_counter()
-    nan = np.full(S.size, np.nan)
     if oracle["mode"] == "simulated":
-        from astroanom.active.loop import single_retrain
+        from astroanom.active.loop import labelling_loop
 
-        learner = RelevanceLearner(n_estimators=shared["n_estimators"], seed=seed, n_jobs=threads)
+        strat = _strategy(strategy, shared, seed, threads)
         orc = _oracle(ids, truth, truth_spec, oracle)
-        labelled, labels, res = single_retrain(
-            X, S, orc, learner, oracle["budget"], shared["alpha"]
+        budget = int(oracle["budget"])
+        run = labelling_loop(X, S, orc, strat, batch=budget, budget=budget)
+        _write_active(
+            ids, S, run.shown, run.labels, *_paper_terms(strat, S.size), run.final, active
         )
-        _write_active(ids, S, labelled, labels, res.U, res.d, res.score, active)
         log.info(
-            "retrained on %d simulated labels in %.3f s", labelled.size, time.perf_counter() - t0
+            "retrained %s on %d simulated labels in %.3f s",
+            strategy["name"],
+            run.shown.size,
+            time.perf_counter() - t0,
         )
         return
     labelled, labels = human_labels(labels_file, ids)
@@ -149,16 +158,14 @@ def retrain_step(
             labels_file,
             dataset or "<dataset>",
         )
+        nan = np.full(S.size, np.nan)
         _write_active(ids, S, labelled, labels, nan, nan.copy(), S.copy(), active)
         return
     from astroanom.active.loop import refit_strategy
-    from astroanom.active.strategies import strategy_from_config
 
-    strat = strategy_from_config(strategy, seed=seed, n_jobs=threads, shared=shared)
+    strat = _strategy(strategy, shared, seed, threads)
     score = refit_strategy(strat, X, S, labelled, labels)
-    res = getattr(strat, "result", None)
-    U, d = (res.U, res.d) if res is not None else (nan, nan.copy())
-    _write_active(ids, S, labelled, labels, U, d, score, active)
+    _write_active(ids, S, labelled, labels, *_paper_terms(strat, S.size), score, active)
     log.info(
         "retrained %s on %d labels from %s in %.3f s",
         strategy["name"],
@@ -175,36 +182,36 @@ def incremental_step(
     rounds: PathLike,
     oracle: Mapping[str, Any],
     truth_spec: Mapping[str, Any],
+    strategy: Mapping[str, Any],
     shared: Mapping[str, Any],
     seed: int,
     threads: int = 1,
 ) -> None:
-    """The incremental loop with the simulated oracle; writes per-object scores after each round
-    (``round00``..), ``label_round`` (round an object was labelled in, -1 if never) and
-    ``label``."""
-    from astroanom.active.loop import incremental_loop
-    from astroanom.active.score import RelevanceLearner
+    """The labelling loop with the simulated oracle, ``oracle.batch`` labels per round up to
+    ``oracle.budget``, refitting the dataset's ``strategy``; writes per-object scores before
+    any label and after each round (``round00``..), ``label_round`` (round an object was
+    labelled in, -1 if never) and ``label``."""
+    from astroanom.active.loop import labelling_loop
 
     df, X, S = read_inputs(features, scores)
     ids = df["id"].to_numpy()
     orc = _oracle(ids, truth, truth_spec, oracle)
-    batch, budget = int(oracle["batch"]), int(oracle["budget"])
-    learner = RelevanceLearner(n_estimators=shared["n_estimators"], seed=seed, n_jobs=threads)
-    t0 = time.perf_counter()
-    res = incremental_loop(X, S, orc, learner, batch, budget, shared["alpha"])
+    strat = _strategy(strategy, shared, seed, threads)
+    run = labelling_loop(X, S, orc, strat, int(oracle["batch"]), int(oracle["budget"]))
     log.info(
-        "%d rounds, %d labels in %.2f s",
-        len(res.n_labels) - 1,
-        res.labelled.size,
-        time.perf_counter() - t0,
+        "%s: %d rounds, %d labels in %.2f s",
+        strategy["name"],
+        run.rounds,
+        run.shown.size,
+        run.seconds,
     )
-    cols = {f"round{r:02d}": res.scores[r] for r in range(len(res.n_labels))}
+    cols = {f"round{r:02d}": run.scores[r] for r in range(run.rounds + 1)}
     out = pd.DataFrame({"id": ids, **cols})
     when = np.full(X.shape[0], -1, dtype=np.int64)
-    when[res.labelled] = np.arange(res.labelled.size) // batch + 1
+    when[run.shown] = run.label_round
     out["label_round"] = when
     out["label"] = np.nan
-    out.loc[res.labelled, "label"] = res.labels
+    out.loc[run.shown, "label"] = run.labels
     write_parquet(out, rounds)
 
 

@@ -1,14 +1,16 @@
 """Benchmark of detectors x active-learning strategies at equal label budgets.
 
-One *cell* is (dataset, detector, strategy, seed). Its labelling loop starts from the strategy's
-ranking with no labels, shows the ``batch`` highest-ranked unlabelled objects to the simulated
-oracle, refits the strategy on all labels so far, re-ranks, and repeats until ``budget`` labels.
+One *cell* is (dataset, detector, strategy, seed). It runs THE labelling loop
+(:func:`astroanom.active.loop.labelling_loop`, the one the workflow's single retrain and
+incremental loop run): it starts from the strategy's ranking with no labels, shows the
+``batch`` highest-ranked unlabelled objects to the simulated oracle, refits the strategy on all
+labels so far, re-ranks, and repeats until ``budget`` labels.
 
 **Viewed order.** The objects a user has *viewed* are, in order, the labelled objects in the
 order they were shown, followed by the unlabelled objects in the order of the strategy's final
-ranking (after the last refit). "Anomalies found in the first 100 viewed" counts wanted objects
-among the first 100 of that order; with a budget of 100 labels that is exactly what the labeller
-saw while labelling. RWS(N), recall(N) and average precision are computed on the same order
+ranking (after the last refit), :attr:`astroanom.active.loop.LoopResult.viewed`. "Anomalies
+found in the first 100 viewed" counts wanted objects among the first 100 of that order; with a
+budget of 100 labels that is exactly what the labeller saw while labelling. RWS(N), recall(N) and average precision are computed on the same order
 (average precision: sklearn's ``average_precision_score`` with the score n - position).
 
 *Wanted* objects come from each dataset's truth (simulation: ``wanted_classes``, class 4, the
@@ -122,7 +124,7 @@ def cell_step(
     log.info(
         "%s: %d labels in %.2f s; found %d wanted of %d in the first %d viewed",
         dict(keys),
-        run.labelled.size,
+        run.shown.size,
         run.seconds,
         metrics[f"found_first_{first_viewed}"],
         int(want.sum()),
@@ -130,7 +132,7 @@ def cell_step(
     )
     row = {**keys, **metrics, "budget": budget, "batch": batch, "strategy_loop_s": run.seconds}
     write_parquet(pd.DataFrame([row]), cell)
-    c = found_curve(run.labelled, want)
+    c = found_curve(run.shown, want)
     for k, v in reversed(list(keys.items())):
         c.insert(0, k, v)
     write_parquet(c, curve)
