@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from astroanom.evaluate.viewing import FIRST_N_COLUMNS, first_n_counts
+from astroanom.evaluate.viewing import FIRST_N_COLUMNS, experiment_orders, first_n_counts
 from astroanom.ordering import shown_order_rounds, shown_order_single
 from astroanom.pipeline.evaluate import first_n_step
 
@@ -48,6 +48,27 @@ def test_shown_orders():
     rounds = np.array([[0.0, 0.5, 0.1, 0.9, 0.2], [0.3, 9.0, 0.1, 9.0, 0.8]])
     assert list(shown_order_rounds(np.array([2, 1, -1, 1, 2]), rounds)) == [3, 1, 4, 0]
     assert shown_order_rounds(np.full(3, -1), rounds[:, :3]).size == 0
+
+
+def test_single_retrain_shown_in_the_strategy_label_free_order():
+    """The single retrain showed its labels by the strategy's ranking without labels: the
+    rounds table's round00 (a random strategy: not S); without a rounds table, by S."""
+    S = np.array([0.1, 0.9, 0.5, 0.7])
+    labelled = np.array([True, True, False, True])
+    score = np.array([0.2, 0.3, 0.9, 0.1])
+    rounds = pd.DataFrame(
+        {
+            "round00": [0.9, 0.1, 0.5, 0.7],
+            "round01": [0.0, 0.0, 1.0, 0.0],
+            "label_round": [1, 1, -1, 1],
+        }
+    )
+    methods, viewed = experiment_orders(S, score, labelled, rounds, seed=0, detector_name="lof")
+    assert list(methods["active"][1]) == [0, 3, 1]
+    assert list(viewed["active_viewed"]) == [0, 3, 1, 2]
+    assert list(methods["active_incremental"][1]) == [0, 3, 1]
+    methods, _ = experiment_orders(S, score, labelled, None, seed=0, detector_name="lof")
+    assert list(methods["active"][1]) == [1, 3, 0]
 
 
 def _tables(tmp_path, value, known=None):

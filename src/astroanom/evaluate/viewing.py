@@ -112,15 +112,21 @@ def experiment_orders(
 ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]], dict[str, np.ndarray]]:
     """The rankings of an experiment and their viewed orders.
 
-    ``S`` (n,) detector score, ``score`` (n,) S^ after the single retrain on the objects in
-    ``labelled`` (boolean (n,)), ``rounds`` the incremental loop's table (``roundNN`` score
-    columns and ``label_round``). Returns (methods, viewed): methods name -> (order, shown,
-    exclude) for :func:`first_n_table` (random, ``detector_name`` and the single retrain share
-    one unlabelled pool, the single retrain's), and viewed ``<name>_viewed`` -> viewed order of
-    the two learning methods.
+    ``S`` (n,) detector score, ``score`` (n,) the strategy's score after the single retrain on
+    the objects in ``labelled`` (boolean (n,)), ``rounds`` the incremental loop's table
+    (``roundNN`` score columns and ``label_round``). The single retrain showed its objects in
+    the order of the strategy's ranking without labels: ``round00`` of ``rounds`` (the same
+    strategy and seed; S for the paper's score), or S without ``rounds``. Returns (methods,
+    viewed): methods name -> (order, shown, exclude) for :func:`first_n_table` (random,
+    ``detector_name`` and the single retrain share one unlabelled pool, the single retrain's),
+    and viewed ``<name>_viewed`` -> viewed order of the two learning methods.
     """
     n = np.asarray(S).size
-    shown_single = shown_order_single(S, labelled)
+    first, cols = S, []
+    if rounds is not None:
+        cols = sorted(c for c in rounds.columns if c.startswith("round") and c[5:].isdigit())
+        first = rounds[cols[0]].to_numpy(dtype=np.float64)
+    shown_single = shown_order_single(first, labelled)
     none = np.empty(0, dtype=np.int64)
     methods = {
         "random": (np.random.default_rng(seed).permutation(n), none, shown_single),
@@ -129,7 +135,6 @@ def experiment_orders(
     }
     viewed = {"active_viewed": viewing_order(shown_single, np.asarray(score, dtype=np.float64))}
     if rounds is not None:  # the incremental loop (simulated oracles only)
-        cols = sorted(c for c in rounds.columns if c.startswith("round") and c[5:].isdigit())
         shown_inc = shown_order_rounds(
             rounds["label_round"].to_numpy(), rounds[cols].to_numpy(dtype=np.float64).T
         )
