@@ -24,7 +24,13 @@ import pandas as pd
 
 from astroanom import plugins
 from astroanom.store import dataset as ds
-from astroanom.store.io import feature_frame, write_csv, write_parquet, write_text
+from astroanom.store.io import (
+    feature_frame,
+    write_csv,
+    write_parquet,
+    write_people_csv,
+    write_text,
+)
 
 log = logging.getLogger("astroanom.features")
 PathLike = str | os.PathLike[str]
@@ -105,6 +111,41 @@ def extractor(features: Mapping[str, Any], workdir: PathLike, threads: int = 1) 
     return plugins.build("extractor", features["kind"], params, workdir=workdir, n_jobs=threads)
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def storable(
+    X: np.ndarray, reasons: list[str | None], names: Sequence[str]
+) -> tuple[np.ndarray, list[str | None]]:
+    """Make every row the detector cannot use a failure row: a value that is NaN or inf, or
+    finite but beyond float32 (|x| > 3.4e38, e.g. 1e308 in a table; the feature matrix is
+    float32), in a row the extractor did not fail. Returns X (those rows NaN) and the reasons,
+    each naming the features and the first value."""
+    ok = np.array([r is None for r in reasons], dtype=bool)
+    if not ok.any():
+        return X, reasons
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(X) | (np.abs(X) > FLOAT32_MAX)
+    rows = np.flatnonzero(ok & bad.any(axis=1))
+    if rows.size == 0:
+        return X, reasons
+    X = np.array(X, copy=True)
+    for i in rows:
+        cols = np.flatnonzero(bad[i])
+        shown = ", ".join(str(names[j]) if j < len(names) else f"f{j:03d}" for j in cols[:5])
+        first = float(X[i, cols[0]])
+        what = (
+            "is beyond the float32 range (|x| > 3.4e38)" if np.isfinite(first) else "is not finite"
+        )
+        reasons[i] = (
+            f"feature value {first:g} {what} in {shown}; rescale the input (e.g. log10 in "
+            "source.derived) or mark such values as missing"
+        )
+        X[i] = np.nan
+    log.warning("%d object(s) have unusable feature values: failure rows", rows.size)
+    return X, reasons
+
+
 def shard_step(
     manifest: PathLike,
     shard: int,
@@ -126,6 +167,7 @@ def shard_step(
             f"extractor {features['kind']!r} returned shape {X.shape}; expected "
             f"({len(part)}, {len(ext.names())})"
         )
+    X, reasons = storable(X, list(reasons), ext.names())
     frame = feature_frame(part["id"].to_numpy(), X)
     frame.insert(1, "reason", pd.Series(reasons, dtype="object"))
     write_parquet(frame, out)
@@ -195,7 +237,7 @@ def gather_step(
     write_parquet(man.loc[ok].reset_index(drop=True), objects_out)
     write_parquet(table, truth_out)
     all_fails = pd.concat([f for f in fails if len(f)] or [fails[0]], ignore_index=True)
-    write_csv(all_fails.reindex(columns=FAILURE_COLUMNS), failures_out)
+    write_people_csv(all_fails.reindex(columns=FAILURE_COLUMNS), failures_out)
     reasons = Counter(str(r).split(" (")[0] for r in feats.loc[~ok, "reason"])
     summary = {
         "n_objects": len(man),
