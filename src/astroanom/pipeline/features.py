@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from astroanom import plugins
+from astroanom.errors import ConfigError
 from astroanom.store import dataset as ds
 from astroanom.store.io import (
     feature_frame,
@@ -78,11 +79,15 @@ def manifest_step(
     hidden = getattr(src, "truth_columns", ())
     if truth is not None and not truth.get("table") and hidden != "*":
         hidden = (*hidden, truth["column"])
+        if truth["column"] not in man.columns:
+            raise ConfigError(_no_truth_column(src, source, truth["column"], man))
     objects, truth_table = split_truth(man, hidden)
     write_parquet(objects.reset_index(drop=True), manifest_out)
     write_parquet(truth_table.reset_index(drop=True), source_truth_out)
     write_csv(fails.reindex(columns=FAILURE_COLUMNS), failures_out)
     info = getattr(src, "describe", lambda: {})()
+    # a seeded subsample may miss rare classes: named-but-absent labels then only warn
+    info["subsample"] = any(source.get(k) is not None for k in ("n_max", "n_objects"))
     kinds = {"image_path": "image", "lc_path": "light_curve", "spectrum_path": "spectrum"}
     found = [k for c, k in kinds.items() if c in objects.columns]
     info.setdefault("kind", found[0] if found else "table")
@@ -98,6 +103,24 @@ def manifest_step(
         len(fails),
         time.perf_counter() - t0,
     )
+
+
+def _no_truth_column(src: Any, source: Mapping[str, Any], col: str, man: pd.DataFrame) -> str:
+    """The message for a ``truth.column`` the source does not provide: what it provides, the
+    file's columns (table sources) and what to change."""
+    have = ", ".join(map(str, man.columns[:20]))
+    msg = f"truth.column {col!r} is not a column the source {source['kind']!r} gives (it gives: {have})"
+    file_columns = getattr(src, "file_columns", None)
+    if callable(file_columns):
+        try:
+            cols = [str(c) for c in file_columns()]
+        except (OSError, ValueError, ConfigError):
+            cols = []
+        if col in cols:
+            return f"{msg}; {src.path} has it: add {col!r} to source.keep"
+        if cols:
+            msg += f"; {src.path} has the columns {', '.join(cols[:40])}"
+    return f"{msg}; set truth.column to one of them (table sources: listed in source.keep), or give truth.table"
 
 
 def n_shards(n_objects: int, shard_size: int) -> int:
@@ -197,10 +220,13 @@ def gather_step(
     truth_out: PathLike,
     failures_out: PathLike,
     summary_out: PathLike,
+    oracle: Mapping[str, Any] | None = None,
 ) -> None:
     """Join the shards in manifest order: features and objects of the successes (row for row),
-    truth aligned with them, every failure (id, stage, reason) and a summary with the counts."""
-    from astroanom.sources.truth import build_truth
+    truth aligned with them, every failure (id, stage, reason) and a summary with the counts.
+    Class labels named in the truth spec or the simulated ``oracle``'s relevance map that no
+    object has stop the run (:func:`astroanom.sources.truth.check_label_names`)."""
+    from astroanom.sources.truth import build_truth, check_label_names
 
     parts = [pd.read_parquet(p) for p in shards]
     feats = pd.concat(parts, ignore_index=True)
@@ -222,6 +248,8 @@ def gather_step(
         )
         fails.append(tfails)
         n_truth_known = int(table["known"].sum())
+        subsample = bool(json.loads(Path(info_in).read_text(encoding="utf-8")).get("subsample"))
+        check_label_names(table, truth, oracle, subsample)
     else:  # no truth: every value unknown (metrics are not made; the labeller shows nothing)
         n = len(kept)
         table = pd.DataFrame(

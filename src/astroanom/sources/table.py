@@ -342,6 +342,19 @@ class TableSource:
         dtypes = {self.id_column: str} | {k: str for k in self.keep}
         return read_table(self.path, columns=want, dtypes=dtypes, **self.reader)  # type: ignore[arg-type]
 
+    def file_columns(self) -> list[str]:
+        """Every column name of the table file (for messages; reads the header or schema)."""
+        kind = table_format(self.path, self.reader["fmt"])  # type: ignore[arg-type]
+        if kind == "parquet":
+            import pyarrow.parquet as pq
+
+            return list(pq.read_schema(self.path).names)
+        if kind == "fits":
+            from astropy.table import Table
+
+            return list(Table.read(self.path, hdu=self.reader["hdu"]).colnames)
+        return list(self._header_names() or [])
+
     def _header_names(self) -> list[str] | None:
         r = self.reader
         if table_format(self.path, r["fmt"]) != "csv":  # type: ignore[arg-type]
