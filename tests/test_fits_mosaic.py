@@ -16,7 +16,7 @@ from astropy.wcs import WCS
 
 from astroanom.errors import ConfigError
 from astroanom.sources.fits_mosaic import FitsMosaicSource, _open_tile, cut_window
-from astroanom.sources.imageio import load_image
+from astroanom.sources.imageio import ImageReadError, load_image
 
 RA0, DEC0 = 150.0, 2.0
 SCALE = 0.262 / 3600  # deg / pixel
@@ -280,7 +280,8 @@ def test_tiles_are_memory_mapped_and_windows_read_only_the_window(field):
 
 
 def test_load_image_reads_a_named_band_cube_of_any_depth(tmp_path):
-    """(6, 8, 9) with BANDS = 6 names -> (8, 9, 6); without BANDS a 6-deep cube stays as stored."""
+    """(6, 8, 9) with BANDS = 6 names -> (8, 9, 6); without BANDS a 6-deep cube is an error
+    naming the layout (it was read as 6 x 8 pixels of 9 bands; issue 18 item 22)."""
     cube = np.arange(6 * 8 * 9, dtype=np.float32).reshape(6, 8, 9)
     h = fits.Header()
     h["BANDS"] = "u,g,r,i,z,y"
@@ -289,7 +290,8 @@ def test_load_image_reads_a_named_band_cube_of_any_depth(tmp_path):
     img = load_image(tmp_path / "named.fits")
     assert img.shape == (8, 9, 6)
     np.testing.assert_array_equal(img[:, :, 4], cube[4])
-    assert load_image(tmp_path / "plain.fits").shape == (6, 8, 9)
+    with pytest.raises(ImageReadError, match="cube of 6 planes of 8 x 9 pixels"):
+        load_image(tmp_path / "plain.fits")
 
 
 def test_seeded_subsample_of_the_catalogue(field, tmp_path):

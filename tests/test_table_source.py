@@ -84,7 +84,7 @@ def test_fail_names_column_id_and_line(csv, tmp_path):
     msg = str(err.value)
     # column b; ids a (file line 2) and e (line 6); count 2 of 5
     assert "'b'" in msg and "2 missing value(s) of 5" in msg
-    assert "'a' (row 2)" in msg and "'e' (row 6)" in msg
+    assert "'a' (line 2)" in msg and "'e' (line 6)" in msg
 
 
 def test_default_policy_is_fail(csv, tmp_path):
@@ -111,7 +111,9 @@ def test_explicit_columns_derived_and_keep(csv, tmp_path):
 def test_non_numeric_cell_names_id_and_row(tmp_path):
     p = tmp_path / "t.csv"
     p.write_text("id,a\nq,1\nr,oops\n")
-    with pytest.raises(ConfigError, match=r"column 'a' is not numeric: 'oops' at id 'r' \(row 3\)"):
+    with pytest.raises(
+        ConfigError, match=r"column 'a' is not numeric: 'oops' at id 'r' \(line 3\)"
+    ):
         TableSource(p, columns=["a"]).manifest(tmp_path, 0)
 
 

@@ -34,7 +34,7 @@ from astroanom.errors import AstroanomError
 from astroanom.evaluate.metrics import rank_order
 from astroanom.links import LINK_TITLES, follow_up_links
 from astroanom.store import dataset as ds
-from astroanom.store.io import atomic_path, feature_columns, write_csv, write_text
+from astroanom.store.io import atomic_path, feature_columns, write_people_csv, write_text
 from astroanom.store.labels import LABEL_COLUMNS, MAX_LABEL, MIN_LABEL, read_labels
 
 log = logging.getLogger("astroanom.export")
@@ -260,11 +260,16 @@ def anomaly_html(
     )
 
 
+#: FITS text columns hold UTF-8 bytes (FITS itself allows only ASCII); the header says so.
+TEXT_ENCODING = "UTF-8"
+
+
 def _fixed_str(col: pd.Series) -> np.ndarray:
-    """Fixed-width unicode array (FITS tables cannot hold Python objects); width >= 1."""
-    vals = col.astype(str).tolist()
+    """Fixed-width UTF-8 byte strings (FITS tables hold neither Python objects nor non-ASCII
+    unicode); width in bytes >= 1. Read back with ``np.char.decode(column, "utf-8")``."""
+    vals = [v.encode("utf-8") for v in col.astype(str).tolist()]
     width = max([1] + [len(v) for v in vals])
-    return np.array(vals, dtype=f"<U{width}")
+    return np.array(vals, dtype=f"S{width}")
 
 
 def _write_fits(rows: pd.DataFrame, path: Path, meta: Mapping[str, Any]) -> None:
@@ -284,6 +289,7 @@ def _write_fits(rows: pd.DataFrame, path: Path, meta: Mapping[str, Any]) -> None
         t[c] = _fixed_str(rows[c])
     for k, v in meta.items():
         t.meta[k] = v
+    t.meta["TEXTENC"] = (TEXT_ENCODING, "encoding of the text columns")
     with atomic_path(path) as tmp:
         t.write(tmp, format="fits", overwrite=True)
 
@@ -312,7 +318,7 @@ def export_anomalies(
     out.mkdir(parents=True, exist_ok=True)
     name = title or f"Anomalies of {d.name}"
     csv_path, fits_path, html_path = out / CSV_NAME, out / FITS_NAME, out / HTML_NAME
-    write_csv(rows, csv_path)
+    write_people_csv(rows, csv_path)
     _write_fits(
         rows,
         fits_path,

@@ -53,6 +53,7 @@ rule features_gather:
     params:
         features=lambda w: ds(w)["features"],
         truth=lambda w: ds(w).get("truth"),
+        oracle=lambda w: ds(w)["oracle"],
         workdir=lambda w: f"{RESULTS}/{w.run}",
         name=lambda w: run_of(w).name,
         seed=run_seed,

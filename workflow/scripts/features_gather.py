@@ -11,6 +11,7 @@ gather_step(
     source_failures=snakemake.input.failures,
     features=snakemake.params.features,
     truth=snakemake.params.truth,
+    oracle=snakemake.params.oracle,
     workdir=snakemake.params.workdir,
     info_in=snakemake.input.info,
     name=snakemake.params.name,

@@ -3,8 +3,12 @@ the labeller's map view."""
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 from threadpoolctl import threadpool_limits
+
+log = logging.getLogger("astroanom.embedding")
 
 
 def choose_subset(n: int, size: int, seed: int, always: np.ndarray | None = None) -> np.ndarray:
@@ -17,12 +21,51 @@ def choose_subset(n: int, size: int, seed: int, always: np.ndarray | None = None
     return np.sort(pick)
 
 
+def varying_columns(X: np.ndarray) -> int:
+    """How many columns of ``X`` (n, m) take more than one value (ignoring NaN)."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.shape[0] == 0:
+        return 0
+    with np.errstate(invalid="ignore"):
+        spread = np.nanmax(X, axis=0) - np.nanmin(X, axis=0) if X.shape[1] else np.empty(0)
+    return int(np.count_nonzero(spread > 0))
+
+
+def degenerate_map(X: np.ndarray) -> np.ndarray | None:
+    """The map when there is nothing to embed, else None: fewer than 3 objects (t-SNE needs
+    a perplexity below n) lie on the x axis at 0, 1; objects whose features are all constant
+    (0 varying columns: they are one point in feature space) all lie at (0, 0)."""
+    n = X.shape[0]
+    if n < 3:
+        return np.column_stack([np.arange(n, dtype=np.float64), np.zeros(n)])
+    if varying_columns(X) == 0:
+        log.warning("every feature is constant over the %d mapped objects: all lie at (0, 0)", n)
+        return np.zeros((n, 2))
+    return None
+
+
+def _init(X: np.ndarray) -> str:
+    """PCA initialisation needs two varying features; with one (a single-feature table), the
+    seeded random start is used."""
+    if varying_columns(X) >= 2:
+        return "pca"
+    log.info("one varying feature: the map starts from a seeded random layout, not PCA")
+    return "random"
+
+
 def tsne_map(X: np.ndarray, seed: int, perplexity: float = 30.0, n_jobs: int = 1) -> np.ndarray:
-    """t-SNE embedding (n, 2) of ``X`` (n, m); PCA initialisation, seeded, so reruns agree."""
+    """t-SNE embedding (n, 2) of ``X`` (n, m); PCA initialisation (a seeded random one when
+    fewer than two features vary), seeded, so reruns agree; see :func:`degenerate_map` for
+    fewer than 3 objects or no varying feature."""
     from sklearn.manifold import TSNE
 
+    flat = degenerate_map(X)
+    if flat is not None:
+        return flat
     perplexity = min(perplexity, max(2.0, (X.shape[0] - 1) / 3.0))
-    tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed, n_jobs=n_jobs)
+    tsne = TSNE(
+        n_components=2, perplexity=perplexity, init=_init(X), random_state=seed, n_jobs=n_jobs
+    )
     with threadpool_limits(limits=max(1, int(n_jobs))):  # OpenMP gradient and BLAS: n_jobs too
         return tsne.fit_transform(np.asarray(X, dtype=np.float64))
 
@@ -51,13 +94,16 @@ def embed(
     if method == "tsne":
         return tsne_map(X, seed=seed, n_jobs=n_jobs, **params)  # type: ignore[arg-type]
     kwargs = dict(params)
+    flat = degenerate_map(X)
+    if flat is not None:
+        return flat
     with threadpool_limits(limits=n_jobs):
         if method == "opentsne":
             from openTSNE import TSNE as OpenTSNE
 
             perplexity = float(kwargs.pop("perplexity", 30.0))  # type: ignore[arg-type]
             perplexity = min(perplexity, max(2.0, (X.shape[0] - 1) / 3.0))
-            kwargs.setdefault("initialization", "pca")
+            kwargs.setdefault("initialization", _init(X))
             kwargs.setdefault("negative_gradient_method", "fft")
             model = OpenTSNE(
                 n_components=2, perplexity=perplexity, random_state=seed, n_jobs=n_jobs, **kwargs

@@ -57,7 +57,9 @@ def per_class_table(
 ) -> pd.DataFrame:
     """RWS(N) and recall(N) of each class in ``class_ids`` when ranking by ``score``.
 
-    Returns a long table with columns class, N, rws, recall.
+    Returns a long table with columns class, N, rws, recall. An N beyond the number of ranked
+    objects has no top N: its row is kept (so tables of datasets and seeds line up) with rws and
+    recall NaN.
     """
     ranked = np.asarray(classes)[rank_order(score)]
     rows = []
@@ -66,6 +68,9 @@ def per_class_table(
         curve = rws_curve(hits, ns)
         cum = np.cumsum(hits)
         for n, r in zip(ns, curve, strict=True):
+            if n > ranked.size:
+                rows.append({"class": int(c), "N": int(n), "rws": np.nan, "recall": np.nan})
+                continue
             rows.append({"class": int(c), "N": int(n), "rws": float(r), "recall": int(cum[n - 1])})
     return pd.DataFrame(rows)
 

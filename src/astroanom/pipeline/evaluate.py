@@ -59,6 +59,15 @@ def classes_step(
     else:
         classes = np.where(known, t["value"], -1).astype(np.int64)
     stages = {"before": act["S"].to_numpy(), "after": act["score"].to_numpy()}
+    beyond = [int(n) for n in ns if n > len(act)]
+    if beyond:
+        log.warning(
+            "metrics.rws_table_n %s exceed the %d ranked objects: those rows of metrics.csv "
+            "have rws and recall NaN (set metrics.rws_table_n to N <= %d)",
+            beyond,
+            len(act),
+            len(act),
+        )
     cols = round_columns(rnd)
     tables = [
         class_metrics(classes, stages, class_ids, ns),

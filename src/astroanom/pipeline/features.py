@@ -23,8 +23,15 @@ import numpy as np
 import pandas as pd
 
 from astroanom import plugins
+from astroanom.errors import ConfigError
 from astroanom.store import dataset as ds
-from astroanom.store.io import feature_frame, write_csv, write_parquet, write_text
+from astroanom.store.io import (
+    feature_frame,
+    write_csv,
+    write_parquet,
+    write_people_csv,
+    write_text,
+)
 
 log = logging.getLogger("astroanom.features")
 PathLike = str | os.PathLike[str]
@@ -72,11 +79,15 @@ def manifest_step(
     hidden = getattr(src, "truth_columns", ())
     if truth is not None and not truth.get("table") and hidden != "*":
         hidden = (*hidden, truth["column"])
+        if truth["column"] not in man.columns:
+            raise ConfigError(_no_truth_column(src, source, truth["column"], man))
     objects, truth_table = split_truth(man, hidden)
     write_parquet(objects.reset_index(drop=True), manifest_out)
     write_parquet(truth_table.reset_index(drop=True), source_truth_out)
     write_csv(fails.reindex(columns=FAILURE_COLUMNS), failures_out)
     info = getattr(src, "describe", lambda: {})()
+    # a seeded subsample may miss rare classes: named-but-absent labels then only warn
+    info["subsample"] = any(source.get(k) is not None for k in ("n_max", "n_objects"))
     kinds = {"image_path": "image", "lc_path": "light_curve", "spectrum_path": "spectrum"}
     found = [k for c, k in kinds.items() if c in objects.columns]
     info.setdefault("kind", found[0] if found else "table")
@@ -94,6 +105,24 @@ def manifest_step(
     )
 
 
+def _no_truth_column(src: Any, source: Mapping[str, Any], col: str, man: pd.DataFrame) -> str:
+    """The message for a ``truth.column`` the source does not provide: what it provides, the
+    file's columns (table sources) and what to change."""
+    have = ", ".join(map(str, man.columns[:20]))
+    msg = f"truth.column {col!r} is not a column the source {source['kind']!r} gives (it gives: {have})"
+    file_columns = getattr(src, "file_columns", None)
+    if callable(file_columns):
+        try:
+            cols = [str(c) for c in file_columns()]
+        except (OSError, ValueError, ConfigError):
+            cols = []
+        if col in cols:
+            return f"{msg}; {src.path} has it: add {col!r} to source.keep"
+        if cols:
+            msg += f"; {src.path} has the columns {', '.join(cols[:40])}"
+    return f"{msg}; set truth.column to one of them (table sources: listed in source.keep), or give truth.table"
+
+
 def n_shards(n_objects: int, shard_size: int) -> int:
     """Number of shards of at most ``shard_size`` objects (at least 1)."""
     return max(1, math.ceil(n_objects / shard_size))
@@ -103,6 +132,41 @@ def extractor(features: Mapping[str, Any], workdir: PathLike, threads: int = 1) 
     """The configured feature extractor (``features.kind`` + its parameters)."""
     params = {k: v for k, v in features.items() if k not in ("kind", "shard_size")}
     return plugins.build("extractor", features["kind"], params, workdir=workdir, n_jobs=threads)
+
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def storable(
+    X: np.ndarray, reasons: list[str | None], names: Sequence[str]
+) -> tuple[np.ndarray, list[str | None]]:
+    """Make every row the detector cannot use a failure row: a value that is NaN or inf, or
+    finite but beyond float32 (|x| > 3.4e38, e.g. 1e308 in a table; the feature matrix is
+    float32), in a row the extractor did not fail. Returns X (those rows NaN) and the reasons,
+    each naming the features and the first value."""
+    ok = np.array([r is None for r in reasons], dtype=bool)
+    if not ok.any():
+        return X, reasons
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(X) | (np.abs(X) > FLOAT32_MAX)
+    rows = np.flatnonzero(ok & bad.any(axis=1))
+    if rows.size == 0:
+        return X, reasons
+    X = np.array(X, copy=True)
+    for i in rows:
+        cols = np.flatnonzero(bad[i])
+        shown = ", ".join(str(names[j]) if j < len(names) else f"f{j:03d}" for j in cols[:5])
+        first = float(X[i, cols[0]])
+        what = (
+            "is beyond the float32 range (|x| > 3.4e38)" if np.isfinite(first) else "is not finite"
+        )
+        reasons[i] = (
+            f"feature value {first:g} {what} in {shown}; rescale the input (e.g. log10 in "
+            "source.derived) or mark such values as missing"
+        )
+        X[i] = np.nan
+    log.warning("%d object(s) have unusable feature values: failure rows", rows.size)
+    return X, reasons
 
 
 def shard_step(
@@ -126,6 +190,7 @@ def shard_step(
             f"extractor {features['kind']!r} returned shape {X.shape}; expected "
             f"({len(part)}, {len(ext.names())})"
         )
+    X, reasons = storable(X, list(reasons), ext.names())
     frame = feature_frame(part["id"].to_numpy(), X)
     frame.insert(1, "reason", pd.Series(reasons, dtype="object"))
     write_parquet(frame, out)
@@ -155,10 +220,13 @@ def gather_step(
     truth_out: PathLike,
     failures_out: PathLike,
     summary_out: PathLike,
+    oracle: Mapping[str, Any] | None = None,
 ) -> None:
     """Join the shards in manifest order: features and objects of the successes (row for row),
-    truth aligned with them, every failure (id, stage, reason) and a summary with the counts."""
-    from astroanom.sources.truth import build_truth
+    truth aligned with them, every failure (id, stage, reason) and a summary with the counts.
+    Class labels named in the truth spec or the simulated ``oracle``'s relevance map that no
+    object has stop the run (:func:`astroanom.sources.truth.check_label_names`)."""
+    from astroanom.sources.truth import build_truth, check_label_names
 
     parts = [pd.read_parquet(p) for p in shards]
     feats = pd.concat(parts, ignore_index=True)
@@ -180,6 +248,8 @@ def gather_step(
         )
         fails.append(tfails)
         n_truth_known = int(table["known"].sum())
+        subsample = bool(json.loads(Path(info_in).read_text(encoding="utf-8")).get("subsample"))
+        check_label_names(table, truth, oracle, subsample)
     else:  # no truth: every value unknown (metrics are not made; the labeller shows nothing)
         n = len(kept)
         table = pd.DataFrame(
@@ -195,7 +265,7 @@ def gather_step(
     write_parquet(man.loc[ok].reset_index(drop=True), objects_out)
     write_parquet(table, truth_out)
     all_fails = pd.concat([f for f in fails if len(f)] or [fails[0]], ignore_index=True)
-    write_csv(all_fails.reindex(columns=FAILURE_COLUMNS), failures_out)
+    write_people_csv(all_fails.reindex(columns=FAILURE_COLUMNS), failures_out)
     reasons = Counter(str(r).split(" (")[0] for r in feats.loc[~ok, "reason"])
     summary = {
         "n_objects": len(man),

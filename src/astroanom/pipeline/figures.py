@@ -16,7 +16,7 @@ import pandas as pd
 from astroanom.evaluate.metrics import rank_order
 from astroanom.pipeline.active import aligned
 from astroanom.plots.style import save
-from astroanom.store.io import read_features, write_csv
+from astroanom.store.io import read_features, write_people_csv
 
 log = logging.getLogger("astroanom.figures")
 PathLike = str | os.PathLike[str]
@@ -28,7 +28,7 @@ def _info(path: PathLike) -> dict[str, Any]:
 
 def ranked_step(objects: PathLike, active: PathLike, out: PathLike) -> None:
     """ranked.csv: every object by S^ (rank 1 = most anomalous) with S, U, d, its label and the
-    source's metadata."""
+    source's metadata; text cells escaped against spreadsheet formulas (``write_people_csv``)."""
     act = pd.read_parquet(active)
     obj = pd.read_parquet(objects)
     aligned(act["id"].to_numpy(), ("objects", obj))
@@ -39,7 +39,7 @@ def ranked_step(objects: PathLike, active: PathLike, out: PathLike) -> None:
     table = table.merge(obj, on="id", how="left", suffixes=("", "_object"))
     table = table.sort_values("rank", kind="stable")
     cols = ["rank", "id", "S_hat", "S", "U", "d", "label"]
-    write_csv(table[cols + [c for c in table.columns if c not in cols]], out)
+    write_people_csv(table[cols + [c for c in table.columns if c not in cols]], out)
 
 
 def top_step(

@@ -21,18 +21,44 @@ def is_fits(path: str | os.PathLike[str]) -> bool:
     return name.endswith((".fits", ".fit", ".fts", ".fits.gz", ".fit.gz"))
 
 
+def hdu_layout(hdul) -> str:
+    """What a FITS file holds, for messages: ``HDU 0 PrimaryHDU (no data); HDU 1 BinTableHDU
+    'CAT' table of 12 rows x 3 columns``."""
+    parts = []
+    for i, h in enumerate(hdul):
+        kind = type(h).__name__
+        name = f" {h.name!r}" if h.name and h.name != "PRIMARY" else ""
+        data = getattr(h, "data", None)
+        if data is None:
+            what = "no data"
+        elif h.is_image:
+            what = "image " + " x ".join(str(n) for n in data.shape) + " (numpy axis order)"
+        else:
+            what = f"table of {len(data)} rows x {len(data.columns)} columns"
+        parts.append(f"HDU {i} {kind}{name} {what}")
+    return "; ".join(parts)
+
+
+_EXPECTS = (
+    "the images source reads the first image HDU with data: 2 axes (y, x) or 3 (planes, y, x), "
+    "up to 4 planes, or more when the header key BANDS names them (e.g. BANDS = 'u,g,r,i,z')"
+)
+
+
 def _load_fits(path: Path) -> np.ndarray:
     from astropy.io import fits
 
     try:
         with fits.open(path, memmap=False) as hdul:
-            hdu = next((h for h in hdul if getattr(h, "data", None) is not None), None)
+            hdu = next((h for h in hdul if h.is_image and h.data is not None), None)
+            layout = hdu_layout(hdul)
             data = None if hdu is None else hdu.data
             bands = None if hdu is None else hdu.header.get("BANDS")
     except (OSError, ValueError, TypeError) as exc:
         raise ImageReadError(f"unreadable FITS file: {exc}") from exc
     if data is None:
-        raise ImageReadError("FITS file has no image data")
+        table = "; a table of features is source.kind: table" if "table of" in layout else ""
+        raise ImageReadError(f"FITS file has no image data ({layout}); {_EXPECTS}{table}")
     arr = np.asarray(data, dtype=np.float32)
     # (C, H, W) -> (H, W, C): up to 4 planes, or any number named by a BANDS header key
     # (the multi-band cutouts of sources/fits_mosaic.py)
@@ -40,7 +66,18 @@ def _load_fits(path: Path) -> np.ndarray:
     if arr.ndim == 3 and (arr.shape[0] <= 4 < arr.shape[2] or named):
         arr = np.moveaxis(arr, 0, -1)
     if arr.ndim not in (2, 3):
-        raise ImageReadError(f"FITS image has {arr.ndim} dimensions; expected 2 or 3")
+        raise ImageReadError(f"FITS image has {arr.ndim} dimensions ({layout}); {_EXPECTS}")
+    if arr.ndim == 3 and arr.shape[2] > 4 and not named:
+        have = (
+            f"BANDS = {bands!r} names {len(bands.split(','))}"
+            if isinstance(bands, str)
+            else "no BANDS key"
+        )
+        raise ImageReadError(
+            f"FITS cube of {data.shape[0]} planes of {data.shape[1]} x {data.shape[2]} pixels "
+            f"({have}; {layout}); {_EXPECTS}: add BANDS with {data.shape[0]} names, or write "
+            "one cutout of up to 4 planes per file"
+        )
     if not np.isfinite(arr).any():
         raise ImageReadError("FITS image has no finite pixel (all NaN or inf)")
     return arr

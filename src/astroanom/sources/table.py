@@ -83,6 +83,55 @@ def comment_header(path: str | os.PathLike[str], comment: str, sep: str | None) 
     return [p.strip() for p in parts]
 
 
+def data_lines(
+    path: str | os.PathLike[str], comment: str | None, header: str = "first_line"
+) -> np.ndarray:
+    """1-based file line of every data row of a text table, as pandas counts rows: blank lines
+    and lines starting with ``comment`` are skipped, and with ``header='first_line'`` so is the
+    first remaining line (the column names). Shape (n_rows,) int64. Read only for messages."""
+    from pandas.io.common import get_handle
+
+    lines = []
+    with get_handle(str(path), "r", compression="infer", encoding="utf-8") as h:
+        for k, line in enumerate(h.handle, start=1):
+            if not line.strip() or (comment and line.startswith(comment)):
+                continue
+            lines.append(k)
+    if header == "first_line":
+        lines = lines[1:]
+    return np.asarray(lines, dtype=np.int64)
+
+
+class RowLocator:
+    """Where row positions of a table are in its file, for messages: ``line 7`` for text
+    (comment and blank lines counted, so it is the line an editor shows), ``row 3`` (1-based)
+    for Parquet and FITS. The text file is scanned only when a message needs it."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        fmt: str | None = None,
+        comment: str | None = None,
+        header: str = "first_line",
+    ) -> None:
+        self.path, self.comment, self.header = path, comment, header
+        self.text = table_format(path, fmt) == "csv"
+        self._lines: np.ndarray | None = None
+
+    def __call__(self, position: int) -> str:
+        """``position``: the 0-based row of the table as read (before any subsample)."""
+        if not self.text:
+            return f"row {int(position) + 1}"
+        if self._lines is None:
+            try:
+                self._lines = data_lines(self.path, self.comment, self.header)
+            except (OSError, UnicodeDecodeError, ValueError):
+                self._lines = np.empty(0, dtype=np.int64)
+        if 0 <= position < self._lines.size:
+            return f"line {int(self._lines[position])}"
+        return f"data row {int(position) + 1}"
+
+
 def read_table(
     path: str | os.PathLike[str],
     fmt: str | None = None,
@@ -145,14 +194,18 @@ def read_table(
         raise ConfigError(f"{p}: cannot read the table: {exc}") from exc
 
 
-def check_ids(ids: pd.Series, path: str, line0: int) -> pd.Series:
+def check_ids(
+    ids: pd.Series, path: str, line0: int = 2, locate: RowLocator | None = None
+) -> pd.Series:
     """Ids as str; an empty or NA-like id (pandas reads "", "NA", "nan" as missing) raises naming
-    the row, because objects need an id to be labelled."""
+    the file line (``locate``; else row position + ``line0``), because objects need an id to be
+    labelled."""
     bad = ids.isna().to_numpy()
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
+        where = locate(i) if locate is not None else f"row {i + line0}"
         raise ConfigError(
-            f"{path}: {int(bad.sum())} row(s) have an empty or NA-like id (e.g. row {i + line0}); "
+            f"{path}: {int(bad.sum())} row(s) have an empty or NA-like id (e.g. {where}); "
             "give every object a non-empty id that is not 'NA'/'nan'"
         )
     return ids.astype(str)
@@ -175,18 +228,30 @@ def missing_mask(values: pd.DataFrame, markers: Sequence[float]) -> np.ndarray:
     return bad
 
 
-def _numeric(df: pd.DataFrame, col: str, ids: pd.Series, path: str, line0: int) -> pd.Series:
+def _non_numeric(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """(values as numbers, NaN where not; boolean (n,) of non-empty cells that are no number)."""
+    num = pd.to_numeric(s, errors="coerce")
+    bad = num.isna() & s.notna() & (s.astype(str).str.strip() != "")
+    return num, bad.to_numpy(dtype=bool)
+
+
+def _numeric(
+    df: pd.DataFrame, col: str, ids: pd.Series, path: str, locate: RowLocator
+) -> pd.Series:
     """Column ``col`` as float64; a non-numeric cell raises naming the id and the file line."""
     s = df[col]
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         return s.astype(np.float64)
-    num = pd.to_numeric(s, errors="coerce")
-    bad = num.isna() & s.notna() & (s.astype(str).str.strip() != "")
+    num, bad = _non_numeric(s)
     if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
+        k = np.flatnonzero(bad)
+        i = int(k[0])
+        more = f" ({k.size} such cells)" if k.size > 1 else ""
         raise ConfigError(
             f"{path}: column {col!r} is not numeric: {s.iloc[i]!r} at id {ids.iloc[i]!r} "
-            f"(row {i + line0}); fix the value, mark it as missing, or leave the column out"
+            f"({locate(int(df.index[i]))}){more}; fix the value (an empty cell is a missing "
+            "value, for source.missing_policy), or leave the column out (source.exclude, or "
+            "source.columns without it)"
         )
     return num.astype(np.float64)
 
@@ -277,6 +342,19 @@ class TableSource:
         dtypes = {self.id_column: str} | {k: str for k in self.keep}
         return read_table(self.path, columns=want, dtypes=dtypes, **self.reader)  # type: ignore[arg-type]
 
+    def file_columns(self) -> list[str]:
+        """Every column name of the table file (for messages; reads the header or schema)."""
+        kind = table_format(self.path, self.reader["fmt"])  # type: ignore[arg-type]
+        if kind == "parquet":
+            import pyarrow.parquet as pq
+
+            return list(pq.read_schema(self.path).names)
+        if kind == "fits":
+            from astropy.table import Table
+
+            return list(Table.read(self.path, hdu=self.reader["hdu"]).colnames)
+        return list(self._header_names() or [])
+
     def _header_names(self) -> list[str] | None:
         r = self.reader
         if table_format(self.path, r["fmt"]) != "csv":  # type: ignore[arg-type]
@@ -290,16 +368,22 @@ class TableSource:
 
     def manifest(self, workdir: Path, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         """objects (id, keep columns, cleaned feature columns) and failures (dropped rows)."""
-        df = self._read()
+        df = self._read().reset_index(drop=True)
         path = str(self.path)
-        # first data line of the file, for messages (1-based; header lines skipped by pandas)
-        line0 = 2 if self.reader["header"] == "first_line" else 1
+        r = self.reader
+        locate = RowLocator(self.path, r["fmt"], r["comment"], str(r["header"]))  # type: ignore[arg-type]
         if self.id_column not in df.columns:
             raise ConfigError(
                 f"{path}: no id column {self.id_column!r} (columns: {list(df.columns)[:20]}); "
                 "set source.id_column"
             )
-        ids = check_ids(df[self.id_column], path, line0)
+        if len(df) == 0:
+            raise ConfigError(
+                f"{path}: the table has no rows (columns: {list(df.columns)[:20]}); give a "
+                "table with one row per object (check source.comment and source.header if the "
+                "file does hold data)"
+            )
+        ids = check_ids(df[self.id_column], path, locate=locate)
         dup = ids[ids.duplicated(keep=False)]
         if len(dup):
             raise ConfigError(
@@ -316,17 +400,12 @@ class TableSource:
         names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", " ".join(self.derived.values())))
         inputs = [c for c in cols if c not in self.derived]
         inputs += [c for c in df.columns if c in names and c not in inputs]
-        base = pd.DataFrame({c: _numeric(df, c, ids, path, line0) for c in inputs}, index=df.index)
+        base = pd.DataFrame({c: _numeric(df, c, ids, path, locate) for c in inputs}, index=df.index)
         base = base.mask(missing_mask(base, self.missing))
         for name, expr in self.derived.items():
-            try:
-                base[name] = pd.to_numeric(base.eval(expr), errors="coerce").astype(np.float64)
-            except Exception as exc:
-                raise ConfigError(
-                    f"source.derived {name}: cannot evaluate {expr!r}: {exc}"
-                ) from exc
+            base[name] = self._derive(base, name, expr, path)
         feats = base[cols].copy()
-        feats, keep_rows, failures = self._apply_policy(feats, ids, path, line0)
+        feats, keep_rows, failures = self._apply_policy(feats, ids, path, locate)
         if feats.shape[1] == 0:
             raise ConfigError(
                 f"{path}: no feature column left after the missing-value policy; "
@@ -353,6 +432,38 @@ class TableSource:
         )
         return objects, failures
 
+    @staticmethod
+    def _derive(base: pd.DataFrame, name: str, expr: str, path: str) -> pd.Series:
+        """A derived column; +-inf results (log10(0), a / 0) are missing values like NaN, so the
+        missing-value policy applies to them (logged)."""
+        try:
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                out = pd.to_numeric(base.eval(expr), errors="coerce").astype(np.float64)
+        except Exception as exc:
+            raise ConfigError(f"source.derived {name}: cannot evaluate {expr!r}: {exc}") from exc
+        inf = np.isinf(out.to_numpy())
+        if inf.any():
+            log.warning(
+                "%s: derived column %s = %s is +-inf for %d object(s) (e.g. log10 of 0 or a "
+                "division by 0): treated as missing (missing_policy applies)",
+                path,
+                name,
+                expr,
+                int(inf.sum()),
+            )
+            out = out.mask(inf)
+        return out
+
+    def _numeric_looking(self, df: pd.DataFrame, col: str) -> bool:
+        """A text column of which most non-empty cells are numbers: meant as a feature, so its
+        other cells are errors (not a silent drop of the column)."""
+        s = df[col]
+        if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
+            return False
+        num, bad = _non_numeric(s)
+        n_num = int(num.notna().sum())
+        return n_num > 0 and n_num >= bad.sum()
+
     def _feature_names(self, df: pd.DataFrame) -> list[str]:
         skip = {self.id_column, *self.keep, *self.exclude}
         if self.columns is None:
@@ -360,8 +471,10 @@ class TableSource:
                 c
                 for c in df.columns
                 if c not in skip
-                and pd.api.types.is_numeric_dtype(df[c])
-                and not pd.api.types.is_bool_dtype(df[c])
+                and (
+                    (pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]))
+                    or self._numeric_looking(df, c)
+                )
             ]
         else:
             absent = [c for c in self.columns if c not in df.columns and c not in self.derived]
@@ -376,7 +489,7 @@ class TableSource:
         return cols
 
     def _apply_policy(
-        self, feats: pd.DataFrame, ids: pd.Series, path: str, line0: int
+        self, feats: pd.DataFrame, ids: pd.Series, path: str, locate: RowLocator
     ) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
         """Apply the per-column policies; return (features, rows kept (bool), failures).
 
@@ -389,7 +502,9 @@ class TableSource:
         for j, col in enumerate(feats.columns):
             if counts[j] and policy[col] == "fail":
                 rows = np.flatnonzero(miss[:, j])
-                shown = ", ".join(f"{ids.iloc[i]!r} (row {i + line0})" for i in rows[:5])
+                shown = ", ".join(
+                    f"{ids.iloc[i]!r} ({locate(int(feats.index[i]))})" for i in rows[:5]
+                )
                 raise ConfigError(
                     f"{path}: column {col!r} has {counts[j]} missing value(s) of {n}, e.g. at id "
                     f"{shown}; set source.missing_policy (drop_column, impute_median or "

@@ -115,7 +115,8 @@ def build_truth(
             have = [] if source_truth is None else list(source_truth.columns)
             raise ConfigError(
                 f"truth.column {col!r} is not a truth column of this source (it has: "
-                f"{', '.join(map(str, have)) or 'none'}); give truth.table for a table of yours"
+                f"{', '.join(map(str, have)) or 'none'}); for a table source add it to "
+                "source.keep, or give truth.table for a table of yours"
             )
         table = source_truth.assign(id=source_truth["id"].astype(str))
         where = "the source's truth"
@@ -161,6 +162,58 @@ def build_truth(
     if len(fails):
         log.warning("%d truth rows name ids that are not objects (see failures.csv)", len(fails))
     return out, fails.reindex(columns=FAILURE_COLUMNS)
+
+
+def _present(truth: pd.DataFrame, kind: str) -> pd.Series:
+    """Counts of each truth label of the known objects (class truth: integer labels as text)."""
+    v = truth.loc[truth["known"].to_numpy(dtype=bool), "value"]
+    if kind == "class":
+        v = pd.to_numeric(v).astype(np.int64)
+    return v.astype(str).value_counts()
+
+
+def check_label_names(
+    truth: pd.DataFrame,
+    spec: Mapping[str, Any],
+    oracle: Mapping[str, Any] | None = None,
+    subsample: bool = False,
+) -> list[str]:
+    """The labels named by ``truth.anomaly_classes``, ``truth.wanted_classes`` and (simulated
+    oracle) ``oracle.relevance`` that no object has: a :class:`ConfigError` naming them and the
+    labels that exist (with counts) for the full dataset, where it can only be a typo (every
+    count would be 0); a warning, returned, for a subsample (``source.n_max``/``n_objects``),
+    which may simply not have drawn a rare class."""
+    if spec.get("kind") not in ("class", "category"):
+        return []
+    counts = _present(truth, spec["kind"])
+
+    def key(x: object) -> str:
+        return str(int(float(x))) if spec["kind"] == "class" else str(x)  # type: ignore[arg-type]
+
+    named = {
+        "truth.anomaly_classes": spec.get("anomaly_classes") or [],
+        "truth.wanted_classes": spec.get("wanted_classes") or [],
+    }
+    if oracle is not None and oracle.get("mode") == "simulated":
+        named["oracle.relevance"] = list(oracle.get("relevance") or {})
+    problems = []
+    for where, names in named.items():
+        absent = [str(n) for n in names if key(n) not in counts.index]
+        if absent:
+            problems.append(f"{where} names {absent}")
+    if not problems:
+        return []
+    shown = ", ".join(f"{k} ({n})" for k, n in counts.head(30).items())
+    more = f" and {counts.size - 30} more" if counts.size > 30 else ""
+    col = spec.get("column")
+    msg = (
+        f"{'; '.join(problems)}: no object has such a {col!r} value (labels present, with "
+        f"counts: {shown or 'none'}{more})"
+    )
+    if subsample:
+        log.warning("%s; this subsample may not hold them (every count for them will be 0)", msg)
+        return problems
+    raise ConfigError(f"{msg}; correct the name (a typo?) or remove it")
 
 
 def wanted(truth: pd.DataFrame, spec: Mapping[str, Any]) -> np.ndarray:

@@ -52,6 +52,65 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike[str], **kwargs: object) 
         df.to_csv(tmp, **kwargs)
 
 
+#: A text cell starting with one of these is taken for a formula by spreadsheets (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_QUOTE = "'"
+_PLAIN_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+
+
+def escape_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells cannot run as spreadsheet formulas: a cell starting
+    with ``= + - @``, a tab, a carriage return or ``'`` gets one ``'`` in front (``=1+2`` ->
+    ``'=1+2``; ``'x`` -> ``''x``), so :func:`unescape_formulas` restores every text exactly.
+    Numeric columns and plain numbers in text (``-2.5``, ``+1e3``: no formula) are untouched."""
+    out = df.copy()
+    for col in out.columns:
+        s = out[col]
+        if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
+            continue
+        try:
+            start = s.str.startswith((*FORMULA_START, _QUOTE), na=False).to_numpy(dtype=bool)
+            hit = start & ~s.str.fullmatch(_PLAIN_NUMBER, na=False).to_numpy(dtype=bool)
+        except AttributeError:  # no text in this column
+            continue
+        if hit.any():
+            s = s.astype(object)
+            s[hit] = _QUOTE + s[hit]
+            out[col] = s
+    return out
+
+
+def unescape_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """Undo :func:`escape_formulas` on a table read back (one leading ``'`` before a formula
+    character or a second ``'`` is removed), in place; returns ``df``."""
+    for col in df.columns:
+        s = df[col]
+        if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
+            continue
+        try:
+            hit = s.str.match(r"'[=+\-@\t\r']", na=False).to_numpy(dtype=bool)
+        except AttributeError:  # no text in this column
+            continue
+        if hit.any():
+            s = s.copy()
+            s[hit] = s[hit].str.slice(1)
+            df[col] = s
+    return df
+
+
+def write_people_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write a CSV meant for people (``ranked.csv``, ``failures.csv``, ``anomalies.csv``)
+    atomically, UTF-8, with :func:`escape_formulas` applied to its text cells."""
+    write_csv(escape_formulas(df), path, encoding="utf-8")
+
+
+def read_people_csv(path: str | os.PathLike[str], **kwargs: object) -> pd.DataFrame:
+    """Read a CSV written by :func:`write_people_csv`; text cells come back as they were
+    (``kwargs`` go to ``pandas.read_csv``, e.g. ``dtype={"id": str}``)."""
+    kwargs.setdefault("encoding", "utf-8")
+    return unescape_formulas(pd.read_csv(path, **kwargs))  # type: ignore[call-overload]
+
+
 def write_text(text: str, path: str | os.PathLike[str]) -> None:
     """Write a UTF-8 text file atomically."""
     with atomic_path(path) as tmp:
