@@ -174,8 +174,20 @@ class ObjectKind:
         return lambda oid, display: self.thumbnail(run, oid, display)
 
     def thumbnail(self, run: RunObjects, oid: str, display: Mapping[str, Any]) -> bytes:
-        """A small PNG of one object for the export page."""
-        raise NotImplementedError
+        """A small PNG of one object for the export page: :meth:`draw` on a 4 x 2.6 inch
+        figure (a kind drawn otherwise, e.g. images, overrides this)."""
+        fig, ax = small_axes(str(oid), height=self.thumbnail_height(run))
+        self.draw(ax, run, oid)
+        fig.tight_layout()
+        return png_of(fig)
+
+    def thumbnail_height(self, run: RunObjects) -> float:
+        """Height of the thumbnail in inches."""
+        return 2.6
+
+    def draw(self, ax: Any, run: RunObjects, oid: str) -> Any:
+        """Draw one object on the matplotlib axes ``ax`` (for the thumbnail); returns ``ax``."""
+        raise NotImplementedError(f"object kind {self.name!r} does not draw on axes")
 
     def top_figure(self, top: TopObjects) -> Figure:
         """The top objects (default: their features as z-scores against the whole run)."""

@@ -7,7 +7,7 @@ import io
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from astroanom.kinds.base import ObjectKind, RunObjects, TopObjects, View, png_of, small_axes
+from astroanom.kinds.base import ObjectKind, RunObjects, TopObjects, View
 
 if TYPE_CHECKING:
     import numpy as np
@@ -71,15 +71,13 @@ class CurveKind(ObjectKind):
 
         return view
 
-    def thumbnail(self, run: RunObjects, oid: str, display: Mapping[str, Any]) -> bytes:
+    def draw(self, ax: Any, run: RunObjects, oid: str) -> Any:
         """The curve as extracted against its x-values, axes named as ``dataset.json`` says."""
         x, y = self.load(run, oid)
-        fig, ax = small_axes(str(oid))
         ax.plot(x, y, color="#1f4e8c", lw=1.3)
         ax.set_xlabel(run.info.get("x_label", "x"), fontsize=8)
         ax.set_ylabel(run.info.get("y_label", "y"), fontsize=8)
-        fig.tight_layout()
-        return png_of(fig)
+        return ax
 
     def top_figure(self, top: TopObjects) -> Figure:
         from astroanom.plots import overview

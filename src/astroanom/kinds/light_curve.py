@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from astroanom.kinds.base import ObjectKind, RunObjects, View, png_of, small_axes
+from astroanom.kinds.base import ObjectKind, RunObjects, View
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,14 +48,13 @@ class LightCurveKind(ObjectKind):
         label = time_label(run.info)
         return lambda oid, display: light_curve_png(run.row(oid).astype(object), time_label=label)
 
-    def thumbnail(self, run: RunObjects, oid: str, display: Mapping[str, Any]) -> bytes:
-        """Points with error bars per band against the source's time axis; magnitudes with the
-        axis inverted (brighter up)."""
+    def draw(self, ax: Any, run: RunObjects, oid: str) -> Any:
+        """Points with error bars per band against the source's time axis (``dataset.json``
+        ``x_label``, e.g. MJD); magnitudes with the axis inverted (brighter up)."""
         import numpy as np
 
         curve = self.load(run, oid)
         mag = str(run.row(oid).get("value_kind", "mag")) == "mag"
-        fig, ax = small_axes(str(oid))
         for band, g in curve.groupby("band", sort=True):
             e = g["err"].to_numpy(np.float64)
             ax.errorbar(
@@ -73,11 +72,10 @@ class LightCurveKind(ObjectKind):
         if mag:
             ax.invert_yaxis()
         ax.set_xlabel(time_label(run.info), fontsize=8)
-        ax.set_ylabel("magnitude" if mag else "flux", fontsize=8)
+        ax.set_ylabel("magnitude (brighter up)" if mag else "flux", fontsize=8)
         if len(curve):
             ax.legend(fontsize=6, frameon=False)
-        fig.tight_layout()
-        return png_of(fig)
+        return ax
 
 
 KIND = LightCurveKind()

@@ -3,10 +3,9 @@ writes (``spectrum_path``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from astroanom.kinds.base import ObjectKind, RunObjects, View, png_of, small_axes
+from astroanom.kinds.base import ObjectKind, RunObjects, View
 
 if TYPE_CHECKING:
     import numpy as np
@@ -37,15 +36,13 @@ class SpectrumKind(ObjectKind):
 
         return lambda oid, display: spectrum_png(run.row(oid).astype(object))
 
-    def thumbnail(self, run: RunObjects, oid: str, display: Mapping[str, Any]) -> bytes:
-        """Flux against wavelength."""
+    def draw(self, ax: Any, run: RunObjects, oid: str) -> Any:
+        """Flux against wavelength (the source's pixels, non-finite ones removed)."""
         wl, flux = self.load(run, oid)
-        fig, ax = small_axes(str(oid))
         ax.plot(wl, flux, color="#1f4e8c", lw=0.8)
         ax.set_xlabel("wavelength", fontsize=8)
         ax.set_ylabel("flux", fontsize=8)
-        fig.tight_layout()
-        return png_of(fig)
+        return ax
 
 
 KIND = SpectrumKind()

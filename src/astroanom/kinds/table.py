@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from astroanom.kinds.base import ObjectKind, RunObjects, View, png_of, small_axes
+from astroanom.kinds.base import ObjectKind, RunObjects, View
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,9 +49,14 @@ class TableKind(ObjectKind):
 
         return render
 
-    def thumbnail(self, run: RunObjects, oid: str, display: Mapping[str, Any]) -> bytes:
-        """The object's feature values by name: a bar per feature of its z-score against all
-        objects of the run, its value written beside it; imputed values marked."""
+    def thumbnail_height(self, run: RunObjects) -> float:
+        n = min(len(population(run).columns), THUMBNAIL_MAX_FEATURES)
+        return max(1.4, 0.6 + 0.17 * n)
+
+    def draw(self, ax: Any, run: RunObjects, oid: str) -> Any:
+        """The object's feature values by name (the first :data:`THUMBNAIL_MAX_FEATURES`): a
+        bar per feature of its z-score against all objects of the run (clipped at ±5), the
+        value written beside it; imputed values grey and marked."""
         import numpy as np
 
         pop = population(run)
@@ -62,19 +67,17 @@ class TableKind(ObjectKind):
         sd = np.nanstd(all_values, axis=0)
         z = np.where(sd > 0, (values - mu) / np.where(sd > 0, sd, 1.0), 0.0)
         imputed = set(str(run.row(oid).get("imputed", "") or "").split(","))
-        fig, ax = small_axes(str(oid), height=max(1.4, 0.6 + 0.17 * len(names)))
         colours = ["#999999" if n in imputed else "#1f4e8c" for n in names]
         pos = np.arange(len(names))[::-1]
         ax.barh(pos, np.clip(z, -5, 5), color=colours, height=0.7)
         ax.axvline(0.0, color="#555555", lw=0.6)
         for p, v, n in zip(pos, values, names, strict=True):
-            ax.text(5.2, p, f"{v:.4g}" + (" (imputed)" if n in imputed else ""), fontsize=6,
-                    va="center")  # fmt: skip
+            mark = " (imputed)" if n in imputed else ""
+            ax.text(5.2, p, f"{v:.4g}{mark}", fontsize=6, va="center")
         ax.set_yticks(pos, names, fontsize=6)
         ax.set_xlim(-5, 8.5)
         ax.set_xlabel("z-score against all objects (value written)", fontsize=7)
-        fig.tight_layout()
-        return png_of(fig)
+        return ax
 
 
 KIND = TableKind()
