@@ -14,6 +14,7 @@ from astropy.table import Table
 
 from astroanom.errors import AstroanomError, LabelsError
 from astroanom.export import anomaly_table, export_anomalies
+from astroanom.store.dataset import DatasetInfo
 from astroanom.store.io import feature_frame
 
 IDS = ["a", "b", "c", "d", "e", "f"]
@@ -43,6 +44,7 @@ def dataset(tmp_path: Path):
     pd.DataFrame({"id": IDS, "ra": ra, "dec": 2.0, "image_path": paths}).to_parquet(
         d / "objects.parquet"
     )
+    DatasetInfo(name="field", kind="image").write(d)
     S = [5.0, 3.0, 4.0, 2.5, 1.0, 0.0]
     pd.DataFrame({"id": IDS, "raw": S, "S": S}).to_parquet(d / "scores.parquet")
     pd.DataFrame(
@@ -125,6 +127,7 @@ def test_curve_dataset_gets_plots_and_bad_image_is_reported(tmp_path):
     )
     pd.DataFrame({"id": ids, "raw": [1.0, 0.0], "S": [5.0, 0.0]}).to_parquet(d / "scores.parquet")
     pd.DataFrame({"id": ids, "score": [5.0, 0.0], "label": np.nan}).to_parquet(d / "active.parquet")
+    DatasetInfo(name="curves", kind="curve").write(d)
     res = export_anomalies(d, [], tmp_path / "o", top_n=2)
     page = res.html.read_text()
     assert page.count("data:image/png;base64,") == 2 and "simbad" not in page
@@ -133,6 +136,7 @@ def test_curve_dataset_gets_plots_and_bad_image_is_reported(tmp_path):
     pd.DataFrame(
         {"id": ids, "image_path": ["/nonexistent/x1.fits", "/nonexistent/x2.fits"]}
     ).to_parquet(d / "objects.parquet")
+    DatasetInfo(name="curves", kind="image").write(d)
     res = export_anomalies(d, [], tmp_path / "o2", top_n=2)
     assert res.html.read_text().count("no image: file not found") == 2
 

@@ -13,6 +13,7 @@ from astropy.table import Table
 
 from astroanom.errors import ConfigError
 from astroanom.export import export_anomalies
+from astroanom.store.dataset import DatasetInfo
 from astroanom.store.io import feature_frame
 
 ODD_IDS = ["ünïcødé ✓", "=1+2", "+SUM(1)", "@SUM(1)", "-2+3", "'quoted", "-2.5", "plain"]
@@ -30,6 +31,7 @@ def _curve_dataset(d: Path, ids: list[str]) -> Path:
     )
     X = np.random.default_rng(0).normal(size=(n, 3))
     feature_frame(np.array(ids, dtype=object), X).to_parquet(d / "features.parquet")
+    DatasetInfo(name="rows", kind="table").write(d)
     return d
 
 

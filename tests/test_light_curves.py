@@ -45,11 +45,12 @@ def macho(tmp_path_factory) -> tuple[pd.DataFrame, dict[tuple[str, str], np.ndar
     assert len(failures) == 0
     # dataset.json's axis names: the labeller labels the time axis with the file's column
     assert src.describe() == {
-        "kind": "light_curve",
         "description": f"light curves from {folder}",
         "x_label": "MJD",
         "y_label": "magnitude",
+        "band_objects": {"B": 9, "R": 10},  # objects observed in each band
     }
+    assert src.object_kind == "light_curve"
     return objects, raw
 
 

@@ -110,6 +110,9 @@ def validate(cfg: dict[str, Any], schema: Mapping[str, Any] | None = None) -> di
     """
     if schema is None:
         schema = load_yaml(schema_path())
+    from astroanom.kinds import fill_default_features
+
+    fill_default_features(cfg)  # features: absent -> the source's object kind's default
     errors = sorted(_validator(schema).iter_errors(cfg), key=lambda e: list(map(str, e.path)))
     if errors:
         lines = []

@@ -10,15 +10,15 @@ by the retrained score S-hat, and writes, each atomically:
   (when the dataset has them), S, S_hat, rank (by S-hat, 1 = most anomalous), label (empty/NaN
   when unlabelled), user, time (of the label), selected_by ("label", "top" or "label+top");
 - ``anomalies.html``: one self-contained page (no script, no outside request: images are inline
-  base64 PNG; follow-up links are plain links) with each selected object's cutout, or a plot of
-  its feature vector for non-image data, its scores, its labels and its links.
+  base64 PNG; follow-up links are plain links) with each selected object drawn as its kind
+  draws it (:mod:`astroanom.kinds`: a cutout, a light curve, a spectrum, a curve, a table row's
+  feature values), its scores, its labels and its links.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import io
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -34,7 +34,7 @@ from astroanom.errors import AstroanomError
 from astroanom.evaluate.metrics import rank_order
 from astroanom.links import LINK_TITLES, follow_up_links
 from astroanom.store import dataset as ds
-from astroanom.store.io import atomic_path, feature_columns, write_people_csv, write_text
+from astroanom.store.io import atomic_path, write_people_csv, write_text
 from astroanom.store.labels import LABEL_COLUMNS, MAX_LABEL, MIN_LABEL, read_labels
 
 log = logging.getLogger("astroanom.export")
@@ -128,58 +128,16 @@ def anomaly_table(
     return rows.sort_values(["rank", "user"], kind="stable").reset_index(drop=True)
 
 
-def _resolve(path: str, base: Path) -> Path:
-    p = Path(path)
-    if p.is_absolute():
-        return p
-    for root in (base, Path.cwd()):
-        if (root / p).is_file():
-            return root / p
-    return base / p
+def _renderer(d: Path, display: Mapping[str, Any]) -> Renderer:
+    """id -> PNG bytes: the object's thumbnail as its kind draws it (``dataset.json``'s kind,
+    :meth:`astroanom.kinds.base.ObjectKind.thumbnail`): a cutout, a light curve against the
+    source's time axis, a spectrum, a curve, or a table row's feature values."""
+    from astroanom import kinds
+    from astroanom.kinds.base import RunObjects
 
-
-def _curve_png(y: np.ndarray, title: str, x_label: str, y_label: str) -> bytes:
-    """A small line plot of one feature vector (matplotlib Agg, no pyplot state)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(4.0, 2.6), dpi=80)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    ax.plot(np.arange(len(y)), y, color="#1f4e8c", lw=1.3)
-    ax.set_title(title, fontsize=9)
-    ax.set_xlabel(x_label, fontsize=8)
-    ax.set_ylabel(y_label, fontsize=8)
-    ax.tick_params(labelsize=7)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
-
-
-def _renderer(d: Path, ids: Sequence[str], display: Mapping[str, Any]) -> Renderer:
-    """id -> PNG bytes: the cutout (image datasets) or a plot of the feature vector."""
-    objects = pd.read_parquet(d / ds.OBJECTS)
-    objects["id"] = objects["id"].astype(str)
-    if "image_path" in objects.columns:
-        from astroanom.labeller.views.image import render_file
-
-        paths = dict(zip(objects["id"], objects["image_path"].astype(str), strict=True))
-        opts = {"min_size": 160, **display}
-        return lambda oid: render_file(_resolve(paths[oid], d), **opts)
-    feats_path = d / ds.FEATURES
-    if not feats_path.is_file():
-        raise AstroanomError(f"{d} has neither image paths nor {ds.FEATURES} to show objects")
-    feats = pd.read_parquet(feats_path)
-    feats["id"] = feats["id"].astype(str)
-    feats = feats[feats["id"].isin(set(ids))].set_index("id")
-    cols = feature_columns(feats.reset_index())
-    try:
-        info = ds.DatasetInfo.read(d)
-        xl, yl = info.x_label, info.y_label
-    except (FileNotFoundError, TypeError, ValueError):
-        xl, yl = "feature index", "value"
-    return lambda oid: _curve_png(feats.loc[oid, cols].to_numpy(np.float64), oid, xl, yl)
+    run = RunObjects.open(d)
+    kind = kinds.get(str(run.info.get("kind")))
+    return lambda oid: kind.thumbnail(run, oid, display)
 
 
 _CSS = """
@@ -325,7 +283,7 @@ def export_anomalies(
         {"DATASET": d.name, "THRESH": int(threshold), "TOPN": int(top_n)},
     )
     ids = rows["id"].drop_duplicates().tolist()
-    draw = render or _renderer(d, ids, display or {})
+    draw = render or _renderer(d, display or {})
     write_text(anomaly_html(rows, draw, name, threshold, top_n), html_path)
     log.info("export: %d rows, %d objects -> %s", len(rows), len(ids), out)
     return ExportResult(csv_path, fits_path, html_path, len(rows), len(ids))

@@ -14,8 +14,11 @@ A feature that is mathematically undefined for a valid curve (e.g. the skew of a
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -124,13 +127,38 @@ def resample_curve(t: np.ndarray, v: np.ndarray, n: int) -> np.ndarray:
     return np.interp(np.linspace(t[0], t[-1], n), t, v)
 
 
+def bands_in_data(band_objects: Mapping[str, int]) -> tuple[list[str], list[str]]:
+    """(bands used, bands left out) from band -> number of objects observed in it: the bands
+    observed for at least half as many objects as the most observed band, sorted by name (a
+    band few objects have would make every other object a failure)."""
+    if not band_objects:
+        return [], []
+    most = max(int(n) for n in band_objects.values())
+    used = sorted(b for b, n in band_objects.items() if 2 * int(n) >= most)
+    return used, sorted(set(band_objects) - set(used))
+
+
+def source_bands(workdir: str | os.PathLike[str] | None) -> dict[str, int]:
+    """band -> objects observed in it, as the light-curve source recorded it in
+    ``<workdir>/source/info.json`` ({} if there is none)."""
+    if workdir is None:
+        return {}
+    info = Path(workdir) / "source" / "info.json"
+    if not info.is_file():
+        return {}
+    found = json.loads(info.read_text(encoding="utf-8")).get("band_objects") or {}
+    return {str(b): int(n) for b, n in found.items()}
+
+
 class LightCurveExtractor:
     """Per-band features of irregular, multi-band light curves.
 
     Parameters (the config's ``features:`` mapping minus ``kind``):
-        bands: the bands to use, in order (default: a single band named "all", which is what
-            the source writes when the data has no band column). Names are ``<band>_<feature>``
-            when more than one band is given, else ``<feature>``.
+        bands: the bands to use, in order (default: the bands found in the data, see
+            :func:`bands_in_data`: those the source recorded in ``<workdir>/source/info.json``;
+            without that record a single band named "all", which is what the source writes when
+            the data has no band column). Names are ``<band>_<feature>`` when more than one
+            band is used, else ``<feature>``. :attr:`choices` records the bands used.
         features: light_curve feature entries (class names or {name, params}); default
             :data:`DEFAULT_FEATURES`.
         resample: if given, no light_curve features: each band's curve is linearly interpolated
@@ -151,8 +179,26 @@ class LightCurveExtractor:
         min_obs: int = 5,
         undefined_value: float = 0.0,
         n_jobs: int = 1,
+        workdir: str | None = None,
     ) -> None:
-        self.bands = [str(b) for b in bands] if bands else ["all"]
+        #: what was chosen from the data (recorded in dataset.json): the bands if not given
+        self.choices: dict[str, Any] = {}
+        if bands:
+            self.bands = [str(b) for b in bands]
+        else:
+            found = source_bands(workdir)
+            used, left_out = bands_in_data(found)
+            self.bands = used or ["all"]
+            if used:
+                self.choices = {"bands": used, "bands_left_out": left_out}
+                log.info(
+                    "features.bands not given: using band(s) %s found in the data%s",
+                    ", ".join(used),
+                    "; left out (observed for fewer than half as many objects): "
+                    + ", ".join(f"{b} ({found[b]} objects)" for b in left_out)
+                    if left_out
+                    else "",
+                )
         if resample is not None and int(resample) < 2:
             raise ConfigError(f"features.resample must be >= 2 points, got {resample}")
         self.resample = None if resample is None else int(resample)

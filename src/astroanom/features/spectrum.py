@@ -7,6 +7,13 @@ Reads the long table that :class:`astroanom.sources.spectra.SpectraSource` write
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -15,7 +22,19 @@ import pyarrow.parquet as pq
 
 from astroanom.errors import ConfigError
 
+log = logging.getLogger("astroanom.features.spectrum")
 NORMALISE = ("median", "mean", "max", "none")
+
+
+def source_coverage(workdir: str | os.PathLike[str] | None) -> dict[str, Any]:
+    """The spectra's wavelength coverage the source recorded in ``<workdir>/source/info.json``
+    ({} if none)."""
+    if workdir is None:
+        return {}
+    info = Path(workdir) / "source" / "info.json"
+    if not info.is_file():
+        return {}
+    return json.loads(info.read_text(encoding="utf-8")).get("wavelength_coverage") or {}
 
 
 def wavelength_grid(
@@ -93,25 +112,76 @@ def resample_spectrum(
     return y / norm, None
 
 
+#: most points of a grid taken from the data (grid_step and grid_n not given)
+DEFAULT_MAX_POINTS = 1000
+
+
+def grid_from_data(
+    coverage: Mapping[str, Any],
+    grid_min: float | None,
+    grid_max: float | None,
+    grid_step: float | None,
+    grid_n: int | None,
+) -> tuple[float, float, float | None, int | None]:
+    """The grid's missing parts from the spectra's ``coverage`` (as the spectra source records
+    it: the range every spectrum covers, the median pixel step): grid_min/grid_max default to
+    that range, and without grid_step and grid_n the step is the median pixel step, with at
+    most :data:`DEFAULT_MAX_POINTS` points."""
+    if not coverage:
+        raise ConfigError(
+            "features.grid_min/grid_max not given and the source recorded no wavelength "
+            "coverage (only the spectra source does); give features.grid_min and grid_max"
+        )
+    lo = float(coverage["start"]) if grid_min is None else float(grid_min)
+    hi = float(coverage["stop"]) if grid_max is None else float(grid_max)
+    if not hi > lo:
+        raise ConfigError(
+            f"the spectra have no wavelength range in common: object {coverage['start_id']} "
+            f"starts at {coverage['start']:g}, object {coverage['stop_id']} ends at "
+            f"{coverage['stop']:g}; give features.grid_min and grid_max (objects outside fail)"
+        )
+    if grid_step is None and grid_n is None:
+        n = int(np.floor((hi - lo) / float(coverage["median_step"]) + 1e-9)) + 1
+        if n > DEFAULT_MAX_POINTS or n < 2:
+            grid_n = min(max(n, 2), DEFAULT_MAX_POINTS)
+        else:
+            grid_step = float(coverage["median_step"])
+    return lo, hi, grid_step, grid_n
+
+
 class SpectrumExtractor:
     """Resampled (and normalised) fluxes on a common grid as features.
 
     Parameters (the config's ``features:`` mapping minus ``kind``): grid_min, grid_max and one of
-    grid_step / grid_n (wavelength unit of the data); method: "mean" (flux-conserving cell means,
-    default) or "linear"; normalise: median (default), mean, max, none.
+    grid_step / grid_n (wavelength unit of the data; not given: from the data, see
+    :func:`grid_from_data`, recorded in :attr:`choices`); method: "mean" (flux-conserving cell
+    means, default) or "linear"; normalise: median (default), mean, max, none.
     """
 
     reads = "spectrum"
 
     def __init__(
         self,
-        grid_min: float,
-        grid_max: float,
+        grid_min: float | None = None,
+        grid_max: float | None = None,
         grid_step: float | None = None,
         grid_n: int | None = None,
         normalise: str = "median",
         method: str = "mean",
+        workdir: str | None = None,
     ) -> None:
+        #: what was chosen from the data (recorded in dataset.json): the grid if not given
+        self.choices: dict[str, Any] = {}
+        if grid_min is None or grid_max is None or (grid_step is None and grid_n is None):
+            given = (grid_min, grid_max, grid_step, grid_n)
+            grid_min, grid_max, grid_step, grid_n = grid_from_data(source_coverage(workdir), *given)
+            self.choices = {
+                "grid_min": grid_min,
+                "grid_max": grid_max,
+                "grid_step": grid_step,
+                "grid_n": grid_n,
+            }
+            log.info("spectrum grid from the data: %s", self.choices)
         if method not in METHODS:
             raise ConfigError(f"features.method must be one of {', '.join(METHODS)}")
         self.method = method

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from astroanom import plugins
+from astroanom import kinds, plugins
 from astroanom.errors import ConfigError
 from astroanom.store import dataset as ds
 from astroanom.store.io import (
@@ -88,9 +88,7 @@ def manifest_step(
     info = getattr(src, "describe", lambda: {})()
     # a seeded subsample may miss rare classes: named-but-absent labels then only warn
     info["subsample"] = any(source.get(k) is not None for k in ("n_max", "n_objects"))
-    kinds = {"image_path": "image", "lc_path": "light_curve", "spectrum_path": "spectrum"}
-    found = [k for c, k in kinds.items() if c in objects.columns]
-    info.setdefault("kind", found[0] if found else "table")
+    info["kind"] = object_kind(src, source["kind"], objects.columns)
     if getattr(src, "feature_columns", None):  # a table's resolved feature columns
         info["feature_columns"] = list(src.feature_columns)
     if getattr(src, "report", None) is not None:  # e.g. the missing-value policy's counts
@@ -121,6 +119,23 @@ def _no_truth_column(src: Any, source: Mapping[str, Any], col: str, man: pd.Data
         if cols:
             msg += f"; {src.path} has the columns {', '.join(cols[:40])}"
     return f"{msg}; set truth.column to one of them (table sources: listed in source.keep), or give truth.table"
+
+
+def object_kind(src: Any, name: str, columns: Sequence[str]) -> str:
+    """The kind of the objects source ``name`` makes, as its class declares it
+    (``object_kind``), checked against its manifest's columns; a plug-in source declaring none
+    gets :data:`astroanom.kinds.FALLBACK` (its objects are shown as rows of their features)."""
+    kind = kinds.kind_of_source(src)
+    if kind is None:
+        log.warning(
+            "source %s declares no object_kind (one of %s); its objects are shown as %s",
+            name,
+            ", ".join(kinds.names()),
+            kinds.get(kinds.FALLBACK).plural,
+        )
+        kind = kinds.FALLBACK
+    kinds.get(kind).check_manifest(list(columns), name)
+    return kind
 
 
 def n_shards(n_objects: int, shard_size: int) -> int:
@@ -278,11 +293,17 @@ def gather_step(
     }
     write_text(json.dumps(summary, indent=2) + "\n", summary_out)
     info = json.loads(Path(info_in).read_text(encoding="utf-8"))
-    names = extractor(features, workdir).names()
-    extra = {**info.get("extra", {}), "feature_names": list(names), "features": features["kind"]}
+    ext = extractor(features, workdir)
+    extra = {
+        **info.get("extra", {}),
+        "feature_names": list(ext.names()),
+        "features": features["kind"],
+    }
+    if getattr(ext, "choices", None):  # what the extractor took from the data (e.g. the bands)
+        extra["feature_choices"] = dict(ext.choices)
     ds.DatasetInfo(
         name=name,
-        kind=info.get("kind", "table"),
+        kind=info["kind"],
         description=info.get("description", ""),
         seed=seed,
         x_label=info.get("x_label", "x"),

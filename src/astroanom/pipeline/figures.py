@@ -51,31 +51,36 @@ def top_step(
     pdf: PathLike,
     n: int,
 ) -> None:
-    """The top ``n`` objects by S^: image tiles, curves, or their features' z-scores."""
-    from astroanom.plots import overview
+    """The top ``n`` objects by S^, drawn as their object kind draws them
+    (:meth:`astroanom.kinds.base.ObjectKind.top_figure`: image tiles, curves, or the features'
+    z-scores)."""
+    from astroanom import kinds
+    from astroanom.kinds.base import TopObjects
 
     act = pd.read_parquet(active)
     obj = pd.read_parquet(objects)
     aligned(act["id"].to_numpy(), ("objects", obj))
     meta = _info(info)
     rows = rank_order(act["score"].to_numpy())[:n]
-    ids = act["id"].astype(str).to_numpy()[rows]
-    scores = act["score"].to_numpy()[rows]
     n_lab = int(act["label"].notna().sum())
-    title = f"{meta['name']}: top {rows.size} by Ŝ ({n_lab} labels)"
-    if "image_path" in obj.columns:
-        fig = overview.top_images(obj["image_path"].to_numpy()[rows], ids, scores, title)
-    else:
-        df, X = read_features(features)
-        names = meta.get("extra", {}).get("feature_names") or list(df.columns[1:])
-        if meta.get("kind") == "curve":
-            x = np.asarray(meta.get("extra", {}).get("x") or np.arange(X.shape[1]))
-            fig = overview.top_curves(
-                x, X[rows], ids, scores, title, meta.get("x_label", "x"), meta.get("y_label", "y")
-            )
-        else:
-            fig = overview.top_features(X, rows, ids, names, title)
-    save(fig, png, pdf)
+    loaded: dict[str, Any] = {}
+
+    def feats() -> tuple[pd.DataFrame, np.ndarray]:
+        if not loaded:
+            loaded["df"], loaded["X"] = read_features(features)
+        return loaded["df"], loaded["X"]
+
+    top = TopObjects(
+        objects=obj,
+        X=lambda: feats()[1],
+        names=lambda: meta.get("extra", {}).get("feature_names") or list(feats()[0].columns[1:]),
+        rows=rows,
+        ids=act["id"].astype(str).to_numpy()[rows],
+        scores=act["score"].to_numpy()[rows],
+        title=f"{meta['name']}: top {rows.size} by Ŝ ({n_lab} labels)",
+        info=meta,
+    )
+    save(kinds.get(meta["kind"]).top_figure(top), png, pdf)
 
 
 def scores_step(active: PathLike, detector: str, png: PathLike, pdf: PathLike) -> None:

@@ -242,6 +242,8 @@ class FitsMosaicSource:
     all; else a seeded subsample).
     """
 
+    object_kind = "image"  # astroanom.kinds: what its objects are
+
     def __init__(
         self,
         images: Mapping[str, str | Sequence[str]],

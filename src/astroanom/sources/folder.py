@@ -136,6 +136,8 @@ class ImageFolderSource:
     """``source.kind: images``: a folder of the user's own cutouts (FITS, PNG, JPEG; searched
     recursively); the id of an object is its file name without the image suffix."""
 
+    object_kind = "image"  # astroanom.kinds: what its objects are
+
     def __init__(self, path: str, n_objects: int | None = None) -> None:
         self.path, self.n_objects = path, n_objects
 
@@ -147,4 +149,4 @@ class ImageFolderSource:
         return images, pd.DataFrame(columns=FAILURE_COLUMNS)
 
     def describe(self) -> dict[str, object]:
-        return {"kind": "image", "description": f"image cutouts from {self.path}"}
+        return {"description": f"image cutouts from {self.path}"}

@@ -178,6 +178,8 @@ class GalaxyZooSource:
     """``source.kind: galaxy_zoo``: Galaxy Zoo 2 images (Zenodo) with the Hart et al. (2016)
     vote fractions; the file paths are the download rules' outputs (``resources/``)."""
 
+    object_kind = "image"  # astroanom.kinds: what its objects are
+
     truth_columns = ("odd_fraction",)
 
     def __init__(
@@ -201,11 +203,13 @@ class GalaxyZooSource:
         return man.drop(columns=["is_anomaly"], errors="ignore"), fails
 
     def describe(self) -> dict[str, object]:
-        return {"kind": "image", "description": "Galaxy Zoo 2 cutouts (424x424 JPEG)"}
+        return {"description": "Galaxy Zoo 2 cutouts (424x424 JPEG)"}
 
 
 class KaggleSource:
     """``source.kind: kaggle``: the Kaggle Galaxy Challenge images and ``Class6.1`` fractions."""
+
+    object_kind = "image"  # astroanom.kinds: what its objects are
 
     truth_columns = ("odd_fraction",)
 
@@ -221,6 +225,5 @@ class KaggleSource:
 
     def describe(self) -> dict[str, object]:
         return {
-            "kind": "image",
             "description": "Kaggle Galaxy Zoo challenge cutouts (424x424 JPEG)",
         }

@@ -138,6 +138,8 @@ class LightCurvesSource:
         format, sep, comment, header, names: reader options (see ``read_table``).
     """
 
+    object_kind = "light_curve"  # astroanom.kinds: what its objects are
+
     def __init__(
         self,
         path: str | os.PathLike[str],
@@ -175,6 +177,7 @@ class LightCurvesSource:
         }
         self.kind = "mag"
         self._file_failures: list[tuple[str, str]] = []
+        self.band_objects: dict[str, int] = {}
 
     # -- reading -------------------------------------------------------------------------
     def _standardise(
@@ -306,10 +309,11 @@ class LightCurvesSource:
     def describe(self) -> dict[str, object]:
         """Kind and axis names for ``dataset.json``: the time axis is the time column (e.g. MJD)."""
         return {
-            "kind": "light_curve",
             "description": f"light curves from {self.path}",
             "x_label": self.time_column,
             "y_label": "magnitude" if self.kind == "mag" else "flux",
+            # band -> objects observed in it (the light_curve extractor's default bands)
+            **({"band_objects": self.band_objects} if self.band_objects else {}),
         }
 
     def manifest(self, workdir: Path, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -354,6 +358,7 @@ class LightCurvesSource:
                 int((objects["n_removed"] > 0).sum()),
             )
         objects = objects.loc[~empty].reset_index(drop=True)
+        self.band_objects = {b: int((objects[f"n_obs_{b}"] > 0).sum()) for b in band_names(objects)}
         log.info(
             "%s: %d light curves, %d observations -> %s", self.path, len(objects), len(lc), lc_path
         )

@@ -134,6 +134,8 @@ class SimulationSource:
     read back by the ``values`` extractor. Class and drawn parameters are truth.
     """
 
+    object_kind = "curve"  # astroanom.kinds: what its objects are
+
     truth_columns = "*"  # the class and every drawn parameter give the answer away
 
     def __init__(
@@ -159,7 +161,6 @@ class SimulationSource:
     def describe(self) -> dict[str, Any]:
         """What ``dataset.json`` records about the objects (curve x-values and axis labels)."""
         return {
-            "kind": "curve",
             "description": f"five-class simulation ({self.preset}), curves of {self.n_x} points",
             "x_label": "x",
             "y_label": "y",

@@ -115,6 +115,8 @@ class SpectraSource:
         format, sep, comment, header: table reader options.
     """
 
+    object_kind = "spectrum"  # astroanom.kinds: what its objects are
+
     def __init__(
         self,
         path: str | os.PathLike[str],
@@ -135,6 +137,7 @@ class SpectraSource:
             "flux_column": flux_column,
         }
         self.reader = {"fmt": format, "sep": sep, "comment": comment, "header": header}
+        self.coverage: dict[str, object] = {}
 
     def _from_folder(self) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
         files = sorted(
@@ -204,4 +207,29 @@ class SpectraSource:
         meta.index.name = "id"
         failures = pd.DataFrame([(i, "source", r) for i, r in failed], columns=FAILURE_COLUMNS)
         log.info("%s: %d spectra, %d failures -> %s", self.path, len(meta), len(failures), path)
+        self.coverage = common_coverage(meta)
         return meta.reset_index(), failures
+
+    def describe(self) -> dict[str, object]:
+        """For ``info.json``: the wavelength range every spectrum covers and the median pixel
+        step (the ``spectrum`` extractor's default grid)."""
+        out: dict[str, object] = {"description": f"spectra from {self.path}"}
+        if self.coverage:
+            out["wavelength_coverage"] = self.coverage
+        return out
+
+
+def common_coverage(meta: pd.DataFrame) -> dict[str, object]:
+    """The wavelength range all spectra cover (``start``: the latest first pixel, ``stop``: the
+    earliest last pixel, and the ids that set them) and the median pixel step, from the
+    per-object ``n_pix``, ``wl_min``, ``wl_max`` (indexed by id); {} without spectra."""
+    if not len(meta):
+        return {}
+    step = (meta["wl_max"] - meta["wl_min"]) / (meta["n_pix"] - 1)
+    return {
+        "start": float(meta["wl_min"].max()),
+        "start_id": str(meta["wl_min"].idxmax()),
+        "stop": float(meta["wl_max"].min()),
+        "stop_id": str(meta["wl_max"].idxmin()),
+        "median_step": float(step.median()),
+    }

@@ -547,6 +547,8 @@ class SyntheticGalaxySource:
     """``source.kind: synthetic_galaxies``: the embedded galaxy set, generated into
     ``<workdir>/source/images/`` (kind, odd_fraction and is_anomaly are truth)."""
 
+    object_kind = "image"  # astroanom.kinds: what its objects are
+
     truth_columns = ("kind", "artefact", "odd_fraction", "is_anomaly")
 
     def __init__(self, n_jobs: int = 1, **params: object) -> None:
@@ -571,6 +573,5 @@ class SyntheticGalaxySource:
 
     def describe(self) -> dict[str, object]:
         return {
-            "kind": "image",
             "description": f"{self.cfg.n_objects} synthetic {self.cfg.size}x{self.cfg.size} galaxy cutouts",
         }

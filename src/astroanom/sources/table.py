@@ -276,6 +276,8 @@ class TableSource:
         n_max: a seeded random subset of this many rows (all if None), kept in file order.
     """
 
+    object_kind = "table"  # astroanom.kinds: what its objects are
+
     def __init__(
         self,
         path: str | os.PathLike[str],

@@ -3,7 +3,7 @@ and what the labeller, the benchmark and the figures read.
 
 A dataset directory (a *run*: ``results/<name>`` or ``results/<name>/seed<N>``) holds:
 
-- ``dataset.json``     name, kind (curve, image, light_curve, spectrum, table), feature names, seed
+- ``dataset.json``     name, kind (the source's object kind, :mod:`astroanom.kinds`), feature names, seed
 - ``features.parquet`` ``id`` + feature columns ``f000..`` exactly as the detector saw them
 - ``objects.parquet``  ``id`` + the source's metadata (``image_path``, coordinates, ...), no truth
 - ``truth.parquet``    ``id``, ``value``, ``known``, ``is_anomaly`` + the truth's own columns
@@ -21,7 +21,6 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from astroanom.store.io import write_text
 
@@ -39,7 +38,7 @@ class DatasetInfo:
     """Description of a dataset directory (``dataset.json``)."""
 
     name: str
-    kind: Literal["curve", "image", "table", "light_curve", "spectrum"]
+    kind: str  # an object kind of astroanom.kinds (curve, image, light_curve, spectrum, table)
     description: str = ""
     seed: int | None = None
     x_label: str = "x"
@@ -48,15 +47,14 @@ class DatasetInfo:
 
     @property
     def objects_word(self) -> str:
-        """What the objects are, in the plural, for people: "images", "table rows", ..."""
-        words = {
-            "curve": "curves",
-            "image": "images",
-            "table": "table rows",
-            "light_curve": "light curves",
-            "spectrum": "spectra",
-        }
-        return words.get(self.kind, "objects")
+        """What the objects are, in the plural, for people: "images", "table rows", ...
+        ("objects" for a kind that is not registered)."""
+        from astroanom import kinds
+
+        try:
+            return kinds.get(self.kind).plural
+        except kinds.UnknownKindError:
+            return "objects"
 
     def write(self, directory: str | os.PathLike[str]) -> Path:
         path = Path(directory) / DATASET_JSON

@@ -1,0 +1,93 @@
+"""Objects that are images (cutouts: FITS, PNG, JPEG), one file per object (``image_path``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from astroanom.errors import AstroanomError
+from astroanom.kinds.base import ObjectKind, RunObjects, TopObjects, View
+
+if TYPE_CHECKING:
+    import numpy as np
+    from matplotlib.figure import Figure
+
+#: Shorter side of the export's thumbnails, in pixels (small cutouts are enlarged).
+THUMBNAIL_MIN_SIZE = 160
+
+
+def raw_png(image: np.ndarray) -> bytes:
+    """PNG of an image as loaded, without display choices: 8-bit data as it is, other data
+    (FITS, 16-bit PNG) stretched linearly from the 0.5 to the 99.5 percentile."""
+    import cv2
+    import numpy as np
+
+    img = image
+    if img.dtype != np.uint8:
+        a = np.nan_to_num(np.asarray(img, dtype=np.float64))
+        lo, hi = np.percentile(a, [0.5, 99.5])
+        img = np.clip((a - lo) / (hi - lo if hi > lo else 1.0) * 255, 0, 255).astype(np.uint8)
+    if img.ndim == 3 and img.shape[2] >= 3:
+        img = np.ascontiguousarray(img[:, :, 2::-1])  # RGB(A) -> BGR for OpenCV
+    ok, buf = cv2.imencode(".png", img, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    if not ok:
+        raise AstroanomError("cannot encode the image as PNG")
+    return buf.tobytes()
+
+
+class ImageKind(ObjectKind):
+    name = "image"
+    plural = "images"
+    columns = ("image_path",)
+    default_features = {"kind": "ellipse"}
+    display_options = True
+
+    def parse_display(self, query: Mapping[str, str]) -> dict[str, Any]:
+        from astroanom.kinds.image_display import parse_display
+
+        return parse_display(query)
+
+    def load(self, run: RunObjects, oid: str) -> np.ndarray:
+        """The cutout as the feature pipeline reads it ((H, W) or (H, W, C))."""
+        from astroanom.sources.imageio import load_image
+
+        return load_image(run.file(oid, "image_path"))
+
+    def labeller_view(self, run: RunObjects) -> View:
+        """With display choices (stretch, limits, band, composite): through
+        :mod:`astroanom.kinds.image_display`; without: :func:`raw_png`. Errors name the file."""
+        from astroanom.kinds.image_display import render_file
+
+        def view(oid: str, display: Mapping[str, Any]) -> bytes:
+            path = run.file(oid, "image_path")
+            if display:
+                try:
+                    return render_file(path, **display)
+                except Exception as err:
+                    raise AstroanomError(
+                        f"cannot render image {path} of object {oid}: {err}"
+                    ) from err
+            try:
+                image = self.load(run, oid)
+            except Exception as err:  # ImageReadError and decoder errors alike
+                raise AstroanomError(f"cannot read image {path} of object {oid}: {err}") from err
+            return raw_png(image)
+
+        return view
+
+    def thumbnail(self, run: RunObjects, oid: str, display: Mapping[str, Any]) -> bytes:
+        """The cutout, its shorter side enlarged to at least 160 px, with the display choices
+        of :func:`astroanom.kinds.image_display.render_image` (default: asinh, auto colours)."""
+        from astroanom.kinds.image_display import render_file
+
+        opts = {"min_size": THUMBNAIL_MIN_SIZE, **display}
+        return render_file(run.file(oid, "image_path"), **opts)
+
+    def top_figure(self, top: TopObjects) -> Figure:
+        from astroanom.plots import overview
+
+        paths = top.objects["image_path"].to_numpy()[top.rows]
+        return overview.top_images(paths, top.ids, top.scores, top.title)
+
+
+KIND = ImageKind()
