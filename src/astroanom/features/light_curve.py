@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from astroanom.errors import ConfigError
+from astroanom.params import Param, Params, declared
 
 log = logging.getLogger("astroanom.features.light_curve")
 
@@ -124,6 +125,7 @@ def resample_curve(t: np.ndarray, v: np.ndarray, n: int) -> np.ndarray:
     return np.interp(np.linspace(t[0], t[-1], n), t, v)
 
 
+@declared
 class LightCurveExtractor:
     """Per-band features of irregular, multi-band light curves.
 
@@ -143,13 +145,40 @@ class LightCurveExtractor:
 
     reads = "light_curve"
 
+    PARAMS = Params(
+        bands=Param(
+            list,
+            None,
+            "bands, in order (null: all observations as one band)",
+            nullable=True,
+            items={"type": "string"},
+        ),
+        features=Param(
+            list,
+            None,
+            "light-curve feature names or {name, params} (null: the default set, "
+            "docs/data_kinds.md)",
+            nullable=True,
+        ),
+        resample=Param(
+            int,
+            None,
+            "regular curves: the values interpolated onto this many points as features",
+            minimum=2,
+            nullable=True,
+        ),
+        min_obs=Param(int, 5, "fewest usable observations of a band", minimum=2),
+        undefined_value=Param(float, 0.0, "value of a feature undefined for a curve (counted)"),
+    )
+    SHARD_SIZE = 50000
+
     def __init__(
         self,
-        bands: Sequence[str] | None = None,
-        features: Sequence[str | Mapping[str, Any]] | None = None,
-        resample: int | None = None,
-        min_obs: int = 5,
-        undefined_value: float = 0.0,
+        bands: Sequence[str] | None,
+        features: Sequence[str | Mapping[str, Any]] | None,
+        resample: int | None,
+        min_obs: int,
+        undefined_value: float,
         n_jobs: int = 1,
     ) -> None:
         self.bands = [str(b) for b in bands] if bands else ["all"]

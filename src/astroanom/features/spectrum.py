@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from astroanom.errors import ConfigError
+from astroanom.params import Param, Params, declared
 
 NORMALISE = ("median", "mean", "max", "none")
 
@@ -93,6 +94,7 @@ def resample_spectrum(
     return y / norm, None
 
 
+@declared
 class SpectrumExtractor:
     """Resampled (and normalised) fluxes on a common grid as features.
 
@@ -103,14 +105,31 @@ class SpectrumExtractor:
 
     reads = "spectrum"
 
+    PARAMS = Params(
+        grid_min=Param(float, description="first wavelength of the common grid"),
+        grid_max=Param(float, description="last wavelength of the common grid"),
+        grid_step=Param(float, None, "grid spacing", exclusive_minimum=0, nullable=True),
+        grid_n=Param(int, None, "grid points (instead of grid_step)", minimum=2, nullable=True),
+        normalise=Param(
+            str, "median", "flux normalisation", enum=("median", "mean", "max", "none")
+        ),
+        method=Param(
+            str,
+            "mean",
+            "mean: flux averaged over each grid cell (keeps narrow lines); linear: interpolation",
+            enum=("mean", "linear"),
+        ),
+    )
+    SHARD_SIZE = 200000
+
     def __init__(
         self,
         grid_min: float,
         grid_max: float,
-        grid_step: float | None = None,
-        grid_n: int | None = None,
-        normalise: str = "median",
-        method: str = "mean",
+        grid_step: float | None,
+        grid_n: int | None,
+        normalise: str,
+        method: str,
     ) -> None:
         if method not in METHODS:
             raise ConfigError(f"features.method must be one of {', '.join(METHODS)}")
