@@ -119,8 +119,6 @@ def _message(e: Any) -> str:
         return unknown_keys_message(where, unknown, allowed)
     if e.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum"):
         return f"{where}: {e.instance!r} is not allowed; allowed: {allowed_text(e.schema)}"
-    if e.validator == "type":
-        return f"{where}: {e.instance!r} is not allowed; allowed: {allowed_text(e.schema)}"
     return f"{where}: {e.message}"
 
 
@@ -187,7 +185,8 @@ def _plugin_entries(cfg: Mapping[str, Any]) -> Iterable[tuple[str, str, str, dic
 def _check_plugins(cfg: Mapping[str, Any]) -> None:
     """Every plug-in name is known; a third-party plug-in that declares ``PARAMS`` gets its
     entry checked (and, for sources and extractors, its defaults filled) here. Built-ins were
-    checked by the schema and are not imported."""
+    checked by the schema and are not imported; a third-party plug-in that cannot be imported
+    here (it may be installed only where the jobs run) is passed through with a warning."""
     from astroanom import plugins
     from astroanom.errors import AstroanomError
     from astroanom.params import declaration
@@ -204,10 +203,10 @@ def _check_plugins(cfg: Mapping[str, Any]) -> None:
             )
         try:
             factory = plugins.resolve(kind, name)
-        except AstroanomError as exc:
-            if entry.get("optional"):
-                continue  # skipped, with a warning, where it would run
-            raise ConfigError(f"{where}.{key}: {exc}") from None
+        except AstroanomError as exc:  # e.g. installed only in the jobs' environment
+            if not entry.get("optional"):
+                log.warning("%s.%s: %s; its parameters are not checked here", where, key, exc)
+            continue
         decl = declaration(factory)
         if decl is None:
             continue  # a plug-in that declares nothing: its parameters are passed as given

@@ -275,7 +275,7 @@ class Params(Mapping[str, Param]):
 def unknown_keys_message(where: str, unknown: Iterable[str], allowed: Iterable[str]) -> str:
     """The one wording of an unknown-key error: the keys, then every allowed key."""
     keys = ", ".join(repr(k) for k in unknown)
-    return f"{where}: unknown key(s) {keys}; allowed: {', '.join(allowed)} (check the spelling)"
+    return f"{where}: unknown key(s): {keys}; allowed: {', '.join(allowed)} (check the spelling)"
 
 
 def declaration(obj: Any) -> Params | None:

@@ -182,6 +182,65 @@ def render(current: str) -> str:
     return "".join(lines[: starts[0]]) + block + "".join(lines[ends[0] + 1 :])
 
 
+#: Constructor arguments the framework passes at run time (not keys of a plug-in's entry).
+INJECTED = frozenset({"seed", "n_jobs", "workdir", "factory"})
+
+
+def _written_defaults(fn: Any) -> list[tuple[str, int]]:
+    """(name, line) of every parameter of an ``ast`` function written with a default."""
+    a = fn.args
+    pos = [*a.posonlyargs, *a.args]
+    named = list(zip(pos[len(pos) - len(a.defaults) :], a.defaults, strict=True))
+    named += [(k, d) for k, d in zip(a.kwonlyargs, a.kw_defaults, strict=True) if d is not None]
+    return [(arg.arg, d.lineno) for arg, d in named]
+
+
+def duplicated_defaults() -> list[str]:
+    """Defaults of values the config owns written outside their one declaration, one line each
+    ("file:line function name"): (1) a built-in plug-in's constructor parameter written with a
+    default (other than the run-time :data:`INJECTED` ones); (2) any function of the package
+    giving a default to a shared ``active_learning`` setting (alpha, n_estimators; the
+    figures' ``alpha``, a transparency, is another value)."""
+    import ast
+    import inspect
+
+    from astroanom.active.strategies import ACTIVE_LEARNING
+
+    root = Path(__file__).resolve().parent
+    found: set[tuple[str, int, str, str]] = set()
+    for kind in plugins.KINDS:
+        for cls, _ in builtin_declarations(kind).values():
+            init = getattr(cls.__init__, "__wrapped__", cls.__init__)
+            path = Path(inspect.getsourcefile(init) or "")
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            line = inspect.getsourcelines(init)[1]
+            fn = next(
+                n
+                for n in ast.walk(tree)
+                if isinstance(n, ast.FunctionDef)
+                and n.name == "__init__"
+                and n.lineno == line
+                or isinstance(n, ast.FunctionDef)
+                and n.name == "__init__"
+                and any(d.lineno == line for d in n.decorator_list)
+            )
+            for arg, at in _written_defaults(fn):
+                if arg not in INJECTED:
+                    found.add(
+                        (str(path.relative_to(root.parent)), at, f"{cls.__name__}.__init__", arg)
+                    )
+    for path in sorted(root.rglob("*.py")):
+        if path.parent.name == "plots":  # matplotlib's alpha (transparency), another value
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for fn in ast.walk(tree):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for arg, at in _written_defaults(fn):
+                    if arg in ACTIVE_LEARNING:
+                        found.add((str(path.relative_to(root.parent)), at, fn.name, arg))
+    return [f"{f}:{n} {fn} {arg}" for f, n, fn, arg in sorted(found)]
+
+
 def main(argv: list[str] | None = None) -> int:
     from astroanom.config import schema_path
 
@@ -191,7 +250,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write", action="store_true", help="rewrite the schema's generated block")
     ap.add_argument("--check", action="store_true", help="exit 1 if the block is out of date")
     ap.add_argument("--path", type=Path, default=None, help="schema file (default: the package's)")
+    ap.add_argument(
+        "--count-defaults",
+        action="store_true",
+        help="list and count defaults of config-owned values written outside their declaration",
+    )
     args = ap.parse_args(argv)
+    if args.count_defaults:
+        dups = duplicated_defaults()
+        print("\n".join(dups + [f"{len(dups)} default(s) written outside their one declaration"]))
+        return 0
     path = (args.path or schema_path()).resolve()  # a link (config/schema.yaml): its target
     current = path.read_text(encoding="utf-8")
     new = render(current)
