@@ -109,7 +109,8 @@ def child(n: int, threads: int, backend: str, seed: int) -> dict[str, dict[str, 
     if lab.min() == lab.max():  # make sure the forest is fitted: one of each
         lab[-1] = 5.0 - lab[-1]
     step(
-        "retrain", lambda: RelevanceLearner(100, seed=seed, n_jobs=threads).retrain(X, S, idx, lab)
+        "retrain",
+        lambda: RelevanceLearner(100, seed=seed, n_jobs=threads).retrain(X, S, idx, lab, alpha=1.0),
     )
     step("rank", lambda: rank_order(state["retrain"].score))
 

@@ -37,7 +37,7 @@ def test_far_from_labels_tends_to_S():
     S = np.array([3.0, 1.0])
     U = np.array([0.0, 0.0])
     d = np.array([50.0, 50.0])  # delta = e^50
-    np.testing.assert_allclose(active_score(S, U, d, d0=1.0), S, rtol=1e-12)
+    np.testing.assert_allclose(active_score(S, U, d, alpha=1.0, d0=1.0), S, rtol=1e-12)
 
 
 def test_intermediate_value_by_hand():
@@ -46,17 +46,17 @@ def test_intermediate_value_by_hand():
     arg = math.e - 1.0 + 0.5 * math.log(1.1 / 0.9)
     expected = 2.0 * math.tanh(arg)
     assert expected == pytest.approx(1.8971, abs=5e-4)
-    got = active_score(np.array([2.0, 0.0]), np.array([0.0, 0.0]), np.array([1.0, 1.0]))
+    got = active_score(np.array([2.0, 0.0]), np.array([0.0, 0.0]), np.array([1.0, 1.0]), 1.0)
     assert got[0] == pytest.approx(expected, rel=1e-12)
 
 
 def test_d0_defaults_to_mean_distance_and_alpha_scales():
     d = np.array([0.0, 1.0, 2.0])  # mean 1
     np.testing.assert_allclose(distance_penalty(d, 1.0, 2.0), np.exp([0.0, 2.0, 4.0]))
-    a = active_score(np.ones(3), np.zeros(3), d)
-    b = active_score(np.ones(3), np.zeros(3), d, d0=1.0)
+    a = active_score(np.ones(3), np.zeros(3), d, 1.0)
+    b = active_score(np.ones(3), np.zeros(3), d, 1.0, d0=1.0)
     np.testing.assert_array_equal(a, b)
-    assert (distance_penalty(d, 0.0) == 1.0).all()
+    assert (distance_penalty(d, 0.0, 1.0) == 1.0).all()
 
 
 def test_nearest_labelled_distance_by_hand():
@@ -94,8 +94,8 @@ def test_learner_is_deterministic_per_seed():
     S = rng.uniform(0, 5, 400)
     lab_idx = np.arange(30)
     labels = rng.integers(0, 6, 30)
-    a = RelevanceLearner(20, seed=5, n_jobs=2).retrain(X, S, lab_idx, labels)
-    b = RelevanceLearner(20, seed=5, n_jobs=1).retrain(X, S, lab_idx, labels)
+    a = RelevanceLearner(20, seed=5, n_jobs=2).retrain(X, S, lab_idx, labels, alpha=1.0)
+    b = RelevanceLearner(20, seed=5, n_jobs=1).retrain(X, S, lab_idx, labels, alpha=1.0)
     np.testing.assert_array_equal(a.score, b.score)
     assert a.d0 == pytest.approx(a.d.mean())
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -102,7 +103,8 @@ def test_summary_and_markdown():
 
 @pytest.mark.workflow
 def test_tiny_benchmark_workflow(tmp_path):
-    """`snakemake ... benchmark` with the toy dotted-path detector in a temporary directory."""
+    """`snakemake ... benchmark` with the toy dotted-path detector and every built-in strategy
+    (coniferest's two when it is installed) in a temporary directory."""
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(REPO / "tests"), os.environ.get("PYTHONPATH", "")]),
@@ -128,8 +130,11 @@ def test_tiny_benchmark_workflow(tmp_path):
     assert res.returncode == 0, res.stderr[-4000:]
     out = tmp_path / "results" / "benchmark"
     table = pd.read_parquet(out / "benchmark.parquet")
-    assert set(table["detector"]) == {"toy"} and set(table["strategy"]) == {"paper", "random"}
-    assert len(table) == 2 and (table["n_wanted"] == 40).all()
+    strategies = {"paper", "gp", "none", "random"}
+    if importlib.util.find_spec("coniferest") is not None:  # installed by `make test`
+        strategies |= {"pineforest", "aadforest"}  # issue 18.1: failed with 'alpha'
+    assert set(table["detector"]) == {"toy"} and set(table["strategy"]) == strategies
+    assert len(table) == len(strategies) and (table["n_wanted"] == 40).all()
     assert table[["detector_job_s", "strategy_job_s"]].notna().all().all()
     assert ((table["found_first_30"] >= 0) & (table["found_first_30"] <= 30)).all()
     pd.testing.assert_frame_equal(pd.read_csv(out / "benchmark.csv"), table, check_dtype=False)
@@ -161,7 +166,7 @@ def test_benchmark_paper_strategy_uses_active_learning_alpha(tmp_path, monkeypat
     seen: list[float] = []
     real = score.active_score
 
-    def spy(S, U, d, alpha=1.0, *args, **kwargs):
+    def spy(S, U, d, alpha, *args, **kwargs):
         seen.append(alpha)
         return real(S, U, d, alpha, *args, **kwargs)
 

@@ -194,7 +194,11 @@ def test_retrain_uses_the_workflow_learner_and_reorders(app_env, curves):
     _, X = read_features(curves / "features.parquet")
     S = np.asarray(__import__("pandas").read_parquet(curves / "scores.parquet")["S"])
     direct = RelevanceLearner(n_estimators=20, seed=0).retrain(
-        X, S, np.array([int(k) for k in labelled]), np.array(list(labelled.values()), dtype=float)
+        X,
+        S,
+        np.array([int(k) for k in labelled]),
+        np.array(list(labelled.values()), dtype=float),
+        alpha=1.0,
     )
     assert after == [str(i) for i in rank_order(direct.score)]
     assert after != before

@@ -128,7 +128,7 @@ def test_label_with_keys_retrain_and_map(server):
         _, X = read_features(data / "features.parquet")
         rows = np.array([int(by_s[0]), int(by_s[1]), int(by_s[2])])
         expected = RelevanceLearner(n_estimators=100, seed=1).retrain(  # the config's seed
-            X, S, rows, np.array([5.0, 0.0, 3.0])
+            X, S, rows, np.array([5.0, 0.0, 3.0]), alpha=1.0
         )
         new_order = [str(i) for i in rank_order(expected.score)]
         assert shown == new_order[:20]

@@ -188,7 +188,7 @@ def test_retrain_step_human_mode_matches_the_learner_and_handles_no_labels(tmp_p
     assert labelled["id"].tolist() == [2, 4, 10] and labelled["label"].tolist() == [3.0, 5.0, 0.0]
     _, X = read_features(d / "features.parquet")
     direct = RelevanceLearner(n_estimators=10, seed=1).retrain(
-        X, act["S"].to_numpy(), np.array([4, 10, 2]), np.array([5.0, 0, 3])
+        X, act["S"].to_numpy(), np.array([4, 10, 2]), np.array([5.0, 0, 3]), alpha=1.0
     )
     np.testing.assert_allclose(act["score"], direct.score)
     assert not np.allclose(act["score"], act["S"])

@@ -195,7 +195,9 @@ def test_retrain_step_honours_the_strategy_with_a_simulated_oracle(run_dir, smal
     paper = _retrain(run_dir, {"name": "paper"})
     top = rank_order(S)[:30]
     assert np.flatnonzero(paper["label"].notna()).tolist() == sorted(top.tolist())
-    direct = RelevanceLearner(10, seed=3).retrain(X, S, top, ClassOracle(classes, RELEVANCE)(top))
+    direct = RelevanceLearner(10, seed=3).retrain(
+        X, S, top, ClassOracle(classes, RELEVANCE)(top), alpha=1.0
+    )
     assert paper["score"].to_numpy().tobytes() == direct.score.tobytes()
     assert paper["U"].to_numpy().tobytes() == direct.U.tobytes()
 

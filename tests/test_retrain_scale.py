@@ -35,8 +35,8 @@ def test_row_blocks_equal_a_single_threaded_predict(n_jobs, min_rows):
 def test_learner_result_does_not_depend_on_threads():
     X, lab, y = _data(n=140_000, m=4, seed=2)  # > 2 x 65536 rows: two prediction blocks
     S = np.linspace(0, 5, X.shape[0])
-    a = RelevanceLearner(10, seed=3, n_jobs=1).retrain(X, S, lab, y)
-    b = RelevanceLearner(10, seed=3, n_jobs=2).retrain(X, S, lab, y)
+    a = RelevanceLearner(10, seed=3, n_jobs=1).retrain(X, S, lab, y, alpha=1.0)
+    b = RelevanceLearner(10, seed=3, n_jobs=2).retrain(X, S, lab, y, alpha=1.0)
     for f in ("U", "d", "score"):
         assert np.array_equal(getattr(a, f), getattr(b, f)), f
 

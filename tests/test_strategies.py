@@ -30,6 +30,7 @@ SEEDS = (1, 2, 3)
 BUDGET, BATCH = 50, 10
 # Minimum lead over random order in mean recall@50 (random expects 50 * 40 / 2120 ~ 0.9).
 MARGINS = {"paper": 10.0, "gp": 5.0, "coniferest": 3.0}
+SHARED = {"alpha": 1.0, "n_estimators": 100}  # the config's active_learning section
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +57,7 @@ def recalls(sims):
                     X,
                     S,
                     ClassOracle(classes, RELEVANCE),
-                    make_strategy(name, seed=seed),
+                    make_strategy(name, seed=seed, shared=SHARED),
                     BATCH,
                     BUDGET,
                 )
@@ -101,7 +102,9 @@ def test_every_strategy_starts_from_scratch_without_labels(sims):
     X, _, S = sims[1]
     empty = np.empty(0, dtype=np.int64)
     for name in ("paper", "gp", "none"):
-        np.testing.assert_array_equal(make_strategy(name).fit(X, S, empty, empty).score(), S)
+        np.testing.assert_array_equal(
+            make_strategy(name, shared=SHARED).fit(X, S, empty, empty).score(), S
+        )
 
 
 def test_gp_posterior_follows_labels(sims):
@@ -148,7 +151,7 @@ def test_strategy_errors(sims):
     with pytest.raises(AstroanomError, match=r"strategy 'gp': bad parameters \['kappa'\]"):
         strategy_from_config({"name": "gp", "kappa": 2})
     with pytest.raises(LabelsError, match="0..5"):
-        make_strategy("paper").fit(X, S, np.array([0, 1]), np.array([0.0, 7.0]))
+        make_strategy("paper", shared=SHARED).fit(X, S, np.array([0, 1]), np.array([0.0, 7.0]))
     with pytest.raises(LabelsError, match="more than once"):
         make_strategy("gp").fit(X, S, np.array([0, 0]), np.array([0.0, 5.0]))
     assert {"paper", "gp", "coniferest", "none", "random"} <= set(plugins.available("strategy"))

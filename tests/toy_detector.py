@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from astroanom.params import Param, Params, declared
+
 
 class DistanceFromMedian:
     def __init__(self, power: float = 1.0) -> None:
@@ -43,3 +45,31 @@ class NaNScore(DistanceFromMedian):
         out = super().score_samples(X)
         out[3] = np.nan
         return out
+
+
+@declared
+class DeclaredDistance(DistanceFromMedian):
+    """A third-party detector that declares its parameters: `astroanom check` checks them."""
+
+    PARAMS = Params(power=Param(float, 1.0, "exponent of the distance", exclusive_minimum=0))
+
+    def __init__(self, power: float) -> None:
+        super().__init__(power)
+
+
+@declared
+class AlphaStrategy:
+    """A third-party strategy that declares the shared ``alpha`` (and so receives it)."""
+
+    name = "alpha-toy"
+    PARAMS = Params(alpha=Param(float, description="the shared alpha", shared=True))
+
+    def __init__(self, alpha: float) -> None:
+        self.alpha = alpha
+
+    def fit(self, X: np.ndarray, S: np.ndarray, labelled: np.ndarray, labels: np.ndarray):
+        self.S_ = np.asarray(S, dtype=np.float64)
+        return self
+
+    def score(self) -> np.ndarray:
+        return self.alpha * self.S_

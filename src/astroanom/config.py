@@ -1,7 +1,13 @@
 """The workflow configuration: reading, strict validation with defaults, and dataset accessors.
 
 One function, :func:`validate`, is used by the Snakefile and by the command line, so both see
-the same defaults (``config/schema.yaml`` is their only source) and reject the same mistakes.
+the same defaults (the package's ``schema.yaml``, linked as ``config/schema.yaml``, is their
+only source; its plug-in part is generated from the plug-ins' declarations by
+:mod:`astroanom.schema`) and reject the same mistakes: an unknown key or an out-of-range value
+of any plug-in (source, extractor and each ``combine`` part, detector, strategy) is an error
+naming the key and what is allowed. Validation reads the schema file and imports no plug-in
+module, except a third-party plug-in's (entry point or dotted path), whose ``PARAMS`` are checked
+when it declares them.
 
 A *run* is one directory below ``results/`` that a dataset produces: ``<name>`` for most
 datasets, ``<name>/seed<N>`` for each seed of a dataset with ``replicate: true``.
@@ -28,15 +34,14 @@ _RUN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*?)(?:/seed(?P<seed>\d+))
 
 
 def schema_path() -> Path:
-    """``config/schema.yaml`` of the checkout this package runs from (or of the working dir)."""
-    here = Path(__file__).resolve().parents[2] / "config" / SCHEMA_NAME
-    for cand in (here, Path.cwd() / "config" / SCHEMA_NAME):
-        if cand.is_file():
-            return cand
-    raise ConfigError(
-        f"cannot find config/{SCHEMA_NAME}: run from the astroanom checkout (the directory "
-        "holding workflow/ and config/)"
-    )
+    """The config schema shipped with the package (``astroanom/schema.yaml``)."""
+    path = Path(__file__).with_name(SCHEMA_NAME)
+    if not path.is_file():
+        raise ConfigError(
+            f"the astroanom package has no {SCHEMA_NAME} ({path}): reinstall it "
+            "(pip install astroanom, or pip install -e . in a checkout)"
+        )
+    return path
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
@@ -99,8 +104,22 @@ def _validator(schema: Mapping[str, Any]):
 
 
 def _where(path: Iterable[Any]) -> str:
-    parts = [str(p) for p in path]
-    return ".".join(parts) if parts else "(top level)"
+    parts = [f"[{p}]" if isinstance(p, int) else str(p) for p in path]
+    return ".".join(parts).replace(".[", "[") if parts else "(top level)"
+
+
+def _message(e: Any) -> str:
+    """One jsonschema error as "<key>: <problem>; allowed: <what is allowed>"."""
+    from astroanom.params import allowed_text, unknown_keys_message
+
+    where = _where(e.path)
+    if e.validator == "additionalProperties" and isinstance(e.instance, dict):
+        allowed = list(e.schema.get("properties", {}))
+        unknown = [k for k in e.instance if k not in allowed]
+        return unknown_keys_message(where, unknown, allowed)
+    if e.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum"):
+        return f"{where}: {e.instance!r} is not allowed; allowed: {allowed_text(e.schema)}"
+    return f"{where}: {e.message}"
 
 
 def validate(cfg: dict[str, Any], schema: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -115,32 +134,83 @@ def validate(cfg: dict[str, Any], schema: Mapping[str, Any] | None = None) -> di
     fill_default_features(cfg)  # features: absent -> the source's object kind's default
     errors = sorted(_validator(schema).iter_errors(cfg), key=lambda e: list(map(str, e.path)))
     if errors:
-        lines = []
-        for e in errors[:10]:
-            msg = e.message
-            if e.validator == "additionalProperties":
-                msg = f"unknown key(s): {msg.split('(')[-1].rstrip(')')}; check the spelling"
-            lines.append(f"  {_where(e.path)}: {msg}")
+        lines = [f"  {_message(e)}" for e in errors[:10]]
         more = f"\n  ... and {len(errors) - 10} more" if len(errors) > 10 else ""
         raise ConfigError("invalid configuration:\n" + "\n".join(lines) + more)
+    _check_plugins(cfg)
     _check_references(cfg)
     return cfg
 
 
+#: Keys of each kind of plug-in entry that are not the plug-in's parameters.
+_RESERVED = {
+    "source": ("kind",),
+    "extractor": ("kind", "shard_size"),
+    "part": ("kind", "name"),
+    "detector": ("name", "params", "lower_is_weirder", "score_method", "label"),
+    "strategy": ("name", "params", "optional", "label"),
+}
+
+
+def _plugin_entries(cfg: Mapping[str, Any]) -> Iterable[tuple[str, str, str, dict[str, Any]]]:
+    """(where, plug-in kind, entry kind, entry) of every plug-in entry of a schema-valid config."""
+    for name, entry in cfg.get("datasets", {}).items():
+        where = f"datasets.{name}"
+        yield f"{where}.source", "source", "source", entry["source"]
+        yield f"{where}.features", "extractor", "extractor", entry["features"]
+        for k, part in enumerate(entry["features"].get("extractors") or []):
+            yield f"{where}.features.extractors[{k}]", "extractor", "part", part
+        yield f"{where}.detector", "detector", "detector", entry["detector"]
+        yield f"{where}.strategy", "strategy", "strategy", entry["strategy"]
+    bench = cfg.get("benchmark") or {}
+    for label, entry in (bench.get("detectors") or {}).items():
+        yield f"benchmark.detectors.{label}", "detector", "detector", entry
+    for label, entry in (bench.get("strategies") or {}).items():
+        yield f"benchmark.strategies.{label}", "strategy", "strategy", entry
+
+
+def _check_plugins(cfg: Mapping[str, Any]) -> None:
+    """Every plug-in name is known; a third-party plug-in that declares ``PARAMS`` gets its
+    entry checked (and, for sources and extractors, its defaults filled) here. Built-ins were
+    checked by the schema and are not imported; a third-party plug-in that cannot be imported
+    here (it may be installed only where the jobs run) is passed through with a warning."""
+    from astroanom import plugins
+    from astroanom.errors import AstroanomError
+    from astroanom.params import declaration
+
+    for where, kind, role, entry in _plugin_entries(cfg):
+        key = "name" if kind in ("detector", "strategy") else "kind"
+        name = str(entry[key])
+        if name in plugins.BUILTIN[kind]:
+            continue
+        if name not in plugins.available(kind) and "." not in name and ":" not in name:
+            raise ConfigError(
+                f"{where}.{key}: unknown {kind} {name!r}; known: "
+                f"{', '.join(plugins.available(kind))} (or a plug-in's dotted path)"
+            )
+        try:
+            factory = plugins.resolve(kind, name)
+        except AstroanomError as exc:  # e.g. installed only in the jobs' environment
+            if not entry.get("optional"):
+                log.warning("%s.%s: %s; its parameters are not checked here", where, key, exc)
+            continue
+        decl = declaration(factory)
+        if decl is None:
+            continue  # a plug-in that declares nothing: its parameters are passed as given
+        decl.check(entry, where, reserved=_RESERVED[role])
+        if isinstance(entry.get("params"), Mapping):
+            decl.check(entry["params"], f"{where}.params")
+        if role in ("source", "extractor", "part"):
+            for k, v in decl.fill(entry).items():
+                entry.setdefault(k, v)
+
+
 def _check_references(cfg: Mapping[str, Any]) -> None:
     """Cross-field checks a JSON schema cannot express, each naming the key."""
-    from astroanom import plugins
 
     names = set(cfg.get("datasets", {}))
     for name, entry in cfg.get("datasets", {}).items():
         where = f"datasets.{name}"
-        for key, kind in (("source", "source"), ("features", "extractor")):
-            k = entry[key]["kind"]
-            if k not in plugins.available(kind) and "." not in k and ":" not in k:
-                raise ConfigError(
-                    f"{where}.{key}.kind: unknown {kind} {k!r}; known: "
-                    f"{', '.join(plugins.available(kind))} (or a plug-in's dotted path)"
-                )
         src = entry["source"]
         if src["kind"] == "simulation":
             presets = cfg.get("simulation_presets", {})

@@ -24,7 +24,7 @@ def normalised_relevance(
     return eps1 + eps2 * (np.asarray(U, dtype=np.float64) / u_max)
 
 
-def distance_penalty(d: np.ndarray, d0: float, alpha: float = 1.0) -> np.ndarray:
+def distance_penalty(d: np.ndarray, d0: float, alpha: float) -> np.ndarray:
     """Equation 3: delta = exp(alpha * d / d0). With d0 = 0 (every object labelled) delta = 1."""
     d = np.asarray(d, dtype=np.float64)
     if d0 <= 0:
@@ -36,7 +36,7 @@ def active_score(
     S: np.ndarray,
     U: np.ndarray,
     d: np.ndarray,
-    alpha: float = 1.0,
+    alpha: float,
     d0: float | None = None,
     u_max: float = U_MAX,
 ) -> np.ndarray:
@@ -196,13 +196,14 @@ class RelevanceModel:
 class RelevanceLearner:
     """Random-forest regressor that predicts relevance U from features (paper section 2.3).
 
-    ``n_estimators`` trees (100 in the paper), seeded, fitted on the labelled rows only.
+    ``n_estimators`` trees (the config's ``active_learning.n_estimators``; 100 in the paper),
+    seeded, fitted on the labelled rows only.
 
     The prediction over all objects runs on ``n_jobs`` threads in row blocks
     (:func:`predict_in_row_blocks`), bit-identical to a single-threaded prediction.
     """
 
-    def __init__(self, n_estimators: int = 100, seed: int = 0, n_jobs: int = 1) -> None:
+    def __init__(self, n_estimators: int, seed: int = 0, n_jobs: int = 1) -> None:
         self.n_estimators = n_estimators
         self.seed = seed
         self.n_jobs = n_jobs
@@ -241,7 +242,7 @@ class RelevanceLearner:
         S: np.ndarray,
         labelled: np.ndarray,
         labels: np.ndarray,
-        alpha: float = 1.0,
+        alpha: float,
         u_max: float = U_MAX,
     ) -> ActiveResult:
         """Fit on the labels and return U, d, d0 and S^ for every object."""

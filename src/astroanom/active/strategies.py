@@ -27,6 +27,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from astroanom.errors import AstroanomError, LabelsError
+from astroanom.params import UNSET, Param, Params, declaration, declared
 
 log = logging.getLogger("astroanom.active.strategies")
 
@@ -87,10 +88,22 @@ class _Base:
         raise NotImplementedError
 
 
+#: The config's shared ``active_learning`` section; a strategy receives a value of it only if it
+#: declares the key (as :class:`PaperScore` does).
+ACTIVE_LEARNING = Params(
+    alpha=Param(
+        float, 1.0, "alpha of the distance penalty delta = exp(alpha d / d0)", exclusive_minimum=0
+    ),
+    n_estimators=Param(int, 100, "trees of the random-forest relevance regressor", minimum=1),
+)
+
+
+@declared
 class NoLearning(_Base):
     """Rank by the detector score S alone; labels are ignored."""
 
     name = "none"
+    PARAMS = Params()
 
     def __init__(self, seed: int = 0, n_jobs: int = 1) -> None:
         del seed, n_jobs
@@ -99,10 +112,12 @@ class NoLearning(_Base):
         return self.S_.copy()
 
 
+@declared
 class RandomOrder(_Base):
     """A random order fixed by ``seed``: the same permutation in every round."""
 
     name = "random"
+    PARAMS = Params()
 
     def __init__(self, seed: int = 0, n_jobs: int = 1) -> None:
         del n_jobs
@@ -112,17 +127,21 @@ class RandomOrder(_Base):
         return np.random.default_rng(self.seed).random(self.S_.size)
 
 
+@declared
 class PaperScore(_Base):
     """The paper's active-learning score S^ (eqs. 1-3) with :class:`RelevanceLearner`.
 
-    With no labels yet it returns S.
+    With no labels yet it returns S. ``alpha`` and ``n_estimators`` come from the config's
+    ``active_learning`` section unless the strategy entry gives them.
     """
 
     name = "paper"
+    PARAMS = Params(
+        alpha=ACTIVE_LEARNING["alpha"].as_shared(),
+        n_estimators=ACTIVE_LEARNING["n_estimators"].as_shared(),
+    )
 
-    def __init__(
-        self, seed: int = 0, n_jobs: int = 1, n_estimators: int = 100, alpha: float = 1.0
-    ) -> None:
+    def __init__(self, alpha: float, n_estimators: int, seed: int = 0, n_jobs: int = 1) -> None:
         from astroanom.active.score import RelevanceLearner
 
         self.learner = RelevanceLearner(n_estimators=n_estimators, seed=seed, n_jobs=n_jobs)
@@ -157,6 +176,7 @@ def expected_improvement(
     return out
 
 
+@declared
 class GaussianProcessEI(_Base):
     """Protege-style relevance model (Lochner & Rudnick 2025).
 
@@ -171,18 +191,38 @@ class GaussianProcessEI(_Base):
     """
 
     name = "gp"
+    PARAMS = Params(
+        xi=Param(float, 0.5, "trade-off of expected improvement (relevance units)", minimum=0),
+        nu=Param(float, 2.5, "smoothness of the Matern kernel", exclusive_minimum=0),
+        length_scale=Param(
+            float,
+            None,
+            "initial kernel length scale (null: median distance of the labels)",
+            exclusive_minimum=0,
+            nullable=True,
+        ),
+        noise_level=Param(float, 0.1, "initial white-noise level", exclusive_minimum=0),
+        max_train=Param(int, 1000, "most labelled objects the GP is fitted on", minimum=2),
+        n_restarts=Param(int, 0, "restarts of the kernel optimiser", minimum=0),
+        prior_mean=Param(
+            str,
+            "detector",
+            "the GP's prior mean: the detector score S, or zero",
+            enum=("detector", "zero"),
+        ),
+    )
 
     def __init__(
         self,
+        xi: float,
+        nu: float,
+        length_scale: float | None,
+        noise_level: float,
+        max_train: int,
+        n_restarts: int,
+        prior_mean: str,
         seed: int = 0,
         n_jobs: int = 1,
-        xi: float = 0.5,
-        nu: float = 2.5,
-        length_scale: float | None = None,
-        noise_level: float = 0.1,
-        max_train: int = 1000,
-        n_restarts: int = 0,
-        prior_mean: str = "detector",
     ) -> None:
         del n_jobs
         if prior_mean not in ("detector", "zero"):
@@ -255,6 +295,7 @@ class GaussianProcessEI(_Base):
         return ei + tiny * self.S_ / 5.0
 
 
+@declared
 class ConiferestForest(_Base):
     """PineForest or AADForest from ``coniferest`` (Korolev et al.; Ishida et al. 2021).
 
@@ -262,16 +303,39 @@ class ConiferestForest(_Base):
     is REGULAR. The forest is rebuilt with the same seed every round, so results are
     deterministic. Ranking: -score_samples (coniferest's native score is lower for anomalies).
     Labels are ignored until at least one is given (then it is a plain isolation forest).
+    The forest's own parameters (``n_trees``, ...) are passed on only when given.
     """
 
     name = "coniferest"
+    PARAMS = Params(
+        model=Param(str, "pineforest", "coniferest's forest", enum=("pineforest", "aadforest")),
+        anomaly_min_relevance=Param(
+            float, 4.0, "relevance U from which a label is ANOMALY", minimum=0, maximum=5
+        ),
+        n_trees=Param(int, UNSET, "trees of the forest (coniferest's default)", minimum=1),
+        n_subsamples=Param(int, UNSET, "points per tree", minimum=2),
+        max_depth=Param(
+            int, UNSET, "depth of a tree (null: coniferest's)", minimum=1, nullable=True
+        ),
+        sampletrees_per_batch=Param(int, UNSET, "trees sampled per batch", minimum=1),
+        n_spare_trees=Param(int, UNSET, "pineforest: trees grown to choose from", minimum=0),
+        regenerate_trees=Param(bool, UNSET, "pineforest: regrow the spare trees every fit"),
+        weight_ratio=Param(float, UNSET, "pineforest: weight of anomalies against regulars"),
+        budget=Param((float, str), UNSET, "aadforest: the anomaly budget ('auto' or a fraction)"),
+        C_a=Param(float, UNSET, "aadforest: weight of the anomaly loss", minimum=0),
+        C_n=Param(float, UNSET, "aadforest: weight of the regular loss", minimum=0),
+        prior_influence=Param(float, UNSET, "aadforest: influence of the prior weights"),
+        map_value=Param(
+            str, UNSET, "aadforest: leaf value map (coniferest's names)", nullable=True
+        ),
+    )
 
     def __init__(
         self,
+        model: str,
+        anomaly_min_relevance: float,
         seed: int = 0,
         n_jobs: int = 1,
-        model: str = "pineforest",
-        anomaly_min_relevance: float = 4.0,
         **params: Any,
     ) -> None:
         try:
@@ -319,17 +383,17 @@ def make_strategy(
 ) -> Strategy:
     """Build a strategy by short name, registered name, or dotted path of a class.
 
-    The class is called as ``cls(seed=seed, n_jobs=n_jobs, **shared, **params)``, each of
-    seed, n_jobs and the ``shared`` settings (the config's ``active_learning`` section: alpha,
-    n_estimators) only where the class accepts it; ``params`` win. It must provide
+    The class is called as ``cls(seed=seed, n_jobs=n_jobs, **shared, **params)``: seed and
+    n_jobs where the class accepts them, each ``shared`` setting (the config's
+    ``active_learning`` section: alpha, n_estimators) only where it declares it (see
+    :func:`takes_shared`); ``params`` win. It must provide
     ``fit(X, S, labelled, labels)`` and ``score()``.
     """
     from astroanom import plugins
 
     factory = plugins.resolve("strategy", name)
-    obj = plugins.call(
-        factory, f"strategy {name!r}", params, seed=seed, n_jobs=n_jobs, **dict(shared or {})
-    )
+    shared = {k: v for k, v in dict(shared or {}).items() if takes_shared(factory, k)}
+    obj = plugins.call(factory, f"strategy {name!r}", params, seed=seed, n_jobs=n_jobs, **shared)
     if not (callable(getattr(obj, "fit", None)) and callable(getattr(obj, "score", None))):
         raise AstroanomError(
             f"strategy {name!r} ({type(obj).__module__}.{type(obj).__qualname__}) needs "
@@ -338,6 +402,21 @@ def make_strategy(
     if not getattr(obj, "name", None):
         obj.name = name
     return obj
+
+
+def takes_shared(factory: Any, key: str) -> bool:
+    """Whether a strategy receives the shared ``active_learning`` setting ``key``: a declared
+    class only if its ``PARAMS`` names it; an undeclared one only if its signature names it
+    (not through ``**kwargs``)."""
+    import inspect
+
+    decl = declaration(factory)
+    if decl is not None:
+        return key in decl
+    try:
+        return key in inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def strategy_from_config(

@@ -14,6 +14,7 @@ import numpy as np
 from astroanom import plugins
 from astroanom.detect.knn import kneighbors
 from astroanom.errors import AstroanomError
+from astroanom.params import Param, Params, declared
 
 S_MAX = 5.0
 
@@ -49,6 +50,7 @@ def to_anomaly_score(raw: np.ndarray, lower_is_weirder: bool, name: str = "detec
     return S_MAX * weird / (hi - lo)
 
 
+@declared
 class LocalOutlierFactor:
     """Local outlier factor (Breunig et al. 2000) on exact k-NN from :mod:`astroanom.detect.knn`.
 
@@ -64,15 +66,35 @@ class LocalOutlierFactor:
 
     name = "lof"
     lower_is_weirder = True
+    PARAMS = Params(
+        n_neighbors=Param(int, 100, "neighbours k of each object", minimum=1),
+        block_rows=Param(int, 1024, "rows per block of the exact k-NN search", minimum=1),
+        approximate_above=Param(
+            int,
+            None,
+            "approximate neighbours above this many objects (null: never)",
+            minimum=1,
+            nullable=True,
+        ),
+        approximate=Param(
+            str, "ivf", "approximate neighbour method", enum=("ivf", "hnsw", "pynndescent")
+        ),
+        approximate_params=Param(
+            dict,
+            None,
+            "further parameters of the approximate method (docs/scaling.md)",
+            nullable=True,
+        ),
+    )
 
     def __init__(
         self,
-        n_neighbors: int = 100,
-        block_rows: int = 1024,
+        n_neighbors: int,
+        block_rows: int,
+        approximate_above: int | None,
+        approximate: str,
+        approximate_params: dict[str, object] | None,
         n_jobs: int = 1,
-        approximate_above: int | None = None,
-        approximate: str = "ivf",
-        approximate_params: dict[str, object] | None = None,
         seed: int = 0,
     ) -> None:
         self.n_neighbors = n_neighbors
@@ -109,6 +131,7 @@ def negative_outlier_factor(dist: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return -(lrd[idx].mean(axis=1) / lrd)
 
 
+@declared
 class IsolationForestDetector:
     """Isolation forest (Liu et al. 2008); native score ``score_samples`` (lower is weirder).
 
@@ -116,21 +139,44 @@ class IsolationForestDetector:
     coniferest's Rust forest (the optional extra ``astroanom[coniferest]``): the same
     algorithm (256-point subsamples, score -2^(-E[h]/c(256))) with its own random trees, so its
     scores differ in detail from scikit-learn's; it scores on ``n_jobs`` threads, seeded and
-    deterministic. ``kwargs`` go to the backend's class.
+    deterministic. ``max_samples``, ``max_features`` and ``bootstrap`` go to scikit-learn's
+    class when given (coniferest's takes none of them).
     """
 
     name = "iforest"
     lower_is_weirder = True
     BACKENDS = ("sklearn", "coniferest")
+    PARAMS = Params(
+        n_estimators=Param(int, 100, "trees of the forest", minimum=1),
+        backend=Param(str, "sklearn", "the forest's implementation", enum=BACKENDS),
+        max_samples=Param(
+            (str, int, float),
+            None,
+            "sklearn: points per tree ('auto' = min(256, n), an integer or a fraction)",
+            nullable=True,
+        ),
+        max_features=Param(
+            (int, float),
+            None,
+            "sklearn: features per tree (an integer or a fraction)",
+            exclusive_minimum=0,
+            nullable=True,
+        ),
+        bootstrap=Param(bool, None, "sklearn: draw points with replacement", nullable=True),
+    )
 
     def __init__(
         self,
-        n_estimators: int = 100,
+        n_estimators: int,
+        backend: str,
+        max_samples: str | int | float | None,
+        max_features: int | float | None,
+        bootstrap: bool | None,
         seed: int = 0,
         n_jobs: int = 1,
-        backend: str = "sklearn",
-        **kwargs: object,
     ):
+        given = {"max_samples": max_samples, "max_features": max_features, "bootstrap": bootstrap}
+        kwargs = {k: v for k, v in given.items() if v is not None}
         if backend not in self.BACKENDS:
             raise AstroanomError(
                 f"unknown isolation-forest backend {backend!r}; use one of {', '.join(self.BACKENDS)}"

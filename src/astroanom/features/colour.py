@@ -25,12 +25,15 @@ import numpy as np
 
 from astroanom.errors import ConfigError
 from astroanom.features.image_extractor import (
+    N_SIGMA,
+    N_THREADS,
     FeatureFailure,
     ImageExtractor,
     central_source,
     check_channel,
 )
 from astroanom.features.preprocess import sigma_clipped_stats
+from astroanom.params import Param, Params, declared
 
 _NAME_OK = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
@@ -43,6 +46,7 @@ def _colour(fa: float, fb: float, kind: str, what: str) -> float:
     return -2.5 * np.log10(fa / fb) if kind == "colour" else fa / fb
 
 
+@declared
 class ColourExtractor(ImageExtractor):
     """Colour indices and colour gradients between neighbouring bands (see module docstring).
 
@@ -53,13 +57,32 @@ class ColourExtractor(ImageExtractor):
 
     name = "colour"
 
+    PARAMS = Params(
+        bands=Param(
+            list,
+            ["r", "g", "b"],
+            "band names in the image's band order (JPEG/PNG: r, g, b)",
+            items={"type": "string"},
+            extra={"minItems": 2},
+        ),
+        channel=Param(int, 0, "band whose central source defines the aperture", minimum=0),
+        n_sigma=N_SIGMA,
+        measure=Param(
+            str,
+            "colour",
+            "colour: -2.5 log10(F_a/F_b) in mag; ratio: F_a/F_b",
+            enum=("colour", "ratio"),
+        ),
+        n_threads=N_THREADS,
+    )
+
     def __init__(
         self,
-        bands: list[str] | tuple[str, ...] = ("r", "g", "b"),
-        channel: int = 0,
-        n_sigma: float = 3.0,
-        measure: str = "colour",
-        n_threads: int = 1,
+        bands: list[str] | tuple[str, ...],
+        channel: int,
+        n_sigma: float,
+        measure: str,
+        n_threads: int,
     ) -> None:
         super().__init__(n_threads)
         bands = [str(b) for b in bands]

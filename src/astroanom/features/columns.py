@@ -16,8 +16,10 @@ import numpy as np
 import pandas as pd
 
 from astroanom.errors import ConfigError
+from astroanom.params import Param, Params, declared
 
 
+@declared
 class ColumnsExtractor:
     """Copy the named numeric ``columns`` of the manifest into the feature matrix, in order.
 
@@ -28,7 +30,22 @@ class ColumnsExtractor:
 
     reads = "table"
 
-    def __init__(self, columns: Sequence[str] | None = None, workdir: str | None = None) -> None:
+    PARAMS = Params(
+        columns=Param(
+            list,
+            None,
+            "null: the table source's feature columns",
+            nullable=True,
+            items={"type": "string"},
+        ),
+    )
+    SHARD_SIZE = 1000000
+
+    def __init__(
+        self,
+        columns: Sequence[str] | None,
+        workdir: str | None = None,
+    ) -> None:
         if columns is None and workdir is not None:
             info = Path(workdir) / "source" / "info.json"
             if info.is_file():

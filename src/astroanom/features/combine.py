@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from astroanom.errors import ConfigError
-from astroanom.features.image_extractor import ImageExtractor, image_paths, run_rows
+from astroanom.features.image_extractor import N_THREADS, ImageExtractor, image_paths, run_rows
+from astroanom.params import Param, Params, declared
 from astroanom.sources.imageio import ImageReadError, load_image
 
 Factory = Callable[[str, dict[str, Any]], Any]
@@ -37,6 +38,7 @@ def registry_factory(kind: str, params: dict[str, Any]) -> Any:
     return plugins.build("extractor", kind, params)
 
 
+@declared
 class CombinedExtractor:
     """Concatenation of ``extractors`` (a list of ``{kind: ..., name: prefix?, **params}``).
 
@@ -46,10 +48,22 @@ class CombinedExtractor:
 
     name = "combine"
 
+    PARAMS = Params(
+        extractors=Param(
+            list,
+            description="parts: {kind, name (prefix, optional), parameters}; features "
+            "concatenated as <name>.<feature>",
+            items={"$ref": "#/$defs/extractor_part"},
+            extra={"minItems": 1},
+        ),
+        n_threads=N_THREADS,
+    )
+    SHARD_SIZE = 2000
+
     def __init__(
         self,
         extractors: Sequence[Mapping[str, Any]],
-        n_threads: int = 1,
+        n_threads: int,
         factory: Factory | None = None,
     ) -> None:
         if not extractors:

@@ -9,21 +9,43 @@ import numpy as np
 from astroanom.errors import ConfigError
 from astroanom.features.ellipse import PRESETS, feature_names, image_features
 from astroanom.features.image_extractor import (
+    CHANNEL,
+    N_SIGMA,
+    N_THREADS,
     FeatureFailure,
     ImageExtractor,
     check_channel,
     select_plane,
 )
+from astroanom.params import Param, Params, declared
 
 
+@declared
 class EllipseExtractor(ImageExtractor):
     """Ellipse features of band ``channel`` (index into the image's bands; 0 for 2-D images),
     with the central source cut at ``n_sigma`` sigma above the clipped median."""
 
     name = "ellipse"
 
+    PARAMS = Params(
+        channel=CHANNEL,
+        n_sigma=N_SIGMA,
+        preset=Param(
+            str,
+            "paper",
+            "paper: Appendix B's text (21 features); astronomaly: the original code's six "
+            "deviations (30 columns)",
+            enum=("paper", "astronomaly"),
+        ),
+        n_threads=N_THREADS,
+    )
+
     def __init__(
-        self, channel: int = 0, n_sigma: float = 3.0, preset: str = "paper", n_threads: int = 1
+        self,
+        channel: int,
+        n_sigma: float,
+        preset: str,
+        n_threads: int,
     ) -> None:
         super().__init__(n_threads)
         if preset not in PRESETS:

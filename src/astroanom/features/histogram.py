@@ -13,6 +13,9 @@ import numpy as np
 
 from astroanom.errors import ConfigError
 from astroanom.features.image_extractor import (
+    CHANNEL,
+    N_SIGMA,
+    N_THREADS,
     FeatureFailure,
     ImageExtractor,
     central_source,
@@ -20,6 +23,7 @@ from astroanom.features.image_extractor import (
     select_plane,
 )
 from astroanom.features.preprocess import sigma_clipped_stats
+from astroanom.params import Param, Params, declared
 
 
 def flux_histogram(values: np.ndarray, background: float, n_bins: int) -> np.ndarray:
@@ -34,19 +38,29 @@ def flux_histogram(values: np.ndarray, background: float, n_bins: int) -> np.nda
     return np.bincount(idx, minlength=n_bins) / values.size
 
 
+@declared
 class HistogramExtractor(ImageExtractor):
     """``n_bins`` pixel fractions of band ``channel`` (see module docstring)."""
 
     name = "histogram"
 
+    PARAMS = Params(
+        channel=CHANNEL,
+        n_bins=Param(int, 16, "histogram bins", minimum=1),
+        region=Param(str, "image", "pixels counted", enum=("image", "central")),
+        background=Param(str, "median", "background subtracted first", enum=("median", "none")),
+        n_sigma=N_SIGMA,
+        n_threads=N_THREADS,
+    )
+
     def __init__(
         self,
-        channel: int = 0,
-        n_bins: int = 16,
-        region: str = "image",
-        background: str = "median",
-        n_sigma: float = 3.0,
-        n_threads: int = 1,
+        channel: int,
+        n_bins: int,
+        region: str,
+        background: str,
+        n_sigma: float,
+        n_threads: int,
     ) -> None:
         super().__init__(n_threads)
         self.channel = check_channel(channel)

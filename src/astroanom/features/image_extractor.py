@@ -25,9 +25,18 @@ from astroanom.features.preprocess import (
     find_central_source,
     sigma_clipped_stats,
 )
+from astroanom.params import Param
 from astroanom.sources.imageio import ImageReadError, load_image
 
 log = logging.getLogger("astroanom.features")
+
+
+#: Parameters many image extractors declare (each names them in its ``PARAMS``).
+CHANNEL = Param(int, 0, "colour channel (0 = red)", minimum=0)
+N_SIGMA = Param(
+    float, 3.0, "sigma-clipping threshold of the central-source cut", exclusive_minimum=0
+)
+N_THREADS = Param(int, 1, "images processed at once in a shard job", minimum=1)
 
 
 class FeatureFailure(Exception):
@@ -87,7 +96,11 @@ class ImageExtractor:
     reads = "image"
     name = "image"
 
-    def __init__(self, n_threads: int = 1) -> None:
+    #: Objects per feature-extraction job (``features.shard_size``'s default): images cost
+    #: about 2-10 ms each.
+    SHARD_SIZE = 2000
+
+    def __init__(self, n_threads: int) -> None:
         if isinstance(n_threads, bool) or not isinstance(n_threads, int) or n_threads < 1:
             raise ConfigError(f"features.n_threads must be an integer >= 1, got {n_threads!r}")
         self.n_threads = n_threads

@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from astroanom.errors import ConfigError
+from astroanom.params import Param, Params, declared
 
 log = logging.getLogger("astroanom.features.light_curve")
 
@@ -150,6 +151,7 @@ def source_bands(workdir: str | os.PathLike[str] | None) -> dict[str, int]:
     return {str(b): int(n) for b, n in found.items()}
 
 
+@declared
 class LightCurveExtractor:
     """Per-band features of irregular, multi-band light curves.
 
@@ -171,13 +173,40 @@ class LightCurveExtractor:
 
     reads = "light_curve"
 
+    PARAMS = Params(
+        bands=Param(
+            list,
+            None,
+            "bands, in order (null: the bands most objects are observed in, found in the data)",
+            nullable=True,
+            items={"type": "string"},
+        ),
+        features=Param(
+            list,
+            None,
+            "light-curve feature names or {name, params} (null: the default set, "
+            "docs/data_kinds.md)",
+            nullable=True,
+        ),
+        resample=Param(
+            int,
+            None,
+            "regular curves: the values interpolated onto this many points as features",
+            minimum=2,
+            nullable=True,
+        ),
+        min_obs=Param(int, 5, "fewest usable observations of a band", minimum=2),
+        undefined_value=Param(float, 0.0, "value of a feature undefined for a curve (counted)"),
+    )
+    SHARD_SIZE = 50000
+
     def __init__(
         self,
-        bands: Sequence[str] | None = None,
-        features: Sequence[str | Mapping[str, Any]] | None = None,
-        resample: int | None = None,
-        min_obs: int = 5,
-        undefined_value: float = 0.0,
+        bands: Sequence[str] | None,
+        features: Sequence[str | Mapping[str, Any]] | None,
+        resample: int | None,
+        min_obs: int,
+        undefined_value: float,
         n_jobs: int = 1,
         workdir: str | None = None,
     ) -> None:

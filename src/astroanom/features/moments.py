@@ -21,6 +21,9 @@ import numpy as np
 
 from astroanom.errors import ConfigError
 from astroanom.features.image_extractor import (
+    CHANNEL,
+    N_SIGMA,
+    N_THREADS,
     FeatureFailure,
     ImageExtractor,
     background_subtracted,
@@ -28,6 +31,7 @@ from astroanom.features.image_extractor import (
     check_channel,
     select_plane,
 )
+from astroanom.params import Param, Params, declared
 
 HU_NAMES = tuple(f"hu{k}" for k in range(1, 8))
 
@@ -45,6 +49,7 @@ def hu_moments(plane: np.ndarray) -> np.ndarray:
     return cv2.HuMoments(m).ravel().astype(np.float64)
 
 
+@declared
 class MomentsExtractor(ImageExtractor):
     """Hu moments of band ``channel``: ``region`` "central" (the central source, zero outside,
     the default) or "image" (the whole background-subtracted image, negative pixels set to 0);
@@ -52,14 +57,23 @@ class MomentsExtractor(ImageExtractor):
 
     name = "moments"
 
+    PARAMS = Params(
+        channel=CHANNEL,
+        region=Param(str, "central", "pixels measured", enum=("central", "image")),
+        n_sigma=N_SIGMA,
+        transform=Param(str, "log", "transform of the moments", enum=("log", "none")),
+        softening=Param(float, 1.0e-8, "added before the log", exclusive_minimum=0),
+        n_threads=N_THREADS,
+    )
+
     def __init__(
         self,
-        channel: int = 0,
-        region: str = "central",
-        n_sigma: float = 3.0,
-        transform: str = "log",
-        softening: float = 1e-8,
-        n_threads: int = 1,
+        channel: int,
+        region: str,
+        n_sigma: float,
+        transform: str,
+        softening: float,
+        n_threads: int,
     ) -> None:
         super().__init__(n_threads)
         self.channel = check_channel(channel)

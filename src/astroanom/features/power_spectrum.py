@@ -18,12 +18,16 @@ import numpy as np
 
 from astroanom.errors import ConfigError
 from astroanom.features.image_extractor import (
+    CHANNEL,
+    N_SIGMA,
+    N_THREADS,
     FeatureFailure,
     ImageExtractor,
     background_subtracted,
     check_channel,
     select_plane,
 )
+from astroanom.params import Param, Params, declared
 
 
 @lru_cache(maxsize=8)
@@ -74,19 +78,29 @@ def radial_power(plane: np.ndarray, n_bins: int, window: bool = True) -> np.ndar
     return (total / counts) / mean_all
 
 
+@declared
 class PowerSpectrumExtractor(ImageExtractor):
     """``n_bins`` radially averaged power-spectrum values of band ``channel``."""
 
     name = "power"
 
+    PARAMS = Params(
+        channel=CHANNEL,
+        n_bins=Param(int, 16, "radial frequency bins", minimum=1),
+        window=Param(bool, True, "apply a Hann window first"),
+        log=Param(bool, True, "log of the binned power"),
+        n_sigma=N_SIGMA,
+        n_threads=N_THREADS,
+    )
+
     def __init__(
         self,
-        channel: int = 0,
-        n_bins: int = 16,
-        window: bool = True,
-        log: bool = True,
-        n_sigma: float = 3.0,
-        n_threads: int = 1,
+        channel: int,
+        n_bins: int,
+        window: bool,
+        log: bool,
+        n_sigma: float,
+        n_threads: int,
     ) -> None:
         super().__init__(n_threads)
         self.channel = check_channel(channel)

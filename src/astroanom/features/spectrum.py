@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from astroanom.errors import ConfigError
+from astroanom.params import Param, Params, declared
 
 log = logging.getLogger("astroanom.features.spectrum")
 NORMALISE = ("median", "mean", "max", "none")
@@ -149,6 +150,7 @@ def grid_from_data(
     return lo, hi, grid_step, grid_n
 
 
+@declared
 class SpectrumExtractor:
     """Resampled (and normalised) fluxes on a common grid as features.
 
@@ -160,14 +162,41 @@ class SpectrumExtractor:
 
     reads = "spectrum"
 
+    PARAMS = Params(
+        grid_min=Param(
+            float,
+            None,
+            "first wavelength of the common grid (null: where every spectrum has begun)",
+            nullable=True,
+        ),
+        grid_max=Param(
+            float,
+            None,
+            "last wavelength of the common grid (null: where the first spectrum ends)",
+            nullable=True,
+        ),
+        grid_step=Param(float, None, "grid spacing", exclusive_minimum=0, nullable=True),
+        grid_n=Param(int, None, "grid points (instead of grid_step)", minimum=2, nullable=True),
+        normalise=Param(
+            str, "median", "flux normalisation", enum=("median", "mean", "max", "none")
+        ),
+        method=Param(
+            str,
+            "mean",
+            "mean: flux averaged over each grid cell (keeps narrow lines); linear: interpolation",
+            enum=("mean", "linear"),
+        ),
+    )
+    SHARD_SIZE = 200000
+
     def __init__(
         self,
-        grid_min: float | None = None,
-        grid_max: float | None = None,
-        grid_step: float | None = None,
-        grid_n: int | None = None,
-        normalise: str = "median",
-        method: str = "mean",
+        grid_min: float | None,
+        grid_max: float | None,
+        grid_step: float | None,
+        grid_n: int | None,
+        normalise: str,
+        method: str,
         workdir: str | None = None,
     ) -> None:
         #: what was chosen from the data (recorded in dataset.json): the grid if not given

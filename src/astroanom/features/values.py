@@ -21,17 +21,26 @@ import os
 import numpy as np
 import pandas as pd
 
+from astroanom.params import Params, declared
+
 log = logging.getLogger("astroanom.features")
 PathLike = str | os.PathLike[str]
 
 
+@declared
 class ValuesExtractor:
     """``features.kind: values``: the values the source wrote itself (e.g. simulated curves),
     read from ``<workdir>/source/values.parquet`` for the requested ids."""
 
     reads = "values"
 
-    def __init__(self, workdir: PathLike) -> None:
+    PARAMS = Params()
+    SHARD_SIZE = 1000000
+
+    def __init__(
+        self,
+        workdir: PathLike,
+    ) -> None:
         from astroanom.sources.simulation import values_path
 
         self.path = values_path(workdir)

@@ -23,12 +23,16 @@ import numpy as np
 
 from astroanom.errors import ConfigError
 from astroanom.features.image_extractor import (
+    CHANNEL,
+    N_SIGMA,
+    N_THREADS,
     FeatureFailure,
     ImageExtractor,
     background_subtracted,
     check_channel,
     select_plane,
 )
+from astroanom.params import Param, Params, declared
 
 
 def _pywt():
@@ -70,19 +74,28 @@ def wavelet_stats(plane: np.ndarray, wavelet: str, levels: int) -> np.ndarray:
     return np.concatenate([energies, [approx_e], kurt])
 
 
+@declared
 class WaveletExtractor(ImageExtractor):
     """Energy fractions per level and direction, and detail kurtosis per level, of band
     ``channel`` with wavelet ``wavelet`` (any discrete PyWavelets name, default "haar")."""
 
     name = "wavelets"
 
+    PARAMS = Params(
+        channel=CHANNEL,
+        wavelet=Param(str, "haar", "a discrete PyWavelets wavelet name"),
+        levels=Param(int, 4, "decomposition levels", minimum=1),
+        n_sigma=N_SIGMA,
+        n_threads=N_THREADS,
+    )
+
     def __init__(
         self,
-        channel: int = 0,
-        wavelet: str = "haar",
-        levels: int = 4,
-        n_sigma: float = 3.0,
-        n_threads: int = 1,
+        channel: int,
+        wavelet: str,
+        levels: int,
+        n_sigma: float,
+        n_threads: int,
     ) -> None:
         super().__init__(n_threads)
         self.channel = check_channel(channel)

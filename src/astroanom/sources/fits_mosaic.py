@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from astroanom.errors import ConfigError
+from astroanom.params import Param, Params, declared
 from astroanom.sources.folder import FAILURE_COLUMNS, subsample
 from astroanom.sources.imageio import is_fits
 
@@ -231,6 +232,7 @@ def _margin(x: np.ndarray, y: np.ndarray, shape: tuple) -> np.ndarray:
     return np.where(np.isfinite(m), m, -np.inf)
 
 
+@declared
 class FitsMosaicSource:
     """Cut one multi-band cutout per catalogue object out of FITS mosaics (see module docstring).
 
@@ -244,24 +246,60 @@ class FitsMosaicSource:
 
     object_kind = "image"  # astroanom.kinds: what its objects are
 
+    PARAMS = Params(
+        images=Param(
+            dict,
+            description="band -> FITS file (or a list of tiles); one band for single-band data",
+            extra={
+                "minProperties": 1,
+                "additionalProperties": {
+                    "oneOf": [
+                        {"type": "string"},
+                        {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                    ]
+                },
+            },
+        ),
+        catalogue=Param(str, description="CSV or FITS table with RA/Dec (degrees) or pixel x/y"),
+        id_column=Param(str, "id", "the catalogue's id column"),
+        size=Param(int, 64, "cutout side in pixels", minimum=3),
+        coords=Param(str, "auto", "how objects are placed", enum=("auto", "sky", "pixel")),
+        ra_column=Param(str, "ra", "right ascension column (degrees)"),
+        dec_column=Param(str, "dec", "declination column (degrees)"),
+        x_column=Param(str, "x", "pixel x column"),
+        y_column=Param(str, "y", "pixel y column"),
+        pixel_origin=Param(int, 0, "origin of the pixel coordinates", enum=(0, 1)),
+        tile_column=Param(str, None, "column naming each object's tile", nullable=True),
+        reference_band=Param(str, None, "band of the WCS (null: the first)", nullable=True),
+        edge=Param(
+            str,
+            "pad",
+            "objects near an edge: padded, or recorded as failures",
+            enum=("pad", "fail"),
+        ),
+        fill_value=Param(float, None, "padding value (null = NaN)", nullable=True),
+        hdu=Param((int, str), None, "the image HDU (null: the first 2-D image)", nullable=True),
+        n_objects=Param(int, None, "seeded subsample size; null = all", minimum=1, nullable=True),
+    )
+
     def __init__(
         self,
         images: Mapping[str, str | Sequence[str]],
         catalogue: str,
-        id_column: str = "id",
-        size: int = 64,
-        coords: str = "auto",
-        ra_column: str = "ra",
-        dec_column: str = "dec",
-        x_column: str = "x",
-        y_column: str = "y",
-        pixel_origin: int = 0,
-        tile_column: str | None = None,
-        reference_band: str | None = None,
-        edge: str = "pad",
-        fill_value: float | None = None,
-        hdu: int | str | None = None,
-        n_objects: int | None = None,
+        id_column: str,
+        size: int,
+        coords: str,
+        ra_column: str,
+        dec_column: str,
+        x_column: str,
+        y_column: str,
+        pixel_origin: int,
+        tile_column: str | None,
+        reference_band: str | None,
+        edge: str,
+        fill_value: float | None,
+        hdu: int | str | None,
+        n_objects: int | None,
     ) -> None:
         if not isinstance(images, Mapping) or not images:
             raise ConfigError(

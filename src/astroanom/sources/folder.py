@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from astroanom.errors import ConfigError
+from astroanom.params import Param, Params, declared
 from astroanom.sources.imageio import IMAGE_SUFFIXES
 
 FAILURE_COLUMNS = ["id", "stage", "reason"]
@@ -132,13 +133,19 @@ def subsample(manifest: pd.DataFrame, n: int | None, seed: int) -> pd.DataFrame:
     return manifest.iloc[keep].reset_index(drop=True)
 
 
+@declared
 class ImageFolderSource:
     """``source.kind: images``: a folder of the user's own cutouts (FITS, PNG, JPEG; searched
     recursively); the id of an object is its file name without the image suffix."""
 
     object_kind = "image"  # astroanom.kinds: what its objects are
 
-    def __init__(self, path: str, n_objects: int | None = None) -> None:
+    PARAMS = Params(
+        path=Param(str, description="a folder of FITS/PNG/JPEG cutouts, searched recursively"),
+        n_objects=Param(int, None, "seeded subsample size; null = all", minimum=1, nullable=True),
+    )
+
+    def __init__(self, path: str, n_objects: int | None) -> None:
         self.path, self.n_objects = path, n_objects
 
     def manifest(

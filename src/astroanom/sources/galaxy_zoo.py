@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from astroanom.errors import ConfigError
+from astroanom.params import Param, Params, declared
 from astroanom.sources.folder import attach_labels, list_images, subsample
 
 log = logging.getLogger("astroanom.sources.galaxy_zoo")
@@ -174,6 +175,11 @@ def kaggle_manifest(
     return subsample(manifest, n_objects, seed), failures
 
 
+#: ``resources``: where the download rules put the files (the rule resolves it into paths).
+RESOURCES = Param(str, "resources/galaxy_zoo", "folder of the downloaded files")
+
+
+@declared
 class GalaxyZooSource:
     """``source.kind: galaxy_zoo``: Galaxy Zoo 2 images (Zenodo) with the Hart et al. (2016)
     vote fractions; the file paths are the download rules' outputs (``resources/``)."""
@@ -181,14 +187,14 @@ class GalaxyZooSource:
     object_kind = "image"  # astroanom.kinds: what its objects are
 
     truth_columns = ("odd_fraction",)
+    PARAMS = Params(
+        fraction_column=Param(str, HART16_ODD, "the Hart et al. (2016) vote fraction of truth"),
+        n_objects=Param(int, None, "seeded subsample size; null = all", minimum=1, nullable=True),
+        resources=RESOURCES,
+    )
 
     def __init__(
-        self,
-        images: str,
-        mapping: str,
-        labels: str,
-        fraction_column: str = HART16_ODD,
-        n_objects: int | None = None,
+        self, images: str, mapping: str, labels: str, fraction_column: str, n_objects: int | None
     ) -> None:
         self.images, self.mapping, self.labels = images, mapping, labels
         self.fraction_column, self.n_objects = fraction_column, n_objects
@@ -206,14 +212,19 @@ class GalaxyZooSource:
         return {"description": "Galaxy Zoo 2 cutouts (424x424 JPEG)"}
 
 
+@declared
 class KaggleSource:
     """``source.kind: kaggle``: the Kaggle Galaxy Challenge images and ``Class6.1`` fractions."""
 
     object_kind = "image"  # astroanom.kinds: what its objects are
 
     truth_columns = ("odd_fraction",)
+    PARAMS = Params(
+        n_objects=Param(int, None, "seeded subsample size; null = all", minimum=1, nullable=True),
+        resources=RESOURCES,
+    )
 
-    def __init__(self, images: str, solutions: str, n_objects: int | None = None) -> None:
+    def __init__(self, images: str, solutions: str, n_objects: int | None) -> None:
         self.images, self.solutions, self.n_objects = images, solutions, n_objects
 
     def manifest(

@@ -25,8 +25,15 @@ import numpy as np
 import pandas as pd
 
 from astroanom.errors import ConfigError
+from astroanom.params import Param, Params, declared
 from astroanom.sources.paths import data_path
-from astroanom.sources.table import FAILURE_COLUMNS, RowLocator, check_ids, read_table
+from astroanom.sources.table import (
+    FAILURE_COLUMNS,
+    READER_PARAMS,
+    RowLocator,
+    check_ids,
+    read_table,
+)
 from astroanom.store.io import write_parquet
 
 log = logging.getLogger("astroanom.sources.light_curves")
@@ -122,6 +129,7 @@ def clean_observations(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     return df.loc[~dup].reset_index(drop=True), removed
 
 
+@declared
 class LightCurvesSource:
     """``source.kind: light_curves``.
 
@@ -140,23 +148,48 @@ class LightCurvesSource:
 
     object_kind = "light_curve"  # astroanom.kinds: what its objects are
 
+    PARAMS = Params(
+        path=Param(
+            str,
+            description="a long table (one row per observation) or a folder of per-object files",
+        ),
+        id_column=Param(str, "id", "the object id column"),
+        time_column=Param(str, "time", "the time column"),
+        value_column=Param(
+            str, None, "the brightness column (null: mag, else flux)", nullable=True
+        ),
+        value_kind=Param(str, None, "mag or flux", enum=("mag", "flux"), nullable=True),
+        err_column=Param(str, "err", "the uncertainty column (may be absent)"),
+        band_column=Param(str, "band", "the band column (may be absent)"),
+        band=Param(str, "all", "band name when the data have no band column"),
+        period_column=Param(
+            str, None, "a known period per object (the labeller folds on it)", nullable=True
+        ),
+        name_pattern=Param(
+            str,
+            DEFAULT_NAME_PATTERN,
+            "folder input: regex with (?P<id>...) and optionally (?P<band>...)",
+        ),
+        **READER_PARAMS,
+    )
+
     def __init__(
         self,
         path: str | os.PathLike[str],
-        id_column: str = "id",
-        time_column: str = "time",
-        value_column: str | None = None,
-        value_kind: str | None = None,
-        err_column: str | None = "err",
-        band_column: str | None = "band",
-        band: str = "all",
-        period_column: str | None = None,
-        name_pattern: str = DEFAULT_NAME_PATTERN,
-        format: str | None = None,  # noqa: A002 - the config key's name
-        sep: str | None = ",",
-        comment: str | None = None,
-        header: str = "first_line",
-        names: Sequence[str] | None = None,
+        id_column: str,
+        time_column: str,
+        value_column: str | None,
+        value_kind: str | None,
+        err_column: str | None,
+        band_column: str | None,
+        band: str,
+        period_column: str | None,
+        name_pattern: str,
+        format: str | None,  # noqa: A002 - the config key's name
+        sep: str | None,
+        comment: str | None,
+        header: str,
+        names: Sequence[str] | None,
     ) -> None:
         self.path = data_path(path)
         self.id_column = id_column

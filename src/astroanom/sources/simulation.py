@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from astroanom.errors import ConfigError
+from astroanom.params import Param, Params, declared
 from astroanom.store.io import feature_frame
 
 Curve = Callable[[np.ndarray, Mapping[str, np.ndarray]], np.ndarray]
@@ -127,6 +128,7 @@ def simulate(
     return SimulatedData(features, np.concatenate(labels)[order], ids, params)
 
 
+@declared
 class SimulationSource:
     """``source.kind: simulation``: the paper's five-class curves (section 6, Table 1).
 
@@ -137,14 +139,25 @@ class SimulationSource:
     object_kind = "curve"  # astroanom.kinds: what its objects are
 
     truth_columns = "*"  # the class and every drawn parameter give the answer away
+    PARAMS = Params(
+        preset=Param(str, description="a name under simulation_presets"),
+        n_x=Param(int, 100, "x-values evenly spaced on [0, 1]", minimum=2),
+        noise_sd=Param(float, 0.1, "sd of the Gaussian noise added to every curve", minimum=0),
+        counts=Param(
+            dict,
+            {0: 25000, 1: 24500, 2: 150, 3: 150, 4: 150},
+            "class -> number of objects",
+            extra={"additionalProperties": {"type": "integer", "minimum": 1}, "minProperties": 1},
+        ),
+    )
 
     def __init__(
         self,
         classes: Mapping[int, Mapping[str, Any]],
         counts: Mapping[int, int],
-        n_x: int = 100,
-        noise_sd: float = 0.1,
-        preset: str = "",
+        n_x: int,
+        noise_sd: float,
+        preset: str,
     ) -> None:
         self.classes = {int(k): v for k, v in classes.items()}
         self.counts = {int(k): int(v) for k, v in counts.items()}

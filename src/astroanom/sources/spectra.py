@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from astroanom.errors import ConfigError
+from astroanom.params import Param, Params, declared
 from astroanom.sources.paths import data_path
-from astroanom.sources.table import FAILURE_COLUMNS, read_table
+from astroanom.sources.table import FAILURE_COLUMNS, READER_PARAMS, read_table
 from astroanom.store.io import write_parquet
 
 log = logging.getLogger("astroanom.sources.spectra")
@@ -103,6 +104,7 @@ def wavelength_columns(columns: list[str], id_column: str) -> list[tuple[str, fl
     return sorted(out, key=lambda x: x[1])
 
 
+@declared
 class SpectraSource:
     """``source.kind: spectra``.
 
@@ -117,17 +119,29 @@ class SpectraSource:
 
     object_kind = "spectrum"  # astroanom.kinds: what its objects are
 
+    PARAMS = Params(
+        path=Param(
+            str,
+            description="a folder of 1-D FITS spectra or a table with one column per wavelength",
+        ),
+        id_column=Param(str, "id", "the table's id column"),
+        log_wavelength=Param(bool, False, "the FITS header grid is log10(wavelength)"),
+        wavelength_column=Param(str, "wavelength", "FITS table-HDU wavelength column"),
+        flux_column=Param(str, "flux", "FITS table-HDU flux column"),
+        **{k: READER_PARAMS[k] for k in ("format", "sep", "comment", "header")},
+    )
+
     def __init__(
         self,
         path: str | os.PathLike[str],
-        id_column: str = "id",
-        log_wavelength: bool = False,
-        wavelength_column: str = "wavelength",
-        flux_column: str = "flux",
-        format: str | None = None,  # noqa: A002 - the config key's name
-        sep: str | None = ",",
-        comment: str | None = None,
-        header: str = "first_line",
+        id_column: str,
+        log_wavelength: bool,
+        wavelength_column: str,
+        flux_column: str,
+        format: str | None,  # noqa: A002 - the config key's name
+        sep: str | None,
+        comment: str | None,
+        header: str,
     ) -> None:
         self.path = data_path(path)
         self.id_column = id_column

@@ -44,6 +44,7 @@ import pandas as pd
 from astropy.modeling.models import Sersic2D
 from scipy.special import gammaincinv
 
+from astroanom.params import UNSET, Param, Params
 from astroanom.procs import worker_pool
 
 log = logging.getLogger("astroanom.sources.synthetic_galaxies")
@@ -107,14 +108,60 @@ LEGACY_ODD_RANGES: dict[str, tuple[float, float]] = {
 }
 DEFAULT_NORMAL_ODD_BETA = (1.2, 12.0)
 
+#: ``source.kind: synthetic_galaxies``: the declaration of :class:`SyntheticGalaxySource` (and
+#: the defaults of :class:`SyntheticGalaxyConfig`).
+PARAMS = Params(
+    n_objects=Param(int, 5000, "objects in the set", minimum=2),
+    size=Param(int, 424, "cutout side in pixels", minimum=32),
+    kind_rates=Param(
+        dict,
+        DEFAULT_KIND_RATES,
+        "fraction of all objects of each special kind (docs/galaxies.md: where each rate "
+        "comes from)",
+        extra={"additionalProperties": {"type": "number", "minimum": 0, "maximum": 1}},
+    ),
+    anomaly_fraction=Param(
+        float,
+        UNSET,
+        "legacy composition (before issue 12): this fraction split by kind_weights; replaces "
+        "kind_rates",
+        minimum=0,
+        maximum=1,
+    ),
+    kind_weights=Param(
+        dict,
+        UNSET,
+        "legacy composition's weights",
+        extra={"additionalProperties": {"type": "number", "minimum": 0}},
+    ),
+    sky=Param(float, 6.0, "sky level (0..255 counts)", minimum=0),
+    noise=Param(float, 4.0, "noise sd (0..255 counts)", minimum=0),
+    jpeg_quality=Param(int, 90, "JPEG quality of the written images", minimum=1, maximum=100),
+    image_format=Param(str, "jpg", "format of the written images", enum=("jpg", "png")),
+    odd_ranges=Param(
+        dict,
+        UNSET,
+        "kind -> [low, high] of its uniform odd-vote fraction",
+        extra={
+            "additionalProperties": {
+                "type": "array",
+                "items": {"type": "number", "minimum": 0, "maximum": 1},
+                "minItems": 2,
+                "maxItems": 2,
+            }
+        },
+    ),
+)
+
 
 @dataclass
 class SyntheticGalaxyConfig:
-    """Parameters of the synthetic set (sizes and brightnesses in pixels and 0..255 counts)."""
+    """Parameters of the synthetic set (sizes and brightnesses in pixels and 0..255 counts);
+    the defaults are those of :data:`PARAMS`."""
 
-    n_objects: int = 5000
-    size: int = 424
-    kind_rates: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_KIND_RATES))
+    n_objects: int = PARAMS.default("n_objects")
+    size: int = PARAMS.default("size")
+    kind_rates: dict[str, float] = field(default_factory=lambda: PARAMS.default("kind_rates"))
     # legacy composition: if anomaly_fraction is set, kind_rates = fraction * normalised weights
     anomaly_fraction: float | None = None
     kind_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_KIND_WEIGHTS))
@@ -122,10 +169,10 @@ class SyntheticGalaxyConfig:
         default_factory=lambda: dict(DEFAULT_ODD_RANGES)
     )
     normal_odd_beta: tuple[float, float] = DEFAULT_NORMAL_ODD_BETA
-    sky: float = 6.0
-    noise: float = 4.0
-    jpeg_quality: int = 90
-    image_format: str = "jpg"
+    sky: float = PARAMS.default("sky")
+    noise: float = PARAMS.default("noise")
+    jpeg_quality: int = PARAMS.default("jpeg_quality")
+    image_format: str = PARAMS.default("image_format")
 
     @classmethod
     def from_mapping(cls, cfg: Mapping[str, object]) -> SyntheticGalaxyConfig:
@@ -550,6 +597,7 @@ class SyntheticGalaxySource:
     object_kind = "image"  # astroanom.kinds: what its objects are
 
     truth_columns = ("kind", "artefact", "odd_fraction", "is_anomaly")
+    PARAMS = PARAMS
 
     def __init__(self, n_jobs: int = 1, **params: object) -> None:
         if params.get("anomaly_fraction") is not None:  # the legacy composition replaces rates

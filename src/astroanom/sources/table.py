@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from astroanom.errors import ConfigError
+from astroanom.params import Param, Params, declared
 from astroanom.sources.paths import data_path
 
 log = logging.getLogger("astroanom.sources.table")
@@ -130,6 +131,26 @@ class RowLocator:
         if 0 <= position < self._lines.size:
             return f"line {int(self._lines[position])}"
         return f"data row {int(position) + 1}"
+
+
+#: The reader options of the text-table sources (table, light_curves, spectra).
+READER_PARAMS = {
+    "format": Param(
+        str, None, "null: by the file's suffix", enum=("csv", "parquet", "fits"), nullable=True
+    ),
+    "sep": Param(str, ",", "column separator of text tables (null: whitespace)", nullable=True),
+    "comment": Param(str, None, "lines starting with this are comments", nullable=True),
+    "header": Param(
+        str,
+        "first_line",
+        "where the column names are (last_comment: the last comment line, as in OGLE files)",
+        enum=("first_line", "last_comment", "none"),
+    ),
+    "names": Param(
+        list, None, "column names when the file has none", nullable=True, items={"type": "string"}
+    ),
+}
+_POLICIES = ["fail", "drop_column", "impute_median", "drop_row"]
 
 
 def read_table(
@@ -256,6 +277,7 @@ def _numeric(
     return num.astype(np.float64)
 
 
+@declared
 class TableSource:
     """``source.kind: table``: a catalogue or spectra-as-columns table, one row per object.
 
@@ -278,23 +300,75 @@ class TableSource:
 
     object_kind = "table"  # astroanom.kinds: what its objects are
 
+    PARAMS = Params(
+        path=Param(
+            str, description="CSV/TSV (also .gz/.bz2), Parquet or FITS table; one row per object"
+        ),
+        id_column=Param(str, "id", "the column of unique object ids"),
+        columns=Param(
+            list,
+            None,
+            "feature columns (null: every numeric column but the id, keep and exclude)",
+            nullable=True,
+            items={"type": "string"},
+        ),
+        exclude=Param(list, [], "columns never used as features", items={"type": "string"}),
+        keep=Param(
+            list,
+            [],
+            "non-feature columns to keep (metadata, or the truth column)",
+            items={"type": "string"},
+        ),
+        derived=Param(
+            dict,
+            None,
+            "name -> expression of columns (e.g. V_I: V - I, logP: log10(P_1)); always features",
+            nullable=True,
+            extra={"additionalProperties": {"type": "string"}},
+        ),
+        missing=Param(
+            (float, list),
+            None,
+            "marker value(s) of a missing value, e.g. -99.99 (NaN is always missing)",
+            nullable=True,
+            items={"type": "number"},
+        ),
+        missing_policy=Param(
+            (str, dict),
+            "fail",
+            "fail | drop_column | impute_median | drop_row, or column -> policy with a `default`",
+            extra={
+                "oneOf": [
+                    {"type": "string", "enum": _POLICIES},
+                    {
+                        "type": "object",
+                        "additionalProperties": {"type": "string", "enum": _POLICIES},
+                    },
+                ]
+            },
+        ),
+        **{k: READER_PARAMS[k] for k in ("format", "sep", "comment", "header", "names")},
+        hdu=Param((int, str), 1, "the FITS HDU of the table"),
+        n_max=Param(int, None, "seeded random subset of rows", minimum=1, nullable=True),
+    )
+
     def __init__(
         self,
         path: str | os.PathLike[str],
-        id_column: str = "id",
-        columns: Sequence[str] | None = None,
-        exclude: Sequence[str] = (),
-        keep: Sequence[str] = (),
-        derived: Mapping[str, str] | None = None,
-        missing: float | Sequence[float] | None = None,
-        missing_policy: str | Mapping[str, str] = "fail",
-        format: str | None = None,  # noqa: A002 - the config key's name
-        sep: str | None = ",",
-        comment: str | None = None,
-        header: str = "first_line",
-        names: Sequence[str] | None = None,
-        hdu: int | str = 1,
-        n_max: int | None = None,
+        id_column: str,
+        columns: Sequence[str] | None,
+        exclude: Sequence[str],
+        keep: Sequence[str],
+        derived: Mapping[str, str] | None,
+        missing: float | Sequence[float] | None,
+        missing_policy: str | Mapping[str, str],
+        format: str | None,  # noqa: A002 - the config key's name
+        sep: str | None,
+        comment: str | None,
+        header: str,
+        names: Sequence[str] | None,
+        hdu: int | str,
+        n_max: int | None,
     ) -> None:
         self.path = data_path(path)
         self.id_column = id_column
