@@ -71,7 +71,7 @@ def test_hand_worked_constant_relevance() -> None:
     X = np.zeros((4, 1), dtype=np.float32)
     d = np.array([0.0, np.log(2.0), 0.0, 2.0])
     model = RelevanceModel(None, np.array([0]), np.array([5.0]))
-    ranking = TopFirstRanking(model, X, S, d, d0=1.0, first_chunk=1)
+    ranking = TopFirstRanking(model, X, S, d, d0=1.0, alpha=1.0, first_chunk=1)
     assert ranking.ensure_exact(1) == 1 and ranking.done == 1
     assert ranking.score[0] == pytest.approx(4.75, abs=1e-12)
     assert ranking.ensure_exact(2) == 2 and ranking.done == 2
@@ -106,7 +106,9 @@ def test_cancel_stops_the_background_and_errors_reach_the_waiter() -> None:
         def predict(self, X, rows=None):
             raise MemoryError("no room for the forest's output")
 
-    broken = TopFirstRanking(Broken(None, idx, lab), X, S, np.ones(S.size), 1.0, first_chunk=10)
+    broken = TopFirstRanking(
+        Broken(None, idx, lab), X, S, np.ones(S.size), 1.0, 1.0, first_chunk=10
+    )
     broken.start(threading.Event())
     with pytest.raises(MemoryError, match="no room"):
         broken.wait(10)
