@@ -334,3 +334,15 @@ def test_go_to_does_not_trim_the_typed_id():
 def test_docs_name_the_csrf_header_and_the_token():
     doc = (REPO / "docs/labeller.md").read_text()
     assert "X-CSRF-Token" in doc and '<meta name="csrf-token">' in doc
+
+
+def test_one_function_picks_the_view_of_each_kind(curves, images, tmp_path):
+    """The labeller dispatches on the kind in one place, ``render.view_for``."""
+    from astroanom.labeller import render
+
+    assert type(LabellerData(curves, tmp_path / "a.csv", "a", SETTINGS).view) is render.CurveView
+    img = LabellerData(images, tmp_path / "b.csv", "b", SETTINGS).view
+    assert type(img) is render.ImageView and img.display_choices and not img.draws_in_page
+    sources = (REPO / "src/astroanom/labeller").glob("*.py")
+    dispatching = [p.name for p in sources if "info.kind ==" in p.read_text()]
+    assert dispatching == [] and 'kind == "image"' in Path(render.__file__).read_text()
