@@ -14,6 +14,18 @@ every loop has a fixed count and the whole run stops at ``--deadline`` seconds. 
 - kill: ``kill -9`` of a subprocess writing labels with the library, and of a labeller server
   taking labels over HTTP from 4 threads; after each kill the store is reopened.
 - concurrent: several writer processes on one label file at once, some of them killed.
+- late-retrain (issue 18.5): ``POST /api/labels/delete`` while a retrain of a few hundred labels
+  on 20,000 objects runs, at several delays; afterwards the server must show no S^ (retrained
+  with 0 labels, the S^ order = the S order, no U or S^ for an object).
+- full-disk (18.6): label requests while the CSV rewrite or the log append fails with ENOSPC
+  (simulated in the server process); after space returns, what was refused must never appear.
+- plot-params (18.8): ``/api/plot`` with bands, rgb indices, q, lo/hi, stretch and mode out of
+  range: 400 with a message, never a 500 or a blank PNG.
+- huge-cutout (18.9): an 8000 x 8000 cutout (reduced from the issue's 20000 x 20000 to keep the
+  run short and small in memory) is served at display size (<= 1024 px) and a small plot asked
+  for while it renders is not kept waiting behind it.
+- id-url (18.10): ids with ``& # % ? +``, spaces and non-ASCII: ``/api/object``'s ``plot`` URL
+  must give back the same id and a PNG.
 
 After every fault: acknowledged labels (a ``set`` that returned / a 200 response) must be in
 the file with their value (or a later value whose request was in flight), and replaying the log
@@ -42,7 +54,17 @@ import numpy as np
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
-SRC = str(REPO / "src")
+
+
+def _src() -> str:
+    """The source folder of the astroanom that this run imports (so ``PYTHONPATH=<other
+    checkout>/src`` attacks that checkout, subprocesses included)."""
+    import astroanom
+
+    return str(Path(astroanom.__file__).resolve().parents[1])
+
+
+SRC = _src()
 SPACE_IDS = ["trail ", " lead"]
 
 
@@ -224,6 +246,291 @@ def http_attacks(t: Tally, directory: Path, work: Path) -> None:
     lost = [k for k, v in acked.items() if state.get(k) != v]
     t.lost += len(lost)
     t.attack("http", "acknowledged labels on disk", not lost and set(state) == set(acked))
+
+
+# -- issue 18: late retrains, full disks, plot parameters, huge cutouts, ids in URLs --------------
+def _serve(directory: Path, labels: Path, n_estimators: int = 5):
+    """An in-process labeller on 127.0.0.1 and its POST headers."""
+    from astroanom.labeller import LabellerSettings
+    from astroanom.labeller.server import start
+
+    settings = LabellerSettings(
+        alpha=1.0, n_estimators=n_estimators, seed=0, strategy={"name": "paper"}
+    )
+    running = start(directory, labels, "alice", settings=settings)
+    port, token = running.server.port, running.server.app.config["CSRF_TOKEN"]
+    good = {
+        "Content-Type": "application/json",
+        "X-CSRF-Token": token,
+        "Origin": f"http://127.0.0.1:{port}",
+    }
+    return running, port, good
+
+
+def _post(port: int, good: dict[str, str], path: str, obj: dict) -> tuple[int, bytes]:
+    return request(port, "POST", path, json.dumps(obj).encode(), good)
+
+
+def _get_json(port: int, path: str) -> dict:
+    status, body = request(port, "GET", path)
+    return json.loads(body) if status == 200 else {"status": status}
+
+
+def big_curve_dataset(directory: Path, n: int = 20000, m: int = 16, seed: int = 1) -> list[str]:
+    """A curve dataset large enough that a retrain takes a noticeable time."""
+    from astroanom.store import dataset as ds
+    from astroanom.store.io import feature_frame, write_parquet
+
+    rng = np.random.default_rng(seed)
+    ids = [f"c{i:05d}" for i in range(n)]
+    X = rng.normal(size=(n, m)).astype(np.float32)
+    write_parquet(feature_frame(np.array(ids), X), directory / ds.FEATURES)
+    S = rng.uniform(0, 5, n)
+    write_parquet(pd.DataFrame({"id": ids, "raw": -S, "S": S}), directory / ds.SCORES)
+    ds.DatasetInfo(name="attack/big", kind="curve", description="attack run", seed=seed).write(
+        directory
+    )
+    return ids
+
+
+def late_retrain_attacks(t: Tally, work: Path, rounds: int) -> None:
+    """Delete all labels while a retrain runs; the server must end with no S^ at all."""
+    d = work / "late"
+    d.mkdir()
+    ids = big_curve_dataset(d)
+    running, port, good = _serve(d, work / "late-labels" / "alice.csv", n_estimators=100)
+    try:
+        score_rows = request(port, "GET", "/api/order?by=score&format=rows")[1]
+        for k in range(rounds):
+            if t.out_of_time():
+                return
+            for j in range(300):
+                _post(
+                    port, good, "/api/label", {"id": ids[(37 * j + k) % len(ids)], "label": j % 6}
+                )
+            answer: dict = {}
+            worker = threading.Thread(
+                target=lambda a=answer: a.update(
+                    {"r": request(port, "POST", "/api/retrain", b"{}", good)}
+                )
+            )
+            worker.start()
+            time.sleep([0.0, 0.02, 0.05, 0.1, 0.2, 0.4][k % 6])
+            deleted = _post(port, good, "/api/labels/delete", {"confirm": True})
+            worker.join(60)
+            time.sleep(0.05)  # let a background ranking publish, if it would
+            info = _get_json(port, "/api/info")
+            rows = request(port, "GET", "/api/order?by=retrained&format=rows")[1]
+            obj = _get_json(port, f"/api/object?id={ids[0]}")
+            ok = (
+                deleted[0] == 200
+                and info.get("labelled") == 0
+                and info.get("retrained_with") == 0
+                and rows == score_rows
+                and obj.get("score") is None
+            )
+            t.attack(
+                "late-retrain",
+                f"delete during retrain, round {k}",
+                ok,
+                f"-> labelled {info.get('labelled')}, retrained_with {info.get('retrained_with')}, "
+                f"S^ order {'=' if rows == score_rows else '!='} S order",
+            )
+    finally:
+        running.stop()
+
+
+def full_disk_attacks(t: Tally, directory: Path, ids: list[str], work: Path) -> None:
+    """Labels sent while writes fail (ENOSPC in the CSV rewrite, or after the log append):
+    the refused ones must not be on disk after space returns and more labels arrive."""
+    import errno
+
+    import astroanom.store.labels as labels_mod
+    from astroanom.store.labels import LabelStore, read_labels
+
+    path = work / "full" / "alice.csv"
+    running, port, good = _serve(directory, path)
+    atomic, append = labels_mod.atomic_path, labels_mod.LabelStore._append_log
+
+    def no_space_csv(target):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def no_space_after_log(self, *args, **kwargs):
+        append(self, *args, **kwargs)  # the entry reached the log, then the disk filled
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    acked: dict[str, int] = {}
+    refused: dict[str, int] = {}
+    try:
+        plain = [i for i in ids if i not in SPACE_IDS]
+        first, during, after = plain[:10], plain[10:40], plain[40:43]
+        for j, oid in enumerate(first):
+            if _post(port, good, "/api/label", {"id": oid, "label": j % 6})[0] == 200:
+                acked[oid] = j % 6
+        for j, oid in enumerate(during + first[:5]):
+            label = 5 - j % 6
+            if j % 2:
+                labels_mod.atomic_path = no_space_csv
+            else:
+                labels_mod.LabelStore._append_log = no_space_after_log
+            try:
+                status = _post(port, good, "/api/label", {"id": oid, "label": label})[0]
+            finally:
+                labels_mod.atomic_path, labels_mod.LabelStore._append_log = atomic, append
+            if status == 200:  # not refused: then it must stay
+                acked[oid] = label
+            else:
+                refused[oid] = label
+            t.attack("full-disk", f"label {oid} on a full disk", status == 500, f"-> {status}")
+        for j, oid in enumerate(after):
+            if _post(port, good, "/api/label", {"id": oid, "label": j % 6})[0] == 200:
+                acked[oid] = j % 6
+    finally:
+        labels_mod.atomic_path, labels_mod.LabelStore._append_log = atomic, append
+        running.stop()
+    on_disk = dict(zip(*[read_labels(path)[c] for c in ("id", "label")], strict=True))
+    reopened = LabelStore(path, "alice").current()
+    for oid, label in refused.items():
+        shown = on_disk.get(oid) == label and acked.get(oid) != label
+        t.attack(
+            "full-disk", f"refused {oid}={label} never appears", not shown and reopened == on_disk
+        )
+    t.acked += len(acked)
+    lost = [k for k, v in acked.items() if on_disk.get(k) != v]
+    t.lost += len(lost)
+    t.attack("full-disk", "acknowledged labels on disk", not lost, f"-> lost {lost[:5]}")
+
+
+def image_dataset(directory: Path, big: int) -> list[str]:
+    """Three 3-band 64 px cutouts and one grey ``big`` x ``big`` one (id ``huge``)."""
+    import cv2
+
+    from astroanom.store import dataset as ds
+    from astroanom.store.io import feature_frame, write_parquet
+
+    (directory / "images").mkdir(parents=True)
+    rng = np.random.default_rng(3)
+    ids = ["g0", "g1", "g2", "huge"]
+    for oid in ids[:3]:
+        cv2.imwrite(
+            str(directory / "images" / f"{oid}.png"), rng.integers(0, 255, (64, 64, 3), np.uint8)
+        )
+    huge = np.zeros((big, big), np.uint8)
+    huge[big // 4 : big // 2, big // 4 : big // 2] = 200
+    cv2.imwrite(str(directory / "images" / "huge.png"), huge)
+    write_parquet(
+        feature_frame(np.array(ids), rng.normal(size=(4, 3)).astype(np.float32)),
+        directory / ds.FEATURES,
+    )
+    write_parquet(
+        pd.DataFrame({"id": ids, "image_path": [f"images/{i}.png" for i in ids]}),
+        directory / ds.OBJECTS,
+    )
+    S = np.array([1.0, 2.0, 3.0, 4.0])
+    write_parquet(pd.DataFrame({"id": ids, "raw": -S, "S": S}), directory / ds.SCORES)
+    ds.DatasetInfo(name="attack/images", kind="image", description="attack run").write(directory)
+    return ids
+
+
+def plot_attacks(t: Tally, work: Path, big: int) -> None:
+    """Bad display parameters (400 with a message) and a huge cutout (display size, no wait)."""
+    import cv2
+
+    d = work / "images"
+    image_dataset(d, big)
+    running, port, _ = _serve(d, work / "img-labels" / "alice.csv")
+    try:
+        for query in (
+            "mode=band&band=99",
+            "mode=band&band=3",
+            "mode=band&band=-1",
+            "mode=rgb&rgb=9,9,9",
+            "mode=composite&rgb=0,1,7",
+            "mode=rgb&rgb=0,1",
+            "mode=composite&q=nan",
+            "mode=composite&q=1e308",
+            "mode=composite&q=inf",
+            "mode=composite&q=-1",
+            "mode=composite&q=0",
+            "lo=nan",
+            "hi=1e308",
+            "lo=50&hi=10",
+            "stretch=bogus",
+            "mode=bogus",
+            "composite=bogus",
+            "band=x",
+        ):
+            status, body = request(port, "GET", f"/api/plot?id=g0&{query}")
+            message = status == 400 and b'"error"' in body
+            t.attack("plot-params", query, message, f"-> {status} {body[:80]!r}")
+        status, body = request(port, "GET", "/api/plot?id=g0&mode=composite&q=8")
+        t.attack("plot-params", "q=8 still renders", status == 200 and body[:4] == b"\x89PNG")
+        for k, query in enumerate(("", "stretch=asinh", "mode=band&band=0&stretch=log")):
+            if t.out_of_time():
+                return
+            slow: dict = {}
+            worker = threading.Thread(
+                target=lambda q=query, slow=slow: slow.update(
+                    {"r": request(port, "GET", f"/api/plot?id=huge&{q}"), "end": time.monotonic()}
+                )
+            )
+            worker.start()
+            time.sleep(0.05)
+            small = request(port, "GET", f"/api/plot?id=g{k}&stretch=sqrt&lo={k + 1}")
+            small_end = time.monotonic()
+            worker.join(120)
+            status, body = slow.get("r", (-1, b""))
+            shape = (0, 0)
+            if status == 200:
+                shown = cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_UNCHANGED)
+                shape = shown.shape[:2] if shown is not None else (0, 0)
+            t.attack(
+                "huge-cutout",
+                f"{big} px cutout at display size ({query or 'as stored'})",
+                status == 200 and 0 < max(shape) <= 1024,
+                f"-> {status}, {shape[1]} x {shape[0]} px, {len(body):,} bytes",
+            )
+            t.attack(
+                "huge-cutout",
+                f"a small plot does not wait behind it ({query or 'as stored'})",
+                small[0] == 200 and small_end <= slow.get("end", 0.0),
+            )
+    finally:
+        running.stop()
+
+
+ODD_IDS = ["a&b#c%20d", "q?x=1&y=2", "plus+sign", " edge ", "ünïcødé ✓", "slash/../x", "semi;colon"]
+
+
+def id_url_attacks(t: Tally, work: Path) -> None:
+    """``/api/object``'s ``plot`` URL must lead back to the same object."""
+    from urllib.parse import parse_qs, quote, urlsplit
+
+    from astroanom.store import dataset as ds
+    from astroanom.store.io import feature_frame, write_parquet
+
+    d = work / "odd"
+    d.mkdir()
+    n = len(ODD_IDS)
+    write_parquet(feature_frame(np.array(ODD_IDS), np.eye(n, dtype=np.float32)), d / ds.FEATURES)
+    S = np.arange(n, dtype=np.float64)
+    write_parquet(pd.DataFrame({"id": ODD_IDS, "raw": -S, "S": S}), d / ds.SCORES)
+    ds.DatasetInfo(name="attack/odd", kind="curve", description="attack run").write(d)
+    running, port, _ = _serve(d, work / "odd-labels" / "alice.csv")
+    try:
+        for oid in ODD_IDS:
+            obj = _get_json(port, f"/api/object?id={quote(oid, safe='')}")
+            url = str(obj.get("plot", ""))
+            back = parse_qs(urlsplit(url).query, keep_blank_values=True).get("id")
+            status, body = request(port, "GET", url) if url else (-1, b"")
+            t.attack(
+                "id-url",
+                f"plot link of {oid!r}",
+                obj.get("id") == oid and back == [oid] and status == 200 and body[:4] == b"\x89PNG",
+                f"-> {url!r} gives id {back!r}, {status}",
+            )
+    finally:
+        running.stop()
 
 
 # -- label files ---------------------------------------------------------------------------------
@@ -597,6 +904,12 @@ def main() -> int:
     ap.add_argument("--concurrent", type=int, default=6, help="concurrent-writer rounds")
     ap.add_argument("--deadline", type=float, default=420.0, help="stop after this many s")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--late-rounds", type=int, default=6, help="delete-during-retrain rounds (default 6)"
+    )
+    ap.add_argument(
+        "--big", type=int, default=8000, help="side of the huge cutout in pixels (default 8000)"
+    )
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -619,6 +932,10 @@ def main() -> int:
         kill_writer_attacks(t, work, args.kills, rng)
         kill_server_attacks(t, data, ids, work, args.kills, rng)
         concurrent_attacks(t, work, args.concurrent, rng)
+        late_retrain_attacks(t, work, args.late_rounds)
+        full_disk_attacks(t, data, ids, work)
+        plot_attacks(t, work, args.big)
+        id_url_attacks(t, work)
     tried, held = sum(t.tried.values()), sum(t.held.values())
     cut = "; stopped early by the deadline" if t.cut else ""
     print(f"attack run: {time.monotonic() - t0:.1f} s (deadline {args.deadline:g} s{cut})")

@@ -71,7 +71,7 @@ def test_hand_worked_constant_relevance() -> None:
     X = np.zeros((4, 1), dtype=np.float32)
     d = np.array([0.0, np.log(2.0), 0.0, 2.0])
     model = RelevanceModel(None, np.array([0]), np.array([5.0]))
-    ranking = TopFirstRanking(model, X, S, d, d0=1.0, first_chunk=1)
+    ranking = TopFirstRanking(model, X, S, d, d0=1.0, alpha=1.0, first_chunk=1)
     assert ranking.ensure_exact(1) == 1 and ranking.done == 1
     assert ranking.score[0] == pytest.approx(4.75, abs=1e-12)
     assert ranking.ensure_exact(2) == 2 and ranking.done == 2
@@ -106,7 +106,9 @@ def test_cancel_stops_the_background_and_errors_reach_the_waiter() -> None:
         def predict(self, X, rows=None):
             raise MemoryError("no room for the forest's output")
 
-    broken = TopFirstRanking(Broken(None, idx, lab), X, S, np.ones(S.size), 1.0, first_chunk=10)
+    broken = TopFirstRanking(
+        Broken(None, idx, lab), X, S, np.ones(S.size), 1.0, 1.0, first_chunk=10
+    )
     broken.start(threading.Event())
     with pytest.raises(MemoryError, match="no room"):
         broken.wait(10)
@@ -171,3 +173,46 @@ def test_http_order_partial_and_waiting(tmp_path) -> None:
     assert info["ranking"] == {"exact": 2000, "complete": True}
     page = client.get("/api/order?by=retrained&limit=3").get_json()
     assert page["exact"] == 2000 and len(page["ids"]) == 3
+
+
+def test_rank_for_labeller_uses_top_first_when_offered_and_refits_otherwise() -> None:
+    """The capability: PaperScore offers top_first (ending in its own score bit for bit); a
+    strategy without it is refitted everywhere (here: a stub whose score is hand-made)."""
+    from astroanom.active.ranking import CompleteRanking, rank_for_labeller
+
+    X, S, idx, lab = _problem(n=3000)
+    paper = PaperScore(seed=0, n_estimators=10, alpha=1.0)
+    kw = {"bound_order": rank_order(np.abs(S)), "exact_first": 50, "n_jobs": 1}
+    top = rank_for_labeller(paper, X, S, idx, lab, **kw)
+    assert isinstance(top, TopFirstRanking) and top.n_exact >= 50
+    top.finish()
+    full = refit_strategy(PaperScore(seed=0, n_estimators=10, alpha=1.0), X, S, idx, lab)
+    assert np.array_equal(top.result.score, full)
+    assert np.array_equal(top.rows()[0], rank_order(full))
+
+    class Reversed:  # a strategy without top_first and without the paper's U, d
+        name = "reversed"
+
+        def fit(self, X, S, labelled, labels):
+            self.S_ = S
+            return self
+
+        def score(self):
+            return -self.S_
+
+    other = rank_for_labeller(Reversed(), X, S, idx, lab, **kw)
+    assert isinstance(other, CompleteRanking) and other.complete
+    assert np.array_equal(other.rows()[0], rank_order(-S))
+    u, d, s = other.values(np.array([0, 1]))
+    assert np.isnan(u).all() and np.isnan(d).all() and np.array_equal(s, -S[:2])
+
+
+def test_the_labeller_reaches_into_no_strategy() -> None:
+    """The labeller asks for the capability; it names neither PaperScore nor the learner."""
+    from pathlib import Path
+
+    import astroanom.labeller as pkg
+
+    for path in Path(pkg.__file__).parent.rglob("*.py"):
+        text = path.read_text()
+        assert "PaperScore" not in text and "RelevanceLearner" not in text, path

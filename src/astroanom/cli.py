@@ -84,6 +84,12 @@ def _add_label(sub: argparse._SubParsersAction) -> Runner:
         help="objects at the top of the new order a retrain ranks for certain before it answers; "
         "the rest of the order is ranked in the background (default 1000)",
     )
+    p.add_argument(
+        "--read-only",
+        action="store_true",
+        help="browse the objects and your labels without labelling (for a labels folder that "
+        "is not writable)",
+    )
     return _run_label
 
 
@@ -130,6 +136,7 @@ def _run_label(args: argparse.Namespace) -> int:
         show_truth=args.show_truth,
         embedding_max=int(entry["embedding"]["n_objects"]),
         exact_first=args.exact_first,
+        read_only=args.read_only,
     )
     info = DatasetInfo.read(run_dir)
     running = start(
@@ -140,6 +147,8 @@ def _run_label(args: argparse.Namespace) -> int:
         flush=True,
     )
     print(f"labels: {path} (log: {running.data.store.log_path})", flush=True)
+    if args.read_only:
+        print("read-only: browsing without labelling (labels are not written)", flush=True)
     if entry["oracle"]["mode"] != "human":
         print(
             f"note: datasets.{run.name}.oracle.mode is {entry['oracle']['mode']!r}, so the "

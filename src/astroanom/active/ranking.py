@@ -18,6 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +50,7 @@ class TopFirstRanking:
         S: np.ndarray,
         d: np.ndarray,
         d0: float,
-        alpha: float = 1.0,
+        alpha: float,
         u_max: float = U_MAX,
         bound_order: np.ndarray | None = None,
         first_chunk: int = 8192,
@@ -185,7 +186,8 @@ class TopFirstRanking:
 
 
 class CompleteRanking:
-    """A retrain already scored everywhere (any strategy), read like :class:`TopFirstRanking`."""
+    """A retrain already scored everywhere (any strategy), read like :class:`TopFirstRanking`.
+    A strategy without the paper's U and d (e.g. gp) has them NaN."""
 
     complete = True
     error = None
@@ -206,3 +208,36 @@ class CompleteRanking:
     def values(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         r = self.result
         return r.U[rows], r.d[rows], r.score[rows]
+
+
+def rank_for_labeller(
+    strategy: Any,
+    X: np.ndarray,
+    S: np.ndarray,
+    labelled: np.ndarray,
+    labels: np.ndarray,
+    *,
+    bound_order: np.ndarray,
+    exact_first: int,
+    n_jobs: int,
+) -> TopFirstRanking | CompleteRanking:
+    """The labeller's retrain of ``strategy`` on rows ``labelled`` (k,) with ``labels`` (k,).
+
+    A strategy that offers ``top_first`` (the paper's score) answers with the top
+    ``exact_first`` objects of its order certain (a :class:`TopFirstRanking`, ``bound_order``
+    = rows by decreasing |S|; the caller ranks the rest, e.g. with :meth:`TopFirstRanking.start`);
+    any other is refitted and scored everywhere through
+    :func:`astroanom.active.loop.refit_strategy` (a :class:`CompleteRanking`)."""
+    top_first = getattr(strategy, "top_first", None)
+    if callable(top_first):
+        return top_first(
+            X, S, labelled, labels, bound_order=bound_order, exact_first=exact_first, n_jobs=n_jobs
+        )
+    from astroanom.active.loop import refit_strategy
+
+    score = refit_strategy(strategy, X, S, labelled, labels)
+    res = getattr(strategy, "result", None)
+    if res is None:  # no U and d of the paper's kind: show the strategy's score
+        nan = np.full(score.size, np.nan)
+        res = ActiveResult(U=nan, d=nan.copy(), d0=float("nan"), score=score)
+    return CompleteRanking(res)

@@ -155,6 +155,42 @@ class PaperScore(_Base):
         self.result = res  # U, d, d0 of the last retrain (shown by the labeller)
         return res.score
 
+    def top_first(
+        self,
+        X: np.ndarray,
+        S: np.ndarray,
+        labelled: np.ndarray,
+        labels: np.ndarray,
+        *,
+        bound_order: np.ndarray,
+        exact_first: int,
+        n_jobs: int,
+    ) -> Any:
+        """The refit's S^ ranked most promising first (a capability the labeller asks for):
+        the forest fitted on ``labelled`` (k,) rows with ``labels`` (k,), the distances d (n,)
+        to the nearest labelled object for all, then S^ down ``bound_order`` (rows by
+        decreasing |S|) until the top ``exact_first`` objects are certain. Returns an
+        :class:`astroanom.active.ranking.TopFirstRanking` whose end is this strategy's
+        :meth:`score` bit for bit."""
+        from astroanom.active.ranking import TopFirstRanking
+        from astroanom.active.score import nearest_labelled_distance
+
+        labels = np.asarray(labels, dtype=np.float64)
+        model = self.learner.fit(X, labelled, labels)
+        d = nearest_labelled_distance(X, labelled, n_jobs=n_jobs)
+        ranking = TopFirstRanking(
+            model,
+            X,
+            S,
+            d,
+            float(d.mean()),
+            self.alpha,
+            bound_order=bound_order,
+            first_chunk=max(256, 8 * exact_first),
+        )
+        ranking.ensure_exact(exact_first)
+        return ranking
+
 
 def expected_improvement(
     mu: np.ndarray, sigma: np.ndarray, best: float, xi: float = 0.5

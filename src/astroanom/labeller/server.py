@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from astroanom.labeller.app import LOOPBACK_NAMES, create_app
-from astroanom.labeller.data import LabellerData, LabellerSettings, PathLike
+from astroanom.labeller.session import LabellerData, LabellerSettings, PathLike
 
 log = logging.getLogger("astroanom.labeller")
 

@@ -9,18 +9,23 @@ One label set belongs to one user and one dataset, e.g. ``labels/<dataset>/<user
                       ``delete`` (one object) or ``clear`` (all); replaying it rebuilds the state.
 
 Labels are integers 0..5 (0 boring, 5 most relevant). Every change takes a thread lock and an
-``flock`` on ``<user>.csv.lock`` so concurrent requests (or two processes) never lose a label.
+``flock`` on the labels folder itself (no lock file is left behind) so concurrent requests (or
+two processes) never lose a label. A change that cannot be written completely (a full disk) is
+undone in the log too: what the store refused never appears later. A store opened
+``read_only`` reads the files and refuses every change (for a folder that is not writable).
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import fcntl
 import io
 import logging
 import os
 import re
+import tempfile
 import threading
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
@@ -47,6 +52,17 @@ ENCODING_HELP = (
     "`iconv -f latin1 -t utf-8 FILE > NEW`) and try again"
 )
 PathLike = str | os.PathLike[str]
+_NOT_WRITABLE = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+class LabelsReadOnlyError(LabelsError):
+    """A change asked of a store that is read-only (opened so, or its folder is not writable)."""
+
+
+def probe_writable(folder: Path) -> None:
+    """Raise ``OSError`` unless a file can be created (and removed) in ``folder``."""
+    with tempfile.NamedTemporaryFile(prefix=".astroanom-probe-", dir=folder):
+        pass
 
 
 def parse_label(value: object) -> int:
@@ -294,7 +310,13 @@ class LabelStore:
     On opening, the log and the CSV are made consistent again after a crash (:meth:`_recover`).
     """
 
-    def __init__(self, path: PathLike, user: str, valid_ids: Collection[str] | None = None) -> None:
+    def __init__(
+        self,
+        path: PathLike,
+        user: str,
+        valid_ids: Collection[str] | None = None,
+        read_only: bool = False,
+    ) -> None:
         self.path = Path(path)
         if self.path.name.lower().endswith(LOG_SUFFIX + ".csv"):
             raise LabelsError(
@@ -302,14 +324,29 @@ class LabelStore:
                 "choose another label file name"
             )
         self.log_path = log_path_for(self.path)
-        self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.user = check_user(user)
+        self.read_only = read_only
         self.valid_ids = None if valid_ids is None else frozenset(valid_ids)
         self._lock = threading.Lock()
         self._state: dict[str, tuple[int, str, str]] = {}
         self._stamp: tuple[int, int] | None = None
         self._log_seen = 0  # log size (bytes) when this store last made log and CSV agree
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if read_only:
+            with self._locked():
+                self._reload()
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            probe_writable(self.path.parent)
+        except OSError as err:
+            if err.errno not in _NOT_WRITABLE:
+                raise
+            raise LabelsError(
+                f"{self.path.parent}: the labels folder is not writable ({err.strerror}), so "
+                f"{self.path.name} cannot take labels. Browse without labelling with "
+                "`astroanom label ... --read-only`, or set labels.path in the config (or give "
+                "--user) to a label file in a writable folder"
+            ) from None
         with self._locked():
             self._recover()
             self._reload()
@@ -320,12 +357,22 @@ class LabelStore:
     # -- internals ---------------------------------------------------------------------------
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        with self._lock, open(self.lock_path, "a+") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
+        """The thread lock and an exclusive ``flock`` on the labels folder (shared by every
+        store of the folder; a folder lock leaves no lock file behind). A read-only store of a
+        folder that does not exist has nothing to lock."""
+        with self._lock:
             try:
+                fd = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY)
+            except FileNotFoundError:
+                if not self.read_only:
+                    raise
+                yield
+                return
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
                 yield
             finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+                os.close(fd)  # releases the flock
 
     def _file_stamp(self) -> tuple[int, int] | None:
         try:
@@ -413,7 +460,7 @@ class LabelStore:
         between its log append and its CSV rewrite leaves the CSV one change behind)."""
         old = self._state
         self._reload()
-        if self._log_size() == self._log_seen:
+        if self.read_only or self._log_size() == self._log_seen:
             return
         entries = _log_entries_after(self.log_path, self._log_seen)
         self._settle(old, entries, self._state)
@@ -464,11 +511,50 @@ class LabelStore:
             os.fsync(fh.fileno())
             self._log_seen = os.fstat(fh.fileno()).st_size  # callers hold the lock, in sync
 
-    def _write_state(self) -> None:
+    def _commit(
+        self,
+        state: dict[str, tuple[int, str, str]],
+        action: str,
+        oid: str = "",
+        label: int | str = "",
+        time: str = "",
+    ) -> None:
+        """Under the lock: log ``action`` and write ``state`` as the CSV, all or nothing. If
+        either write fails (e.g. ``ENOSPC``), the log is cut back to where it was and the state
+        kept, so the refused change is never replayed or repaired in later."""
+        if self.read_only:
+            raise LabelsReadOnlyError(
+                f"{self.path}: this labeller is read-only (the labels folder is not writable, "
+                "or --read-only was given): labels cannot be changed"
+            )
+        start = self._log_size()
+        try:
+            self._append_log(action, oid, label, time)
+            self._write_state(state)
+        except BaseException:
+            self._cut_log(start)
+            raise
+        self._state = state
+
+    def _cut_log(self, size: int) -> None:
+        """Truncate the log back to ``size`` bytes (undo a refused append), durably."""
+        try:
+            with self.log_path.open("rb+") as fh:
+                if fh.seek(0, os.SEEK_END) > size:
+                    fh.truncate(size)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+        except FileNotFoundError:
+            pass
+        except OSError as err:  # pragma: no cover - truncation needs no space
+            log.error("%s: cannot undo a refused change (%s)", self.log_path, err)
+        self._log_seen = size
+
+    def _write_state(self, state: dict[str, tuple[int, str, str]] | None = None) -> None:
         with atomic_path(self.path) as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(LABEL_COLUMNS)
-            for oid, (label, user, time) in self._state.items():
+            for oid, (label, user, time) in (self._state if state is None else state).items():
                 writer.writerow((oid, label, user, time))
         self._stamp = self._file_stamp()
 
@@ -493,10 +579,9 @@ class LabelStore:
         with self._locked():
             self._sync()
             time = now_iso()
-            self._append_log("set", key, value, time)
-            self._state.pop(key, None)
-            self._state[key] = (value, self.user, time)
-            self._write_state()
+            state = {k: v for k, v in self._state.items() if k != key}
+            state[key] = (value, self.user, time)
+            self._commit(state, "set", key, value, time)
         return LabelRecord(key, value, self.user, time)
 
     def delete(self, oid: object) -> bool:
@@ -506,9 +591,7 @@ class LabelStore:
             self._sync()
             if key not in self._state:
                 return False
-            self._append_log("delete", key)
-            del self._state[key]
-            self._write_state()
+            self._commit({k: v for k, v in self._state.items() if k != key}, "delete", key)
         return True
 
     def clear(self) -> int:
@@ -516,9 +599,7 @@ class LabelStore:
         with self._locked():
             self._sync()
             n = len(self._state)
-            self._append_log("clear")
-            self._state.clear()
-            self._write_state()
+            self._commit({}, "clear")
         return n
 
     def current(self) -> dict[str, int]:

@@ -6,7 +6,8 @@
   const meta = (name) => document.querySelector(`meta[name="${name}"]`).content;
   const TOKEN = meta("csrf-token");
   const STORE_KEY = `astroanom:${meta("dataset")}:${meta("user")}`;
-  const IS_CURVE = meta("kind") === "curve";
+  const IS_CURVE = meta("draws-in-page") === "1";
+  const READ_ONLY = meta("read-only") === "1";
 
   const state = {
     ids: null,          // every id, in row order (fetched once)
@@ -246,6 +247,7 @@
   // ---- labelling ----------------------------------------------------------------------------
   function label(value, advance = true, id = state.order[state.pos]) {
     if (id === undefined) return;
+    if (READ_ONLY) { status("read-only: labels cannot be given here", true); return; }
     const before = state.cache.get(id);
     state.pending = state.pending.then(async () => {
       try {
@@ -352,6 +354,7 @@
   }
 
   async function deleteLabels() {
+    if (READ_ONLY) { status("read-only: labels cannot be removed here", true); return; }
     const dlg = $("confirm-delete");
     $("confirm-count").textContent = state.labelled;
     dlg.returnValue = "";
@@ -566,8 +569,8 @@
       () => changeOrder(state.by, $("unlabelled-first").checked));
     $("jump-form").addEventListener("submit", (ev) => {
       ev.preventDefault();
-      const id = $("jump").value.trim();
-      if (id && openId(id)) { $("jump").value = ""; $("jump").blur(); }
+      const id = $("jump").value;  // exact: an id may begin or end with a space
+      if (id.trim() && openId(id)) { $("jump").value = ""; $("jump").blur(); }
     });
     $("jump").addEventListener("keydown", (ev) => { if (ev.key === "Escape") $("jump").blur(); });
     $("tab-anomalies").addEventListener("click", () => setTab("anomalies"));

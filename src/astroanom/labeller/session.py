@@ -1,0 +1,482 @@
+"""One labelling session: a dataset directory, one user's labels, the retrained scores and the
+orders the page walks (plain Python, no Flask, so it can be tested and benchmarked directly).
+
+Retraining refits the dataset's configured strategy on the current labels through
+:func:`astroanom.active.ranking.rank_for_labeller`: a strategy offering ``top_first`` (the paper's
+score) answers once the top of the new order is certain and the rest is ranked in the
+background; any other through :func:`astroanom.active.loop.refit_strategy`. A retrain publishes
+its result only if no newer one has, and never one whose labels were deleted meanwhile; deleting
+labels withdraws a ranking made with them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from astroanom.active.ranking import CompleteRanking, TopFirstRanking, rank_for_labeller
+from astroanom.active.strategies import strategy_from_config
+from astroanom.errors import AstroanomError, BadFeaturesError
+from astroanom.evaluate.metrics import rank_order
+from astroanom.labeller.map import ObjectMap
+from astroanom.labeller.render import Renderer, view_for
+from astroanom.store import dataset as ds
+from astroanom.store.io import read_features
+from astroanom.store.labels import LabelStore, label_arrays
+
+log = logging.getLogger("astroanom.labeller")
+PathLike = str | os.PathLike[str]
+ORDERS = ("score", "retrained", "random")
+MAX_SHOWN_FEATURES = 200
+Ranking = TopFirstRanking | CompleteRanking
+
+
+class UnknownIdError(AstroanomError, KeyError):
+    """An id that is not an object of the dataset."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else "unknown id"
+
+
+@dataclass(kw_only=True)
+class LabellerSettings:
+    """Retraining settings, taken from the validated workflow config (see
+    :func:`astroanom.cli` ``label``): the dataset's strategy, the ``active_learning`` section
+    (alpha, n_estimators) and the run's seed; plus serving limits. ``exact_first``: how many
+    objects at the top of the new order a retrain ranks for certain before it answers (the
+    rest follows in the background). ``read_only``: browse without labelling (the label file
+    is read, never written)."""
+
+    alpha: float
+    n_estimators: int
+    seed: int
+    strategy: dict[str, Any]
+    threads: int = 1
+    show_truth: bool = False
+    embedding_max: int = 2000
+    cache_size: int = 512
+    exact_first: int = 1000
+    read_only: bool = False
+
+
+def _finite(value: Any) -> Any:
+    """A JSON-safe scalar: NaN/inf become None, numpy scalars become Python ones."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class Published:
+    """A retrain's ranking with the labels it was made from and its place in the sequence."""
+
+    ranking: Ranking
+    labels: dict[str, int]
+    generation: int
+
+
+class LabellerData:
+    """A dataset directory, the user's label store and the current retrained scores.
+
+    Rows follow ``features.parquet``; ``scores.parquet`` and ``objects.parquet`` are aligned to
+    it by id. Ids are handled as strings everywhere (image ids are file stems).
+    """
+
+    def __init__(
+        self,
+        dataset_dir: PathLike,
+        labels_path: PathLike,
+        user: str,
+        settings: LabellerSettings,
+    ) -> None:
+        self.dir = Path(dataset_dir)
+        self.settings = settings
+        self.info = ds.DatasetInfo.read(self.dir)
+        t0 = time.perf_counter()
+        feats, self.X = read_features(self.dir / ds.FEATURES)
+        self.feature_names = [c for c in feats.columns if c != "id"]
+        names = self.info.extra.get("feature_names") if isinstance(self.info.extra, dict) else None
+        if isinstance(names, list) and len(names) == len(self.feature_names):
+            self.feature_names = [str(n) for n in names]
+        self.ids = feats["id"].astype(str).to_numpy()
+        if len(set(self.ids)) != self.ids.size:
+            raise BadFeaturesError(f"{self.dir / ds.FEATURES}: ids are not unique")
+        self.index = {oid: i for i, oid in enumerate(self.ids)}
+        self.n = self.ids.size
+        self.S = self._aligned_column(ds.SCORES, "S")
+        self.objects = self._aligned_objects()
+        self.store = LabelStore(
+            labels_path, user, valid_ids=self.index.keys(), read_only=settings.read_only
+        )
+        self.user = self.store.user
+        self.read_only = settings.read_only
+        self._lock = threading.Lock()
+        self._published: Published | None = None
+        self._started = 0  # retrains begun (their generations are 1, 2, ...)
+        self._shown = 0  # generation of the last retrain that took effect
+        self._cancel = threading.Event()  # stops the background ranking of a superseded retrain
+        self._bound_order: np.ndarray | None = None
+        self._random = np.random.default_rng(self.settings.seed).permutation(self.n)
+        self.view = view_for(self)
+        self._renderer = Renderer(self.view, self.settings.cache_size)
+        self.map = ObjectMap(
+            self.dir,
+            self.X,
+            self.ids,
+            self.index,
+            max_objects=settings.embedding_max,
+            seed=settings.seed,
+            threads=settings.threads,
+            labelled_rows=self.labelled_rows,
+        )
+        self._orders: dict[str, np.ndarray] = {}  # "score" / "random" -> rows (int32)
+        self._ids_json: bytes | None = None
+        log.info(
+            "loaded %s: %d objects x %d features in %.2f s",
+            self.dir,
+            self.n,
+            self.X.shape[1],
+            time.perf_counter() - t0,
+        )
+        # Before serving, not beside the first requests: the forest code's import (~0.5 s) and
+        # the |S| order, which every retrain needs; then the retrain of labels found on disk.
+        import sklearn.ensemble  # noqa: F401
+
+        self.bound_order()
+        if len(self.store):
+            self.retrain()
+
+    # -- loading --------------------------------------------------------------------------------
+    def _aligned_column(self, name: str, column: str) -> np.ndarray:
+        table = pd.read_parquet(self.dir / name, columns=["id", column])
+        table["id"] = table["id"].astype(str)
+        if len(table) != self.n or not np.array_equal(table["id"].to_numpy(), self.ids):
+            table = table.set_index("id").reindex(self.ids)
+            if table[column].isna().any():
+                raise BadFeaturesError(
+                    f"{self.dir / name}: ids do not cover the feature table's ids"
+                )
+            return table[column].to_numpy(dtype=np.float64)
+        return table[column].to_numpy(dtype=np.float64)
+
+    def _aligned_objects(self) -> pd.DataFrame:
+        """The source's metadata per object; the truth (``truth.parquet``) only with
+        ``show_truth``, its columns prefixed ``truth_`` so they are never mistaken for data."""
+        path = self.dir / ds.OBJECTS
+        if not path.is_file():
+            obj = pd.DataFrame(index=pd.Index(self.ids, name="id"))
+        else:
+            obj = pd.read_parquet(path)
+            obj["id"] = obj["id"].astype(str)
+            obj = obj.set_index("id").reindex(self.ids)
+        truth = self.dir / ds.TRUTH
+        if self.settings.show_truth and truth.is_file():
+            t = pd.read_parquet(truth)
+            t["id"] = t["id"].astype(str)
+            t = t.set_index("id").reindex(self.ids)
+            if t["known"].fillna(False).astype(bool).any():
+                obj = obj.join(t.add_prefix("truth_"))
+        return obj
+
+    # -- lookup ---------------------------------------------------------------------------------
+    def row(self, oid: object) -> int:
+        """Row of an id given by the client; raises :class:`UnknownIdError` if it is not ours."""
+        if not isinstance(oid, (str, int)) or isinstance(oid, bool):
+            raise UnknownIdError(f"an id must be a string, got {oid!r}")
+        try:
+            return self.index[str(oid)]
+        except KeyError:
+            raise UnknownIdError(
+                f"unknown id {str(oid)[:100]!r}: not an object of this dataset"
+            ) from None
+
+    def curve_axis(self) -> dict[str, Any] | None:
+        """The x-values and axis labels of a dataset drawn in the page (None otherwise)."""
+        return self.view.axis()
+
+    def labelled_rows(self) -> np.ndarray:
+        """Rows (k,) int64 of the objects labelled now."""
+        return np.fromiter((self.index[o] for o in self.store.current()), dtype=np.int64)
+
+    # -- the published ranking --------------------------------------------------------------------
+    @property
+    def ranking(self) -> Ranking | None:
+        """The ranking of the last retrain still valid (None: none yet, or withdrawn)."""
+        pub = self._published
+        return None if pub is None else pub.ranking
+
+    @property
+    def retrained_with(self) -> int:
+        """How many labels the ranking shown was made from (0: none, S^ = S)."""
+        pub = self._published
+        return 0 if pub is None else len(pub.labels)
+
+    def stale(self) -> bool:
+        """Whether the labels changed since the ranking shown was made (retrain to update)."""
+        pub = self._published
+        current = self.store.current()
+        return bool(current) if pub is None else current != pub.labels
+
+    def scores_of(self, rows: np.ndarray) -> np.ndarray:
+        """S^ of ``rows`` after the last retrain (computed now where not yet), or S if none."""
+        ranking = self.ranking
+        return self.S[rows] if ranking is None else ranking.values(rows)[2]
+
+    # -- labels -----------------------------------------------------------------------------------
+    def unlabel(self, oid: object) -> bool:
+        """Remove one label; a ranking made with it is withdrawn (S^ = S until a retrain)."""
+        removed = self.store.delete(oid)
+        if removed:
+            self._withdraw_if_deleted()
+        return removed
+
+    def clear(self) -> int:
+        """Remove every label of the user (the log keeps them); the order returns to S."""
+        removed = self.store.clear()
+        self._withdraw_if_deleted()
+        return removed
+
+    def _withdraw_if_deleted(self) -> None:
+        current = self.store.current()
+        with self._lock:
+            pub = self._published
+            if pub is not None and any(k not in current for k in pub.labels):
+                self._cancel.set()
+                self._published = None
+                log.info("labels of the last retrain were deleted: the order is by S again")
+
+    # -- retraining -----------------------------------------------------------------------------
+    def retrain(self) -> dict[str, Any]:
+        """Recompute U, d and S^ from the current labels with the workflow's strategy.
+
+        Returns once the top ``exact_first`` objects of the new order are certain (for a
+        strategy offering ``top_first``; the rest is ranked in a background thread, ``complete``
+        says whether it already is). A retrain that ends after a newer one, or after a label it
+        used was deleted, is discarded (``discarded``: true) and the shown ranking stays."""
+        with self._lock:
+            self._started += 1
+            generation = self._started
+        labels = self.store.current()
+        t0 = time.perf_counter()
+        if not labels:
+            with self._lock:
+                if generation > self._shown:
+                    self._cancel.set()
+                    self._published, self._shown = None, generation
+            return {"n_labels": 0, "seconds": 0.0, "message": "no labels yet: the order stays by S"}
+        idx, lab = label_arrays(labels, self.index)
+        s = self.settings
+        strategy = strategy_from_config(
+            s.strategy,
+            seed=s.seed,
+            n_jobs=s.threads,
+            shared={"alpha": s.alpha, "n_estimators": s.n_estimators},
+        )
+        with threadpool_limits(limits=s.threads):
+            ranking = rank_for_labeller(
+                strategy,
+                self.X,
+                self.S,
+                idx,
+                lab,
+                bound_order=self.bound_order(),
+                exact_first=s.exact_first,
+                n_jobs=s.threads,
+            )
+        seconds = time.perf_counter() - t0
+        answer = {
+            "n_labels": int(idx.size),
+            "seconds": round(seconds, 4),
+            "exact": int(ranking.n_exact),
+            "complete": bool(ranking.complete),
+        }
+        reason = self._publish(Published(ranking, labels, generation))
+        if reason:
+            log.info("retrain on %d labels discarded: %s", idx.size, reason)
+            return {**answer, "discarded": True, "message": f"retrain discarded: {reason}"}
+        log.info(
+            "retrained on %d labels of %d objects in %.3f s (top %d certain%s)",
+            idx.size,
+            self.n,
+            seconds,
+            ranking.n_exact,
+            "" if ranking.complete else "; ranking the rest in the background",
+        )
+        return answer
+
+    def _publish(self, new: Published) -> str:
+        """Show ``new`` unless a newer retrain is shown or one of its labels was deleted since;
+        returns why it was not shown ("" when it is)."""
+        current = self.store.current()
+        with self._lock:
+            if new.generation <= self._shown:
+                return "a newer retrain finished first"
+            gone = [k for k in new.labels if k not in current]
+            if gone:
+                return f"{len(gone)} of its labels were deleted while it ran (e.g. {gone[0]!r})"
+            self._cancel.set()
+            self._cancel = threading.Event()
+            self._published, self._shown = new, new.generation
+            cancel = self._cancel
+        ranking = new.ranking
+        if isinstance(ranking, TopFirstRanking) and not ranking.complete:
+            n_labels = len(new.labels)
+            ranking.start(cancel, on_done=lambda: self._log_complete(ranking, n_labels))
+        return ""
+
+    def bound_order(self) -> np.ndarray:
+        """Rows by decreasing |S| (the order :class:`TopFirstRanking` scores in), made once."""
+        with self._lock:
+            if self._bound_order is None:
+                self._bound_order = rank_order(np.abs(self.S))
+            return self._bound_order
+
+    def _log_complete(self, ranking: TopFirstRanking, n_labels: int) -> None:
+        log.info(
+            "full S^ order of %d objects (%d labels) ready %.2f s after the retrain began",
+            self.n,
+            n_labels,
+            ranking.seconds_to_complete or 0.0,
+        )
+
+    # -- ordering -------------------------------------------------------------------------------
+    def order_state(
+        self, by: str = "score", unlabelled_first: bool = False, wait: bool = True
+    ) -> tuple[np.ndarray, int]:
+        """Rows (n,) int32 in display order and how many at the top are certain: by S, by S^
+        (S before any retrain) or randomly (seeded, stable); with ``unlabelled_first`` the
+        labelled objects move to the end. Right after a retrain only the top of the S^ order
+        may be certain (the rest follows in decreasing S until the background ranking ends);
+        ``wait`` waits for the complete order instead."""
+        if by not in ORDERS:
+            raise ValueError(f"unknown order {by!r}; use one of {', '.join(ORDERS)}")
+        ranking = self.ranking if by == "retrained" else None
+        while wait and ranking is not None and not ranking.wait(0.25):
+            ranking = self.ranking  # a newer retrain may have superseded the one awaited
+        if ranking is not None:
+            rows, exact = ranking.rows()
+            rows = rows.astype(np.int32)
+        else:
+            rows, exact = self._fixed_order("score" if by == "retrained" else by), self.n
+        if unlabelled_first:
+            done = np.zeros(self.n, dtype=bool)
+            done[self.labelled_rows()] = True
+            at_end = done[rows]
+            exact = int(np.count_nonzero(~at_end[:exact])) if exact < self.n else self.n
+            rows = np.concatenate([rows[~at_end], rows[at_end]])
+        return rows, exact
+
+    def _fixed_order(self, by: str) -> np.ndarray:
+        """The S order or the seeded random order, computed once."""
+        with self._lock:
+            rows = self._orders.get(by)
+        if rows is None:
+            src = self._random if by == "random" else rank_order(self.S)
+            rows = src.astype(np.int32)
+            with self._lock:
+                rows = self._orders.setdefault(by, rows)
+        return rows
+
+    def order_rows(self, by: str = "score", unlabelled_first: bool = False) -> np.ndarray:
+        """Rows (n,) int32 in the complete display order (see :meth:`order_state`)."""
+        return self.order_state(by, unlabelled_first)[0]
+
+    def order(self, by: str = "score", unlabelled_first: bool = False) -> list[str]:
+        """Ids ordered by S, by S^ (S before any retrain) or randomly (seeded, stable)."""
+        return self.ids[self.order_rows(by, unlabelled_first)].tolist()
+
+    def ids_json(self) -> bytes:
+        """``{"ids": [...]}``, every id in row order, JSON-encoded once (the client maps the rows
+        of :meth:`order_rows` onto these)."""
+        if self._ids_json is None:
+            self._ids_json = json.dumps({"ids": self.ids.tolist()}).encode()
+        return self._ids_json
+
+    # -- one object -----------------------------------------------------------------------------
+    def describe(self, oid: object) -> dict[str, Any]:
+        """Scores, label, metadata and features of one object, JSON-ready."""
+        i = self.row(oid)
+        key = self.ids[i]
+        U = d = score = None
+        ranking = self.ranking
+        if ranking is not None:
+            u, dd, sc = ranking.values(np.array([i]))
+            U, d, score = float(u[0]), float(dd[0]), float(sc[0])
+        meta: dict[str, Any] = {}
+        if len(self.objects.columns):
+            for k, v in self.objects.iloc[i].items():
+                if k == "image_path":
+                    v = Path(str(v)).name
+                v = _finite(v)
+                if isinstance(v, str) and not v.strip():
+                    continue  # e.g. "imputed" of an object with nothing imputed
+                if v is not None and not (isinstance(v, float) and math.isnan(v)):
+                    meta[str(k)] = v
+        feats = self.X[i, :MAX_SHOWN_FEATURES].astype(np.float64)
+        return {
+            "id": key,
+            "row": i,
+            "S": _finite(float(self.S[i])),
+            "U": None if U is None else _finite(U),
+            "d": None if d is None else _finite(d),
+            "score": None if score is None else _finite(score),
+            "label": self.store.current().get(key),
+            "metadata": meta,
+            "features": [
+                [n, _finite(float(v))] for n, v in zip(self.feature_names, feats, strict=False)
+            ],
+            "n_features": len(self.feature_names),
+            "plot": f"/api/plot?id={quote(key, safe='')}",
+            "links": self._links(i),
+            # curves are drawn in the page from these values (no image round trip)
+            "curve": self.view.inline(i),
+        }
+
+    def _links(self, i: int) -> dict[str, str] | None:
+        """Follow-up links (Simbad, Aladin Lite, Legacy Survey viewer) where RA/Dec are known."""
+        cols = self.objects.columns
+        if "ra" not in cols or "dec" not in cols:
+            return None
+        from astroanom.links import links_for
+
+        try:
+            return links_for(self.objects.iloc[i])
+        except (ValueError, AstroanomError):
+            return None
+
+    # -- rendering ------------------------------------------------------------------------------
+    def png(self, oid: object, display: dict[str, Any] | None = None) -> bytes:
+        """The object as a PNG, rendered once per display choice and cached (see
+        :mod:`astroanom.labeller.render`)."""
+        return self._renderer.png(self.row(oid), display)
+
+    def warm(self, k: int = 8) -> None:
+        """Render the ``k`` most anomalous objects (fills the cache and imports the plotting code)."""
+        for row in self.order_state("retrained", wait=False)[0][:k]:
+            try:
+                self.png(self.ids[row])
+            except AstroanomError as err:
+                log.warning("cannot render object %s: %s", self.ids[row], err)
+
+    # -- map ------------------------------------------------------------------------------------
+    def embedding(self) -> pd.DataFrame:
+        """The 2-D map (id, x, y, row), see :class:`astroanom.labeller.map.ObjectMap`."""
+        return self.map.points()
+
+    def map_points(self) -> dict[str, Any]:
+        """The map with current S, S^ and labels per point, JSON-ready."""
+        return self.map.json(self.S, self.scores_of, self.store.current())
