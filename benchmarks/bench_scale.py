@@ -8,7 +8,7 @@ Per size, one fresh child process runs, in order: ``scale`` (:func:`astroanom.fe
 by S labelled by a simulated oracle: 5 for the 1 % of rows shifted by +3 in every feature, else
 0), ``retrain`` (:class:`astroanom.active.RelevanceLearner`, 100 trees, and the active score;
 its forest predicting on ``--threads`` threads), ``rank``
-(:func:`astroanom.evaluate.metrics.rank_order` of S^), then the labeller's data layer on the same data
+(:func:`astroanom.ordering.rank_order` of S^), then the labeller's data layer on the same data
 written as a dataset directory: ``labeller_load`` (:class:`LabellerData`, which retrains since
 labels exist), ``labeller_retrain``, ``labeller_order_rows`` (the S^ order as rows, where the
 library has it) and ``labeller_order_ids`` (as a list of ids, the old /api/order body).
@@ -64,9 +64,9 @@ def child(n: int, threads: int, backend: str, seed: int) -> dict[str, dict[str, 
     limit_threads(threads)
     from astroanom.active.score import RelevanceLearner
     from astroanom.detect.detectors import IsolationForestDetector, to_anomaly_score
-    from astroanom.evaluate.metrics import rank_order
     from astroanom.features.scaling import standardise
     from astroanom.labeller.data import LabellerData, LabellerSettings
+    from astroanom.ordering import rank_order
     from astroanom.store import dataset as ds
     from astroanom.store.io import feature_frame, write_parquet
     from astroanom.store.labels import LabelStore

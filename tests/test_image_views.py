@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from astroanom.labeller.views.image import (
+from astroanom.kinds.image_display import (
     display_array,
     limits,
     lupton_composite,

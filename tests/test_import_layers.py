@@ -16,7 +16,6 @@ PACKAGE = SRC / "astroanom"
 #: (importer, imported) edges still to go; each names the one line that removes it.
 #: astroanom/active/ranking.py:25 -> ``from astroanom.ordering import rank_order`` (the
 #: labeller's file, changed on its own branch).
-PENDING = {("astroanom.active.ranking", "astroanom.evaluate.metrics")}
 
 
 def module_name(path: Path) -> str:
@@ -72,13 +71,8 @@ def test_the_parser_sees_the_known_edges():
     [("astroanom.active", "astroanom.evaluate"), ("astroanom.evaluate", "astroanom.active")],
 )
 def test_active_and_evaluate_do_not_import_each_other(importer, imported):
-    found = edges(importer, imported) - PENDING
+    found = edges(importer, imported)
     assert not found, f"{importer} imports {imported}: {sorted(found)}; use astroanom.ordering"
-
-
-def test_pending_edges_still_exist():
-    """Drop an entry of PENDING once its line is gone (so the list stays the truth)."""
-    assert edges("astroanom.active", "astroanom.evaluate") >= PENDING
 
 
 def test_ordering_imports_nothing_of_astroanom():

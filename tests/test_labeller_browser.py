@@ -17,7 +17,7 @@ import pytest
 from labeller_helpers import curve_dataset
 
 from astroanom.active.score import RelevanceLearner
-from astroanom.evaluate.metrics import rank_order
+from astroanom.ordering import rank_order
 from astroanom.store.io import read_features
 from astroanom.store.labels import read_labels
 

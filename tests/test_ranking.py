@@ -14,9 +14,9 @@ from astroanom.active.loop import refit_strategy
 from astroanom.active.ranking import TopFirstRanking
 from astroanom.active.score import RelevanceLearner, RelevanceModel, nearest_labelled_distance
 from astroanom.active.strategies import PaperScore
-from astroanom.evaluate.metrics import rank_order
 from astroanom.labeller import LabellerSettings, create_app
 from astroanom.labeller.data import LabellerData
+from astroanom.ordering import rank_order
 
 
 def _problem(n: int = 20_000, seed: int = 4, negative: bool = False, ties: bool = False):

@@ -20,7 +20,7 @@ from astroanom.active.strategies import (
 )
 from astroanom.detect.detectors import anomaly_scores, make_detector
 from astroanom.errors import AstroanomError, LabelsError
-from astroanom.evaluate.metrics import rank_order
+from astroanom.ordering import rank_order
 from astroanom.pipeline.benchmark import cell_metrics
 from astroanom.sources.simulation import simulate
 

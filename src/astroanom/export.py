@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 
 from astroanom.errors import AstroanomError
-from astroanom.evaluate.metrics import rank_order
 from astroanom.links import LINK_TITLES, follow_up_links
+from astroanom.ordering import rank_order
 from astroanom.store import dataset as ds
 from astroanom.store.io import atomic_path, write_people_csv, write_text
 from astroanom.store.labels import LABEL_COLUMNS, MAX_LABEL, MIN_LABEL, read_labels
@@ -267,7 +267,7 @@ def export_anomalies(
     ``label_files``: the users' current-state label files (``labels/<dataset>/<user>.csv``);
     ``threshold``: the lowest label that counts as relevant (0..5); ``top_n``: how many of the
     highest-S-hat objects to add; ``display``: image display choices for
-    :func:`astroanom.labeller.views.image.render_image` (e.g. ``{"kind": "asinh"}``);
+    :func:`astroanom.kinds.image_display.render_image` (e.g. ``{"kind": "asinh"}``);
     ``render``: a custom id -> PNG renderer (default: cutout, or a plot of the feature vector).
     """
     d = Path(dataset_dir)

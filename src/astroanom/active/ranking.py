@@ -7,7 +7,7 @@ scored is ranked exactly: nothing unscored can overtake it. The costly part of a
 forest's prediction of U over all n objects, is therefore needed only for the top of the |S|
 order before the first objects a user looks at are known for certain; the rest can follow in
 the background and ends in exactly the order (and the values) of a full retrain, ties by row
-as :func:`astroanom.evaluate.metrics.rank_order` breaks them.
+as :func:`astroanom.ordering.rank_order` breaks them.
 
 Shapes: n objects; rows are int64 indices into them.
 """
@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from astroanom.active.score import U_MAX, ActiveResult, RelevanceModel, active_score
-from astroanom.evaluate.metrics import rank_order
+from astroanom.ordering import rank_order
 
 log = logging.getLogger("astroanom.active")
 

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from astroanom.ordering import rank_order  # re-exported; its one definition is there
+from astroanom.ordering import rank_order
 
-__all__ = ["cumulative_recall", "per_class_table", "rank_order", "recall", "rws", "rws_curve"]
+__all__ = ["cumulative_recall", "per_class_table", "recall", "rws", "rws_curve"]
 
 
 def rws(ranked_is_anomaly: Sequence[int] | np.ndarray, n: int) -> float:

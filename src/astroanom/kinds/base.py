@@ -138,7 +138,8 @@ class ObjectKind:
     - :meth:`thumbnail`: the export's small PNG of one object;
     - :meth:`top_figure`: the top-objects overview figure;
     - ``values_in_page``: the labeller draws the feature values itself (curves), and
-      ``display_options``: the object has display choices (:meth:`parse_display`, images).
+      ``display_options``: the object has display choices (:meth:`parse_display`, images);
+      ``view_thread_safe``: its labeller view needs no lock (it draws without matplotlib).
     """
 
     name: ClassVar[str] = ""
@@ -147,6 +148,8 @@ class ObjectKind:
     default_features: ClassVar[Mapping[str, Any]] = {}
     values_in_page: ClassVar[bool] = False
     display_options: ClassVar[bool] = False
+    #: the labeller view may draw several objects at once (no matplotlib)
+    view_thread_safe: ClassVar[bool] = False
 
     def __repr__(self) -> str:
         return f"<object kind {self.name}>"

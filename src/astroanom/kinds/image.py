@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 
 #: Shorter side of the export's thumbnails, in pixels (small cutouts are enlarged).
 THUMBNAIL_MIN_SIZE = 160
+#: Longest side of a cutout as the labeller shows it, in pixels (larger ones are reduced by
+#: area averaging before their colours are mapped).
+DISPLAY_MAX_PX = 1024
 
 
 def raw_png(image: np.ndarray) -> bytes:
@@ -41,6 +44,7 @@ class ImageKind(ObjectKind):
     columns = ("image_path",)
     default_features = {"kind": "ellipse"}
     display_options = True
+    view_thread_safe = True  # OpenCV only: not serialised with the matplotlib views
 
     def parse_display(self, query: Mapping[str, str]) -> dict[str, Any]:
         from astroanom.kinds.image_display import parse_display
@@ -54,24 +58,25 @@ class ImageKind(ObjectKind):
         return load_image(run.file(oid, "image_path"))
 
     def labeller_view(self, run: RunObjects) -> View:
-        """With display choices (stretch, limits, band, composite): through
-        :mod:`astroanom.kinds.image_display`; without: :func:`raw_png`. Errors name the file."""
-        from astroanom.kinds.image_display import render_file
+        """The cutout reduced to :data:`DISPLAY_MAX_PX` (so a huge one costs what a small one
+        does once read); with display choices (stretch, limits, band, composite) through
+        :mod:`astroanom.kinds.image_display`, without them :func:`raw_png`. A file that cannot
+        be read is an :class:`AstroanomError` naming it; choices the image cannot take (band 99
+        of 3) a ``ValueError`` naming the object."""
+        from astroanom.kinds.image_display import reduce_to, render_image
 
         def view(oid: str, display: Mapping[str, Any]) -> bytes:
             path = run.file(oid, "image_path")
-            if display:
-                try:
-                    return render_file(path, **display)
-                except Exception as err:
-                    raise AstroanomError(
-                        f"cannot render image {path} of object {oid}: {err}"
-                    ) from err
             try:
-                image = self.load(run, oid)
+                image = reduce_to(self.load(run, oid), DISPLAY_MAX_PX)
             except Exception as err:  # ImageReadError and decoder errors alike
                 raise AstroanomError(f"cannot read image {path} of object {oid}: {err}") from err
-            return raw_png(image)
+            if not display:
+                return raw_png(image)
+            try:
+                return render_image(image, **display)
+            except ValueError as err:
+                raise ValueError(f"object {oid}: {err}") from None
 
         return view
 

@@ -4,9 +4,8 @@ percentile limits, colour composites of three bands (Lupton et al. 2004 asinh co
 
 Pure functions of arrays (no Flask, no global state): :func:`render_image` takes an image as
 :func:`astroanom.sources.imageio.load_image` returns it, (H, W) or (H, W, C), and the display
-choices, and returns PNG bytes. Owned by the image kind (moved here from
-``astroanom.labeller.views.image``, which re-exports it, so that the export does not import the
-labeller).
+choices, and returns PNG bytes. Owned by the image kind (the labeller and the export both use it;
+the export does not import the labeller).
 """
 
 from __future__ import annotations
@@ -24,6 +23,8 @@ MODES = ("auto", "band", "composite", "rgb")
 #: softening of the log and asinh stretches (on data scaled to 0..1 between the limits)
 LOG_A = 1000.0
 ASINH_A = 0.1
+#: largest Lupton softening ``q`` a plot request may ask for (beyond it the picture is blank)
+Q_MAX = 1000.0
 
 
 def limits(plane: np.ndarray, lo: float = 0.5, hi: float = 99.5) -> tuple[float, float]:
@@ -136,6 +137,24 @@ def _check_rgb(image: np.ndarray, rgb: Sequence[int] | None) -> list[int]:
     return idx
 
 
+def reduce_to(image: np.ndarray, max_size: int) -> np.ndarray:
+    """``image`` (H, W) or (H, W, C) reduced by an integer factor (area average, OpenCV's
+    ``INTER_AREA``) until its longer side is at most ``max_size`` pixels; as it is if it fits.
+    Done before any percentile or colour mapping, so a 20000 x 20000 cutout costs what a
+    1000 x 1000 one does after it is read."""
+    h, w = image.shape[:2]
+    factor = -(-max(h, w) // max(1, int(max_size)))
+    if factor <= 1:
+        return image
+    size = (max(1, w // factor), max(1, h // factor))  # OpenCV takes (width, height)
+    a = image if image.dtype != np.float16 else image.astype(np.float32)
+    if a.ndim == 2 or a.shape[2] <= 4:
+        out = cv2.resize(a, size, interpolation=cv2.INTER_AREA)
+        return out.reshape(size[1], size[0], *a.shape[2:])
+    planes = [cv2.resize(a[:, :, k], size, interpolation=cv2.INTER_AREA) for k in range(a.shape[2])]
+    return np.dstack(planes)
+
+
 def png_bytes(img: np.ndarray, min_size: int = 0) -> bytes:
     """PNG of a uint8 (H, W) grey or (H, W, 3) RGB image, enlarged by an integer factor (nearest
     neighbour, pixels stay square) until its shorter side is at least ``min_size``."""
@@ -240,6 +259,8 @@ def parse_display(query: Mapping[str, str]) -> dict[str, Any]:
     for key in ("lo", "hi", "q"):
         if key in query:
             out[key] = num(key, float)
+    if "q" in out and not 0.0 < out["q"] <= Q_MAX:
+        raise ValueError(f"display parameter q={query['q']!r}: a number above 0, at most {Q_MAX:g}")
     lo, hi = out.get("lo", 0.5), out.get("hi", 99.5)
     if not 0.0 <= lo < hi <= 100.0:
         raise ValueError(f"display percentiles must satisfy 0 <= lo < hi <= 100, got {lo}, {hi}")

@@ -1,5 +1,5 @@
-"""How the labeller shows one object: one view class per kind of object, chosen in one place
-(:func:`view_for`), and a cached, serialised PNG renderer over it.
+"""How the labeller shows one object: the object kind's own view (:mod:`astroanom.kinds`; curves
+drawn in the page), chosen in one place (:func:`view_for`), and a cached PNG renderer over it.
 
 A view owns everything kind-specific the page needs: whether the object is drawn in the page
 from its feature values (curves) or served as a PNG, which display choices a plot request may
@@ -13,18 +13,17 @@ import io
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
+from astroanom import kinds
 from astroanom.errors import AstroanomError
+from astroanom.kinds.base import ObjectKind, RunObjects, View
 from astroanom.store import dataset as ds
-
-#: longest side (pixels) of a cutout as the labeller serves it; larger images are reduced
-#: (area average) before their colours are mapped, so a huge cutout costs no more to send
-MAX_DISPLAY_PX = 1024
 
 
 class BadDisplayError(AstroanomError, ValueError):
@@ -124,121 +123,55 @@ class CurveView(ObjectView):
         return buf.getvalue()
 
 
-class LightCurveView(ObjectView):
-    """A light curve: points with error bars per band (``lc_path`` of the objects table)."""
+class KindView(ObjectView):
+    """Every other kind: drawn by its object kind's labeller view
+    (:meth:`astroanom.kinds.base.ObjectKind.labeller_view`), over the objects already read."""
 
-    def render(self, i: int, display: dict[str, Any]) -> bytes:
-        from astroanom.labeller.views.light_curve import light_curve_png
-
-        x_label = self.src.info.x_label
-        return light_curve_png(
-            object_row(self.src, i), time_label=x_label if x_label != "x" else "time"
-        )
-
-
-class SpectrumView(ObjectView):
-    """A spectrum: flux against wavelength (``spectrum_path`` of the objects table)."""
-
-    def render(self, i: int, display: dict[str, Any]) -> bytes:
-        from astroanom.labeller.views.spectrum import spectrum_png
-
-        return spectrum_png(object_row(self.src, i))
-
-
-class TableView(ObjectView):
-    """A table row: its values beside the population's distribution, the source's own columns
-    when the objects table holds them, else the features (the population is prepared once)."""
-
-    def __init__(self, src: ObjectSource) -> None:
+    def __init__(self, src: ObjectSource, kind: ObjectKind) -> None:
         super().__init__(src)
-        self._population: Any = None
-
-    def render(self, i: int, display: dict[str, Any]) -> bytes:
-        from astroanom.labeller.views.table import PopulationView, imputed_columns
-
-        src = self.src
-        if self._population is None:
-            names = [n for n in src.feature_names if n in src.objects.columns]
-            if names:
-                pop = src.objects[names]
-            else:
-                pop = pd.DataFrame(src.X, columns=src.feature_names, index=src.objects.index)
-            self._population = PopulationView(pop)
-        row = object_row(src, i)
-        names = list(self._population.columns)
-        if set(names) <= set(row.index):
-            values = row[names]
-        else:
-            values = pd.Series(src.X[i], index=src.feature_names)
-        return self._population.png(values, str(src.ids[i]), imputed_columns(row))
-
-
-class ImageView(ObjectView):
-    """A cutout, read as the feature pipeline reads it and reduced to :data:`MAX_DISPLAY_PX`
-    before display. OpenCV only (thread-safe), so it is not serialised with the plots."""
-
-    display_choices = True
-    serialised = False
+        self.kind = kind
+        self.display_choices = kind.display_options
+        self.serialised = not kind.view_thread_safe
+        self._view: View | None = None
+        self._lock = threading.Lock()
 
     def parse_display(self, query: Mapping[str, str]) -> dict[str, Any]:
-        from astroanom.labeller.views.image import parse_display
-
+        if not self.display_choices:
+            return {}
         try:
-            return parse_display(query)
+            return self.kind.parse_display(query)
         except ValueError as err:
             raise BadDisplayError(str(err)) from None
 
-    def image_file(self, i: int) -> Path:
-        """The cutout's file: absolute, or relative to the run directory or the working one."""
-        src = self.src
-        if "image_path" not in src.objects.columns:
-            raise AstroanomError(f"{src.dir / ds.OBJECTS} has no image_path column")
-        p = Path(str(src.objects["image_path"].iloc[i]))
-        if p.is_absolute():
-            return p
-        for base in (src.dir, Path.cwd()):
-            if (base / p).is_file():
-                return base / p
-        return src.dir / p
+    def _kind_view(self) -> View:
+        with self._lock:  # built once (a table's population view prepares every object)
+            if self._view is None:
+                objects = self.src.objects.copy(deep=False)
+                objects["id"] = np.asarray(self.src.ids).astype(str)
+                objects.index = pd.Index(objects["id"], name=None)
+                run = RunObjects(self.src.dir, asdict(self.src.info), objects)
+                self._view = self.kind.labeller_view(run)
+            return self._view
 
     def render(self, i: int, display: dict[str, Any]) -> bytes:
-        """With display choices through :func:`astroanom.labeller.views.image.display_array`;
-        without, 8-bit images as they are and other data (FITS, 16-bit PNG) stretched from the
-        0.5 to the 99.5 percentile."""
-        from astroanom.labeller.views.image import png_bytes, reduce_to, render_image
-        from astroanom.sources.imageio import load_image
-
-        path, oid = self.image_file(i), self.src.ids[i]
         try:
-            img = reduce_to(load_image(path), MAX_DISPLAY_PX)
-        except Exception as err:  # ImageReadError and decoder errors alike
-            raise AstroanomError(f"cannot read image {path} of object {oid}: {err}") from err
-        if display:
-            try:
-                return render_image(img, **display)
-            except ValueError as err:  # choices the image cannot take (band 99 of 3)
-                raise BadDisplayError(f"object {oid}: {err}") from None
-        if img.dtype != np.uint8:
-            a = np.nan_to_num(np.asarray(img, dtype=np.float64))
-            lo, hi = np.percentile(a, [0.5, 99.5])
-            img = np.clip((a - lo) / (hi - lo if hi > lo else 1.0) * 255, 0, 255).astype(np.uint8)
-        if img.ndim == 3:
-            img = img[:, :, :3] if img.shape[2] >= 3 else img[:, :, 0]
-        return png_bytes(img)
+            return self._kind_view()(str(self.src.ids[i]), display)
+        except ValueError as err:  # choices the object cannot take (band 99 of a 3-band image)
+            if isinstance(err, AstroanomError):
+                raise
+            raise BadDisplayError(str(err)) from None
 
 
 def view_for(src: ObjectSource) -> ObjectView:
-    """The view of the dataset's objects: the one place the labeller dispatches on the kind."""
-    kind, columns = src.info.kind, src.objects.columns
-    if kind == "image":
-        return ImageView(src)
-    if "lc_path" in columns:
-        return LightCurveView(src)
-    if "spectrum_path" in columns:
-        return SpectrumView(src)
-    if kind == "table":
-        return TableView(src)
-    return CurveView(src)
+    """The view of the dataset's objects, from the kind recorded in ``dataset.json`` (the one
+    place the labeller dispatches on it; an unregistered kind is shown as table rows)."""
+    try:
+        kind = kinds.get(src.info.kind)
+    except kinds.UnknownKindError:
+        kind = kinds.get(kinds.FALLBACK)
+    if kind.values_in_page:
+        return CurveView(src)
+    return KindView(src, kind)
 
 
 class PngCache:

@@ -29,9 +29,9 @@ from threadpoolctl import threadpool_limits
 from astroanom.active.ranking import CompleteRanking, TopFirstRanking, rank_for_labeller
 from astroanom.active.strategies import strategy_from_config
 from astroanom.errors import AstroanomError, BadFeaturesError
-from astroanom.evaluate.metrics import rank_order
 from astroanom.labeller.map import ObjectMap
 from astroanom.labeller.render import Renderer, view_for
+from astroanom.ordering import rank_order
 from astroanom.store import dataset as ds
 from astroanom.store.io import read_features
 from astroanom.store.labels import LabelStore, label_arrays

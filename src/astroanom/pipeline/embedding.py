@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from astroanom.evaluate.embedding import choose_subset, embed
-from astroanom.evaluate.metrics import rank_order
+from astroanom.ordering import rank_order
 from astroanom.store.io import read_features, write_parquet
 
 log = logging.getLogger("astroanom.embedding")

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from astroanom.evaluate.metrics import rank_order
+from astroanom.ordering import rank_order
 from astroanom.pipeline.active import aligned
 from astroanom.plots.style import save
 from astroanom.store.io import read_features, write_people_csv

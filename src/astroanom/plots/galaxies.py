@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from astroanom.evaluate.metrics import rank_order
+from astroanom.ordering import rank_order
 from astroanom.plots.style import apply_style, draw_label_markers, plt, save
 from astroanom.sources.imageio import ImageReadError, load_image
 

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from astroanom.evaluate.metrics import rank_order
+from astroanom.ordering import rank_order
 from astroanom.plots.style import CLASS_COLOURS, apply_style, draw_label_markers
 
 ROLE = {0: "inlier", 1: "inlier", 2: "outlier", 3: "outlier", 4: "outlier"}

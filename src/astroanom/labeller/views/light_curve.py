@@ -7,10 +7,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
+from astroanom.kinds.light_curve import read_curve
 from astroanom.labeller.views import new_figure, to_png
 
 BAND_COLOURS = {
@@ -22,15 +20,6 @@ FALLBACK = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 
 def band_colour(band: str, k: int) -> str:
     return BAND_COLOURS.get(band, FALLBACK[k % len(FALLBACK)])
-
-
-def read_object_curve(lc_path: str, oid: str) -> pd.DataFrame:
-    """The observations (band, time, value, err) of one object from the normalised Parquet."""
-    tab = pq.read_table(lc_path, filters=[("id", "=", str(oid))])
-    if tab.num_rows == 0:  # older pyarrow may not push the filter down; do it here
-        tab = pq.read_table(lc_path)
-        tab = tab.filter(pc.equal(tab["id"], pa.scalar(str(oid))))
-    return tab.to_pandas()[["band", "time", "value", "err"]]
 
 
 def robust_ylim(ax: object, values: np.ndarray, err: np.ndarray) -> int:
@@ -134,7 +123,7 @@ def draw_light_curve(
 def light_curve_png(row: pd.Series, title: str | None = None, time_label: str = "time") -> bytes:
     """Render one manifest row of a light-curve dataset (needs lc_path; uses value_kind and
     period when present)."""
-    curve = read_object_curve(str(row["lc_path"]), str(row["id"]))
+    curve = read_curve(str(row["lc_path"]), str(row["id"]))
     period = row.get("period")
     period = float(period) if period is not None and pd.notna(period) else None
     bands = ", ".join(f"{c[6:]}: {int(row[c])}" for c in row.index if str(c).startswith("n_obs_"))
