@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import time
 from collections import Counter
@@ -25,10 +24,10 @@ import pandas as pd
 from astroanom import plugins
 from astroanom.store import dataset as ds
 from astroanom.store.io import feature_frame, write_csv, write_parquet, write_text
+from astroanom.store.rundir import FAILURE_COLUMNS, n_shards  # noqa: F401
 
 log = logging.getLogger("astroanom.features")
 PathLike = str | os.PathLike[str]
-FAILURE_COLUMNS = ["id", "stage", "reason"]
 
 
 def split_truth(
@@ -92,11 +91,6 @@ def manifest_step(
         len(fails),
         time.perf_counter() - t0,
     )
-
-
-def n_shards(n_objects: int, shard_size: int) -> int:
-    """Number of shards of at most ``shard_size`` objects (at least 1)."""
-    return max(1, math.ceil(n_objects / shard_size))
 
 
 def extractor(features: Mapping[str, Any], workdir: PathLike, threads: int = 1) -> Any:
