@@ -28,6 +28,7 @@ from astroanom.store.rundir import (  # noqa: F401  (the file names live with Ru
     ACTIVE,
     DATASET_JSON,
     EMBEDDING,
+    EXPORT_FILES,
     FEATURES,
     OBJECTS,
     SCORES,
