@@ -106,7 +106,11 @@ def test_unlabelled_folder_runs_green_and_says_how_to_label(own_data):
         assert (d / "figures" / f"{fig}.png").stat().st_size > 5000
         assert (d / "figures" / f"{fig}.pdf").is_file()
     assert not (d / "anomalies_first_n.csv").exists()  # no truth, no metric
-    assert "no labels yet: label with `astroanom label cutouts_a`" in proc.stdout
+    # the workflow ran on mine.yaml, so the hint names it (issue 18, item 2)
+    assert (
+        "no labels yet: label with `astroanom label cutouts_a --configfile mine.yaml`, then "
+        "rerun `snakemake --cores all --configfile mine.yaml` to retrain"
+    ) in proc.stdout
     log = (wd / "results" / "logs" / "cutouts_a" / "active_retrain.log").read_text()
     assert "Start labelling with `astroanom label cutouts_a`" in log
 

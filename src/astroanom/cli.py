@@ -16,10 +16,10 @@ from typing import Any
 
 from astroanom import __version__
 from astroanom.errors import AstroanomError
+from astroanom.pipeline.summary import DEFAULT_CONFIG
 
 log = logging.getLogger("astroanom.cli")
 Runner = Callable[[argparse.Namespace], int]
-DEFAULT_CONFIG = Path("config/config.yaml")
 
 
 def _add_config(p: argparse.ArgumentParser) -> None:
@@ -105,8 +105,9 @@ def resolve_run(cfg: dict[str, Any], dataset: str) -> Any:
 def _run_label(args: argparse.Namespace) -> int:
     from astroanom import config as acfg
     from astroanom.labeller import LabellerSettings, start
+    from astroanom.pipeline.summary import configfile_option
     from astroanom.store.dataset import DatasetInfo
-    from astroanom.store.labels import check_user, labels_path
+    from astroanom.store.rundir import check_user, run_dir
 
     if not 0 <= args.port <= 65535:
         raise AstroanomError(f"--port must be 0..65535, got {args.port}")
@@ -115,18 +116,12 @@ def _run_label(args: argparse.Namespace) -> int:
     cfg = load_config(args.configfile)
     run = resolve_run(cfg, args.dataset)
     entry = acfg.dataset(cfg, run.name)
-    run_dir = Path("results") / run.path
-    if not (run_dir / "dataset.json").is_file():
-        raise AstroanomError(
-            f"{run_dir} has no results yet: run `snakemake --cores all` first"
-            + (
-                f" (with --configfile {' '.join(map(str, args.configfile))})"
-                if args.configfile
-                else ""
-            )
-        )
+    rd = run_dir(cfg, run.path)
+    again = f"`snakemake --cores all{configfile_option(args.configfile)}`"
+    if not Path(rd.dataset_json).is_file():
+        raise AstroanomError(f"{rd.dir} has no results yet: run {again} first")
     user = check_user(args.user or cfg["labels"]["user"])
-    path = labels_path(run.path, user, cfg["labels"]["path"])
+    path = rd.label_file(user)
     settings = LabellerSettings(
         alpha=float(cfg["active_learning"]["alpha"]),
         n_estimators=int(cfg["active_learning"]["n_estimators"]),
@@ -138,9 +133,9 @@ def _run_label(args: argparse.Namespace) -> int:
         exact_first=args.exact_first,
         read_only=args.read_only,
     )
-    info = DatasetInfo.read(run_dir)
+    info = DatasetInfo.read(rd.dir)
     running = start(
-        run_dir, path, user, host=args.host, port=args.port, settings=settings, background=False
+        rd.dir, path, user, host=args.host, port=args.port, settings=settings, background=False
     )
     print(
         f"astroanom labeller: {run.path} ({running.data.n:,} {info.objects_word}), user {user}",
@@ -160,6 +155,8 @@ def _run_label(args: argparse.Namespace) -> int:
         running.server.serve_forever()
     except KeyboardInterrupt:
         print("stopped", flush=True)
+        if entry["oracle"]["mode"] == "human":
+            print(f"retrain on your labels: run {again}", flush=True)
     finally:
         running.server.server_close()
     return 0
@@ -202,25 +199,24 @@ def _add_export(sub: argparse._SubParsersAction) -> Runner:
 def _run_export(args: argparse.Namespace) -> int:
     from astroanom import config as acfg
     from astroanom.export import export_anomalies
-    from astroanom.pipeline.export import user_label_files
-    from astroanom.store.labels import check_user, labels_path
+    from astroanom.store.rundir import run_dir
 
     cfg = load_config(args.configfile)
     run = resolve_run(cfg, args.dataset)
     entry = acfg.dataset(cfg, run.name)
-    run_dir = Path("results") / run.path
+    rd = run_dir(cfg, run.path)
     if args.user:
-        files = [labels_path(run.path, check_user(u), cfg["labels"]["path"]) for u in args.user]
+        files = [rd.label_file(u) for u in args.user]
         missing = [str(f) for f in files if not f.is_file()]
         if missing:
             raise AstroanomError(f"no label file {', '.join(missing)}: that user has not labelled")
     else:
-        files = user_label_files(labels_path(run.path, "x", cfg["labels"]["path"]).parent)
+        files = rd.label_files()
     threshold = entry["export"]["threshold"] if args.threshold is None else args.threshold
     top = entry["export"]["top_n"] if args.top is None else args.top
-    out = args.out or run_dir / "export"
+    out = args.out or Path(rd.export_dir)
     res = export_anomalies(
-        run_dir, files, out, threshold=threshold, top_n=top, title=f"Anomalies of {run.path}"
+        rd.dir, files, out, threshold=threshold, top_n=top, title=f"Anomalies of {run.path}"
     )
     print(f"{res.n_objects} objects ({res.n_rows} rows) from {len(files)} label file(s):")
     for path in (res.csv, res.fits, res.html):
@@ -245,10 +241,16 @@ def _add_check(sub: argparse._SubParsersAction) -> Runner:
 
 def _run_check(args: argparse.Namespace) -> int:
     from astroanom import config as acfg
-    from astroanom.store.labels import labels_path
+    from astroanom.store.rundir import run_dirs
 
     cfg = load_config(args.configfile)
     files = ", ".join(map(str, args.configfile or [DEFAULT_CONFIG]))
+    missing = missing_inputs(cfg)
+    if missing:
+        raise AstroanomError(
+            f"{files}: {len(missing)} input path(s) do not exist (relative paths are read from "
+            f"{Path.cwd()}, where snakemake runs):\n" + "\n".join(f"  {m}" for m in missing)
+        )
     print(f"{files}: valid; {len(cfg['datasets'])} dataset(s)")
     for name, entry in cfg["datasets"].items():
         truth = "truth" if "truth" in entry else "no truth"
@@ -256,13 +258,42 @@ def _run_check(args: argparse.Namespace) -> int:
             f"  {name}: source {entry['source']['kind']}, features {entry['features']['kind']}, "
             f"detector {entry['detector']['name']}, {truth}, oracle {entry['oracle']['mode']}"
         )
-        for run in acfg.runs(cfg, name):
-            lab = labels_path(run.path, cfg["labels"]["user"], cfg["labels"]["path"])
-            done = (
-                "made" if (Path("results") / run.path / "ranked.csv").is_file() else "not made yet"
-            )
-            print(f"    results/{run.path}/ ({done}, seed {run.seed}); labels: {lab}")
+        runs = zip(acfg.runs(cfg, name), run_dirs(cfg, name), strict=True)
+        for i, (run, rd) in enumerate(runs):
+            state = rd.state(first=i == 0, truth="truth" in entry)
+            lab = rd.label_file(cfg["labels"]["user"])
+            print(f"    {rd.root}/ ({state}, seed {run.seed}); labels: {lab}")
     return 0
+
+
+def missing_inputs(cfg: dict[str, Any]) -> list[str]:
+    """``datasets.<name>.<key>: <path> does not exist`` for every input file or folder of the
+    config that is not there: a source's ``path``, a mosaic's ``images`` and ``catalogue``, a
+    truth ``table``. (Downloads the workflow makes, e.g. Galaxy Zoo's, are not inputs.)"""
+    from astroanom.sources.paths import data_path
+
+    out = []
+    for name, entry in cfg["datasets"].items():
+        src = entry["source"]
+        paths: list[tuple[str, Any]] = [("source.path", src.get("path"))]
+        paths.append(("source.catalogue", src.get("catalogue")))
+        images = src.get("images")
+        for band, files in images.items() if isinstance(images, dict) else ():
+            for j, f in enumerate([files] if isinstance(files, str) else files):
+                key = f"source.images.{band}" + ("" if isinstance(files, str) else f"[{j}]")
+                paths.append((key, f))
+        paths.append(("truth.table", (entry.get("truth") or {}).get("table")))
+        for key, value in paths:
+            if not isinstance(value, str):
+                continue
+            try:
+                exists = data_path(value).exists()
+            except AstroanomError as err:
+                out.append(f"datasets.{name}.{key}: {err}")
+                continue
+            if not exists:
+                out.append(f"datasets.{name}.{key}: {value} does not exist")
+    return out
 
 
 COMMANDS: dict[str, Callable[[argparse._SubParsersAction], Runner]] = {

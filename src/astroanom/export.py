@@ -39,7 +39,7 @@ from astroanom.store.labels import LABEL_COLUMNS, MAX_LABEL, MIN_LABEL, read_lab
 
 log = logging.getLogger("astroanom.export")
 PathLike = str | os.PathLike[str]
-CSV_NAME, FITS_NAME, HTML_NAME = "anomalies.csv", "anomalies.fits", "anomalies.html"
+CSV_NAME, FITS_NAME, HTML_NAME = ds.EXPORT_FILES
 Renderer = Callable[[str], bytes]
 
 

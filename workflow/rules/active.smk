@@ -8,16 +8,16 @@ include: "helpers/active.smk"
 
 rule active_retrain:
     input:
-        features=run_file("features.parquet"),
-        scores=run_file("scores.parquet"),
+        features=RUN.features,
+        scores=RUN.scores,
         truth=truth_input,
         labels=human_labels,
     output:
-        active=f"{RESULTS}/{{run}}/active.parquet",
+        active=RUN.active,
     log:
-        f"{LOGS}/{{run}}/active_retrain.log",
+        logs("active_retrain"),
     benchmark:
-        f"{BENCH}/{{run}}/active_retrain.tsv"
+        benchmarks("active_retrain")
     conda:
         ENV
     threads: 2
@@ -37,15 +37,15 @@ rule active_retrain:
 
 rule active_incremental:
     input:
-        features=run_file("features.parquet"),
-        scores=run_file("scores.parquet"),
-        truth=run_file("truth.parquet"),
+        features=RUN.features,
+        scores=RUN.scores,
+        truth=RUN.truth,
     output:
-        rounds=f"{RESULTS}/{{run}}/rounds.parquet",
+        rounds=RUN.rounds,
     log:
-        f"{LOGS}/{{run}}/active_incremental.log",
+        logs("active_incremental"),
     benchmark:
-        f"{BENCH}/{{run}}/active_incremental.tsv"
+        benchmarks("active_incremental")
     conda:
         ENV
     threads: 2

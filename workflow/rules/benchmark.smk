@@ -9,13 +9,13 @@ include: "helpers/benchmark.smk"
 
 rule benchmark_detect:
     input:
-        features=lambda w: f"{bench_run(w.bset, w.seed)}/features.parquet",
+        features=lambda w: bench_run(w.bset, w.seed).features,
     output:
         scores=f"{BENCH_OUT}/{{bset}}/{{det}}/seed{{seed}}/detector.parquet",
     log:
-        f"{BENCH_LOGS}/{{bset}}/{{det}}/seed{{seed}}/detect.log",
+        logs("detect", CELL),
     benchmark:
-        f"{BENCH_BENCH}/{{bset}}/{{det}}/seed{{seed}}/detector.tsv"
+        benchmarks("detector", CELL)
     conda:
         ENV
     threads: 2
@@ -30,16 +30,16 @@ rule benchmark_detect:
 
 rule benchmark_cell:
     input:
-        features=lambda w: f"{bench_run(w.bset, w.seed)}/features.parquet",
-        truth=lambda w: f"{bench_run(w.bset, w.seed)}/truth.parquet",
+        features=lambda w: bench_run(w.bset, w.seed).features,
+        truth=lambda w: bench_run(w.bset, w.seed).truth,
         scores=f"{BENCH_OUT}/{{bset}}/{{det}}/seed{{seed}}/detector.parquet",
     output:
         cell=f"{BENCH_OUT}/{{bset}}/{{det}}/seed{{seed}}/{{strat}}.cell.parquet",
         curve=f"{BENCH_OUT}/{{bset}}/{{det}}/seed{{seed}}/{{strat}}.curve.parquet",
     log:
-        f"{BENCH_LOGS}/{{bset}}/{{det}}/seed{{seed}}/{{strat}}.log",
+        logs("{strat}", CELL),
     benchmark:
-        f"{BENCH_BENCH}/{{bset}}/{{det}}/seed{{seed}}/{{strat}}.cell.tsv"
+        benchmarks("{strat}.cell", CELL)
     conda:
         ENV
     threads: 1
@@ -76,11 +76,11 @@ rule benchmark_collect:
             for b, d, s, seed in bench_cells()
         ],
         cell_benchmarks=[
-            f"{BENCH_BENCH}/{b}/{d}/seed{seed}/{s}.cell.tsv"
+            benchmarks(f"{s}.cell", f"benchmark/{b}/{d}/seed{seed}")
             for b, d, s, seed in bench_cells()
         ],
         detector_benchmarks=[
-            f"{BENCH_BENCH}/{b}/{d}/seed{seed}/detector.tsv"
+            benchmarks("detector", f"benchmark/{b}/{d}/seed{seed}")
             for b in bench_cfg().get("datasets", [])
             for d in bench_cfg().get("detectors", {})
             for seed in bench_cfg().get("seeds", [])
@@ -113,9 +113,9 @@ rule benchmark_collect:
         ),
         pdf=f"{BENCH_OUT}/figures/found_vs_labels.pdf",
     log:
-        f"{BENCH_LOGS}/collect.log",
+        logs("collect", "benchmark"),
     benchmark:
-        f"{BENCH_BENCH}/collect.tsv"
+        benchmarks("collect", "benchmark")
     conda:
         ENV
     threads: 1

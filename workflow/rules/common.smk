@@ -1,14 +1,16 @@
 # Shared accessors and path helpers. Everything the workflow does, it does to a dataset *run*:
 # results/<name>/ (or results/<name>/seed<N>/ for each seed of a dataset with replicate: true).
+# Every path comes from astroanom.store.rundir.RunDir (stdlib only, cheap to import):
+# RUN.<file> is a run's file as a {run} pattern, DATASET.<file> a dataset's own (results/<name>/),
+# logs(step) and benchmarks(step) a step's log and benchmark file.
 import os
 
 from astroanom import config as acfg
-from astroanom.store.labels import labels_path
+from astroanom.store.rundir import RESULTS, RunDir, manifest_rows, n_shards, run_dirs
 
-RESULTS = "results"
-LOGS = f"{RESULTS}/logs"
-BENCH = f"{RESULTS}/benchmarks"
 ENV = "../envs/astroanom.yaml"
+RUN = RunDir("{run}", RESULTS, config["labels"]["path"])
+DATASET = RunDir("{dataset}", RESULTS, config["labels"]["path"])
 
 
 wildcard_constraints:
@@ -17,13 +19,34 @@ wildcard_constraints:
     shard=r"\d+",
 
 
+def logs(step, run="{run}"):
+    """results/logs/<run>/<step>.log (run: a wildcard pattern or a path below results/)."""
+    return RunDir(run, RESULTS).log(step)
+
+
+def benchmarks(step, run="{run}"):
+    """results/benchmarks/<run>/<step>.tsv."""
+    return RunDir(run, RESULTS).benchmark(step)
+
+
+def out(run, name):
+    """results/<run>/<name>."""
+    return RunDir(run, RESULTS).file(name)
+
+
+def rundirs(name):
+    """The RunDirs of one dataset, first run first."""
+    return run_dirs(config, name, RESULTS)
+
+
 def runs_of(name):
     """Run paths (below results/) of one dataset."""
-    return [r.path for r in acfg.runs(config, name)]
+    return [r.run for r in rundirs(name)]
 
 
-def first_run(name):
-    return runs_of(name)[0]
+def rd(wildcards):
+    """The RunDir of a {run} wildcard."""
+    return RunDir(wildcards.run, RESULTS, config["labels"]["path"])
 
 
 def run_of(wildcards):
@@ -51,30 +74,35 @@ def simulated(name):
     return acfg.dataset(config, name)["oracle"]["mode"] == "simulated"
 
 
-def datasets_of(experiment):
-    return [n for n, d in config["datasets"].items() if d["experiment"] == experiment]
-
-
 def labels_file(run):
     """The configured user's label file of a run (labels/<run>/<user>.csv)."""
-    lab = config["labels"]
-    return str(labels_path(run, lab["user"], lab["path"]))
+    return str(
+        RunDir(run, RESULTS, config["labels"]["path"]).label_file(
+            config["labels"]["user"]
+        )
+    )
 
 
-def run_file(name):
-    """Input function: results/<run>/<name> of the {run} wildcard."""
-    return lambda w: f"{RESULTS}/{w.run}/{name}"
+def first_run_file(attr):
+    """Input function: a file (a RunDir attribute) of the first run of {dataset}."""
+    return lambda w: getattr(rundirs(w.dataset)[0], attr)
 
 
-def figure(path, caption, category, subcategory="{run}", **labels):
-    """PNG (shown in the report) and PDF outputs of a figure below results/."""
+def seed_files(attr):
+    """Input function: a file (a RunDir attribute) of every run of {dataset}."""
+    return lambda w: [getattr(r, attr) for r in rundirs(w.dataset)]
+
+
+def figure(where, stem, caption, category, subcategory="{run}", **labels):
+    """PNG (shown in the report) and PDF outputs of figure `stem` of a RunDir pattern."""
+    paths = where.figure(stem)
     return {
         "png": report(
-            f"{RESULTS}/{path}.png",
+            paths["png"],
             caption=f"../report/{caption}.rst",
             category=category,
             subcategory=subcategory,
-            labels={"figure": path.rsplit("/", 1)[-1], **labels},
+            labels={"figure": stem, **labels},
         ),
-        "pdf": f"{RESULTS}/{path}.pdf",
+        "pdf": paths["pdf"],
     }

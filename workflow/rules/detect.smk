@@ -3,13 +3,13 @@
 
 rule detect:
     input:
-        features=run_file("features.parquet"),
+        features=RUN.features,
     output:
-        scores=f"{RESULTS}/{{run}}/scores.parquet",
+        scores=RUN.scores,
     log:
-        f"{LOGS}/{{run}}/detect.log",
+        logs("detect"),
     benchmark:
-        f"{BENCH}/{{run}}/detect.tsv"
+        benchmarks("detect")
     conda:
         ENV
     threads: 2

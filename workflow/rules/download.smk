@@ -10,9 +10,9 @@ rule download_gz2:
     output:
         "{res}/gz2/{name}",
     log:
-        f"{LOGS}/download/{{res}}/gz2_{{name}}.log",
+        logs("gz2_{name}", "download/{res}"),
     benchmark:
-        f"{BENCH}/download/{{res}}/gz2_{{name}}.tsv"
+        benchmarks("gz2_{name}", "download/{res}")
     wildcard_constraints:
         name="images_gz2.zip|gz2_filename_mapping.csv",
     retries: 1
@@ -23,8 +23,8 @@ rule download_gz2:
         mem_mb=500,
         downloads=1,
     params:
-        url=lambda w: f"https://zenodo.org/records/3565489/files/{w.name}?download=1",
-        md5=lambda w: gz2_md5(w.name),
+        url=lambda w: zenodo_url(w.name),
+        md5=lambda w: GZ2_FILES.get(w.name),
         check="auto",
         limits=config["downloads"],
     script:
@@ -35,9 +35,9 @@ rule download_hart16:
     output:
         "{res}/gz2/gz2_hart16.csv.gz",
     log:
-        f"{LOGS}/download/{{res}}/gz2_hart16.log",
+        logs("gz2_hart16", "download/{res}"),
     benchmark:
-        f"{BENCH}/download/{{res}}/gz2_hart16.tsv"
+        benchmarks("gz2_hart16", "download/{res}")
     conda:
         ENV
     threads: 1
@@ -59,9 +59,9 @@ rule extract_gz2_images:
     output:
         directory("{res}/gz2/images"),
     log:
-        f"{LOGS}/download/{{res}}/extract_gz2.log",
+        logs("extract_gz2", "download/{res}"),
     benchmark:
-        f"{BENCH}/download/{{res}}/extract_gz2.tsv"
+        benchmarks("extract_gz2", "download/{res}")
     conda:
         ENV
     threads: 1
@@ -76,9 +76,9 @@ rule download_kaggle:
         images=directory("{res}/kaggle/images_training_rev1"),
         solutions="{res}/kaggle/training_solutions_rev1.csv",
     log:
-        f"{LOGS}/download/{{res}}/kaggle.log",
+        logs("kaggle", "download/{res}"),
     benchmark:
-        f"{BENCH}/download/{{res}}/kaggle.tsv"
+        benchmarks("kaggle", "download/{res}")
     conda:
         ENV
     threads: 1

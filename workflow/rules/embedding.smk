@@ -4,14 +4,14 @@
 
 rule embedding:
     input:
-        features=run_file("features.parquet"),
-        scores=run_file("scores.parquet"),
+        features=RUN.features,
+        scores=RUN.scores,
     output:
-        embedding=f"{RESULTS}/{{run}}/embedding.parquet",
+        embedding=RUN.embedding,
     log:
-        f"{LOGS}/{{run}}/embedding.log",
+        logs("embedding"),
     benchmark:
-        f"{BENCH}/{{run}}/embedding.tsv"
+        benchmarks("embedding")
     conda:
         ENV
     threads: 2

@@ -7,17 +7,17 @@ include: "helpers/evaluate.smk"
 
 rule evaluate_classes:
     input:
-        truth=run_file("truth.parquet"),
-        active=run_file("active.parquet"),
-        rounds=run_file("rounds.parquet"),
+        truth=RUN.truth,
+        active=RUN.active,
+        rounds=RUN.rounds,
     output:
-        metrics=f"{RESULTS}/{{run}}/class_metrics.csv",
-        rounds=f"{RESULTS}/{{run}}/class_rounds.csv",
-        curves=f"{RESULTS}/{{run}}/class_curves.parquet",
+        metrics=RUN.class_metrics,
+        rounds=RUN.class_rounds,
+        curves=RUN.class_curves,
     log:
-        f"{LOGS}/{{run}}/evaluate_classes.log",
+        logs("evaluate_classes"),
     benchmark:
-        f"{BENCH}/{{run}}/evaluate_classes.tsv"
+        benchmarks("evaluate_classes")
     conda:
         ENV
     threads: 1
@@ -34,30 +34,30 @@ rule evaluate_classes:
 
 rule evaluate_aggregate:
     input:
-        metrics=seed_files("class_metrics.csv"),
-        rounds=seed_files("class_rounds.csv"),
-        curves=seed_files("class_curves.parquet"),
+        metrics=seed_files("class_metrics"),
+        rounds=seed_files("class_rounds"),
+        curves=seed_files("class_curves"),
     output:
-        metrics_by_seed=f"{RESULTS}/{{dataset}}/metrics_by_seed.csv",
+        metrics_by_seed=DATASET.metrics_by_seed,
         metrics=report(
-            f"{RESULTS}/{{dataset}}/metrics.csv",
+            DATASET.metrics,
             caption="../report/sim_metrics.rst",
-            category="Simulation",
+            category="Evaluation",
             subcategory="{dataset}",
             labels={"dataset": "{dataset}", "table": "RWS and recall"},
         ),
         rounds=report(
-            f"{RESULTS}/{{dataset}}/rounds.csv",
+            DATASET.rounds_csv,
             caption="../report/sim_rounds.rst",
-            category="Simulation",
+            category="Evaluation",
             subcategory="{dataset}",
             labels={"dataset": "{dataset}", "table": "incremental rounds"},
         ),
-        curves=f"{RESULTS}/{{dataset}}/curves.parquet",
+        curves=DATASET.curves,
     log:
-        f"{LOGS}/{{dataset}}/evaluate_aggregate.log",
+        logs("evaluate_aggregate", "{dataset}"),
     benchmark:
-        f"{BENCH}/{{dataset}}/evaluate_aggregate.tsv"
+        benchmarks("evaluate_aggregate", "{dataset}")
     conda:
         ENV
     threads: 1
@@ -71,22 +71,22 @@ rule evaluate_aggregate:
 
 rule evaluate_first_n:
     input:
-        truth=run_file("truth.parquet"),
-        active=run_file("active.parquet"),
+        truth=RUN.truth,
+        active=RUN.active,
         rounds=rounds_input,
     output:
-        curves=f"{RESULTS}/{{run}}/recall_curves.parquet",
+        curves=RUN.recall_curves,
         first_n=report(
-            f"{RESULTS}/{{run}}/anomalies_first_n.csv",
+            RUN.first_n,
             caption="../report/gal_first_n.rst",
             category="Evaluation",
             subcategory="{run}",
             labels={"dataset": "{run}", "table": "anomalies in first N"},
         ),
     log:
-        f"{LOGS}/{{run}}/evaluate_first_n.log",
+        logs("evaluate_first_n"),
     benchmark:
-        f"{BENCH}/{{run}}/evaluate_first_n.tsv"
+        benchmarks("evaluate_first_n")
     conda:
         ENV
     threads: 1

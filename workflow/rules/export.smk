@@ -7,36 +7,36 @@ include: "helpers/export.smk"
 
 rule export:
     input:
-        objects=run_file("objects.parquet"),
-        scores=run_file("scores.parquet"),
-        active=run_file("active.parquet"),
-        info=run_file("dataset.json"),
+        objects=RUN.objects,
+        scores=RUN.scores,
+        active=RUN.active,
+        info=RUN.dataset_json,
         labels=export_labels,
     output:
         csv=report(
-            f"{RESULTS}/{{run}}/export/anomalies.csv",
+            RUN.export_csv,
             caption="../report/export.rst",
             category="Anomaly catalogues",
             labels={"dataset": "{run}", "table": "anomalies (CSV)"},
         ),
-        fits=f"{RESULTS}/{{run}}/export/anomalies.fits",
+        fits=RUN.export_fits,
         html=report(
-            f"{RESULTS}/{{run}}/export/anomalies.html",
+            RUN.export_html,
             caption="../report/export.rst",
             category="Anomaly catalogues",
             labels={"dataset": "{run}", "table": "anomalies (page)"},
         ),
     log:
-        f"{LOGS}/{{run}}/export.log",
+        logs("export"),
     benchmark:
-        f"{BENCH}/{{run}}/export.tsv"
+        benchmarks("export")
     conda:
         ENV
     threads: 1
     resources:
         mem_mb=2000,
     params:
-        out_dir=lambda w: f"{RESULTS}/{w.run}/export",
+        out_dir=lambda w: rd(w).export_dir,
         threshold=lambda w: ds(w)["export"]["threshold"],
         top_n=lambda w: ds(w)["export"]["top_n"],
         title=lambda w: f"Anomalies of {w.run}",

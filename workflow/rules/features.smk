@@ -7,13 +7,13 @@ include: "helpers/features.smk"
 
 rule features_shard:
     input:
-        manifest=run_file("manifest.parquet"),
+        manifest=RUN.manifest,
     output:
-        shard=f"{RESULTS}/{{run}}/shards/shard{{shard}}.parquet",
+        shard=RUN.shard("{shard}"),
     log:
-        f"{LOGS}/{{run}}/features_shard{{shard}}.log",
+        logs("features_shard{shard}"),
     benchmark:
-        f"{BENCH}/{{run}}/features_shard{{shard}}.tsv"
+        benchmarks("features_shard{shard}")
     conda:
         ENV
     threads: 1
@@ -22,7 +22,7 @@ rule features_shard:
     params:
         shard=lambda w: int(w.shard),
         features=lambda w: ds(w)["features"],
-        workdir=lambda w: f"{RESULTS}/{w.run}",
+        workdir=lambda w: rd(w).root,
     script:
         "../scripts/features_shard.py"
 
@@ -30,21 +30,21 @@ rule features_shard:
 rule features_gather:
     input:
         shards=shard_files,
-        manifest=run_file("manifest.parquet"),
-        truth=run_file("source/truth.parquet"),
-        failures=run_file("source/failures.csv"),
-        info=run_file("source/info.json"),
+        manifest=RUN.manifest,
+        truth=RUN.source_truth,
+        failures=RUN.source_failures,
+        info=RUN.source_info,
     output:
-        features=f"{RESULTS}/{{run}}/features_raw.parquet",
-        objects=f"{RESULTS}/{{run}}/objects.parquet",
-        truth=f"{RESULTS}/{{run}}/truth.parquet",
-        failures=f"{RESULTS}/{{run}}/failures.csv",
-        summary=f"{RESULTS}/{{run}}/summary.json",
-        info=f"{RESULTS}/{{run}}/dataset.json",
+        features=RUN.features_raw,
+        objects=RUN.objects,
+        truth=RUN.truth,
+        failures=RUN.failures,
+        summary=RUN.summary,
+        info=RUN.dataset_json,
     log:
-        f"{LOGS}/{{run}}/features_gather.log",
+        logs("features_gather"),
     benchmark:
-        f"{BENCH}/{{run}}/features_gather.tsv"
+        benchmarks("features_gather")
     conda:
         ENV
     threads: 1
@@ -54,7 +54,7 @@ rule features_gather:
         features=lambda w: ds(w)["features"],
         truth=lambda w: ds(w).get("truth"),
         oracle=lambda w: ds(w)["oracle"],
-        workdir=lambda w: f"{RESULTS}/{w.run}",
+        workdir=lambda w: rd(w).root,
         name=lambda w: run_of(w).name,
         seed=run_seed,
     script:
@@ -63,14 +63,14 @@ rule features_gather:
 
 rule features_scale:
     input:
-        features=run_file("features_raw.parquet"),
+        features=RUN.features_raw,
     output:
-        features=f"{RESULTS}/{{run}}/features.parquet",
-        params=f"{RESULTS}/{{run}}/scaler.json",
+        features=RUN.features,
+        params=RUN.scaler,
     log:
-        f"{LOGS}/{{run}}/features_scale.log",
+        logs("features_scale"),
     benchmark:
-        f"{BENCH}/{{run}}/features_scale.tsv"
+        benchmarks("features_scale")
     conda:
         ENV
     threads: 1

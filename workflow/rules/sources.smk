@@ -9,14 +9,14 @@ checkpoint source_manifest:
     input:
         unpack(source_inputs),
     output:
-        manifest=f"{RESULTS}/{{run}}/manifest.parquet",
-        truth=f"{RESULTS}/{{run}}/source/truth.parquet",
-        failures=f"{RESULTS}/{{run}}/source/failures.csv",
-        info=f"{RESULTS}/{{run}}/source/info.json",
+        manifest=RUN.manifest,
+        truth=RUN.source_truth,
+        failures=RUN.source_failures,
+        info=RUN.source_info,
     log:
-        f"{LOGS}/{{run}}/source_manifest.log",
+        logs("source_manifest"),
     benchmark:
-        f"{BENCH}/{{run}}/source_manifest.tsv"
+        benchmarks("source_manifest")
     conda:
         ENV
     threads: 2
@@ -24,7 +24,7 @@ checkpoint source_manifest:
         mem_mb=3000,
     params:
         source=source_params,
-        workdir=lambda w: f"{RESULTS}/{w.run}",
+        workdir=lambda w: rd(w).root,
         seed=run_seed,
         truth=lambda w: ds(w).get("truth"),
     script:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import time
 from collections import Counter
@@ -32,10 +31,10 @@ from astroanom.store.io import (
     write_people_csv,
     write_text,
 )
+from astroanom.store.rundir import FAILURE_COLUMNS, n_shards  # noqa: F401
 
 log = logging.getLogger("astroanom.features")
 PathLike = str | os.PathLike[str]
-FAILURE_COLUMNS = ["id", "stage", "reason"]
 
 
 def split_truth(
@@ -136,11 +135,6 @@ def object_kind(src: Any, name: str, columns: Sequence[str]) -> str:
         kind = kinds.FALLBACK
     kinds.get(kind).check_manifest(list(columns), name)
     return kind
-
-
-def n_shards(n_objects: int, shard_size: int) -> int:
-    """Number of shards of at most ``shard_size`` objects (at least 1)."""
-    return max(1, math.ceil(n_objects / shard_size))
 
 
 def extractor(features: Mapping[str, Any], workdir: PathLike, threads: int = 1) -> Any:

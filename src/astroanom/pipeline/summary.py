@@ -3,39 +3,66 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from astroanom import config as acfg
-from astroanom.store.labels import labels_path
+from astroanom.store.rundir import RESULTS, run_dirs
+
+#: The config file the workflow's default profile and the command line read when none is given.
+DEFAULT_CONFIG = Path("config/config.yaml")
 
 
-def summary_lines(cfg: Mapping[str, Any], results: str = "results") -> list[str]:
-    """One block of lines per dataset run that has a summary.json."""
+def configfile_option(files: Sequence[str | os.PathLike[str]] | None) -> str:
+    """`` --configfile a.yaml b.yaml`` for the config files of a run, or ``""`` when they are
+    the default (``config/config.yaml``, what a bare ``snakemake``/``astroanom`` reads).
+    Paths below the working directory are shown relative to it."""
+    if not files:
+        return ""
+    here = Path.cwd().resolve()
+    paths = [Path(f).resolve() for f in files]
+    if paths == [(here / DEFAULT_CONFIG).resolve()]:
+        return ""
+    shown = [str(p.relative_to(here)) if p.is_relative_to(here) else str(p) for p in paths]
+    return " --configfile " + " ".join(shown)
+
+
+def summary_lines(
+    cfg: Mapping[str, Any],
+    results: str = RESULTS,
+    configfiles: Sequence[str | os.PathLike[str]] | None = None,
+) -> list[str]:
+    """One block of lines per dataset run that has a summary.json; only files that exist are
+    named. ``configfiles``: the run's config files (for the labelling hint's ``--configfile``)."""
     lines: list[str] = []
+    option = configfile_option(configfiles)
     for name, entry in cfg["datasets"].items():
-        for run in acfg.runs(cfg, name):
-            d = Path(results) / run.path
-            summary = d / "summary.json"
-            if not summary.is_file():
+        runs = run_dirs(cfg, name, results)
+        for i, rd in enumerate(runs):
+            if not Path(rd.summary).is_file():
                 continue
-            s = json.loads(summary.read_text(encoding="utf-8"))
+            s = json.loads(Path(rd.summary).read_text(encoding="utf-8"))
+            ranked = f"ranked in {rd.ranked}" if Path(rd.ranked).is_file() else "with features"
             lines.append(
-                f"{run.path}: {s['n_features_ok']} objects ranked in {d}/ranked.csv; "
-                f"{s['n_failures_recorded']} problem(s) recorded in {d}/failures.csv"
+                f"{rd.run}: {s['n_features_ok']} objects {ranked}; "
+                f"{s['n_failures_recorded']} problem(s) recorded in {rd.failures}"
             )
-            if entry["oracle"]["mode"] == "human" and run == acfg.runs(cfg, name)[0]:
-                lab = labels_path(run.path, cfg["labels"]["user"], cfg["labels"]["path"])
+            if entry["oracle"]["mode"] == "human" and i == 0:
+                lab = rd.label_file(cfg["labels"]["user"])
                 state = "no labels yet" if not lab.is_file() else f"labels in {lab}"
                 lines.append(
-                    f"  {state}: label with `astroanom label {run.path}`, then rerun snakemake "
-                    "to retrain"
+                    f"  {state}: label with `astroanom label {rd.run}{option}`, then rerun "
+                    f"`snakemake --cores all{option}` to retrain"
                 )
     return lines
 
 
-def print_summary(cfg: Mapping[str, Any], results: str = "results") -> None:
-    lines = summary_lines(cfg, results)
+def print_summary(
+    cfg: Mapping[str, Any],
+    results: str = RESULTS,
+    configfiles: Sequence[str | os.PathLike[str]] | None = None,
+) -> None:
+    lines = summary_lines(cfg, results, configfiles)
     if lines:
         print("\nastroanom:\n" + "\n".join(lines), flush=True)

@@ -12,8 +12,7 @@ import pandas as pd
 from astroanom.errors import ConfigError
 from astroanom.params import Param, Params, declared
 from astroanom.sources.imageio import IMAGE_SUFFIXES
-
-FAILURE_COLUMNS = ["id", "stage", "reason"]
+from astroanom.store.rundir import FAILURE_COLUMNS
 
 
 def image_id(path: Path) -> str:

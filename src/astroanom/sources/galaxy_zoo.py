@@ -15,25 +15,20 @@ import pandas as pd
 from astroanom.errors import ConfigError
 from astroanom.params import Param, Params, declared
 from astroanom.sources.folder import attach_labels, list_images, subsample
+from astroanom.sources.remote_files import (  # noqa: F401  (URLs, md5s, column names)
+    GZ2_FILES,
+    HART16_CHECK,
+    HART16_ODD,
+    HART16_URL,
+    KAGGLE_COMPETITION,
+    KAGGLE_FILES,
+    KAGGLE_ODD,
+    ZENODO_RECORD,
+    ZENODO_URL,
+    zenodo_url,
+)
 
 log = logging.getLogger("astroanom.sources.galaxy_zoo")
-
-ZENODO_RECORD = 3565489
-ZENODO_URL = "https://zenodo.org/records/{record}/files/{name}?download=1"
-GZ2_FILES: dict[str, str] = {  # name -> md5
-    "images_gz2.zip": "bc647032d31e50c798770cf4430525c7",
-    "gz2_filename_mapping.csv": "7e28465e6dfbf96c0d828c595a5bbd80",
-}
-HART16_URL = "https://gz2hart.s3.amazonaws.com/gz2_hart16.csv.gz"
-HART16_CHECK = "gzip"  # no md5 is published: verified by size, gzip CRC and a recorded sha256
-HART16_ODD = "t06_odd_a14_yes_fraction"
-KAGGLE_COMPETITION = "galaxy-zoo-the-galaxy-challenge"
-KAGGLE_FILES = ("images_training_rev1.zip", "training_solutions_rev1.zip")
-KAGGLE_ODD = "Class6.1"
-
-
-def zenodo_url(name: str, record: int = ZENODO_RECORD) -> str:
-    return ZENODO_URL.format(record=record, name=name)
 
 
 def download_hart16(dest: str | os.PathLike[str], **kwargs: object) -> Path:

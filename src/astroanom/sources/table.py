@@ -31,10 +31,10 @@ import pandas as pd
 from astroanom.errors import ConfigError
 from astroanom.params import Param, Params, declared
 from astroanom.sources.paths import data_path
+from astroanom.store.rundir import FAILURE_COLUMNS
 
 log = logging.getLogger("astroanom.sources.table")
 
-FAILURE_COLUMNS = ["id", "stage", "reason"]
 POLICIES = ("drop_column", "impute_median", "drop_row", "fail")
 FORMATS = ("csv", "parquet", "fits")
 HEADERS = ("first_line", "last_comment", "none")

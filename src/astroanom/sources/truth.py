@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 
 from astroanom.errors import ConfigError
+from astroanom.store.rundir import FAILURE_COLUMNS
 
 log = logging.getLogger("astroanom.sources.truth")
-FAILURE_COLUMNS = ["id", "stage", "reason"]
 PathLike = str | os.PathLike[str]
 
 

@@ -23,14 +23,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from astroanom.store.io import write_text
-
-DATASET_JSON = "dataset.json"
-FEATURES = "features.parquet"
-OBJECTS = "objects.parquet"
-SCORES = "scores.parquet"
-ACTIVE = "active.parquet"
-EMBEDDING = "embedding.parquet"
-TRUTH = "truth.parquet"
+from astroanom.store.rundir import (  # noqa: F401  (the file names live with RunDir)
+    ACTIVE,
+    DATASET_JSON,
+    EMBEDDING,
+    EXPORT_FILES,
+    FEATURES,
+    OBJECTS,
+    SCORES,
+    TRUTH,
+)
 
 
 @dataclass

@@ -37,16 +37,14 @@ import pandas as pd
 
 from astroanom.errors import LabelsError
 from astroanom.store.io import atomic_path
+from astroanom.store.rundir import LOG_SUFFIX, check_user, labels_path, log_path_for  # noqa: F401
 
 log = logging.getLogger("astroanom.store.labels")
 
 LABEL_COLUMNS = ("id", "label", "user", "time")
 LOG_COLUMNS = ("time", "user", "action", "id", "label")
 MIN_LABEL, MAX_LABEL = 0, 5
-DEFAULT_TEMPLATE = "labels/{dataset}/{user}.csv"
-_USER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _LABEL_RE = re.compile(r"[ \t]*[0-9]+[ \t]*", re.ASCII)  # ASCII digits only, not '٥' or '５'
-LOG_SUFFIX = ".log"  # ``<user>.log.csv`` is a log: no user name or label file may end like this
 ENCODING_HELP = (
     "save it as UTF-8 (in a spreadsheet program: 'CSV UTF-8'; or convert it, e.g. "
     "`iconv -f latin1 -t utf-8 FILE > NEW`) and try again"
@@ -83,35 +81,6 @@ def parse_label(value: object) -> int:
     if not MIN_LABEL <= number <= MAX_LABEL:
         raise LabelsError(f"a label must be an integer from 0 to 5, got {number}")
     return number
-
-
-def check_user(user: str) -> str:
-    """Validate a user name (it becomes part of a file name): letters, digits, ``_.-``, <= 64."""
-    if not isinstance(user, str) or not _USER_RE.fullmatch(user):
-        raise LabelsError(
-            f"user name {user!r} is not allowed: use 1-64 letters, digits, '_', '.' or '-', "
-            "starting with a letter or digit"
-        )
-    if user.lower().endswith(LOG_SUFFIX):
-        raise LabelsError(
-            f"user name {user!r} is not allowed: a name ending in '{LOG_SUFFIX}' would share its "
-            f"file with the log of user {user[: -len(LOG_SUFFIX)]!r}; choose another name"
-        )
-    return user
-
-
-def labels_path(dataset: str, user: str, template: str = DEFAULT_TEMPLATE) -> Path:
-    """The label file of ``user`` for ``dataset`` (a path below results/, e.g. simulation/paper/seed1)."""
-    parts = Path(dataset).parts
-    if not parts or any(p in ("..", "") or p.startswith("/") for p in parts):
-        raise LabelsError(f"dataset name {dataset!r} must be a relative path without '..'")
-    return Path(template.format(dataset=dataset, user=check_user(user)))
-
-
-def log_path_for(path: PathLike) -> Path:
-    """The append-only log beside a current-state label file: ``alice.csv`` -> ``alice.log.csv``."""
-    p = Path(path)
-    return p.with_name(f"{p.stem}.log.csv")
 
 
 def now_iso() -> str:

@@ -13,6 +13,4 @@ def human_labels(wildcards):
 
 
 def truth_input(wildcards):
-    return (
-        [f"{RESULTS}/{wildcards.run}/truth.parquet"] if "truth" in ds(wildcards) else []
-    )
+    return [rd(wildcards).truth] if "truth" in ds(wildcards) else []

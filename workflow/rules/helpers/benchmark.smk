@@ -1,16 +1,10 @@
 # Helpers of rules/benchmark.smk (input functions, parameters, names).
 import logging
 
-
 from astroanom import plugins
 
 BENCH_OUT = f"{RESULTS}/benchmark"
-
-
-BENCH_LOGS = f"{LOGS}/benchmark"
-
-
-BENCH_BENCH = f"{BENCH}/benchmark"
+CELL = "benchmark/{bset}/{det}/seed{seed}"  # a cell's logs and benchmark files, below RESULTS
 
 
 wildcard_constraints:
@@ -46,10 +40,10 @@ def bench_strategies():
 
 
 def bench_run(bset, seed):
-    """results/<run> of a benchmark dataset for a seed (its seed's run if it replicates)."""
+    """The RunDir of a benchmark dataset for a seed (its seed's run if it replicates)."""
     runs = acfg.runs(config, bset)
     match = [r for r in runs if r.seed == int(seed)] if runs[0].replicated else runs
-    return f"{RESULTS}/{match[0].path}"
+    return RunDir(match[0].path, RESULTS)
 
 
 def bench_cells():

@@ -1,0 +1,77 @@
+# Helpers of rules/paper.smk: which datasets belong to which experiment, what each experiment
+# adds to `all` (the one place the `experiment` switch is read), the timing table's inputs.
+REPRODUCTION = f"{RESULTS}/reproduction/simulation.md"
+
+
+def datasets_of(experiment):
+    return [n for n, d in config["datasets"].items() if d["experiment"] == experiment]
+
+
+def experiment_targets(name):
+    """What the paper's experiment of dataset `name` adds to `all` (nothing for `none`)."""
+    exp = config["datasets"][name]["experiment"]
+    runs = rundirs(name)
+    base = runs[0].dataset
+    if exp == "simulation":
+        figs = ("fig1_tsne_heatmap", "fig6_examples", "fig8_rws", "fig9_recall")
+        return [base.timing_md] + [p for f in figs for p in base.figure(f).values()]
+    if exp == "galaxies":
+        return [base.timing_md, *runs[0].figure("fig4_grids").values()]
+    return []
+
+
+def paper_targets():
+    """Targets across datasets: the reproduction report of the simulation experiment."""
+    return [REPRODUCTION] if datasets_of("simulation") else []
+
+
+def reproduction_top():
+    return config["datasets"][datasets_of("simulation")[0]]["metrics"]["fig7_n"]
+
+
+def reproduction_descriptions():
+    """Dataset -> its description and its simulation preset's."""
+    presets = config["simulation_presets"]
+    return {
+        d: config["datasets"][d]["description"]
+        + " — "
+        + presets[config["datasets"][d]["source"]["preset"]]["description"]
+        for d in datasets_of("simulation")
+    }
+
+
+def timing_tasks(wildcards):
+    """Task -> benchmark files of a dataset (every run; feature shards of every run)."""
+    runs = rundirs(wildcards.dataset)
+    b = lambda step: [r.benchmark(step) for r in runs]
+    shards = [
+        r.benchmark(f"features_shard{k:05d}")
+        for r in runs
+        for k in range(shard_count(r.run))
+    ]
+    tasks = {
+        "data generation": b("source_manifest"),
+        "feature extraction": shards,
+        "anomaly detection": b("detect"),
+        "active learning": b("active_retrain"),
+        "visualisation (t-SNE)": [runs[0].benchmark("embedding")],
+    }
+    if simulated(wildcards.dataset):
+        tasks["active learning, incremental"] = b("active_incremental")
+    return tasks
+
+
+def timing_notes(wildcards):
+    d = ds(wildcards)
+    return {
+        "data generation": f"source {d['source']['kind']}",
+        "feature extraction": f"{d['features']['kind']} features, summed over shards",
+        "anomaly detection": d["detector"]["name"],
+        "active learning": (
+            f"{d['oracle']['budget']} labels, one retrain"
+            if d["oracle"]["mode"] == "simulated"
+            else "the user's labels"
+        ),
+        "active learning, incremental": f"{d['oracle']['batch']} labels per round",
+        "visualisation (t-SNE)": f"{d['embedding']['n_objects']} objects + top {d['embedding']['include_top']} by S",
+    }
