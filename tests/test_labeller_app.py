@@ -259,8 +259,9 @@ def test_cli_opens_a_dataset_by_name_through_the_validated_config(tmp_path, caps
     assert main(["label", "nope", "--configfile", str(cfg_file)]) == 1
     assert "unknown dataset 'nope'; this config has: d, e" in capsys.readouterr().err
     assert main(["label", "e", "--configfile", str(cfg_file)]) == 1
-    assert "results/e has no results yet: run `snakemake --cores all` first" in (
-        capsys.readouterr().err
+    assert (
+        "results/e has no results yet: run `snakemake --cores all --configfile mine.yaml` first"
+        in (capsys.readouterr().err)
     )
     curve_dataset(tmp_path / "results" / "d", n=20, embedding=False)
     assert main(["label", "d", "--configfile", str(cfg_file), "--user", "../evil"]) == 1
