@@ -63,6 +63,8 @@ class ImageKind(ObjectKind):
         :mod:`astroanom.kinds.image_display`, without them :func:`raw_png`. A file that cannot
         be read is an :class:`AstroanomError` naming it; choices the image cannot take (band 99
         of 3) a ``ValueError`` naming the object."""
+        import astropy.visualization  # noqa: F401  (the composite's; ~1 s on first use otherwise)
+
         from astroanom.kinds.image_display import reduce_to, render_image
 
         def view(oid: str, display: Mapping[str, Any]) -> bytes:

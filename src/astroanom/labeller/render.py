@@ -79,6 +79,10 @@ class ObjectView:
         """PNG bytes of object ``i``."""
         raise NotImplementedError
 
+    def prepare(self) -> None:
+        """Do the one-time work of drawing now (the server calls it at start), so that the
+        first plot request does not pay for it while others wait."""
+
 
 class CurveView(ObjectView):
     """A curve dataset (the simulation): the feature vector against its x values, drawn in the
@@ -152,6 +156,9 @@ class KindView(ObjectView):
                 run = RunObjects(self.src.dir, asdict(self.src.info), objects)
                 self._view = self.kind.labeller_view(run)
             return self._view
+
+    def prepare(self) -> None:
+        self._kind_view()
 
     def render(self, i: int, display: dict[str, Any]) -> bytes:
         try:

@@ -58,6 +58,10 @@ def start(
     ``running.server.serve_forever()`` yourself.
     """
     data = LabellerData(dataset_dir, labels_path, user, settings)
+    try:
+        data.view.prepare()  # one-time drawing work now, not in the first plot request
+    except Exception as err:  # noqa: BLE001  (a plot request will report it, with its object)
+        log.warning("the object view could not be prepared: %s", err)
     allowed = set(LOOPBACK_NAMES) | {host.strip("[]").lower()}
     if host in ("0.0.0.0", "::", ""):
         allowed = None  # bound to every interface on purpose: any Host name may reach it
