@@ -9,7 +9,6 @@ matplotlib for light curves, spectra, table objects and curves). Plain Python, n
 
 from __future__ import annotations
 
-import io
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -23,6 +22,7 @@ import pandas as pd
 from astroanom import kinds
 from astroanom.errors import AstroanomError
 from astroanom.kinds.base import ObjectKind, RunObjects, View
+from astroanom.kinds.curve import x_values
 from astroanom.store import dataset as ds
 
 
@@ -84,49 +84,6 @@ class ObjectView:
         first plot request does not pay for it while others wait."""
 
 
-class CurveView(ObjectView):
-    """A curve dataset (the simulation): the feature vector against its x values, drawn in the
-    page; the PNG (for the map and the export) on one reused figure."""
-
-    draws_in_page = True
-
-    def __init__(self, src: ObjectSource) -> None:
-        super().__init__(src)
-        m = src.X.shape[1]
-        x = src.info.extra.get("x") if isinstance(src.info.extra, dict) else None
-        self.x = np.asarray(x, np.float64) if isinstance(x, list) and len(x) == m else np.arange(m)
-        self.x = self.x.astype(np.float64)
-        self._figure: tuple[Any, Any, Any] | None = None
-
-    def axis(self) -> dict[str, Any]:
-        info = self.src.info
-        return {"x": self.x.tolist(), "x_label": info.x_label, "y_label": info.y_label}
-
-    def inline(self, i: int) -> list[float | None]:
-        return [float(v) if np.isfinite(v) else None for v in self.src.X[i].astype(np.float64)]
-
-    def render(self, i: int, display: dict[str, Any]) -> bytes:
-        if self._figure is None:
-            from astroanom.labeller.views import new_figure
-
-            fig = new_figure(9, 5)
-            ax = fig.add_subplot()
-            fig.subplots_adjust(left=0.09, right=0.98, top=0.93, bottom=0.11)
-            (line,) = ax.plot(self.x, self.src.X[i], color="#1f4e8c", lw=1.6)
-            ax.set_xlabel(self.src.info.x_label)
-            ax.set_ylabel(self.src.info.y_label)
-            ax.grid(alpha=0.3)
-            self._figure = (fig, ax, line)
-        fig, ax, line = self._figure
-        line.set_ydata(self.src.X[i])
-        ax.relim()
-        ax.autoscale_view()
-        ax.set_title(f"object {self.src.ids[i]}")
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})
-        return buf.getvalue()
-
-
 class KindView(ObjectView):
     """Every other kind: drawn by its object kind's labeller view
     (:meth:`astroanom.kinds.base.ObjectKind.labeller_view`), over the objects already read."""
@@ -169,6 +126,24 @@ class KindView(ObjectView):
             raise BadDisplayError(str(err)) from None
 
 
+class CurveView(KindView):
+    """A curve dataset (the simulation): the feature vector against its x values, drawn in the
+    page; its PNG (for the map and the export) is the curve kind's view."""
+
+    draws_in_page = True
+
+    def __init__(self, src: ObjectSource, kind: ObjectKind) -> None:
+        super().__init__(src, kind)
+        self.x = x_values(asdict(src.info), src.X.shape[1])
+
+    def axis(self) -> dict[str, Any]:
+        info = self.src.info
+        return {"x": self.x.tolist(), "x_label": info.x_label, "y_label": info.y_label}
+
+    def inline(self, i: int) -> list[float | None]:
+        return [float(v) if np.isfinite(v) else None for v in self.src.X[i].astype(np.float64)]
+
+
 def view_for(src: ObjectSource) -> ObjectView:
     """The view of the dataset's objects, from the kind recorded in ``dataset.json`` (the one
     place the labeller dispatches on it; an unregistered kind is shown as table rows)."""
@@ -177,7 +152,7 @@ def view_for(src: ObjectSource) -> ObjectView:
     except kinds.UnknownKindError:
         kind = kinds.get(kinds.FALLBACK)
     if kind.values_in_page:
-        return CurveView(src)
+        return CurveView(src, kind)
     return KindView(src, kind)
 
 
