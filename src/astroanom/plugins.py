@@ -47,6 +47,7 @@ BUILTIN: dict[str, dict[str, str]] = {
         "columns": "astroanom.features.columns:ColumnsExtractor",
         "light_curve": "astroanom.features.light_curve:LightCurveExtractor",
         "spectrum": "astroanom.features.spectrum:SpectrumExtractor",
+        "embeddings": "astroanom.features.embeddings:EmbeddingsExtractor",
     },
     "detector": {
         "lof": "astroanom.detect.detectors:LocalOutlierFactor",

@@ -34,8 +34,8 @@ RESERVED: dict[str, dict[str, Any]] = {
             "minimum": 1,
             "description": "objects per feature-extraction job; the default follows the cost "
             "per object of the kind: 2000 for images (about 2-10 ms each), 50000 light curves, "
-            "200000 spectra, and every object in one job for the table kinds (values, columns: "
-            "microseconds each)",
+            "200000 spectra and precomputed embeddings, and every object in one job for the "
+            "table kinds (values, columns: microseconds each)",
         }
     },
     "extractor_part": {

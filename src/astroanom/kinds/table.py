@@ -16,13 +16,17 @@ THUMBNAIL_MAX_FEATURES = 24
 
 
 def population(run: RunObjects) -> pd.DataFrame:
-    """Every object's feature values as a person reads them, indexed by id: the source's own
-    columns when ``objects.parquet`` holds them (a table source: after its missing-value
-    policy), else the features as extracted."""
+    """Every object's values as a person reads them, indexed by id: the source's own columns
+    when ``objects.parquet`` holds them (a table source, after its missing-value policy: the
+    feature columns, or ``dataset.json``'s ``extra.source_columns`` when the features come from
+    elsewhere, e.g. ``embeddings``), else the features as extracted."""
     feats, names = run.features(raw=True)
     own = [n for n in names if n in run.objects.columns]
     if own:
         return run.objects[own]
+    source = run.extra.get("source_columns")
+    if isinstance(source, list) and source and all(c in run.objects.columns for c in source):
+        return run.objects[[str(c) for c in source]]
     return feats
 
 

@@ -269,6 +269,8 @@ def gather_step(
                 "is_anomaly": np.zeros(n, bool),
             }
         )
+    ext = extractor(features, workdir)
+    tables = join_reports(ext, man["id"].to_numpy())
     # every check done: write (a bad truth table above leaves no output behind)
     write_parquet(kept, features_out)
     write_parquet(man.loc[ok].reset_index(drop=True), objects_out)
@@ -285,14 +287,19 @@ def gather_step(
         "n_truth_known": n_truth_known,
         "failure_reasons": dict(reasons.most_common()),
     }
+    if tables:
+        summary["feature_tables"] = tables
     write_text(json.dumps(summary, indent=2) + "\n", summary_out)
     info = json.loads(Path(info_in).read_text(encoding="utf-8"))
-    ext = extractor(features, workdir)
     extra = {
         **info.get("extra", {}),
         "feature_names": list(ext.names()),
         "features": features["kind"],
     }
+    if tables:
+        extra["feature_tables"] = tables
+    if info.get("feature_columns"):  # a table source's own columns: how its rows are shown
+        extra["source_columns"] = list(info["feature_columns"])
     if getattr(ext, "choices", None):  # what the extractor took from the data (e.g. the bands)
         extra["feature_choices"] = dict(ext.choices)
     ds.DatasetInfo(
@@ -312,6 +319,22 @@ def gather_step(
         100 * summary["failure_rate"],
         len(all_fails),
     )
+
+
+def join_reports(ext: Any, ids: np.ndarray) -> list[dict[str, Any]]:
+    """How the tables an extractor joins by id (``embeddings``, also inside ``combine``) match
+    the manifest's ``ids``, counted once over the whole manifest (each shard sees only its
+    rows); rows matching no object are logged as a warning."""
+    hook = getattr(ext, "join_reports", None)
+    if not callable(hook):
+        return []
+    from astroanom.features.embeddings import unmatched_sentence
+
+    reports = list(hook(ids))
+    for r in reports:
+        if r["n_unmatched"]:
+            log.warning("%s", unmatched_sentence(r))
+    return reports
 
 
 def scale_step(

@@ -48,6 +48,11 @@ def summary_lines(
                 f"{rd.run}: {s['n_features_ok']} objects {ranked}; "
                 f"{s['n_failures_recorded']} problem(s) recorded in {rd.failures}"
             )
+            for table in s.get("feature_tables") or []:
+                if table.get("n_unmatched"):
+                    from astroanom.features.embeddings import unmatched_sentence
+
+                    lines.append(f"  {unmatched_sentence(table)}")
             if entry["oracle"]["mode"] == "human" and i == 0:
                 lab = rd.label_file(cfg["labels"]["user"])
                 state = "no labels yet" if not lab.is_file() else f"labels in {lab}"
