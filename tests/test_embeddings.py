@@ -167,6 +167,30 @@ def test_a_shard_makes_non_finite_values_failure_rows_naming_the_columns(tmp_pat
     assert out.loc[2, ["f000", "f001"]].tolist() == [1.0, 10.0]
 
 
+def test_check_names_a_missing_features_table(tmp_path, monkeypatch):
+    from astroanom.cli import missing_inputs
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cutouts").mkdir()
+    parts = [{"kind": "ellipse"}, {"kind": "embeddings", "path": "z.csv"}]
+    cfg = {
+        "datasets": {
+            "a": {
+                "source": {"path": "cutouts"},
+                "features": {"kind": "embeddings", "path": "e.pq"},
+            },
+            "b": {
+                "source": {"path": "cutouts"},
+                "features": {"kind": "combine", "extractors": parts},
+            },
+        }
+    }
+    assert missing_inputs(cfg) == [
+        "datasets.a.features.path: e.pq does not exist",
+        "datasets.b.features.extractors[1].path: z.csv does not exist",
+    ]
+
+
 # -- combine with a real image extractor ---------------------------------------------------------
 
 

@@ -269,7 +269,7 @@ def _run_check(args: argparse.Namespace) -> int:
 def missing_inputs(cfg: dict[str, Any]) -> list[str]:
     """``datasets.<name>.<key>: <path> does not exist`` for every input file or folder of the
     config that is not there: a source's ``path``, a mosaic's ``images`` and ``catalogue``, a
-    truth ``table``. (Downloads the workflow makes, e.g. Galaxy Zoo's, are not inputs.)"""
+    truth ``table``, a features table's ``path`` (``embeddings``, also as a ``combine`` part). (Downloads the workflow makes, e.g. Galaxy Zoo's, are not inputs.)"""
     from astroanom.sources.paths import data_path
 
     out = []
@@ -283,6 +283,11 @@ def missing_inputs(cfg: dict[str, Any]) -> list[str]:
                 key = f"source.images.{band}" + ("" if isinstance(files, str) else f"[{j}]")
                 paths.append((key, f))
         paths.append(("truth.table", (entry.get("truth") or {}).get("table")))
+        feats = entry.get("features") or {}
+        paths.append(("features.path", feats.get("path")))  # e.g. embeddings' table
+        for k, part in enumerate(feats.get("extractors") or []):
+            if isinstance(part, dict):
+                paths.append((f"features.extractors[{k}].path", part.get("path")))
         for key, value in paths:
             if not isinstance(value, str):
                 continue
