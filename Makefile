@@ -16,9 +16,13 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e .
 	touch $@
 
-# The tests also exercise the optional plug-ins (pyod, coniferest) and the SLURM profile.
+# The tests also exercise the optional plug-ins (pyod, coniferest, learned) and the SLURM profile.
+# torch first, pinned: that release's CPU wheel (about 200 MB) satisfies the `learned` extra, so
+# pip does not fetch a newer CUDA build of several GB.
+TORCH ?= torch==2.13.0
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -e '.[dev,slurm,pyod,coniferest,scale]'
+	$(BIN)/python -m pip install '$(TORCH)'
+	$(BIN)/python -m pip install -e '.[dev,slurm,pyod,coniferest,scale,learned]'
 	touch $(VENV)/.installed $@
 
 reproduce: $(VENV)/.installed

@@ -48,6 +48,7 @@ BUILTIN: dict[str, dict[str, str]] = {
         "light_curve": "astroanom.features.light_curve:LightCurveExtractor",
         "spectrum": "astroanom.features.spectrum:SpectrumExtractor",
         "embeddings": "astroanom.features.embeddings:EmbeddingsExtractor",
+        "learned": "astroanom.features.learned:LearnedImageExtractor",
     },
     "detector": {
         "lof": "astroanom.detect.detectors:LocalOutlierFactor",
@@ -63,7 +64,24 @@ BUILTIN: dict[str, dict[str, str]] = {
 }
 
 #: Built-ins that need an optional package: (kind, name) -> package (and pip extra).
-OPTIONAL: dict[tuple[str, str], str] = {("strategy", "coniferest"): "coniferest"}
+OPTIONAL: dict[tuple[str, str], str] = {
+    ("strategy", "coniferest"): "coniferest",
+    ("extractor", "learned"): "torch",
+}
+#: The pip extra of an optional package when it is not named like it.
+EXTRA: dict[str, str] = {"torch": "learned"}
+
+
+def install_hint(pkg: str) -> str:
+    """How to install optional package ``pkg`` (its astroanom extra)."""
+    extra = EXTRA.get(pkg, pkg)
+    hint = f"pip install 'astroanom[{extra}]'"
+    if pkg == "torch":  # the registry's default wheel pulls several GB of CUDA libraries
+        hint += (
+            " (without a GPU first: pip install torch --index-url "
+            "https://download.pytorch.org/whl/cpu; docs/images.md)"
+        )
+    return hint
 
 
 def _check_kind(kind: str) -> None:
@@ -103,8 +121,8 @@ def import_object(path: str, what: str = "object") -> Any:
     except ImportError as exc:
         hint = ""
         top = module_name.split(".")[0]
-        if top in ("pyod", "coniferest"):
-            hint = f"; install the optional extra: pip install 'astroanom[{top}]'"
+        if top in ("pyod", "coniferest", "torch"):
+            hint = f"; install the optional extra: {install_hint(top)}"
         raise AstroanomError(f"cannot import {what} {path!r}: {exc}{hint}") from exc
     try:
         return getattr(module, attr)
@@ -121,8 +139,7 @@ def resolve(kind: str, name: str) -> Any:
         pkg = OPTIONAL.get((kind, name))
         if pkg and not installed(kind, name):
             raise AstroanomError(
-                f"{kind} {name!r} needs the optional package {pkg!r}: "
-                f"pip install 'astroanom[{pkg}]'"
+                f"{kind} {name!r} needs the optional package {pkg!r}: {install_hint(pkg)}"
             )
         return import_object(BUILTIN[kind][name], what=kind)
     registered = entry_points_of(kind)
@@ -139,6 +156,40 @@ def resolve(kind: str, name: str) -> Any:
         f"unknown {kind} {name!r}; available: {', '.join(available(kind))}, or the dotted path "
         "of a class (package.module.Class)"
     )
+
+
+def class_constant(kind: str, name: str, attribute: str) -> Any:
+    """The constant class attribute ``attribute`` of plug-in ``name`` (None if it sets none).
+
+    A built-in is read from its module's source text, not imported (the built-ins import
+    OpenCV; the Snakefile asks while it is parsed); any other plug-in is imported."""
+    target = BUILTIN[kind].get(name) if kind in BUILTIN else None
+    if target is not None:
+        return constant_in_source(target, attribute)
+    return getattr(resolve(kind, name), attribute, None)
+
+
+def constant_in_source(target: str, attribute: str) -> Any:
+    """The literal value class ``module:Class`` assigns to ``attribute`` in its body, read from
+    the module's source text (the module is not imported); None if it assigns none."""
+    import ast
+    import importlib.util
+
+    module, _, cls = target.partition(":")
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return None
+    with open(spec.origin, encoding="utf-8") as fh:
+        tree = ast.parse(fh.read(), filename=spec.origin)
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == cls:
+            for stmt in node.body:
+                if isinstance(stmt, ast.Assign | ast.AnnAssign):
+                    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                    named = any(isinstance(t, ast.Name) and t.id == attribute for t in targets)
+                    if named and isinstance(stmt.value, ast.Constant):
+                        return stmt.value.value
+    return None
 
 
 def accepts(factory: Any, keyword: str) -> bool:

@@ -17,6 +17,7 @@ wildcard_constraints:
     run=r"[A-Za-z0-9][A-Za-z0-9_.-]*(/seed\d+)?",
     dataset=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
     shard=r"\d+",
+    part=r"[A-Za-z0-9_-]+",
 
 
 def logs(step, run="{run}"):

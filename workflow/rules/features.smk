@@ -1,13 +1,40 @@
 # Features of every object, in shards of `features.shard_size` objects (one job each, so a
 # cluster spreads them), gathered row for row, then scaled as the detector will see them.
+# A trainable extractor (e.g. `learned`) is first trained once per run (features_fit); its
+# model, results/<run>/models/<part>.model, is an input of every shard and is reused by later
+# runs. A `model:` in its config reuses a model trained elsewhere: then nothing is trained.
 
 
 include: "helpers/features.smk"
 
 
+rule features_fit:
+    input:
+        manifest=RUN.manifest,
+    output:
+        model=RUN.model("{part}"),
+        info=RUN.model_info("{part}"),
+    log:
+        logs("features_fit_{part}"),
+    benchmark:
+        benchmarks("features_fit_{part}")
+    conda:
+        ENV
+    threads: 2
+    resources:
+        mem_mb=4000,
+    params:
+        part=fit_part,
+        workdir=lambda w: rd(w).root,
+        seed=run_seed,
+    script:
+        "../scripts/features_fit.py"
+
+
 rule features_shard:
     input:
         manifest=RUN.manifest,
+        models=shard_models,
     output:
         shard=RUN.shard("{shard}"),
     log:
@@ -21,7 +48,7 @@ rule features_shard:
         mem_mb=2000,
     params:
         shard=lambda w: int(w.shard),
-        features=lambda w: ds(w)["features"],
+        features=shard_features,
         workdir=lambda w: rd(w).root,
     script:
         "../scripts/features_shard.py"

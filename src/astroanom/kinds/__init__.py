@@ -17,10 +17,8 @@ dotted path ``package.module:KIND``).
 
 from __future__ import annotations
 
-import ast
 import copy
 import importlib
-import importlib.util
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -90,22 +88,10 @@ def _known() -> str:
 def _declared_in_source_file(target: str) -> str | None:
     """``object_kind`` of class ``module:Class`` read from the module's source text (the module
     is not imported: the built-in sources import OpenCV); None if the class body sets none."""
-    module, _, cls = target.partition(":")
-    spec = importlib.util.find_spec(module)
-    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
-        return None
-    with open(spec.origin, encoding="utf-8") as fh:
-        tree = ast.parse(fh.read(), filename=spec.origin)
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef) and node.name == cls:
-            for stmt in node.body:
-                if isinstance(stmt, ast.Assign | ast.AnnAssign):
-                    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-                    if any(isinstance(t, ast.Name) and t.id == "object_kind" for t in targets):
-                        value = stmt.value
-                        if isinstance(value, ast.Constant) and isinstance(value.value, str):
-                            return value.value
-    return None
+    from astroanom.plugins import constant_in_source
+
+    found = constant_in_source(target, "object_kind")
+    return found if isinstance(found, str) else None
 
 
 def declared_kind(source: str) -> str | None:

@@ -382,3 +382,28 @@ def scale_step(
     write_parquet(out, features_out)
     write_text(json.dumps(params, indent=2, default=float) + "\n", params_json)
     log.info("%s scaling of %d x %d features", method, *X.shape)
+
+
+def fit_step(
+    manifest: PathLike,
+    part: Mapping[str, Any],
+    workdir: PathLike,
+    seed: int,
+    model_out: PathLike,
+    info_out: PathLike,
+    threads: int = 1,
+) -> None:
+    """Train one trainable extractor (``part``: its config entry; docs/architecture.md,
+    "Trainable extractors") on every object of the manifest; write its model and the JSON
+    record of the training (plus the part's parameters)."""
+    from astroanom.features.trainable import FRAMEWORK_KEYS
+
+    params = {k: v for k, v in part.items() if k not in FRAMEWORK_KEYS}
+    ext = plugins.build("extractor", part["kind"], params, workdir=workdir, n_jobs=threads)
+    objects = pd.read_parquet(manifest)
+    t0 = time.perf_counter()
+    record = ext.fit(objects, str(model_out), seed=seed, n_jobs=threads)
+    record = {"kind": part["kind"], "params": params, **record}
+    record["total_seconds"] = time.perf_counter() - t0
+    write_text(json.dumps(record, indent=2, default=str) + "\n", info_out)
+    log.info("trained %s in %.1f s", part["kind"], record["total_seconds"])

@@ -58,6 +58,7 @@ CLASS_CURVES = "class_curves.parquet"
 RECALL_CURVES = "recall_curves.parquet"
 FIRST_N = "anomalies_first_n.csv"
 EXPORT_DIR = "export"
+MODELS_DIR = "models"  # trained models of trainable extractors (astroanom.features.trainable)
 EXPORT_FILES = ("anomalies.csv", "anomalies.fits", "anomalies.html")
 # Files of a dataset (results/<name>/, across its seeds for a replicated one).
 METRICS = "metrics.csv"
@@ -208,6 +209,15 @@ class RunDir:
         """Feature shard ``k`` (an int, or a wildcard pattern such as ``{shard}``)."""
         key = f"{k:05d}" if isinstance(k, int) else k
         return self.file(f"shards/shard{key}.parquet")
+
+    def model(self, part: str) -> str:
+        """The trained model of trainable extractor ``part`` (a name or a wildcard such as
+        ``{part}``): ``results/<run>/models/<part>.model``; later runs reuse it."""
+        return self.file(f"{MODELS_DIR}/{part}.model")
+
+    def model_info(self, part: str) -> str:
+        """What its training did (JSON: loss per epoch, seconds, device, seed, n_train)."""
+        return self.file(f"{MODELS_DIR}/{part}.json")
 
     def shards(self, n_objects: int, shard_size: int) -> list[str]:
         """Every feature shard of a manifest of ``n_objects`` rows."""
