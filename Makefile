@@ -38,7 +38,7 @@ browser:
 	  else echo "note: chromium not found and not root; the browser test will be skipped"; fi; }
 
 test: $(VENV)/.installed-dev browser lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile   # 2 workers; a file's tests stay on one (module fixtures)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check src workflow tests benchmarks
