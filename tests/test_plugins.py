@@ -220,3 +220,17 @@ def test_every_extractor_key_the_schema_fills_in_is_a_constructor_parameter(name
         k: v for k, v in cfg["datasets"]["d"]["features"].items() if k not in ("kind", "shard_size")
     }
     assert _unaccepted("extractor", name, params) == []
+
+
+def test_a_missing_torch_names_the_extra_and_the_cpu_wheel(monkeypatch):
+    """The learned extractor needs the optional torch: the message says how to install it
+    without several GB of CUDA libraries."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a)
+    )
+    assert not plugins.installed("extractor", "learned")
+    with pytest.raises(AstroanomError, match=r"astroanom\[learned\].*whl/cpu"):
+        plugins.resolve("extractor", "learned")
