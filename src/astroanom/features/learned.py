@@ -118,8 +118,8 @@ class LearnedImageExtractor:
     PARAMS = Params(
         method=Param(
             str,
-            "simclr",
-            "self-supervised objective: simclr (contrastive) or autoencoder",
+            "autoencoder",
+            "self-supervised objective: autoencoder or simclr (contrastive)",
             enum=("simclr", "autoencoder"),
         ),
         dim=Param(int, 32, "embedding length (the number of features)", minimum=2, maximum=1024),
@@ -133,7 +133,7 @@ class LearnedImageExtractor:
         ),
         crop=Param(
             float,
-            0.5,
+            1.0,
             "central fraction of the cutout's side kept before downsampling",
             exclusive_minimum=0,
             maximum=1,
