@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 TORCH ?= torch==2.13.0
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install '$(TORCH)'
-	$(BIN)/python -m pip install -e '.[dev,slurm,pyod,coniferest,scale,learned]'
+	$(BIN)/python -m pip install -e '.[dev,slurm,pyod,coniferest,scale,learned,morphology]'
 	touch $(VENV)/.installed $@
 
 reproduce: $(VENV)/.installed

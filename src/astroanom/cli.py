@@ -252,6 +252,8 @@ def _run_check(args: argparse.Namespace) -> int:
             f"{Path.cwd()}, where snakemake runs):\n" + "\n".join(f"  {m}" for m in missing)
         )
     print(f"{files}: valid; {len(cfg['datasets'])} dataset(s)")
+    for line in missing_packages(cfg):
+        print(f"  warning: {line}")
     for name, entry in cfg["datasets"].items():
         truth = "truth" if "truth" in entry else "no truth"
         print(
@@ -269,7 +271,8 @@ def _run_check(args: argparse.Namespace) -> int:
 def missing_inputs(cfg: dict[str, Any]) -> list[str]:
     """``datasets.<name>.<key>: <path> does not exist`` for every input file or folder of the
     config that is not there: a source's ``path``, a mosaic's ``images`` and ``catalogue``, a
-    truth ``table``, a features table's ``path`` (``embeddings``, also as a ``combine`` part). (Downloads the workflow makes, e.g. Galaxy Zoo's, are not inputs.)"""
+    truth ``table``, a features table's ``path`` (``embeddings``) and a ``psf`` image
+    (``morphology``), also as ``combine`` parts. (Downloads the workflow makes, e.g. Galaxy Zoo's, are not inputs.)"""
     from astroanom.sources.paths import data_path
 
     out = []
@@ -285,9 +288,11 @@ def missing_inputs(cfg: dict[str, Any]) -> list[str]:
         paths.append(("truth.table", (entry.get("truth") or {}).get("table")))
         feats = entry.get("features") or {}
         paths.append(("features.path", feats.get("path")))  # e.g. embeddings' table
+        paths.append(("features.psf", feats.get("psf")))  # morphology's PSF image
         for k, part in enumerate(feats.get("extractors") or []):
             if isinstance(part, dict):
                 paths.append((f"features.extractors[{k}].path", part.get("path")))
+                paths.append((f"features.extractors[{k}].psf", part.get("psf")))
         for key, value in paths:
             if not isinstance(value, str):
                 continue
@@ -298,6 +303,25 @@ def missing_inputs(cfg: dict[str, Any]) -> list[str]:
                 continue
             if not exists:
                 out.append(f"datasets.{name}.{key}: {value} does not exist")
+    return out
+
+
+def missing_packages(cfg: dict[str, Any]) -> list[str]:
+    """``<where>: <kind> <name> needs the optional package ...; pip install ...`` for every
+    built-in plug-in of the config whose optional package is not installed here (a strategy
+    marked ``optional`` is skipped by the workflow, so it is not listed)."""
+    from astroanom import plugins
+    from astroanom.config import _plugin_entries
+
+    out = []
+    for where, kind, _, entry in _plugin_entries(cfg):
+        name = str(entry["name" if kind in ("detector", "strategy") else "kind"])
+        pkg = plugins.OPTIONAL.get((kind, name))
+        if pkg and not entry.get("optional") and not plugins.installed(kind, name):
+            out.append(
+                f"{where}: {kind} {name!r} needs the optional package {pkg!r}, not installed "
+                f"here: {plugins.install_hint(pkg)}"
+            )
     return out
 
 

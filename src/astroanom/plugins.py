@@ -49,6 +49,7 @@ BUILTIN: dict[str, dict[str, str]] = {
         "spectrum": "astroanom.features.spectrum:SpectrumExtractor",
         "embeddings": "astroanom.features.embeddings:EmbeddingsExtractor",
         "learned": "astroanom.features.learned:LearnedImageExtractor",
+        "morphology": "astroanom.features.morphology:MorphologyExtractor",
     },
     "detector": {
         "lof": "astroanom.detect.detectors:LocalOutlierFactor",
@@ -67,9 +68,10 @@ BUILTIN: dict[str, dict[str, str]] = {
 OPTIONAL: dict[tuple[str, str], str] = {
     ("strategy", "coniferest"): "coniferest",
     ("extractor", "learned"): "torch",
+    ("extractor", "morphology"): "statmorph",
 }
 #: The pip extra of an optional package when it is not named like it.
-EXTRA: dict[str, str] = {"torch": "learned"}
+EXTRA: dict[str, str] = {"torch": "learned", "statmorph": "morphology"}
 
 
 def install_hint(pkg: str) -> str:
@@ -121,7 +123,7 @@ def import_object(path: str, what: str = "object") -> Any:
     except ImportError as exc:
         hint = ""
         top = module_name.split(".")[0]
-        if top in ("pyod", "coniferest", "torch"):
+        if top in ("pyod", "coniferest", "torch", "statmorph"):
             hint = f"; install the optional extra: {install_hint(top)}"
         raise AstroanomError(f"cannot import {what} {path!r}: {exc}{hint}") from exc
     try:

@@ -33,7 +33,8 @@ RESERVED: dict[str, dict[str, Any]] = {
             "type": "integer",
             "minimum": 1,
             "description": "objects per feature-extraction job; the default follows the cost "
-            "per object of the kind: 2000 for images (about 2-10 ms each), 50000 light curves, "
+            "per object of the kind: 2000 for images (about 2-10 ms each; 200 for morphology, "
+            "~0.4 s each, and for a combine with a morphology part), 50000 light curves, "
             "200000 spectra and precomputed embeddings, and every object in one job for the "
             "table kinds (values, columns: microseconds each)",
         }
@@ -74,6 +75,33 @@ DESCRIPTION = {
 }
 
 
+def combine_shard_cases(decls: dict[str, tuple[Any, Params]], key: str) -> list[dict[str, Any]]:
+    """Cases giving a ``combine`` with a part slower than combine's own shard size (e.g.
+    ``morphology``) that part's ``SHARD_SIZE`` as its default; smallest first, as the first
+    matching case fills the default in."""
+    if "combine" not in decls:
+        return []
+    own = int(decls["combine"][0].SHARD_SIZE)
+    slow = sorted(
+        (int(cls.SHARD_SIZE), name)
+        for name, (cls, _) in decls.items()
+        if name != "combine" and int(cls.SHARD_SIZE) < own
+    )
+    return [
+        {
+            "if": {
+                "properties": {
+                    key: {"const": "combine"},
+                    "extractors": {"contains": {"properties": {"kind": {"const": name}}}},
+                },
+                "required": [key, "extractors"],
+            },
+            "then": {"properties": {"shard_size": {"default": size}}},
+        }
+        for size, name in slow
+    ]
+
+
 def builtin_declarations(kind: str) -> dict[str, tuple[Any, Params]]:
     """name -> (class, PARAMS) of every built-in of plug-in ``kind`` (imports them)."""
     out = {}
@@ -112,6 +140,7 @@ def entry_schema(entry: str) -> dict[str, Any]:
                 "then": {"properties": {"shard_size": {"default": 2000}}},
             }
         )
+        cases += combine_shard_cases(decls, key)
     fill = entry in FILLS_DEFAULTS
     for name, (cls, decl) in decls.items():
         then = decl.schema(with_defaults=fill)
