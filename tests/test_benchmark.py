@@ -38,6 +38,19 @@ def test_cell_metrics_by_hand():
     assert m["n_wanted"] == 2 and m["n_objects"] == 6
 
 
+def test_unseen_first_n_leaves_out_the_labelled_objects():
+    """Objects 1 and 0 were labelled (shown first); the next 2 unseen are 3 and 2: one wanted."""
+    wanted = np.array([False, True, False, True, False, True])
+    viewed = np.array([1, 0, 3, 2, 4, 5])
+    m = cell_metrics(viewed, wanted, ns=[3], first_viewed=2, n_shown=2)
+    assert m["found_first_2"] == 1  # 1 (wanted), 0
+    assert m["unseen_first_2"] == 1  # 3 (wanted), 2
+    assert m["n_wanted_unseen"] == 2  # 3 and 5
+    # nothing labelled: the unseen count is the viewed count
+    m0 = cell_metrics(viewed, wanted, ns=[3], first_viewed=2)
+    assert m0["unseen_first_2"] == m0["found_first_2"] == 1
+
+
 def test_found_curve_counts_labels_spent():
     c = found_curve(np.array([3, 0, 1]), np.array([False, True, False, True]))
     assert c["labels"].tolist() == [0, 1, 2, 3] and c["found"].tolist() == [0, 1, 1, 2]
@@ -80,6 +93,7 @@ def test_summary_and_markdown():
                     "seed": seed,
                     "n_wanted": 40.0,
                     "found_first_100": f,
+                    "unseen_first_100": f - 1,
                     "recall_50": f / 2,
                     "rws_50": 0.1,
                     "average_precision": 0.2,
@@ -98,7 +112,7 @@ def test_summary_and_markdown():
         and paper["n_seeds"] == 3
     )
     md = markdown_table(summ, 100, [50])
-    assert "| sim | lof | paper | 3 | 40 | 12.0 ± 2.0 |" in md and "| n/a |" in md
+    assert "| sim | lof | paper | 3 | 40 | 12.0 ± 2.0 | 11.0 ± 2.0 |" in md and "| n/a |" in md
 
 
 @pytest.mark.workflow
@@ -137,6 +151,7 @@ def test_tiny_benchmark_workflow(tmp_path):
     assert len(table) == len(strategies) and (table["n_wanted"] == 40).all()
     assert table[["detector_job_s", "strategy_job_s"]].notna().all().all()
     assert ((table["found_first_30"] >= 0) & (table["found_first_30"] <= 30)).all()
+    assert (table["unseen_first_30"] <= table[["n_wanted_unseen"]].clip(upper=30).squeeze()).all()
     pd.testing.assert_frame_equal(pd.read_csv(out / "benchmark.csv"), table, check_dtype=False)
     md = (out / "summary.md").read_text()
     assert "| sim_paper | toy | paper | 1 | 40 |" in md

@@ -46,16 +46,29 @@ Oracle = Callable[[np.ndarray], np.ndarray]
 
 
 def cell_metrics(
-    viewed: np.ndarray, wanted: np.ndarray, ns: Sequence[int], first_viewed: int = 100
+    viewed: np.ndarray,
+    wanted: np.ndarray,
+    ns: Sequence[int],
+    first_viewed: int = 100,
+    n_shown: int = 0,
 ) -> dict[str, float]:
-    """RWS(N), recall(N), average precision and found-in-first-viewed for a viewed order (n,)."""
+    """RWS(N), recall(N), average precision, found-in-first-viewed and found-in-first-unseen
+    for a viewed order (n,) whose first ``n_shown`` objects were labelled.
+
+    ``unseen_first_N``: wanted objects among the first N objects of the final ranking once the
+    labelled ones are left out, i.e. ``viewed[n_shown : n_shown + N]``: what the user finds
+    next among objects not yet seen.
+    """
     from sklearn.metrics import average_precision_score
 
     hits = np.asarray(wanted, dtype=bool)[viewed]
+    unseen = hits[n_shown:]
     out: dict[str, float] = {
         "n_objects": float(hits.size),
         "n_wanted": float(hits.sum()),
         f"found_first_{first_viewed}": float(recall(hits, first_viewed)),
+        f"unseen_first_{first_viewed}": float(recall(unseen, first_viewed)),
+        "n_wanted_unseen": float(unseen.sum()),
         "average_precision": float(
             average_precision_score(np.asarray(wanted, dtype=bool), _position_score(viewed))
         ),
@@ -120,14 +133,17 @@ def cell_step(
         raise ConfigError(f"{truth}: the truth marks no object as wanted: nothing to find")
     strat = strategy_from_config(strategy, seed=seed, n_jobs=threads, shared=shared)
     run = labelling_loop(X, S, make_oracle(t, truth_spec, oracle), strat, batch, budget)
-    metrics = cell_metrics(run.viewed, want, ns, first_viewed)
+    metrics = cell_metrics(run.viewed, want, ns, first_viewed, n_shown=run.shown.size)
     log.info(
-        "%s: %d labels in %.2f s; found %d wanted of %d in the first %d viewed",
+        "%s: %d labels in %.2f s; found %d wanted of %d in the first %d viewed, %d in the next "
+        "%d unseen",
         dict(keys),
         run.shown.size,
         run.seconds,
         metrics[f"found_first_{first_viewed}"],
         int(want.sum()),
+        first_viewed,
+        metrics[f"unseen_first_{first_viewed}"],
         first_viewed,
     )
     row = {**keys, **metrics, "budget": budget, "batch": batch, "strategy_loop_s": run.seconds}
@@ -169,6 +185,7 @@ def summary(table: pd.DataFrame, first_viewed: int, ns: Sequence[int]) -> pd.Dat
     """Mean and sd over seeds per (dataset, detector, strategy) of the headline metrics."""
     cols = [
         f"found_first_{first_viewed}",
+        f"unseen_first_{first_viewed}",
         *(f"recall_{n}" for n in ns),
         *(f"rws_{n}" for n in ns),
         "average_precision",
@@ -204,6 +221,7 @@ def markdown_table(summ: pd.DataFrame, first_viewed: int, ns: Sequence[int]) -> 
         "seeds",
         "wanted",
         f"found in first {first_viewed} viewed",
+        f"found in next {first_viewed} unseen",
         f"recall({n_rank})",
         f"RWS({n_rank})",
         "average precision",
@@ -222,6 +240,7 @@ def markdown_table(summ: pd.DataFrame, first_viewed: int, ns: Sequence[int]) -> 
             str(d["n_seeds"]),
             f"{d['n_wanted']:.0f}",
             _fmt(d[f"found_first_{first_viewed}_mean"], d[f"found_first_{first_viewed}_std"], 1),
+            _fmt(d[f"unseen_first_{first_viewed}_mean"], d[f"unseen_first_{first_viewed}_std"], 1),
             _fmt(d[f"recall_{n_rank}_mean"], d[f"recall_{n_rank}_std"], 1),
             _fmt(d[f"rws_{n_rank}_mean"], d[f"rws_{n_rank}_std"], 3),
             _fmt(d["average_precision_mean"], d["average_precision_std"], 3),
@@ -233,7 +252,7 @@ def markdown_table(summ: pd.DataFrame, first_viewed: int, ns: Sequence[int]) -> 
         lines.append("| " + " | ".join(cells) + " |")
     note = (
         f"\nMean ± sd over seeds. *Viewed*: the labelled objects in the order shown, then the rest "
-        f"by the strategy's final ranking. Recall and RWS at N = {n_rank} on that order. Times "
+        f"by the strategy's final ranking. *Unseen*: the final ranking without the labelled objects (what a user meets next). Recall and RWS at N = {n_rank} on that order. Times "
         "and peak memory (max RSS) are Snakemake's benchmark of each job (the detector's fit + "
         "score; the strategy's whole labelling loop), including interpreter start-up.\n"
     )
