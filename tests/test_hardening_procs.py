@@ -63,7 +63,9 @@ def _wait_for_workers(proc: subprocess.Popen, n: int, timeout: float = 60.0) -> 
     raise AssertionError(f"no {n} workers after {timeout} s")
 
 
-def _survivors(pids: list[int], within: float = 5.0) -> list[int]:
+def _survivors(pids: list[int], within: float = 15.0) -> list[int]:
+    """The ``pids`` still alive after ``within`` s (15: a loaded 2-core machine delays the
+    workers' noticing that their job ended; the property is that they end, not how fast)."""
     end = time.monotonic() + within
     left = pids
     while left and time.monotonic() < end:
@@ -99,11 +101,15 @@ def test_joblib_workers_end_with_the_job(tmp_path, sig):
 def test_pool_still_computes_and_reports_worker_errors():
     from astroanom.procs import worker_pool
 
+    # another test run earlier in this process (pytest-xdist) may have left its own idle
+    # workers, e.g. joblib's reusable executor: only the pools' own must be gone
+    before = set(descendant_pids())
     with worker_pool(2) as pool:
         assert pool.map(abs, range(-5, 0)) == [5, 4, 3, 2, 1]
     with pytest.raises(ZeroDivisionError), worker_pool(2) as pool:
         pool.map(_inverse, [1, 0])
-    assert descendant_pids() == [] or all(not _alive(p) for p in descendant_pids())
+    new = [p for p in descendant_pids() if p not in before]
+    assert all(not _alive(p) for p in new)
 
 
 def _inverse(x: int) -> float:
