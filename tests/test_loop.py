@@ -249,3 +249,44 @@ def test_incremental_step_honours_the_strategy(run_dir, small):
     np.testing.assert_array_equal(np.flatnonzero(lr > 0), np.sort(rank_order(S)[:30]))
     np.testing.assert_array_equal(lr[rank_order(S)[:30]], np.repeat([1, 2, 3], 10))
     assert not np.array_equal(lr, paper["label_round"].to_numpy())
+
+
+def test_known_examples_fit_from_round_zero_and_are_never_shown_nor_viewed():
+    """Known: object 0 with U = 5. Round 0 is fitted on it: mean 5, score S + 5 X[:, 0] =
+    [5, 4, 8, 2, 6, 0]; round 1 shows 2, 4 (0 is known: skipped), labels 0, 0: mean over the
+    known and shown labels 5/3, final [5, 4, 14/3, 2, 8/3, 0]; viewed leaves 0 out:
+    2, 4, then 1, 3, 5 by the final score."""
+    run = labelling_loop(
+        TOY_X,
+        TOY_S,
+        LookupOracle(TOY_U),
+        MeanBoost(),
+        batch=2,
+        budget=2,
+        known=[0],
+        known_labels=[5],
+    )
+    np.testing.assert_array_equal(run.scores[0], [5, 4, 8, 2, 6, 0])
+    np.testing.assert_array_equal(run.shown, [2, 4])
+    np.testing.assert_array_equal(run.n_labels, [0, 2])
+    np.testing.assert_allclose(run.final, [5, 4, 5 + 5 / 3 - 2, 2, 1 + 5 / 3, 0])
+    np.testing.assert_array_equal(run.viewed, [2, 4, 1, 3, 5])
+    np.testing.assert_array_equal(run.known, [0])
+    np.testing.assert_array_equal(run.known_labels, [5.0])
+
+
+@pytest.mark.parametrize(
+    "known, labels, match",
+    [
+        ([0], None, "need as many"),
+        ([7], [5], "out of range"),
+        ([1, 1], [5, 5], "twice"),
+        ([1], [6], "0..5"),
+        (None, [5], "without known"),
+    ],
+)
+def test_bad_known_examples_are_refused(known, labels, match):
+    with pytest.raises(ConfigError, match=match):
+        labelling_loop(
+            TOY_X, TOY_S, LookupOracle(TOY_U), NoLearning(), 2, 2, known=known, known_labels=labels
+        )

@@ -8,6 +8,11 @@ loop and the benchmark use the dataset's ``batch``; the labeller refits through
 :func:`refit_strategy` on the labels a person gave. The *viewed order* is the labelled objects
 in the order they were shown, then the rest by the final ranking
 (:func:`astroanom.ordering.viewing_order`).
+
+*Known examples* ("find more like these"): objects the user already knows, with a relevance,
+given before the first round. Every strategy is fitted on them from round 0; they are never
+shown to the oracle, do not count towards ``budget`` and are left out of the viewed order (a
+known object is never "found").
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -39,8 +44,10 @@ class LoopResult:
 
     shown (k,) row indices in the order they were shown (k <= budget); labels (k,) float64 the
     oracle's U for them; scores (rounds + 1, n) float64 the ranking score before any label
-    (row 0) and after each round's refit; n_labels (rounds + 1,) the labels behind each row of
-    ``scores``; seconds: wall time of all fits and scorings of the strategy.
+    (row 0) and after each round's refit; n_labels (rounds + 1,) the oracle's labels behind
+    each row of ``scores`` (known examples not counted); seconds: wall time of all fits and
+    scorings of the strategy; known (k0,) row indices of the known examples given before round
+    0 and known_labels (k0,) their relevance (every fit used them).
     """
 
     shown: np.ndarray
@@ -48,6 +55,8 @@ class LoopResult:
     scores: np.ndarray
     n_labels: np.ndarray
     seconds: float
+    known: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    known_labels: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.float64))
 
     @property
     def rounds(self) -> int:
@@ -61,8 +70,10 @@ class LoopResult:
 
     @property
     def viewed(self) -> np.ndarray:
-        """The viewed order (n,): ``shown`` in order, then the rest by :attr:`final`."""
-        return viewing_order(self.shown, self.final)
+        """The viewed order (n - k0,): ``shown`` in order, then the rest by :attr:`final`;
+        the known examples are left out (the user had them before looking)."""
+        order = viewing_order(self.shown, self.final)
+        return without(order, self.known) if self.known.size else order
 
     @property
     def label_round(self) -> np.ndarray:
@@ -93,23 +104,29 @@ def labelling_loop(
     strategy: Strategy,
     batch: int,
     budget: int,
+    known: np.ndarray | None = None,
+    known_labels: np.ndarray | None = None,
 ) -> LoopResult:
     """Rank, show the ``batch`` best unlabelled objects to ``oracle``, refit ``strategy`` on
     all labels so far; repeat until ``budget`` labels or no object is left to show.
 
     ``X`` (n, m) features, ``S`` (n,) detector score on 0..5. Objects the oracle marks
     ``unknown`` are never shown; an object is never shown twice. ``batch = budget`` is the
-    single retrain.
+    single retrain. ``known`` (k0,) row indices with relevance ``known_labels`` (k0,) in 0..5:
+    known examples, in every fit from round 0, never shown, not counted in ``budget``.
     """
     n = X.shape[0]
     if batch < 1 or budget < 0:
         raise ConfigError(f"need batch >= 1 and budget >= 0; got batch={batch}, budget={budget}")
     S = np.asarray(S, dtype=np.float64)
+    kidx, klab = check_known(known, known_labels, n)
     skip = _unknown(oracle)
+    skip = np.zeros(n, dtype=bool) if skip is None else skip.copy()
+    skip[kidx] = True
     shown = np.empty(0, dtype=np.int64)
     labels = np.empty(0, dtype=np.float64)
     t0 = time.perf_counter()
-    scores, counts = [refit_strategy(strategy, X, S, shown, labels)], [0]
+    scores, counts = [refit_strategy(strategy, X, S, kidx, klab)], [0]
     while shown.size < budget:
         new = next_to_label(scores[-1], shown, min(batch, budget - shown.size), skip)
         if new.size == 0:
@@ -125,10 +142,44 @@ def labelling_loop(
             break
         shown = np.concatenate([shown, new])
         labels = np.concatenate([labels, np.asarray(oracle(new), dtype=np.float64)])
-        scores.append(refit_strategy(strategy, X, S, shown, labels))
+        scores.append(
+            refit_strategy(
+                strategy, X, S, np.concatenate([kidx, shown]), np.concatenate([klab, labels])
+            )
+        )
         counts.append(shown.size)
     seconds = time.perf_counter() - t0
-    return LoopResult(shown, labels, np.stack(scores), np.asarray(counts, np.int64), seconds)
+    counts_arr = np.asarray(counts, np.int64)
+    return LoopResult(shown, labels, np.stack(scores), counts_arr, seconds, kidx, klab)
+
+
+def check_known(
+    known: np.ndarray | None, known_labels: np.ndarray | None, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Known examples as (indices (k0,) int64, relevance (k0,) float64); checked: same length,
+    indices in 0..n-1 and distinct, relevance finite in 0..5."""
+    from astroanom.active.score import U_MAX
+
+    if known is None:
+        if known_labels is not None:
+            raise ConfigError("known_labels given without known (the objects' row indices)")
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+    idx = np.asarray(known, dtype=np.int64).ravel()
+    lab = np.asarray(known_labels, dtype=np.float64).ravel() if known_labels is not None else None
+    if lab is None or lab.size != idx.size:
+        raise ConfigError(
+            f"{idx.size} known example(s) need as many relevance values; got "
+            f"{'none' if lab is None else lab.size}"
+        )
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise ConfigError(f"known example row index out of range 0..{n - 1}: {idx.tolist()[:10]}")
+    if np.unique(idx).size != idx.size:
+        raise ConfigError("an object is given twice among the known examples")
+    if not (np.isfinite(lab).all() and (lab >= 0).all() and (lab <= U_MAX).all()):
+        raise ConfigError(
+            f"known examples' relevance must lie in 0..{U_MAX:g}; got {lab.tolist()[:10]}"
+        )
+    return idx, lab
 
 
 def refit_strategy(
