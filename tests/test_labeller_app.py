@@ -170,7 +170,13 @@ def test_unlabel_delete_all_and_labels_listing(app_env):
     listing = client.get("/api/labels").get_json()
     assert [(r["id"], r["label"]) for r in listing["labels"]] == [("1", 5), ("2", 0), ("3", 3)]
     r = post(client, "/api/unlabel", {"id": "2"}, token)
-    assert r.get_json() == {"id": "2", "removed": True, "labelled": 2, "total": 120}
+    assert r.get_json() == {
+        "id": "2",
+        "removed": True,
+        "previous": 0,
+        "labelled": 2,
+        "total": 120,
+    }
     assert post(client, "/api/unlabel", {"id": "nope"}, token).status_code == 404
     refused = post(client, "/api/labels/delete", {}, token)
     assert refused.status_code == 400 and "confirm" in refused.get_json()["error"]

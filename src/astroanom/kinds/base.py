@@ -150,6 +150,8 @@ class ObjectKind:
     display_options: ClassVar[bool] = False
     #: the labeller view may draw several objects at once (no matplotlib)
     view_thread_safe: ClassVar[bool] = False
+    #: the labeller may draw the object folded on a period or not (``fold=on|off``)
+    fold_option: ClassVar[bool] = False
 
     def __repr__(self) -> str:
         return f"<object kind {self.name}>"

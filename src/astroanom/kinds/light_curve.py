@@ -36,6 +36,14 @@ class LightCurveKind(ObjectKind):
     plural = "light curves"
     columns = ("lc_path",)
     default_features = {"kind": "light_curve"}
+    fold_option = True
+
+    def parse_display(self, query: Mapping[str, str]) -> dict[str, Any]:
+        """``fold=on|off`` (default on: folded on the period when one is known)."""
+        fold = query.get("fold", "on")
+        if fold not in ("on", "off"):
+            raise ValueError(f"fold must be on or off, not {str(fold)[:20]!r}")
+        return {} if fold == "on" else {"fold": False}
 
     def load(self, run: RunObjects, oid: str) -> pd.DataFrame:
         """The object's observations: band, time, value, err (NaN where unknown)."""
@@ -46,7 +54,9 @@ class LightCurveKind(ObjectKind):
         from astroanom.labeller.views.light_curve import light_curve_png
 
         label = time_label(run.info)
-        return lambda oid, display: light_curve_png(run.row(oid).astype(object), time_label=label)
+        return lambda oid, display: light_curve_png(
+            run.row(oid).astype(object), time_label=label, fold=display.get("fold", True)
+        )
 
     def draw(self, ax: Any, run: RunObjects, oid: str) -> Any:
         """Points with error bars per band against the source's time axis (``dataset.json``

@@ -55,6 +55,8 @@ class ObjectView:
     draws_in_page = False
     #: the page offers the image display choices (stretch, band, composite)
     display_choices = False
+    #: the page offers folding on the period (light curves: ``fold=on|off``)
+    foldable = False
     #: drawing uses matplotlib, whose font and text caches are not thread-safe
     serialised = True
 
@@ -92,12 +94,13 @@ class KindView(ObjectView):
         super().__init__(src)
         self.kind = kind
         self.display_choices = kind.display_options
+        self.foldable = kind.fold_option
         self.serialised = not kind.view_thread_safe
         self._view: View | None = None
         self._lock = threading.Lock()
 
     def parse_display(self, query: Mapping[str, str]) -> dict[str, Any]:
-        if not self.display_choices:
+        if not (self.display_choices or self.foldable):
             return {}
         try:
             return self.kind.parse_display(query)

@@ -64,6 +64,7 @@ def page_routes(app: Flask, state: LabellerData, token: str) -> None:
             read_only=state.read_only,
             n_features=int(state.X.shape[1]),
             orders=list(ORDERS),
+            sort_columns=state.sort_columns(),
             retrained_with=state.retrained_with,
             stale=state.stale(),
             ranking=_ranking_state(state),
@@ -82,11 +83,16 @@ def order_routes(app: Flask, state: LabellerData) -> None:
     @app.get("/api/order")
     def order() -> Response:
         by = request.args.get("by", "score")
-        if by not in ORDERS:
-            return fail(400, f"unknown order {by[:40]!r}; use one of {', '.join(ORDERS)}")
+        direction = request.args.get("dir", "desc")
+        try:
+            state.check_order(by)
+        except ValueError as err:
+            return fail(400, str(err))
+        if direction not in ("asc", "desc"):
+            return fail(400, f"dir must be asc or desc, not {direction[:20]!r}")
         first = request.args.get("unlabelled_first", "0").lower() in _TRUE
         partial = request.args.get("partial", "0").lower() in _TRUE
-        rows, exact = state.order_state(by, first, wait=not partial)
+        rows, exact = state.order_state(by, first, wait=not partial, descending=direction == "desc")
         counts = _counts(state)
         if request.args.get("format", "ids") == "rows":
             resp = Response(
@@ -103,7 +109,15 @@ def order_routes(app: Flask, state: LabellerData) -> None:
         if offset < 0 or limit < 0:
             return fail(400, "offset and limit must not be negative")
         ids = state.ids[rows[offset : offset + limit]].tolist()
-        return jsonify(by=by, unlabelled_first=first, offset=offset, ids=ids, exact=exact, **counts)
+        return jsonify(
+            by=by,
+            dir=direction,
+            unlabelled_first=first,
+            offset=offset,
+            ids=ids,
+            exact=exact,
+            **counts,
+        )
 
 
 def object_routes(app: Flask, state: LabellerData) -> None:
@@ -158,20 +172,29 @@ def label_routes(app: Flask, state: LabellerData) -> None:
             return fail(400, 'send {"id": ..., "label": 0..5}')
         try:
             state.row(payload["id"])
+            previous = state.store.current().get(str(payload["id"]))
             rec = state.store.set(payload["id"], payload["label"])
         except (UnknownIdError, LabelsError, OSError) as err:
             return refused(err)
-        return jsonify(id=rec.id, label=rec.label, user=rec.user, time=rec.time, **_counts(state))
+        return jsonify(
+            id=rec.id,
+            label=rec.label,
+            previous=previous,
+            user=rec.user,
+            time=rec.time,
+            **_counts(state),
+        )
 
     @app.post("/api/unlabel")
     def unlabel() -> Response:
         payload = json_body()
         try:
             state.row(payload.get("id"))
+            previous = state.store.current().get(str(payload["id"]))
             removed = state.unlabel(payload["id"])
         except (UnknownIdError, LabelsError, OSError) as err:
             return refused(err)
-        return jsonify(id=str(payload["id"]), removed=removed, **_counts(state))
+        return jsonify(id=str(payload["id"]), removed=removed, previous=previous, **_counts(state))
 
     @app.post("/api/labels/delete")
     def delete_all() -> Response:

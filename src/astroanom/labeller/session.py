@@ -39,6 +39,9 @@ from astroanom.store.labels import LabelStore, label_arrays
 log = logging.getLogger("astroanom.labeller")
 PathLike = str | os.PathLike[str]
 ORDERS = ("score", "retrained", "random")
+#: prefixes of the column orders: ``feature:<name>`` (a feature column), ``meta:<name>`` (a
+#: column of ``objects.parquet``)
+COLUMN_ORDERS = ("feature:", "meta:")
 MAX_SHOWN_FEATURES = 200
 Ranking = TopFirstRanking | CompleteRanking
 
@@ -78,6 +81,16 @@ def _finite(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def _text_or_none(value: Any) -> str | None:
+    """A metadata value as text for sorting (None for a missing one)."""
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):  # list-like values
+        pass
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -355,23 +368,35 @@ class LabellerData:
 
     # -- ordering -------------------------------------------------------------------------------
     def order_state(
-        self, by: str = "score", unlabelled_first: bool = False, wait: bool = True
+        self,
+        by: str = "score",
+        unlabelled_first: bool = False,
+        wait: bool = True,
+        descending: bool = True,
     ) -> tuple[np.ndarray, int]:
         """Rows (n,) int32 in display order and how many at the top are certain: by S, by S^
-        (S before any retrain) or randomly (seeded, stable); with ``unlabelled_first`` the
-        labelled objects move to the end. Right after a retrain only the top of the S^ order
-        may be certain (the rest follows in decreasing S until the background ranking ends);
-        ``wait`` waits for the complete order instead."""
-        if by not in ORDERS:
-            raise ValueError(f"unknown order {by!r}; use one of {', '.join(ORDERS)}")
+        (S before any retrain), randomly (seeded, stable) or by a feature or metadata column
+        (``feature:<name>``, ``meta:<name>``; missing values last either way); highest first
+        unless ``descending`` is False; with ``unlabelled_first`` the labelled objects move to
+        the end. Right after a retrain only the top of the S^ order may be certain (the rest
+        follows in decreasing S until the background ranking ends); ``wait`` waits for the
+        complete order instead (always, for the lowest S^ first)."""
+        self.check_order(by)
         ranking = self.ranking if by == "retrained" else None
+        wait = wait or not descending
         while wait and ranking is not None and not ranking.wait(0.25):
             ranking = self.ranking  # a newer retrain may have superseded the one awaited
         if ranking is not None:
             rows, exact = ranking.rows()
             rows = rows.astype(np.int32)
+            if not descending:
+                rows, exact = rows[::-1].copy(), self.n
+        elif by.startswith(COLUMN_ORDERS):
+            rows, exact = self._column_order(by, descending), self.n
         else:
             rows, exact = self._fixed_order("score" if by == "retrained" else by), self.n
+            if not descending:
+                rows = rows[::-1].copy()
         if unlabelled_first:
             done = np.zeros(self.n, dtype=bool)
             done[self.labelled_rows()] = True
@@ -379,6 +404,46 @@ class LabellerData:
             exact = int(np.count_nonzero(~at_end[:exact])) if exact < self.n else self.n
             rows = np.concatenate([rows[~at_end], rows[at_end]])
         return rows, exact
+
+    def sort_columns(self) -> dict[str, list[str]]:
+        """The columns an order can follow besides S, S^ and random: every feature and every
+        metadata column but the internal paths (``*_path``) and the id."""
+        meta = [str(c) for c in self.objects.columns if not str(c).endswith("_path")]
+        return {"feature": list(self.feature_names), "meta": meta}
+
+    def check_order(self, by: str) -> None:
+        """Raise ValueError naming the choices unless ``by`` is an order of this dataset."""
+        if by in ORDERS:
+            return
+        group, _, name = by.partition(":")
+        if group in ("feature", "meta") and name in self.sort_columns()[group]:
+            return
+        raise ValueError(
+            f"unknown order {by[:80]!r}; use one of {', '.join(ORDERS)}, feature:<name> or "
+            "meta:<name> (the columns are in /api/info sort_columns)"
+        )
+
+    def _column_values(self, by: str) -> pd.Series:
+        group, _, name = by.partition(":")
+        if group == "feature":
+            return pd.Series(self.X[:, self.feature_names.index(name)])
+        return self.objects[name].reset_index(drop=True)
+
+    def _column_order(self, by: str, descending: bool) -> np.ndarray:
+        """Rows by one column (numbers numerically, anything else as text; ties keep the row
+        order, missing values last), computed once per column and direction."""
+        key = f"{by}\0{'desc' if descending else 'asc'}"
+        with self._lock:
+            rows = self._orders.get(key)
+        if rows is None:
+            values = self._column_values(by)
+            if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+                values = values.map(_text_or_none)
+            order = values.sort_values(ascending=not descending, kind="stable", na_position="last")
+            rows = order.index.to_numpy().astype(np.int32)
+            with self._lock:
+                rows = self._orders.setdefault(key, rows)
+        return rows
 
     def _fixed_order(self, by: str) -> np.ndarray:
         """The S order or the seeded random order, computed once."""
@@ -391,9 +456,11 @@ class LabellerData:
                 rows = self._orders.setdefault(by, rows)
         return rows
 
-    def order_rows(self, by: str = "score", unlabelled_first: bool = False) -> np.ndarray:
+    def order_rows(
+        self, by: str = "score", unlabelled_first: bool = False, descending: bool = True
+    ) -> np.ndarray:
         """Rows (n,) int32 in the complete display order (see :meth:`order_state`)."""
-        return self.order_state(by, unlabelled_first)[0]
+        return self.order_state(by, unlabelled_first, descending=descending)[0]
 
     def order(self, by: str = "score", unlabelled_first: bool = False) -> list[str]:
         """Ids ordered by S, by S^ (S before any retrain) or randomly (seeded, stable)."""
@@ -419,8 +486,8 @@ class LabellerData:
         meta: dict[str, Any] = {}
         if len(self.objects.columns):
             for k, v in self.objects.iloc[i].items():
-                if k == "image_path":
-                    v = Path(str(v)).name
+                if str(k).endswith("_path") and isinstance(v, str):
+                    v = Path(v).name  # internal paths: the file name only
                 v = _finite(v)
                 if isinstance(v, str) and not v.strip():
                     continue  # e.g. "imputed" of an object with nothing imputed

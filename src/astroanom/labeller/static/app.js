@@ -8,6 +8,10 @@
   const STORE_KEY = `astroanom:${meta("dataset")}:${meta("user")}`;
   const IS_CURVE = meta("draws-in-page") === "1";
   const READ_ONLY = meta("read-only") === "1";
+  const CAN_FOLD = meta("can-fold") === "1";
+  const FIXED_ORDERS = ["score", "retrained", "random"];
+  const GRID_PAGE = 24;
+  const HISTORY_MAX = 500;
 
   const state = {
     ids: null,          // every id, in row order (fetched once)
@@ -16,26 +20,38 @@
     retrained: null,    // the last retrain's answer, while its order is not complete
     orderGen: 0,        // bumped by every order request; late answers are dropped
     pos: 0,             // index into order
-    by: "score",
-    unlabelledFirst: false,
+    by: "score",        // score | retrained | random | feature:<name> | meta:<name>
+    dir: "desc",        // desc: highest first
+    unlabelledFirst: true,
     labelled: 0,
     total: 0,
+    labels: new Map(),  // id -> label, as the server has them
+    history: [],        // label changes for undo: {id, before, after}
     cache: new Map(),   // id -> object JSON
     pending: Promise.resolve(),  // label POSTs, in order
     tab: "anomalies",
-    map: null,          // {id, x, y, S, score, label, px, py, rank}
+    map: null,          // {id, x, y, S, score, label, bx, by, px, py, rank}
     mapSel: -1,
+    mapView: {k: 1, tx: 0, ty: 0},  // screen = base * k + t
+    mapPicked: new Set(),           // indices of a box / lasso selection
+    mapMode: "pan",
+    grid: {ids: null, title: "", start: 0, focus: 0},  // ids null: the current order
+    zoom: {k: 1, tx: 0, ty: 0},     // the object's image
+    fold: true,
     axis: null,         // curves: {x, x_label, y_label}
+    sortColumns: {feature: [], meta: []},
   };
 
   // ---- helpers ------------------------------------------------------------------------------
   const fmt = (v, digits = 3) => (v === null || v === undefined ? "–" : Number(v).toFixed(digits));
+  const isLabel = (v) => v !== null && v !== undefined;
   // images: the display choices of this page (stretch, bands), kept while it is open
   const display = {stretch: "", mode: "auto"};
   const plotUrl = (id) => {
     let url = `/api/plot?id=${encodeURIComponent(id)}`;
     if (display.stretch) url += `&stretch=${display.stretch}`;
     if (display.mode !== "auto") url += `&mode=${display.mode}`;
+    if (CAN_FOLD && !state.fold) url += "&fold=off";
     return url;
   };
 
@@ -43,6 +59,8 @@
     const el = $("status");
     el.textContent = text;
     el.classList.toggle("error", isError);
+    const grid = $("grid-status");
+    if (grid) { grid.textContent = text; grid.classList.toggle("error", isError); }
   }
 
   async function api(path, body) {
@@ -61,8 +79,8 @@
   function save() {
     try {
       localStorage.setItem(STORE_KEY, JSON.stringify({
-        by: state.by, unlabelledFirst: state.unlabelledFirst,
-        id: state.order[state.pos], tab: state.tab,
+        by: state.by, dir: state.dir, unlabelledFirst: state.unlabelledFirst,
+        id: state.order[state.pos], tab: state.tab, fold: state.fold,
       }));
     } catch (e) { /* private mode: resume is best effort */ }
   }
@@ -88,9 +106,11 @@
     return ticks;
   }
 
-  function drawCurve(obj) {
-    const cv = $("curve"), ctx = cv.getContext("2d");
-    const W = cv.width, H = cv.height, L = 80, R = 20, T = 44, B = 64;
+  // The curve on a canvas; ``small``: a thumbnail (no axes text).
+  function drawCurve(obj, cv = $("curve"), small = false) {
+    const ctx = cv.getContext("2d");
+    const W = cv.width, H = cv.height;
+    const [L, R, T, B] = small ? [6, 6, 6, 6] : [80, 20, 44, 64];
     const xs = state.axis ? state.axis.x : obj.curve.map((_, i) => i);
     const ys = obj.curve.map((v) => (v === null ? NaN : v));
     const fin = ys.filter(Number.isFinite);
@@ -102,18 +122,20 @@
     const py = (y) => H - B - ((y - y0) / (y1 - y0 || 1)) * (H - T - B);
     ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, W, H);
     ctx.font = "15px system-ui, sans-serif"; ctx.fillStyle = "#333"; ctx.strokeStyle = "#e3e6ec"; ctx.lineWidth = 1;
-    ctx.textAlign = "center"; ctx.textBaseline = "top";
-    for (const t of niceTicks(x0, x1)) {
-      ctx.beginPath(); ctx.moveTo(px(t), T); ctx.lineTo(px(t), H - B); ctx.stroke();
-      ctx.fillText(String(t), px(t), H - B + 8);
+    if (!small) {
+      ctx.textAlign = "center"; ctx.textBaseline = "top";
+      for (const t of niceTicks(x0, x1)) {
+        ctx.beginPath(); ctx.moveTo(px(t), T); ctx.lineTo(px(t), H - B); ctx.stroke();
+        ctx.fillText(String(t), px(t), H - B + 8);
+      }
+      ctx.textAlign = "right"; ctx.textBaseline = "middle";
+      for (const t of niceTicks(y0, y1)) {
+        ctx.beginPath(); ctx.moveTo(L, py(t)); ctx.lineTo(W - R, py(t)); ctx.stroke();
+        ctx.fillText(String(t), L - 8, py(t));
+      }
+      ctx.strokeStyle = "#333"; ctx.strokeRect(L, T, W - L - R, H - T - B);
     }
-    ctx.textAlign = "right"; ctx.textBaseline = "middle";
-    for (const t of niceTicks(y0, y1)) {
-      ctx.beginPath(); ctx.moveTo(L, py(t)); ctx.lineTo(W - R, py(t)); ctx.stroke();
-      ctx.fillText(String(t), L - 8, py(t));
-    }
-    ctx.strokeStyle = "#333"; ctx.strokeRect(L, T, W - L - R, H - T - B);
-    ctx.strokeStyle = "#1f4e8c"; ctx.lineWidth = 2; ctx.beginPath();
+    ctx.strokeStyle = "#1f4e8c"; ctx.lineWidth = small ? 1.5 : 2; ctx.beginPath();
     let pen = false;
     ys.forEach((y, i) => {
       if (!Number.isFinite(y)) { pen = false; return; }
@@ -121,6 +143,7 @@
       pen = true;
     });
     ctx.stroke();
+    if (small) return;
     ctx.fillStyle = "#1d2330"; ctx.textAlign = "center"; ctx.textBaseline = "alphabetic";
     ctx.font = "17px system-ui, sans-serif";
     ctx.fillText(`object ${obj.id}`, W / 2, 28);
@@ -128,6 +151,23 @@
     ctx.fillText(state.axis ? state.axis.x_label : "feature", L + (W - L - R) / 2, H - 16);
     ctx.save(); ctx.translate(20, T + (H - T - B) / 2); ctx.rotate(-Math.PI / 2);
     ctx.fillText(state.axis ? state.axis.y_label : "value", 0, 0); ctx.restore();
+  }
+
+  // A small picture of an object: the PNG, or for curves a canvas drawn from its values.
+  function thumbnail(id) {
+    if (!IS_CURVE) {
+      const img = document.createElement("img");
+      img.src = plotUrl(id);
+      img.alt = `object ${id}`;
+      img.loading = "lazy";
+      return img;
+    }
+    const cv = document.createElement("canvas");
+    cv.width = 240; cv.height = 135;
+    cv.setAttribute("role", "img");
+    cv.setAttribute("aria-label", `object ${id}`);
+    getObject(id).then((obj) => { if (obj.curve) drawCurve(obj, cv, true); }).catch(() => {});
+    return cv;
   }
 
   // ---- objects ------------------------------------------------------------------------------
@@ -182,9 +222,9 @@
   }
 
   function showLabel(label) {
-    $("obj-label").textContent = label === null || label === undefined ? "not labelled" : String(label);
+    $("obj-label").textContent = isLabel(label) ? String(label) : "not labelled";
     document.querySelectorAll(".label-btn").forEach((b) => {
-      b.classList.toggle("chosen", label !== null && label !== undefined && Number(b.dataset.label) === label);
+      b.classList.toggle("chosen", isLabel(label) && Number(b.dataset.label) === label);
     });
   }
 
@@ -212,7 +252,7 @@
     $("obj-score").textContent = obj.score === null ? "retrain first" : fmt(obj.score);
     $("obj-d").textContent = fmt(obj.d, 2);
     $("caption").textContent = `object ${obj.id} · row ${obj.row}`;
-    showLabel(obj.label);
+    showLabel(state.labels.has(id) ? state.labels.get(id) : obj.label);
     fillTable($("metadata"), Object.entries(obj.metadata));
     showLinks(obj.links);
     $("n-features").textContent = obj.n_features;
@@ -232,6 +272,18 @@
     show();
   }
 
+  function goPosition(n) {
+    if (!Number.isInteger(n) || n < 1 || n > state.order.length) {
+      status(`position must be a whole number from 1 to ${state.order.length}`, true);
+      return false;
+    }
+    state.pos = n - 1;
+    setTab("anomalies");
+    status(`position ${n}`);
+    show();
+    return true;
+  }
+
   function openId(id, tab = "anomalies") {
     const pos = state.order.indexOf(String(id));
     if (pos < 0) {
@@ -244,28 +296,109 @@
     return true;
   }
 
+  function firstUnlabelled() {
+    const k = state.order.findIndex((id) => !state.labels.has(id));
+    return k >= 0 ? k : 0;
+  }
+
   // ---- labelling ----------------------------------------------------------------------------
+  // Every view shows the label the server answered with.
+  function labelShown(id, value) {
+    if (isLabel(value)) state.labels.set(id, value); else state.labels.delete(id);
+    const cached = state.cache.get(id);
+    if (cached) cached.then((obj) => { obj.label = value; }).catch(() => {});
+    if (state.order[state.pos] === id) showLabel(value);
+    if (state.map) mapSetLabel(id, value);
+    gridSetLabel(id, value);
+    updateProgress();
+  }
+
+  function remember(id, before, after) {
+    state.history.push({id, before, after});
+    if (state.history.length > HISTORY_MAX) state.history.shift();
+  }
+
+  // POST one change (a label 0..5, or null: remove it); returns the label it replaced.
+  async function send(id, value) {
+    if (value === null) {
+      const res = await api("/api/unlabel", {id});
+      state.labelled = res.labelled;
+      labelShown(id, null);
+      return res.previous;
+    }
+    const res = await api("/api/label", {id, label: value});
+    state.labelled = res.labelled;
+    labelShown(id, res.label);
+    return res.previous;
+  }
+
   function label(value, advance = true, id = state.order[state.pos]) {
-    if (id === undefined) return;
-    if (READ_ONLY) { status("read-only: labels cannot be given here", true); return; }
-    const before = state.cache.get(id);
+    if (id === undefined) return undefined;
+    if (READ_ONLY) { status("read-only: labels cannot be given here", true); return undefined; }
     state.pending = state.pending.then(async () => {
       try {
-        const res = await api("/api/label", {id, label: value});
-        state.labelled = res.labelled;
-        const obj = await getObject(id).catch(() => null);
-        if (obj) obj.label = res.label;
-        if (state.order[state.pos] === id) showLabel(res.label);
-        if (state.map) mapSetLabel(id, res.label);
-        updateProgress();
-        status(`labelled ${id} as ${res.label}`);
+        const before = await send(id, value);
+        remember(id, before, value);
+        status(`labelled ${id} as ${value}`);
       } catch (err) {
         status(`label not saved: ${err.message}`, true);
-        if (before) state.cache.delete(id);
+        state.cache.delete(id);
       }
     });
     if (advance && state.tab === "anomalies") go(1);
     return state.pending;
+  }
+
+  function unlabel(id) {
+    if (id === undefined) return undefined;
+    if (READ_ONLY) { status("read-only: labels cannot be removed here", true); return undefined; }
+    state.pending = state.pending.then(async () => {
+      try {
+        const before = await send(id, null);
+        if (isLabel(before)) {
+          remember(id, before, null);
+          status(`removed the label of ${id} (was ${before})`);
+        } else {
+          status(`${id} has no label`);
+        }
+      } catch (err) {
+        status(`label not removed: ${err.message}`, true);
+      }
+    });
+    return state.pending;
+  }
+
+  // Undo the last change of this page: back to the label before it, or to unlabelled.
+  function undo() {
+    if (READ_ONLY) { status("read-only: nothing to undo", true); return undefined; }
+    state.pending = state.pending.then(async () => {
+      const last = state.history.pop();
+      if (!last) { status("nothing to undo"); return; }
+      try {
+        await send(last.id, isLabel(last.before) ? last.before : null);
+        status(`undone: ${last.id} is ` +
+               (isLabel(last.before) ? `labelled ${last.before} again` : "unlabelled again"));
+        if (state.tab === "anomalies") {
+          const pos = state.order.indexOf(last.id);
+          if (pos >= 0 && pos !== state.pos) { state.pos = pos; show(); }
+        } else if (state.tab === "grid") {
+          gridFocusId(last.id);
+        } else if (state.map) {
+          const i = state.map.id.indexOf(last.id);
+          if (i >= 0) mapSelect(i);
+        }
+      } catch (err) {
+        state.history.push(last);
+        status(`undo failed: ${err.message}`, true);
+      }
+    });
+    return state.pending;
+  }
+
+  async function loadLabels() {
+    const res = await api("/api/labels");
+    state.labels = new Map(res.labels.map((r) => [r.id, r.label]));
+    state.labelled = res.labelled;
   }
 
   async function loadIds() {
@@ -276,7 +409,8 @@
 
   async function fetchOrder(partial) {
     const resp = await fetch(
-      `/api/order?by=${state.by}&unlabelled_first=${state.unlabelledFirst ? 1 : 0}` +
+      `/api/order?by=${encodeURIComponent(state.by)}&dir=${state.dir}` +
+      `&unlabelled_first=${state.unlabelledFirst ? 1 : 0}` +
       `&format=rows&partial=${partial ? 1 : 0}`);
     if (!resp.ok) {
       let msg = `HTTP ${resp.status}`;
@@ -319,6 +453,7 @@
       const here = state.order[state.pos];
       await applyOrder(resp, here);
       updateProgress();
+      if (state.tab === "grid" && state.grid.ids === null) renderGrid();
     } catch (err) {
       if (gen === state.orderGen) status(`cannot complete the order: ${err.message}`, true);
     }
@@ -339,12 +474,16 @@
       const res = await api("/api/retrain", {});
       state.cache.clear();
       state.by = "retrained";
+      state.dir = "desc";
       $("order").value = "retrained";
+      $("order-dir").value = "desc";
       state.retrained = res.complete ? null : res;
       await loadOrder();
+      state.pos = firstUnlabelled();  // the most anomalous object not yet labelled
       if (state.map) await loadMap(true);
       status(retrainMessage(res, state.retrained === null));
       document.body.dataset.retrained = String(res.n_labels);
+      if (state.tab === "grid") { state.grid = {ids: null, title: "", start: 0, focus: state.pos}; renderGrid(); }
       show();
     } catch (err) {
       status(`retrain failed: ${err.message}`, true);
@@ -368,6 +507,8 @@
         await state.pending;
         const res = await api("/api/labels/delete", {confirm: true});
         state.cache.clear();
+        state.labels.clear();
+        state.history = [];
         state.labelled = res.labelled;
         if (state.map) await loadMap(true);
         status(`deleted ${res.removed} labels (still in the log file)`);
@@ -378,31 +519,228 @@
     }, {once: true});
   }
 
-  async function changeOrder(by, unlabelledFirst) {
-    const keep = state.order[state.pos];
+  function orderName() {
+    const opt = $("order").selectedOptions[0];
+    return opt ? opt.textContent : state.by;
+  }
+
+  async function changeOrder(by, unlabelledFirst, dir = state.dir) {
     state.by = by;
+    state.dir = dir;
     state.unlabelledFirst = unlabelledFirst;
     state.retrained = null;  // a retrain's message no longer applies
     $("order").value = by;
+    $("order-dir").value = dir;
     $("unlabelled-first").checked = unlabelledFirst;
-    await loadOrder();
-    status(`ordered by ${$("order").selectedOptions[0].textContent}` +
-           (unlabelledFirst ? ", unlabelled first" : "") + (keep ? "" : ""));
+    try {
+      await loadOrder();
+    } catch (err) {
+      status(`cannot order: ${err.message}`, true);
+      return;
+    }
+    status(`ordered by ${orderName()}, ${dir === "desc" ? "highest" : "lowest"} first` +
+           (unlabelledFirst ? ", unlabelled first" : ""));
+    if (state.tab === "grid" && state.grid.ids === null) {
+      state.grid.start = 0; state.grid.focus = 0; renderGrid();
+    }
     show();
   }
+
+  function fillOrderChoices(cols) {
+    const sel = $("order");
+    for (const [kind, title] of [["feature", "feature"], ["meta", "metadata"]]) {
+      if (!cols[kind] || !cols[kind].length) continue;
+      const group = document.createElement("optgroup");
+      group.label = title;
+      for (const name of cols[kind]) {
+        const opt = document.createElement("option");
+        opt.value = `${kind}:${name}`;
+        opt.textContent = name;
+        group.append(opt);
+      }
+      sel.append(group);
+    }
+  }
+
+  const knownOrder = (by) => FIXED_ORDERS.includes(by) ||
+    [...$("order").options].some((o) => o.value === by);
 
   // ---- tabs ---------------------------------------------------------------------------------
   function setTab(tab) {
     state.tab = tab;
-    const isMap = tab === "map";
-    $("view-anomalies").hidden = isMap;
-    $("view-map").hidden = !isMap;
-    $("tab-anomalies").setAttribute("aria-selected", String(!isMap));
-    $("tab-map").setAttribute("aria-selected", String(isMap));
-    if (isMap) {
-      loadMap(false).then(() => $("map").focus());
+    for (const name of ["anomalies", "grid", "map"]) {
+      $(`view-${name}`).hidden = name !== tab;
+      $(`tab-${name}`).setAttribute("aria-selected", String(name === tab));
     }
+    if (tab === "map") loadMap(false).then(() => $("map").focus());
+    if (tab === "grid") renderGrid();
     save();
+  }
+
+  // ---- image zoom and pan -------------------------------------------------------------------
+  function zoomTarget() { return IS_CURVE ? $("curve") : $("plot"); }
+
+  function applyZoom() {
+    const z = state.zoom;
+    zoomTarget().style.transform = `translate(${z.tx}px, ${z.ty}px) scale(${z.k})`;
+    $("zoom-level").textContent = z.k === 1 ? "" : `zoom ×${z.k.toFixed(1)}`;
+    document.body.dataset.zoom = z.k.toFixed(2);
+  }
+
+  // zoom by ``f`` about (cx, cy), in pixels from the box's centre
+  function zoomBy(f, cx = 0, cy = 0) {
+    const z = state.zoom, k = Math.min(Math.max(z.k * f, 1), 16);
+    z.tx = cx - ((cx - z.tx) * k) / z.k;
+    z.ty = cy - ((cy - z.ty) * k) / z.k;
+    z.k = k;
+    if (k === 1) { z.tx = 0; z.ty = 0; }
+    applyZoom();
+  }
+
+  function panBy(dx, dy) {
+    if (state.zoom.k === 1) return;
+    state.zoom.tx += dx; state.zoom.ty += dy;
+    applyZoom();
+  }
+
+  function resetZoom() { state.zoom = {k: 1, tx: 0, ty: 0}; applyZoom(); }
+
+  function installZoom() {
+    const box = $("zoom-box");
+    box.addEventListener("wheel", (ev) => {
+      ev.preventDefault();
+      const r = box.getBoundingClientRect();
+      zoomBy(ev.deltaY < 0 ? 1.25 : 0.8, ev.clientX - r.left - r.width / 2, ev.clientY - r.top - r.height / 2);
+    }, {passive: false});
+    let drag = null;
+    box.addEventListener("pointerdown", (ev) => {
+      if (state.zoom.k === 1) return;
+      drag = {x: ev.clientX, y: ev.clientY};
+      box.setPointerCapture(ev.pointerId);
+    });
+    box.addEventListener("pointermove", (ev) => {
+      if (!drag) return;
+      panBy(ev.clientX - drag.x, ev.clientY - drag.y);
+      drag = {x: ev.clientX, y: ev.clientY};
+    });
+    box.addEventListener("pointerup", () => { drag = null; });
+    box.addEventListener("dblclick", resetZoom);
+  }
+
+  // ---- grid of thumbnails -------------------------------------------------------------------
+  const gridSource = () => state.grid.ids || state.order;
+
+  function openGrid(ids = null, title = "") {
+    const focus = ids ? 0 : state.pos;
+    state.grid = {ids, title, start: focus - (focus % GRID_PAGE), focus};
+    setTab("grid");
+  }
+
+  function renderGrid() {
+    const src = gridSource(), g = state.grid;
+    g.focus = Math.min(Math.max(g.focus, 0), Math.max(src.length - 1, 0));
+    g.start = g.focus - (g.focus % GRID_PAGE);
+    const ids = src.slice(g.start, g.start + GRID_PAGE);
+    const cells = ids.map((id, k) => {
+      const cell = document.createElement("div");
+      cell.className = "cell";
+      cell.dataset.id = id;
+      cell.dataset.index = String(g.start + k);
+      cell.tabIndex = -1;
+      cell.setAttribute("role", "gridcell");
+      const cap = document.createElement("div");
+      cap.className = "cell-caption";
+      const name = document.createElement("span");
+      name.className = "cell-id";
+      name.textContent = id;
+      const badge = document.createElement("span");
+      badge.className = "badge";
+      cap.append(name, badge);
+      cell.append(thumbnail(id), cap);
+      cell.addEventListener("click", () => { g.focus = g.start + k; focusCell(); });
+      cell.addEventListener("dblclick", () => openId(id));
+      return cell;
+    });
+    $("grid").replaceChildren(...cells);
+    for (const id of ids) gridSetLabel(id, state.labels.get(id));
+    const end = Math.min(g.start + GRID_PAGE, src.length);
+    $("grid-title").textContent = g.ids ? g.title : `${orderName()} order`;
+    $("grid-page").textContent = src.length ? `${g.start + 1}–${end} of ${src.length}` : "nothing to show";
+    focusCell();
+  }
+
+  function gridColumns() {
+    const cells = $("grid").children;
+    if (!cells.length) return 1;
+    const top = cells[0].offsetTop;
+    let n = 0;
+    while (n < cells.length && cells[n].offsetTop === top) n += 1;
+    return Math.max(n, 1);
+  }
+
+  function focusCell() {
+    const g = state.grid;
+    document.querySelectorAll("#grid .cell").forEach((c) => {
+      const on = Number(c.dataset.index) === g.focus;
+      c.classList.toggle("focus", on);
+      c.setAttribute("aria-selected", String(on));
+      if (on && state.tab === "grid") c.focus({preventScroll: false});
+    });
+    const id = gridSource()[g.focus];
+    document.body.dataset.gridFocus = id === undefined ? "" : id;
+    if (id !== undefined && state.grid.ids === null) state.pos = g.focus;
+  }
+
+  function gridMove(delta) {
+    const src = gridSource(), g = state.grid;
+    const next = Math.min(Math.max(g.focus + delta, 0), src.length - 1);
+    if (next === g.focus) return;
+    const page = g.start;
+    g.focus = next;
+    if (next < page || next >= page + GRID_PAGE) renderGrid(); else focusCell();
+  }
+
+  function gridFocusId(id) {
+    const k = gridSource().indexOf(id);
+    if (k < 0) return;
+    const page = state.grid.start;
+    state.grid.focus = k;
+    if (k < page || k >= page + GRID_PAGE) renderGrid(); else focusCell();
+  }
+
+  function gridSetLabel(id, value) {
+    const cell = document.querySelector(`#grid .cell[data-id="${CSS.escape(id)}"]`);
+    if (!cell) return;
+    cell.classList.toggle("labelled", isLabel(value));
+    cell.querySelector(".badge").textContent = isLabel(value) ? String(value) : "";
+    cell.dataset.label = isLabel(value) ? String(value) : "";
+  }
+
+  function gridKey(k, ev) {
+    const id = gridSource()[state.grid.focus];
+    if (k >= "0" && k <= "5" && k.length === 1) {
+      if (id !== undefined) { label(Number(k), false, id); gridMove(1); }
+      return true;
+    }
+    const acts = {
+      ArrowRight: () => gridMove(1),
+      ArrowLeft: () => gridMove(-1),
+      ArrowDown: () => gridMove(gridColumns()),
+      ArrowUp: () => gridMove(-gridColumns()),
+      PageDown: () => gridMove(GRID_PAGE),
+      PageUp: () => gridMove(-GRID_PAGE),
+      Home: () => gridMove(-state.grid.focus),
+      End: () => gridMove(gridSource().length),
+      Enter: () => { if (id !== undefined) openId(id); },
+      Escape: () => setTab(state.grid.ids ? "map" : "anomalies"),
+      x: () => unlabel(id),
+      Backspace: () => unlabel(id),
+    };
+    const act = acts[k];
+    if (!act) return false;
+    ev.preventDefault();
+    act();
+    return true;
   }
 
   // ---- map ----------------------------------------------------------------------------------
@@ -418,7 +756,9 @@
     try {
       const m = await api("/api/map");
       const rank = m.id.map((_, i) => i).sort((a, b) => m.S[b] - m.S[a]);
+      const keep = state.map ? [...state.mapPicked].map((i) => state.map.id[i]) : [];
       state.map = {...m, rank};
+      state.mapPicked = new Set(keep.map((id) => m.id.indexOf(id)).filter((i) => i >= 0));
       $("map-source").textContent = `${m.id.length} points · ${m.source}`;
       drawMap();
     } catch (err) {
@@ -428,7 +768,11 @@
 
   function mapSetLabel(id, value) {
     const i = state.map.id.indexOf(id);
-    if (i >= 0) { state.map.label[i] = value; drawMap(); }
+    if (i >= 0) {
+      state.map.label[i] = isLabel(value) ? value : null;
+      drawMap();
+      if (i === state.mapSel) $("map-label").textContent = isLabel(value) ? String(value) : "not labelled";
+    }
   }
 
   function drawMap() {
@@ -438,40 +782,55 @@
     const rect = cv.getBoundingClientRect();
     if (rect.width > 0) { cv.width = Math.round(rect.width); cv.height = Math.round(rect.height); }
     const ctx = cv.getContext("2d");
-    const pad = 24;
+    const pad = 24, v = state.mapView;
     const xs = m.x, ys = m.y;
     const x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
     const sx = (cv.width - 2 * pad) / (x1 - x0 || 1), sy = (cv.height - 2 * pad) / (y1 - y0 || 1);
-    m.px = xs.map((x) => pad + (x - x0) * sx);
-    m.py = ys.map((y) => cv.height - pad - (y - y0) * sy);
+    m.px = xs.map((x) => (pad + (x - x0) * sx) * v.k + v.tx);
+    m.py = ys.map((y) => (cv.height - pad - (y - y0) * sy) * v.k + v.ty);
     const by = $("map-colour").value;
     ctx.fillStyle = "#f6f7f9";
     ctx.fillRect(0, 0, cv.width, cv.height);
+    const r = Math.min(3 * Math.sqrt(v.k), 7);
     const drawOrder = m.id.map((_, i) => i).sort((a, b) => m[by][a] - m[by][b]);  // bright on top
     for (const i of drawOrder) {
       ctx.fillStyle = colour(m[by][i]);
       ctx.beginPath();
-      ctx.arc(m.px[i], m.py[i], 3, 0, 2 * Math.PI);
+      ctx.arc(m.px[i], m.py[i], isLabel(m.label[i]) ? r + 1 : r, 0, 2 * Math.PI);
       ctx.fill();
+      if (isLabel(m.label[i])) {  // labelled: the score colour kept, inside a dark ring
+        ctx.strokeStyle = "#111";
+        ctx.lineWidth = 1.6;
+        ctx.stroke();
+      }
     }
-    ctx.font = "bold 13px sans-serif";
-    ctx.textAlign = "center";
-    ctx.textBaseline = "middle";
-    m.id.forEach((_, i) => {
-      if (m.label[i] === null || m.label[i] === undefined) return;
-      ctx.lineWidth = 3;
-      ctx.strokeStyle = "#fff";
-      ctx.strokeText(String(m.label[i]), m.px[i], m.py[i]);
-      ctx.fillStyle = "#c0392b";
-      ctx.fillText(String(m.label[i]), m.px[i], m.py[i]);
-    });
+    ctx.lineWidth = 2;
+    ctx.strokeStyle = "#e6007e";
+    for (const i of state.mapPicked) {
+      ctx.beginPath();
+      ctx.arc(m.px[i], m.py[i], r + 4, 0, 2 * Math.PI);
+      ctx.stroke();
+    }
     if (state.mapSel >= 0) {
       ctx.strokeStyle = "#e67e22";
       ctx.lineWidth = 2.5;
       ctx.beginPath();
-      ctx.arc(m.px[state.mapSel], m.py[state.mapSel], 9, 0, 2 * Math.PI);
+      ctx.arc(m.px[state.mapSel], m.py[state.mapSel], r + 7, 0, 2 * Math.PI);
       ctx.stroke();
     }
+    if (state.mapDrag && state.mapDrag.path) {  // the box or lasso being drawn
+      const p = state.mapDrag.path;
+      ctx.strokeStyle = "#1f4e8c"; ctx.lineWidth = 1.5; ctx.setLineDash([5, 4]);
+      ctx.fillStyle = "rgba(31, 78, 140, 0.08)";
+      ctx.beginPath();
+      p.forEach(([x, y], k) => (k ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
+      ctx.closePath(); ctx.fill(); ctx.stroke(); ctx.setLineDash([]);
+    }
+    const n = state.mapPicked.size;
+    $("map-picked").textContent = n ? `${n} selected (v: grid, Esc: clear)` : "";
+    $("map-grid").disabled = n === 0;
+    document.body.dataset.mapPicked = String(n);
+    document.body.dataset.mapZoom = v.k.toFixed(2);
   }
 
   async function mapSelect(i) {
@@ -482,28 +841,152 @@
     const id = m.id[i];
     $("map-id").textContent = id;
     $("map-plot").src = plotUrl(id);
-    $("map-plot").hidden = false;
+    $("map-plot").hidden = IS_CURVE;
     $("map-open").disabled = false;
     $("map-S").textContent = fmt(m.S[i]);
     $("map-score").textContent = fmt(m.score[i]);
-    $("map-label").textContent = m.label[i] === null ? "not labelled" : String(m.label[i]);
+    $("map-label").textContent = isLabel(m.label[i]) ? String(m.label[i]) : "not labelled";
     const pos = state.order.indexOf(id);
     if (pos >= 0) state.pos = pos;  // the anomaly tab now shows this object
     save();
   }
 
-  function mapClick(ev) {
+  function canvasXY(ev) {
+    const cv = $("map"), r = cv.getBoundingClientRect();
+    return [(ev.clientX - r.left) * (cv.width / r.width), (ev.clientY - r.top) * (cv.height / r.height)];
+  }
+
+  function nearestPoint(x, y, within = 12) {
     const m = state.map;
-    if (!m || !m.px) return;
-    const cv = $("map");
-    const r = cv.getBoundingClientRect();
-    const x = (ev.clientX - r.left) * (cv.width / r.width), y = (ev.clientY - r.top) * (cv.height / r.height);
-    let best = -1, bestD = 144;  // within 12 px
+    if (!m || !m.px) return -1;
+    let best = -1, bestD = within * within;
     m.px.forEach((px, i) => {
       const d = (px - x) ** 2 + (m.py[i] - y) ** 2;
       if (d < bestD) { bestD = d; best = i; }
     });
-    if (best >= 0) mapSelect(best);
+    return best;
+  }
+
+  function inPolygon(x, y, poly) {
+    let inside = false;
+    for (let a = 0, b = poly.length - 1; a < poly.length; b = a++) {
+      const [xa, ya] = poly[a], [xb, yb] = poly[b];
+      if ((ya > y) !== (yb > y) && x < ((xb - xa) * (y - ya)) / (yb - ya) + xa) inside = !inside;
+    }
+    return inside;
+  }
+
+  function pickIn(poly) {
+    const m = state.map;
+    state.mapPicked = new Set(m.id.map((_, i) => i).filter((i) => inPolygon(m.px[i], m.py[i], poly)));
+  }
+
+  // the points inside the visible part of the map (the keyboard's box selection)
+  function pickVisible() {
+    const cv = $("map");
+    pickIn([[0, 0], [cv.width, 0], [cv.width, cv.height], [0, cv.height]]);
+    drawMap();
+  }
+
+  function mapZoom(f, cx, cy) {
+    const v = state.mapView, cv = $("map");
+    if (cx === undefined) { cx = cv.width / 2; cy = cv.height / 2; }
+    const k = Math.min(Math.max(v.k * f, 1), 64);
+    v.tx = cx - ((cx - v.tx) * k) / v.k;
+    v.ty = cy - ((cy - v.ty) * k) / v.k;
+    v.k = k;
+    if (k === 1) { v.tx = 0; v.ty = 0; }
+    drawMap();
+  }
+
+  function mapPan(dx, dy) { state.mapView.tx += dx; state.mapView.ty += dy; drawMap(); }
+
+  function setMapMode(mode) {
+    state.mapMode = mode;
+    document.querySelectorAll(".map-mode").forEach((b) =>
+      b.setAttribute("aria-pressed", String(b.dataset.mode === mode)));
+    $("map").dataset.mode = mode;
+  }
+
+  function installMap() {
+    const cv = $("map");
+    cv.addEventListener("wheel", (ev) => {
+      ev.preventDefault();
+      const [x, y] = canvasXY(ev);
+      mapZoom(ev.deltaY < 0 ? 1.25 : 0.8, x, y);
+    }, {passive: false});
+    cv.addEventListener("pointerdown", (ev) => {
+      if (!state.map) return;
+      const [x, y] = canvasXY(ev);
+      state.mapDrag = {x0: x, y0: y, x, y, moved: false, path: null};
+      cv.setPointerCapture(ev.pointerId);
+      hideHover();
+    });
+    cv.addEventListener("pointermove", (ev) => {
+      const d = state.mapDrag;
+      const [x, y] = canvasXY(ev);
+      if (!d) { hover(x, y, ev); return; }
+      if (Math.abs(x - d.x0) + Math.abs(y - d.y0) > 4) d.moved = true;
+      if (!d.moved) return;
+      if (state.mapMode === "pan") {
+        mapPan(x - d.x, y - d.y);
+      } else if (state.mapMode === "box") {
+        d.path = [[d.x0, d.y0], [x, d.y0], [x, y], [d.x0, y]];
+        drawMap();
+      } else {
+        d.path = (d.path || [[d.x0, d.y0]]).concat([[x, y]]);
+        drawMap();
+      }
+      d.x = x; d.y = y;
+    });
+    cv.addEventListener("pointerup", (ev) => {
+      const d = state.mapDrag;
+      state.mapDrag = null;
+      if (!d) return;
+      if (!d.moved) {
+        const [x, y] = canvasXY(ev);
+        const i = nearestPoint(x, y);
+        if (i >= 0) mapSelect(i);
+        return;
+      }
+      if (d.path && d.path.length > 2) {
+        pickIn(d.path);
+        status(`${state.mapPicked.size} points selected`);
+      }
+      drawMap();
+    });
+    cv.addEventListener("mouseleave", hideHover);
+    document.querySelectorAll(".map-mode").forEach((b) =>
+      b.addEventListener("click", () => setMapMode(b.dataset.mode)));
+    $("map-grid").addEventListener("click", openPicked);
+  }
+
+  // ---- thumbnail on hover -------------------------------------------------------------------
+  let hoverAt = -1;
+  function hover(x, y, ev) {
+    const i = nearestPoint(x, y, 10);
+    const tip = $("map-hover");
+    if (i < 0) { hideHover(); return; }
+    const box = $("map").parentElement.getBoundingClientRect();
+    tip.style.left = `${Math.min(ev.clientX - box.left + 14, box.width - 190)}px`;
+    tip.style.top = `${Math.max(ev.clientY - box.top - 160, 4)}px`;
+    if (i === hoverAt && !tip.hidden) return;
+    hoverAt = i;
+    const m = state.map;
+    const cap = document.createElement("div");
+    cap.textContent = `${m.id[i]} · S ${fmt(m.S[i], 2)}` + (isLabel(m.label[i]) ? ` · label ${m.label[i]}` : "");
+    tip.replaceChildren(thumbnail(m.id[i]), cap);
+    tip.hidden = false;
+    document.body.dataset.mapHover = m.id[i];
+  }
+
+  function hideHover() { $("map-hover").hidden = true; hoverAt = -1; }
+
+  function openPicked() {
+    const m = state.map;
+    if (!m || !state.mapPicked.size) { status("select points first (box, lasso or s)"); return; }
+    const ids = [...state.mapPicked].sort((a, b) => m.S[b] - m.S[a]).map((i) => m.id[i]);
+    openGrid(ids, `map selection (${ids.length})`);
   }
 
   function mapStep(delta) {
@@ -514,37 +997,108 @@
     mapSelect(m.rank[next]);
   }
 
+  function mapKey(k, ev) {
+    const step = 60;
+    const acts = {
+      "+": () => mapZoom(1.25), "=": () => mapZoom(1.25), "-": () => mapZoom(0.8),
+      Home: () => { state.mapView = {k: 1, tx: 0, ty: 0}; drawMap(); },
+      s: pickVisible,
+      v: openPicked,
+      b: () => setMapMode("box"), l: () => setMapMode("lasso"), h: () => setMapMode("pan"),
+      Escape: () => { state.mapPicked.clear(); drawMap(); },
+      Enter: () => { if (state.mapSel >= 0) openId(state.map.id[state.mapSel]); },
+    };
+    if (ev.shiftKey && k.startsWith("Arrow")) {
+      const d = {ArrowLeft: [step, 0], ArrowRight: [-step, 0], ArrowUp: [0, step], ArrowDown: [0, -step]}[k];
+      ev.preventDefault();
+      mapPan(...d);
+      return true;
+    }
+    if (k === "ArrowRight" || k === "ArrowLeft") {
+      ev.preventDefault();
+      mapStep(k === "ArrowRight" ? 1 : -1);
+      return true;
+    }
+    if (k >= "0" && k <= "5" && k.length === 1) {
+      ev.preventDefault();
+      if (state.mapSel >= 0) label(Number(k), false, state.map.id[state.mapSel]);
+      return true;
+    }
+    if (k === "x" || k === "Backspace") {
+      ev.preventDefault();
+      if (state.mapSel >= 0) unlabel(state.map.id[state.mapSel]);
+      return true;
+    }
+    const act = acts[k];
+    if (!act) return false;
+    ev.preventDefault();
+    act();
+    return true;
+  }
+
   // ---- keyboard -----------------------------------------------------------------------------
+  function anomaliesKey(k, ev) {
+    if (k >= "0" && k <= "5" && k.length === 1) { ev.preventDefault(); label(Number(k)); return true; }
+    const step = 60;
+    if (ev.shiftKey && k.startsWith("Arrow")) {
+      const d = {ArrowLeft: [step, 0], ArrowRight: [-step, 0], ArrowUp: [0, step], ArrowDown: [0, -step]}[k];
+      ev.preventDefault();
+      panBy(...d);
+      return true;
+    }
+    const acts = {
+      ArrowRight: () => go(1),
+      ArrowLeft: () => go(-1),
+      x: () => unlabel(state.order[state.pos]),
+      Backspace: () => unlabel(state.order[state.pos]),
+      "+": () => zoomBy(1.25), "=": () => zoomBy(1.25), "-": () => zoomBy(0.8),
+      Home: resetZoom,
+      p: toggleFold,
+    };
+    const act = acts[k];
+    if (!act) return false;
+    ev.preventDefault();
+    act();
+    return true;
+  }
+
+  function toggleFold() {
+    if (!CAN_FOLD) { status("folding applies to light curves"); return; }
+    state.fold = !state.fold;
+    $("fold").checked = state.fold;
+    status(state.fold ? "light curves folded on the period where one is known" : "light curves against time");
+    save();
+    show();
+  }
+
   function onKey(ev) {
-    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
     const tag = (ev.target.tagName || "").toLowerCase();
     if (tag === "input" || tag === "select" || tag === "textarea" || $("confirm-delete").open) return;
     const k = ev.key;
-    if (k >= "0" && k <= "5" && k.length === 1) {
+    if ((ev.ctrlKey || ev.metaKey) && !ev.altKey && (k === "z" || k === "Z")) {
       ev.preventDefault();
-      if (state.tab === "map") {
-        if (state.mapSel >= 0) label(Number(k), false, state.map.id[state.mapSel]);
-      } else {
-        label(Number(k));
-      }
+      undo();
       return;
     }
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (k === "Enter" && tag === "button") return;  // let buttons handle their own Enter
+    const byTab = {anomalies: anomaliesKey, grid: gridKey, map: mapKey}[state.tab];
+    if (byTab(k, ev)) return;
     const actions = {
-      ArrowRight: () => (state.tab === "map" ? mapStep(1) : go(1)),
-      ArrowLeft: () => (state.tab === "map" ? mapStep(-1) : go(-1)),
-      Enter: () => { if (state.tab === "map" && state.mapSel >= 0) openId(state.map.id[state.mapSel]); },
+      u: undo,
       r: retrain,
       m: () => setTab(state.tab === "map" ? "anomalies" : "map"),
+      v: () => (state.tab === "grid" ? setTab("anomalies") : openGrid()),
       g: () => $("jump").focus(),
       "/": () => $("jump").focus(),
+      j: () => { setTab("anomalies"); $("position").value = ""; $("position").focus(); },
       o: () => {
-        const orders = ["score", "retrained", "random"];
-        changeOrder(orders[(orders.indexOf(state.by) + 1) % orders.length], state.unlabelledFirst);
+        const at = FIXED_ORDERS.indexOf(state.by);
+        changeOrder(FIXED_ORDERS[(at + 1) % FIXED_ORDERS.length], state.unlabelledFirst, "desc");
       },
-      u: () => changeOrder(state.by, !state.unlabelledFirst),
+      f: () => changeOrder(state.by, !state.unlabelledFirst),
       Delete: deleteLabels,
     };
-    if (k === "Enter" && tag === "button") return;  // let buttons handle their own Enter
     const act = actions[k];
     if (act) {
       ev.preventDefault();
@@ -553,18 +1107,29 @@
   }
 
   // ---- start --------------------------------------------------------------------------------
-  async function init() {
+  function installControls() {
     document.querySelectorAll(".label-btn").forEach((b) =>
       b.addEventListener("click", () => label(Number(b.dataset.label))));
     $("prev").addEventListener("click", () => go(-1));
     $("next").addEventListener("click", () => go(1));
+    $("undo").addEventListener("click", undo);
+    $("unlabel").addEventListener("click", () => unlabel(state.order[state.pos]));
     $("retrain").addEventListener("click", retrain);
     $("delete-labels").addEventListener("click", deleteLabels);
-    $("order").addEventListener("change", () => changeOrder($("order").value, state.unlabelledFirst));
+    // a choice made, the keys label again (the select gives the focus back)
+    $("order").addEventListener("change", () => {
+      $("order").blur();
+      changeOrder($("order").value, state.unlabelledFirst);
+    });
+    $("order-dir").addEventListener("change", () => {
+      $("order-dir").blur();
+      changeOrder(state.by, state.unlabelledFirst, $("order-dir").value);
+    });
     for (const key of ["stretch", "mode"]) {
       const el = $(`display-${key}`);
       if (el) el.addEventListener("change", () => { display[key] = el.value; show(); });
     }
+    if (CAN_FOLD) $("fold").addEventListener("change", () => { if ($("fold").checked !== state.fold) toggleFold(); });
     $("unlabelled-first").addEventListener("change",
       () => changeOrder(state.by, $("unlabelled-first").checked));
     $("jump-form").addEventListener("submit", (ev) => {
@@ -572,24 +1137,44 @@
       const id = $("jump").value;  // exact: an id may begin or end with a space
       if (id.trim() && openId(id)) { $("jump").value = ""; $("jump").blur(); }
     });
-    $("jump").addEventListener("keydown", (ev) => { if (ev.key === "Escape") $("jump").blur(); });
-    $("tab-anomalies").addEventListener("click", () => setTab("anomalies"));
-    $("tab-map").addEventListener("click", () => setTab("map"));
-    $("map").addEventListener("click", mapClick);
+    $("position-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const text = $("position").value.trim();
+      if (text && goPosition(Number(text))) { $("position").value = ""; $("position").blur(); }
+    });
+    for (const box of ["jump", "position"]) {
+      $(box).addEventListener("keydown", (ev) => { if (ev.key === "Escape") $(box).blur(); });
+    }
+    for (const tab of ["anomalies", "map"]) $(`tab-${tab}`).addEventListener("click", () => setTab(tab));
+    $("tab-grid").addEventListener("click", () => openGrid());
     $("map-colour").addEventListener("change", drawMap);
     $("map-open").addEventListener("click", () => { if (state.mapSel >= 0) openId(state.map.id[state.mapSel]); });
-    window.addEventListener("resize", drawMap);
+    window.addEventListener("resize", () => { drawMap(); });
     document.addEventListener("keydown", onKey);
+    installZoom();
+    installMap();
+  }
 
-    if (IS_CURVE) {
-      try { state.axis = (await api("/api/info")).curve_axis; } catch (e) { state.axis = null; }
-    }
+  async function init() {
+    installControls();
+    try {
+      const info = await api("/api/info");
+      state.axis = info.curve_axis || null;
+      state.sortColumns = info.sort_columns || {feature: [], meta: []};
+    } catch (e) { state.axis = null; }
+    fillOrderChoices(state.sortColumns);
     const saved = restore();
-    state.by = ["score", "retrained", "random"].includes(saved.by) ? saved.by : "score";
-    state.unlabelledFirst = Boolean(saved.unlabelledFirst);
+    state.by = knownOrder(saved.by) ? saved.by : "score";
+    state.dir = saved.dir === "asc" ? "asc" : "desc";
+    // unlabelled first unless this browser turned it off for this dataset and user
+    state.unlabelledFirst = saved.unlabelledFirst !== false;
+    state.fold = saved.fold !== false;
+    if (CAN_FOLD) $("fold").checked = state.fold;
     $("order").value = state.by;
+    $("order-dir").value = state.dir;
     $("unlabelled-first").checked = state.unlabelledFirst;
     try {
+      await loadLabels();
       await loadOrder(saved.id);
     } catch (err) {
       status(`cannot load the object list: ${err.message}`, true);
@@ -599,12 +1184,10 @@
       status(`resumed at object ${saved.id}`);
     } else if (state.labelled > 0) {
       // No saved position (new browser): resume at the first object not yet labelled.
-      const done = new Set((await api("/api/labels")).labels.map((r) => r.id));
-      const first = state.order.findIndex((id) => !done.has(id));
-      state.pos = first >= 0 ? first : 0;
+      state.pos = firstUnlabelled();
       status(`${state.labelled} labels found; resuming at the first unlabelled object`);
     }
-    setTab(saved.tab === "map" ? "map" : "anomalies");
+    setTab(["map", "grid"].includes(saved.tab) ? saved.tab : "anomalies");
     await show();
     document.body.dataset.ready = "1";
   }

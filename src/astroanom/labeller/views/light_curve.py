@@ -120,15 +120,64 @@ def draw_light_curve(
     return ax
 
 
-def light_curve_png(row: pd.Series, title: str | None = None, time_label: str = "time") -> bytes:
+def lomb_scargle_period(
+    curve: pd.DataFrame, max_fap: float = 1e-3, max_frequency: float = 10.0
+) -> float | None:
+    """The best Lomb-Scargle period (time units of ``curve``) of the band with the most points
+    (astropy.timeseries), or None when it is not significant (false-alarm probability above
+    ``max_fap``, Baluev's bound) or the band has fewer than 20 points. Frequencies from two
+    cycles over the baseline up to ``max_frequency`` per time unit (10 per day for MJD)."""
+    if curve.empty:
+        return None
+    band = curve["band"].value_counts().idxmax()
+    g = curve[curve["band"] == band]
+    t = g["time"].to_numpy(np.float64)
+    y = g["value"].to_numpy(np.float64)
+    e = g["err"].to_numpy(np.float64)
+    ok = np.isfinite(t) & np.isfinite(y)
+    t, y, e = t[ok], y[ok], e[ok]
+    baseline = float(np.ptp(t)) if t.size else 0.0
+    if t.size < 20 or baseline <= 0:
+        return None
+    from astropy.timeseries import LombScargle
+
+    dy = e if np.isfinite(e).all() and (e > 0).all() else None
+    ls = LombScargle(t, y, dy)
+    freq, power = ls.autopower(
+        minimum_frequency=2.0 / baseline,
+        maximum_frequency=max(max_frequency, 4.0 / baseline),
+        samples_per_peak=5,
+    )
+    if not freq.size:
+        return None
+    k = int(np.argmax(power))
+    fap = float(ls.false_alarm_probability(power[k], method="baluev"))
+    return 1.0 / float(freq[k]) if fap <= max_fap else None
+
+
+def light_curve_png(
+    row: pd.Series, title: str | None = None, time_label: str = "time", fold: bool = True
+) -> bytes:
     """Render one manifest row of a light-curve dataset (needs lc_path; uses value_kind and
-    period when present)."""
+    period when present). With ``fold`` the curve is folded on the row's period, or, when it
+    has none, on a significant Lomb-Scargle period (:func:`lomb_scargle_period`)."""
     curve = read_curve(str(row["lc_path"]), str(row["id"]))
     period = row.get("period")
     period = float(period) if period is not None and pd.notna(period) else None
+    if period is not None and not (np.isfinite(period) and period > 0):
+        period = None
+    source = "period column"
+    if fold and period is None:
+        period, source = lomb_scargle_period(curve), "Lomb-Scargle"
     bands = ", ".join(f"{c[6:]}: {int(row[c])}" for c in row.index if str(c).startswith("n_obs_"))
     if title is None:
         title = f"{row['id']}  [n_obs {bands}]" if bands else str(row["id"])
+    if fold and period is not None:
+        title = f"{title}  (folded, {source})"
     return render_light_curve(
-        curve, str(row.get("value_kind", "mag")), period, title, time_label=time_label
+        curve,
+        str(row.get("value_kind", "mag")),
+        period if fold else None,
+        title,
+        time_label=time_label,
     )
