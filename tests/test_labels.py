@@ -174,7 +174,7 @@ def test_retrain_step_human_mode_matches_the_learner_and_handles_no_labels(tmp_p
         strategy={"name": "paper"},
         shared={"alpha": 1.0, "n_estimators": 10},
         seed=1,
-        labels_file=lab,
+        label_files=[lab],
     )
     retrain_step(d / "features.parquet", d / "scores.parquet", d / "active.parquet", **common)
     act = pd.read_parquet(d / "active.parquet")  # no label file yet: S^ = S

@@ -193,6 +193,14 @@ def _add_export(sub: argparse._SubParsersAction) -> Runner:
     p.add_argument(
         "--out", type=Path, default=None, help="output folder (default: results/<dataset>/export)"
     )
+    p.add_argument(
+        "--retrain",
+        action="store_true",
+        help="when the labels are newer than the ranking (a user labelled since the last "
+        "retrain), retrain on every user's labels first (as the workflow's active_retrain "
+        "does; the next snakemake redraws the figures)",
+    )
+    p.add_argument("--threads", type=int, default=1, help="threads for --retrain (default 1)")
     return _run_export
 
 
@@ -215,6 +223,8 @@ def _run_export(args: argparse.Namespace) -> int:
     threshold = entry["export"]["threshold"] if args.threshold is None else args.threshold
     top = entry["export"]["top_n"] if args.top is None else args.top
     out = args.out or Path(rd.export_dir)
+    if entry["oracle"]["mode"] == "human":
+        _check_ranking_fresh(cfg, run, entry, rd, args)
     res = export_anomalies(
         rd.dir, files, out, threshold=threshold, top_n=top, title=f"Anomalies of {run.path}"
     )
@@ -222,6 +232,60 @@ def _run_export(args: argparse.Namespace) -> int:
     for path in (res.csv, res.fits, res.html):
         print(f"  {path}")
     return 0
+
+
+def _check_ranking_fresh(
+    cfg: dict[str, Any], run: Any, entry: dict[str, Any], rd: Any, args: argparse.Namespace
+) -> None:
+    """Say on stderr when the users' labels are newer than the ranking S^ (what the last
+    retrain read, ``labels_used.json``, against the label files now); with ``--retrain``
+    retrain first (:func:`astroanom.pipeline.active.retrain_step`)."""
+    from astroanom.pipeline.summary import configfile_option
+    from astroanom.store.users import read_record, select_label_files, stale_reasons
+
+    lab = cfg["labels"]
+    files = select_label_files(rd.label_files(), lab["users"], lab["exclude_users"])
+    reasons = stale_reasons(read_record(rd.labels_used), files)
+    if not reasons:
+        return
+    shown = "\n".join(f"  {r}" for r in reasons)
+    if not args.retrain:
+        print(
+            f"astroanom export: warning: the ranking S^ in {rd.active} is older than the "
+            f"labels:\n{shown}\nS^ and the top by S^ below do not hold these labels yet: "
+            f"rerun with --retrain, or run `snakemake --cores all"
+            f"{configfile_option(args.configfile)}` first",
+            file=sys.stderr,
+            flush=True,
+        )
+        return
+    from astroanom.pipeline.active import retrain_step
+    from astroanom.runtime import limit_threads
+
+    if not Path(rd.features).is_file() or not Path(rd.scores).is_file():
+        raise AstroanomError(f"{rd.dir} has no features or scores yet: run snakemake first")
+    print(f"astroanom export: labels newer than the ranking:\n{shown}\nretraining ...", flush=True)
+    retrain_step(
+        features=rd.features,
+        scores=rd.scores,
+        active=rd.active,
+        oracle=entry["oracle"],
+        strategy=entry["strategy"],
+        shared=cfg["active_learning"],
+        seed=run.seed,
+        threads=limit_threads(args.threads),
+        label_files=files,
+        dataset=run.path,
+        labels_cfg=lab,
+        labels_used=rd.labels_used,
+    )
+    record = read_record(rd.labels_used) or {}
+    who = ", ".join(f"{u['user']} ({u['n_labels']})" for u in record.get("users", []))
+    print(
+        f"retrained on the labels of {who or 'nobody'}, combined by {record.get('combine')}; "
+        f"{record.get('n_disputed', 0)} disputed object(s) ({rd.labels_used})",
+        flush=True,
+    )
 
 
 def _add_check(sub: argparse._SubParsersAction) -> Runner:
@@ -263,8 +327,10 @@ def _run_check(args: argparse.Namespace) -> int:
         runs = zip(acfg.runs(cfg, name), run_dirs(cfg, name), strict=True)
         for i, (run, rd) in enumerate(runs):
             state = rd.state(first=i == 0, truth="truth" in entry)
-            lab = rd.label_file(cfg["labels"]["user"])
-            print(f"    {rd.root}/ ({state}, seed {run.seed}); labels: {lab}")
+            users = [p.name.removesuffix(".csv") for p in rd.label_files()]
+            lab = rd.label_file(cfg["labels"]["user"]).parent
+            who = f"users {', '.join(users)}" if users else "none yet"
+            print(f"    {rd.root}/ ({state}, seed {run.seed}); labels: {lab}/ ({who})")
     return 0
 
 

@@ -252,6 +252,38 @@ def _write_fits(rows: pd.DataFrame, path: Path, meta: Mapping[str, Any]) -> None
         t.write(tmp, format="fits", overwrite=True)
 
 
+class _CountedRenderer:
+    """A renderer that reports its progress (:class:`astroanom.progress.Progress`) per object."""
+
+    def __init__(self, render: Renderer, total: int) -> None:
+        from astroanom.progress import Progress
+
+        self.render = render
+        self.bar = Progress("export thumbnails", total, "objects", logger=log)
+
+    def __call__(self, oid: str) -> bytes:
+        try:
+            return self.render(oid)
+        finally:
+            self.bar.advance()
+
+
+def labels_used_meta(dataset_dir: Path) -> dict[str, Any]:
+    """FITS header cards naming whose labels the ranking S-hat was retrained on (from the
+    run's ``labels_used.json``, :mod:`astroanom.store.users`); {} without one."""
+    from astroanom.store.users import read_record
+
+    record = read_record(dataset_dir / ds.LABELS_USED)
+    if not record or record.get("oracle") != "human":
+        return {}
+    users = ",".join(u["user"] for u in record.get("users", []))
+    return {
+        "LABUSERS": (users[:68], "users whose labels S_hat was retrained on"),
+        "LABCOMB": (str(record.get("combine", "")), "rule combining the users' labels"),
+        "LABNDISP": (int(record.get("n_disputed", 0)), "objects the users disagree on"),
+    }
+
+
 def export_anomalies(
     dataset_dir: PathLike,
     label_files: Sequence[PathLike],
@@ -277,13 +309,12 @@ def export_anomalies(
     name = title or f"Anomalies of {d.name}"
     csv_path, fits_path, html_path = out / CSV_NAME, out / FITS_NAME, out / HTML_NAME
     write_people_csv(rows, csv_path)
-    _write_fits(
-        rows,
-        fits_path,
-        {"DATASET": d.name, "THRESH": int(threshold), "TOPN": int(top_n)},
-    )
+    meta: dict[str, Any] = {"DATASET": d.name, "THRESH": int(threshold), "TOPN": int(top_n)}
+    meta.update(labels_used_meta(d))
+    _write_fits(rows, fits_path, meta)
     ids = rows["id"].drop_duplicates().tolist()
-    draw = render or _renderer(d, display or {})
+    draw = _CountedRenderer(render or _renderer(d, display or {}), len(ids))
     write_text(anomaly_html(rows, draw, name, threshold, top_n), html_path)
+    draw.bar.done()
     log.info("export: %d rows, %d objects -> %s", len(rows), len(ids), out)
     return ExportResult(csv_path, fits_path, html_path, len(rows), len(ids))

@@ -1,6 +1,7 @@
 # Active learning with the dataset's strategy: the single retrain (simulated oracle: one round
-# of `budget` labels; human oracle: the user's label file, which is then the only
-# label-dependent input) and the incremental loop (`batch` labels per round).
+# of `budget` labels; human oracle: every user's label file of the run, combined into one
+# relevance per object by labels.combine; they are then the only label-dependent inputs) and
+# the incremental loop (`batch` labels per round).
 
 
 include: "helpers/active.smk"
@@ -14,6 +15,7 @@ rule active_retrain:
         labels=human_labels,
     output:
         active=RUN.active,
+        labels_used=RUN.labels_used,
     log:
         logs("active_retrain"),
     benchmark:
@@ -28,7 +30,7 @@ rule active_retrain:
         strategy=lambda w: ds(w)["strategy"],
         shared=config["active_learning"],
         truth_spec=lambda w: ds(w).get("truth"),
-        labels_file=lambda w: labels_file(w.run),
+        labels=retrain_labels_params,
         dataset=lambda w: w.run,
         seed=run_seed,
     script:

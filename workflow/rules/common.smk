@@ -75,13 +75,16 @@ def simulated(name):
     return acfg.dataset(config, name)["oracle"]["mode"] == "simulated"
 
 
-def labels_file(run):
-    """The configured user's label file of a run (labels/<run>/<user>.csv)."""
-    return str(
-        RunDir(run, RESULTS, config["labels"]["path"]).label_file(
-            config["labels"]["user"]
-        )
-    )
+def retrain_label_files(run):
+    """The label files the human-oracle retrain of a run reads: every user's
+    labels/<run>/<user>.csv, narrowed by labels.users and labels.exclude_users."""
+    from astroanom.store.users import select_label_files
+
+    files = RunDir(run, RESULTS, config["labels"]["path"]).label_files()
+    lab = config["labels"]
+    return [
+        str(p) for p in select_label_files(files, lab["users"], lab["exclude_users"])
+    ]
 
 
 def first_run_file(attr):

@@ -15,6 +15,8 @@ retrain_step(
     threads=snakemake.threads,
     truth=snakemake.input.truth[0] if snakemake.input.truth else None,
     truth_spec=snakemake.params.truth_spec,
-    labels_file=snakemake.params.labels_file,
+    label_files=snakemake.input.labels,
     dataset=snakemake.params.dataset,
+    labels_cfg=snakemake.params.labels,
+    labels_used=snakemake.output.labels_used,
 )

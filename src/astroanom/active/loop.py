@@ -27,6 +27,7 @@ import numpy as np
 
 from astroanom.errors import AstroanomError, ConfigError
 from astroanom.ordering import rank_order, viewing_order, without
+from astroanom.progress import Progress
 
 if TYPE_CHECKING:
     from astroanom.active.strategies import Strategy
@@ -127,6 +128,8 @@ def labelling_loop(
     labels = np.empty(0, dtype=np.float64)
     t0 = time.perf_counter()
     scores, counts = [refit_strategy(strategy, X, S, kidx, klab)], [0]
+    what = f"labelling loop ({getattr(strategy, 'name', type(strategy).__name__)})"
+    bar = Progress(what, budget, "labels", logger=log)
     while shown.size < budget:
         new = next_to_label(scores[-1], shown, min(batch, budget - shown.size), skip)
         if new.size == 0:
@@ -148,6 +151,9 @@ def labelling_loop(
             )
         )
         counts.append(shown.size)
+        bar.advance(new.size)
+    if budget > batch:  # a loop of several rounds (the single retrain is one refit)
+        bar.done()
     seconds = time.perf_counter() - t0
     counts_arr = np.asarray(counts, np.int64)
     return LoopResult(shown, labels, np.stack(scores), counts_arr, seconds, kidx, klab)

@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from astroanom.errors import ConfigError
+from astroanom.progress import Progress
 
 log = logging.getLogger("astroanom.features.encoder")
 
@@ -210,7 +211,7 @@ def train(
 
     Returns (the saveable model: format, architecture and the encoder's weights; what happened:
     device, loss per epoch, seconds, objects/s). ``progress`` gets one line per epoch (loss,
-    objects/s, ETA); default: the log.
+    objects/s, ETA); default: the log, at most 20 lines (:class:`astroanom.progress.Progress`).
     """
     if arch.method not in METHODS:
         raise ConfigError(f"features.method {arch.method!r}: one of {', '.join(METHODS)}")
@@ -238,6 +239,7 @@ def train(
     t0 = time.perf_counter()
     enc.train()
     extra.train()
+    bar = Progress(f"training {arch.method} encoder", training.epochs, "epochs", logger=log)
     for epoch in range(training.epochs):
         order = rng.permutation(n)
         total, t_epoch = 0.0, time.perf_counter()
@@ -265,10 +267,16 @@ def train(
         dt = time.perf_counter() - t_epoch
         rate = steps_per_epoch * batch / max(dt, 1e-9)
         left = (time.perf_counter() - t0) / (epoch + 1) * (training.epochs - epoch - 1)
-        say(
+        line = (
             f"epoch {epoch + 1}/{training.epochs}: loss {losses[-1]:.4f}, {rate:.0f} objects/s, "
             f"ETA {_eta(left)}"
         )
+        if progress is not None:
+            progress(line)
+        else:
+            bar.advance(message=line)
+    if progress is None:
+        bar.done()
     seconds = time.perf_counter() - t0
     model = {
         "format": FORMAT,

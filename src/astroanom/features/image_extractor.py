@@ -26,6 +26,7 @@ from astroanom.features.preprocess import (
     sigma_clipped_stats,
 )
 from astroanom.params import Param
+from astroanom.progress import Progress
 from astroanom.sources.imageio import ImageReadError, load_image
 
 log = logging.getLogger("astroanom.features")
@@ -168,6 +169,7 @@ def run_rows(
     else:
         pool = ThreadPoolExecutor(max_workers=n_threads)
         results = pool.map(one, paths)  # yields in order; at most n_threads run at a time
+    bar = Progress("image features", len(paths), "objects", logger=log)
     try:
         for k, (row, reason) in enumerate(results):
             if row is not None:
@@ -175,6 +177,8 @@ def run_rows(
             else:
                 log.warning("%s failed: %s", ids[k], reason)
             reasons.append(reason)
+            bar.advance()
+        bar.done()
     finally:
         if n_threads > 1:
             pool.shutdown()

@@ -13,17 +13,18 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from astroanom.store.io import read_features, write_parquet
+from astroanom.store.io import read_features, write_parquet, write_text
 
 if TYPE_CHECKING:
     from astroanom.active.strategies import Strategy
+    from astroanom.store.users import Combined
 
 log = logging.getLogger("astroanom.active")
 PathLike = str | os.PathLike[str]
@@ -82,15 +83,35 @@ def _write_active(
 
 
 def human_labels(path: PathLike | None, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows (k,) and labels (k,) of a user's label file, validated against ``ids`` (n,)."""
-    from astroanom.store.labels import label_arrays, read_labels
-
-    keys = np.asarray(ids).astype(str)
-    index = {k: i for i, k in enumerate(keys)}
+    """Rows (k,) and labels (k,) of one user's label file, validated against ``ids`` (n,)."""
     if path is None or not Path(path).is_file():
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
-    frame = read_labels(path, valid_ids=index.keys())
-    return label_arrays(dict(zip(frame["id"], frame["label"].astype(int), strict=True)), index)
+    rows, labels, _ = team_labels([path], ids)
+    return rows, labels
+
+
+def team_labels(
+    files: Sequence[PathLike],
+    ids: np.ndarray,
+    labels_cfg: Mapping[str, Any] | None = None,
+) -> tuple[np.ndarray, np.ndarray, Combined]:
+    """Rows (k,) and one relevance each (k,) from every user's label file in ``files``,
+    combined by ``labels_cfg["combine"]`` (:mod:`astroanom.store.users`), and the
+    :class:`~astroanom.store.users.Combined` record (users, counts, disputes)."""
+    from astroanom.store.labels import label_arrays
+    from astroanom.store.users import DEFAULT_COMBINE, DEFAULT_DISPUTE_SPREAD, combine_labels
+
+    cfg = labels_cfg or {}
+    keys = np.asarray(ids).astype(str)
+    index = {k: i for i, k in enumerate(keys)}
+    combined = combine_labels(
+        [f for f in files if Path(f).is_file()],
+        rule=cfg.get("combine", DEFAULT_COMBINE),
+        valid_ids=index.keys(),
+        dispute_spread=int(cfg.get("dispute_spread", DEFAULT_DISPUTE_SPREAD)),
+    )
+    rows, labels = label_arrays(combined.labels, index)
+    return rows, labels, combined
 
 
 def _strategy(
@@ -120,15 +141,21 @@ def retrain_step(
     threads: int = 1,
     truth: PathLike | None = None,
     truth_spec: Mapping[str, Any] | None = None,
-    labels_file: PathLike | None = None,
+    label_files: Sequence[PathLike] = (),
     dataset: str = "",
+    labels_cfg: Mapping[str, Any] | None = None,
+    labels_used: PathLike | None = None,
 ) -> None:
     """The single retrain; writes id, S, U, d, score (the strategy's ranking score), label.
 
     Simulated oracle: one round of the labelling loop with ``batch = oracle.budget`` (the top
     ``budget`` of the strategy's label-free ranking, S for the paper's score). Human oracle:
-    the labels in ``labels_file`` (all of them). Both refit the dataset's ``strategy``; U and d
-    are NaN for a strategy without them. ``shared``: the ``active_learning`` section.
+    every user's labels in ``label_files`` (the selected ``labels/<dataset>/<user>.csv``),
+    one relevance per object by ``labels_cfg["combine"]`` (the config's ``labels``
+    section; :mod:`astroanom.store.users`). Both refit the dataset's ``strategy``; U and d are
+    NaN for a strategy without them. ``shared``: the ``active_learning`` section.
+    ``labels_used``: JSON record of whose labels were used (users, counts, file hashes,
+    disputes), written when given.
     """
     df, X, S = read_inputs(features, scores)
     ids = df["id"].to_numpy()
@@ -143,6 +170,10 @@ def retrain_step(
         _write_active(
             ids, S, run.shown, run.labels, *_paper_terms(strat, S.size), run.final, active
         )
+        if labels_used is not None:
+            from astroanom.store.users import simulated_record
+
+            _write_record(simulated_record(budget), labels_used)
         log.info(
             "retrained %s on %d simulated labels in %.3f s",
             strategy["name"],
@@ -150,29 +181,50 @@ def retrain_step(
             time.perf_counter() - t0,
         )
         return
-    labelled, labels = human_labels(labels_file, ids)
+    cfg = labels_cfg or {}
+    labelled, labels, combined = team_labels(label_files, ids, cfg)
+    record = combined.record(cfg.get("users"), cfg.get("exclude_users", ()))
     if labelled.size == 0:
         log.warning(
             "no labels in %s yet: the ranking stays by S. Start labelling with "
             "`astroanom label %s`, then rerun snakemake",
-            labels_file,
+            _where(label_files, dataset),
             dataset or "<dataset>",
         )
         nan = np.full(S.size, np.nan)
         _write_active(ids, S, labelled, labels, nan, nan.copy(), S.copy(), active)
+        if labels_used is not None:
+            _write_record(record, labels_used)
         return
     from astroanom.active.loop import refit_strategy
 
+    log.info("%s", combined.summary())
     strat = _strategy(strategy, shared, seed, threads)
     score = refit_strategy(strat, X, S, labelled, labels)
     _write_active(ids, S, labelled, labels, *_paper_terms(strat, S.size), score, active)
+    if labels_used is not None:
+        _write_record(record, labels_used)
     log.info(
-        "retrained %s on %d labels from %s in %.3f s",
+        "retrained %s on %d labels (%d object(s)) of %s in %.3f s",
         strategy["name"],
+        record["n_labels"],
         labelled.size,
-        labels_file,
+        ", ".join(combined.user_names),
         time.perf_counter() - t0,
     )
+
+
+def _where(files: Sequence[PathLike], dataset: str) -> str:
+    """Where the labels were looked for, for the no-labels message."""
+    if files:
+        return ", ".join(map(str, files))
+    return f"labels/{dataset or '<dataset>'}/"
+
+
+def _write_record(record: Mapping[str, Any], path: PathLike) -> None:
+    import json
+
+    write_text(json.dumps(record, indent=2) + "\n", path)
 
 
 def incremental_step(

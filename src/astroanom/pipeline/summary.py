@@ -54,13 +54,35 @@ def summary_lines(
 
                     lines.append(f"  {unmatched_sentence(table)}")
             if entry["oracle"]["mode"] == "human" and i == 0:
-                lab = rd.label_file(cfg["labels"]["user"])
-                state = "no labels yet" if not lab.is_file() else f"labels in {lab}"
-                lines.append(
-                    f"  {state}: label with `astroanom label {rd.run}{option}`, then rerun "
-                    f"`snakemake --cores all{option}` to retrain"
-                )
+                lines += _labels_lines(rd, option)
     return lines
+
+
+def _labels_lines(rd: Any, option: str) -> list[str]:
+    """Whose labels the ranking of a human-oracle run used (its ``labels_used.json``), its
+    disputes, and how to label or retrain."""
+    from astroanom.store.users import read_record
+
+    record = read_record(rd.labels_used) or {}
+    users = record.get("users") or []
+    hint = (
+        f"label with `astroanom label {rd.run}{option}`, then rerun "
+        f"`snakemake --cores all{option}` to retrain"
+    )
+    if not users:
+        return [f"  no labels yet: {hint}"]
+    who = ", ".join(f"{u['user']} ({u['n_labels']})" for u in users)
+    out = [
+        f"  ranking retrained on the labels of {who}, combined by {record['combine']} "
+        f"({rd.labels_used}): {hint}"
+    ]
+    if record.get("n_disputed"):
+        ids = ", ".join(str(d["id"]) for d in record["disputed"])
+        out.append(
+            f"  {record['n_disputed']} object(s) disputed (labels {record['dispute_spread']}+ "
+            f"apart), e.g. {ids}"
+        )
+    return out
 
 
 def print_summary(

@@ -29,6 +29,7 @@ from astroanom.store.rundir import (  # noqa: F401  (the file names live with Ru
     EMBEDDING,
     EXPORT_FILES,
     FEATURES,
+    LABELS_USED,
     OBJECTS,
     SCORES,
     TRUTH,

@@ -46,6 +46,7 @@ SOURCE_FAILURES = "source/failures.csv"
 SOURCE_INFO = "source/info.json"
 SCORES = "scores.parquet"
 ACTIVE = "active.parquet"
+LABELS_USED = "labels_used.json"  # whose labels the retrain used, combined how (store.users)
 ROUNDS = "rounds.parquet"
 EMBEDDING = "embedding.parquet"
 TRUTH = "truth.parquet"
@@ -150,6 +151,7 @@ class RunDir:
     source_info = _File(SOURCE_INFO)
     scores = _File(SCORES)
     active = _File(ACTIVE)
+    labels_used = _File(LABELS_USED)
     rounds = _File(ROUNDS)
     embedding = _File(EMBEDDING)
     truth = _File(TRUTH)

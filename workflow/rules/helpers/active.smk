@@ -2,14 +2,22 @@
 
 
 def human_labels(wildcards):
-    """Input of active_retrain in human mode: the label file once it exists. Before the first
-    label there is none and S^ = S; creating or changing it reruns only what depends on it.
-    """
+    """Input of active_retrain in human mode: every selected user's label file of the run
+    (labels/<run>/<user>.csv; labels.users, labels.exclude_users). Before the first label
+    there is none and S^ = S; a new user's file, or a changed one, reruns only what depends
+    on the labels."""
     if ds(wildcards)["oracle"]["mode"] == "human":
-        path = labels_file(wildcards.run)
-        if os.path.exists(path):
-            return [path]
+        return retrain_label_files(wildcards.run)
     return []
+
+
+def retrain_labels_params(wildcards):
+    """The labels settings a human-oracle retrain depends on (changing one reruns it; a
+    simulated oracle depends on none, nor does anyone on labels.user)."""
+    if ds(wildcards)["oracle"]["mode"] != "human":
+        return {}
+    keys = ("combine", "users", "exclude_users", "dispute_spread")
+    return {k: config["labels"][k] for k in keys}
 
 
 def truth_input(wildcards):
