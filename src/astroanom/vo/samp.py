@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,12 +52,30 @@ class Sent:
     detail: str
 
 
+def astropy_samp() -> Any:
+    """``astropy.samp``, imported without its deprecation warning (astropy 8 points to
+    ``pyvo.samp``, the same client; this module moves there when pyvo becomes a dependency)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*astropy.samp was deprecated.*")
+        import astropy.samp
+
+    return astropy.samp
+
+
 @contextmanager
 def connected(lockfile: PathLike | None = None, name: str = CLIENT_NAME) -> Iterator[Any]:
     """A registered ``SAMPIntegratedClient`` (not callable) for the block; raises
     :class:`NoHubError` when no hub is running (or ``lockfile`` names none)."""
-    from astropy.samp import SAMPHubError, SAMPIntegratedClient, conf
+    samp = astropy_samp()
     from astropy.samp.lockfile_helpers import check_running_hub
+
+    SAMPHubError, SAMPIntegratedClient, conf = (
+        samp.SAMPHubError,
+        samp.SAMPIntegratedClient,
+        samp.conf,
+    )
 
     with conf.set_temp("use_internet", False), conf.set_temp("n_retries", 2):
         params = None
@@ -136,6 +154,24 @@ def point_at(ra: float, dec: float, lockfile: PathLike | None = None) -> Sent:
         return _notify(
             client, POINT_MTYPE, {"ra": repr(ra), "dec": repr(dec)}, f"RA {ra:.6f} Dec {dec:+.6f}"
         )
+
+
+def select_rows(
+    table: pd.DataFrame, top: int | None = None, ids: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """The rows of ``table`` (with ``id`` and ``rank``) to send: those of ``ids`` in that order
+    (an unknown id is an error naming it), else the ``top`` by rank (best first)."""
+    if ids is not None:
+        index = {oid: k for k, oid in enumerate(table["id"].astype(str))}
+        unknown = [i for i in ids if str(i) not in index]
+        if unknown:
+            shown = ", ".join(map(repr, unknown[:5]))
+            raise SampError(f"unknown id(s) {shown}: not objects of this dataset")
+        return table.iloc[[index[str(i)] for i in dict.fromkeys(ids)]].reset_index(drop=True)
+    n = len(table) if top is None else int(top)
+    if n < 1:
+        raise SampError(f"send at least one object, got top {top}")
+    return table.sort_values("rank", kind="stable").head(n).reset_index(drop=True)
 
 
 def send_rows(
