@@ -159,3 +159,61 @@ def test_select_rows():
     assert select_rows(t, ids=["r", "p", "r"])["id"].tolist() == ["r", "p"]
     with pytest.raises(SampError, match="at least one"):
         select_rows(t, top=0)
+
+
+def labeller_client(tmp_path: Path):
+    """The labeller's Flask test client on six images with RA/Dec (no hub needed to build)."""
+    from labeller_helpers import image_dataset
+
+    from astroanom.labeller import LabellerSettings, create_app
+
+    d = image_dataset(tmp_path / "run", n=6)
+    obj = pd.read_parquet(d / "objects.parquet")
+    obj["ra"] = [10.0 + k for k in range(6)]
+    obj["dec"] = -5.0
+    obj.to_parquet(d / "objects.parquet")
+    settings = LabellerSettings(alpha=1.0, n_estimators=10, seed=0, strategy={"name": "paper"})
+    app = create_app(d, tmp_path / "labels" / "alice.csv", "alice", settings)
+    client, token = app.test_client(), app.config["CSRF_TOKEN"]
+    S = pd.read_parquet(d / "scores.parquet")
+    by_s = S.sort_values("S", ascending=False, kind="stable")["id"].tolist()
+
+    def post(body):
+        return client.post(
+            "/api/samp",
+            json=body,
+            headers={"X-CSRF-Token": token, "Origin": "http://localhost"},
+        )
+
+    return client, post, by_s
+
+
+def test_labeller_route_sends_top_n_and_points(hub, viewer, tmp_path):
+    client, post, by_s = labeller_client(tmp_path)
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="samp-send"' in page and "samp.js" in page
+    resp = post({"top": 3, "by": "score", "point": by_s[0]})
+    assert resp.status_code == 200, resp.get_json()
+    body = resp.get_json()
+    assert body["rows"] == 3 and [s["recipients"] for s in body["sent"]] == [["viewer"]] * 2
+    (m1, p1), (m2, p2) = viewer.wait_for(2)
+    got = table_of(p1)
+    assert m1 == "table.load.votable" and got["id"].tolist() == by_s[:3]
+    assert got["rank"].tolist() == [1, 2, 3]  # no retrain yet: ranked by S
+    np.testing.assert_array_equal(got["S_hat"], got["S"])
+    row = int(by_s[0].split("_")[1])
+    assert m2 == "coord.pointAt.sky" and (float(p2["ra"]), float(p2["dec"])) == (10.0 + row, -5.0)
+    # a selection of ids (the map's), in its order
+    assert post({"ids": [by_s[4], by_s[1]]}).status_code == 200
+    assert table_of(viewer.wait_for(3)[2][1])["id"].tolist() == [by_s[4], by_s[1]]
+    assert post({"ids": ["nope"]}).status_code == 404
+    assert post({"top": 0}).status_code == 400
+    assert len(viewer.messages) == 3
+
+
+def test_labeller_route_without_hub(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SAMP_HUB", f"std-lockurl:{(tmp_path / 'none.lock').as_uri()}")
+    _, post, _ = labeller_client(tmp_path)
+    resp = post({"top": 2})
+    assert resp.status_code == 503 and "start TOPCAT or Aladin" in resp.get_json()["error"]
