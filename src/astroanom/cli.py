@@ -195,6 +195,12 @@ def _add_export(sub: argparse._SubParsersAction) -> Runner:
     p.add_argument(
         "--out", type=Path, default=None, help="output folder (default: results/<dataset>/export)"
     )
+    p.add_argument(
+        "--stretch",
+        choices=("asinh", "linear", "sqrt", "log", "zscale"),
+        default=None,
+        help="image thumbnails' stretch (default: export.stretch)",
+    )
     _add_crossmatch(p)
     return _run_export
 
@@ -245,6 +251,7 @@ def crossmatch_settings(args: argparse.Namespace, entry: dict[str, Any]) -> dict
 def _run_export(args: argparse.Namespace) -> int:
     from astroanom import config as acfg
     from astroanom.export import export_anomalies
+    from astroanom.pipeline.export import thumbnail_display
     from astroanom.store.rundir import run_dir
 
     cfg = load_config(args.configfile)
@@ -269,6 +276,7 @@ def _run_export(args: argparse.Namespace) -> int:
         top_n=top,
         title=f"Anomalies of {run.path}",
         crossmatch=crossmatch_settings(args, entry),
+        display=thumbnail_display(args.stretch or entry["export"]["stretch"]),
     )
     print(f"{res.n_objects} objects ({res.n_rows} rows) from {len(files)} label file(s):")
     if res.n_known is not None:

@@ -43,6 +43,7 @@ rule export:
         threshold=lambda w: ds(w)["export"]["threshold"],
         top_n=lambda w: ds(w)["export"]["top_n"],
         crossmatch=lambda w: ds(w)["export"]["crossmatch"],
+        stretch=lambda w: ds(w)["export"]["stretch"],
         title=lambda w: f"Anomalies of {w.run}",
     script:
         "../scripts/export.py"

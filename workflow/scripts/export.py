@@ -14,4 +14,5 @@ export_step(
     top_n=snakemake.params.top_n,
     title=snakemake.params.title,
     crossmatch=snakemake.params.crossmatch,
+    stretch=snakemake.params.stretch,
 )
