@@ -199,3 +199,41 @@ def test_hours_look_alike_warns(tmp_path, caplog):
     cat = write_csv(tmp_path / "h.csv", ["ra,dec,name", "1,0,a", "12,0,b", "23.5,0,c"])
     read_catalogue(cat)
     assert "every ra is within 0..24: hours?" in caplog.text
+
+
+def test_cli_export_with_configured_and_given_catalogue(tmp_path, monkeypatch, capsys):
+    """export.crossmatch in the config (catalogue columns renamed, radius 2"), then the
+    command line's --crossmatch/--radius on top; `astroanom check` names a missing catalogue."""
+    import yaml
+    from test_samp import make_run
+
+    from astroanom import cli
+    from astroanom.config import load
+
+    monkeypatch.chdir(tmp_path)
+    config = make_run(tmp_path)  # objects a..f at RA 150.00..150.05, Dec 2
+    write_csv(tmp_path / "mine.csv", ["RA,DE,N", f"150.01,{2 + 1.5 * ARCSEC!r},near-b"])
+    cfg = yaml.safe_load(config.read_text())
+    cfg["datasets"]["field"]["export"] = {
+        "top_n": 3,
+        "crossmatch": {"path": "mine.csv", "ra": "RA", "dec": "DE", "name": "N"},
+    }
+    config.write_text(yaml.safe_dump(cfg))
+    assert load([config])["datasets"]["field"]["export"]["crossmatch"]["radius_arcsec"] == 2.0
+    assert cli.main(["export", "field", "--configfile", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "1 of them known in the cross-match catalogue" in out and "anomalies.vot" in out
+    csv = pd.read_csv(tmp_path / "results/field/export/anomalies.csv", keep_default_na=False)
+    assert csv["known_name"].tolist() == ["", "near-b", ""]
+    # a radius below the separation (1.5"): nothing is known
+    assert cli.main(["export", "field", "--configfile", str(config), "--radius", "1"]) == 0
+    assert "0 of them known" in capsys.readouterr().out
+    # a bad catalogue given on the command line: the error names its file and line
+    write_csv(tmp_path / "bad.csv", ["RA,DE,N", "150,95,x"])
+    assert cli.main(["export", "field", "--configfile", str(config), "--crossmatch", "bad.csv"])
+    assert "bad.csv, line 2: DE = 95 is outside -90..90 degrees" in capsys.readouterr().err
+    (tmp_path / "mine.csv").unlink()
+    assert cli.main(["check", "--configfile", str(config)]) == 1
+    assert "datasets.field.export.crossmatch.path: mine.csv does not exist" in (
+        capsys.readouterr().err
+    )

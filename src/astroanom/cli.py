@@ -295,7 +295,7 @@ def _add_send(sub: argparse._SubParsersAction) -> Runner:
             "VOTable (id, RA/Dec, S, U, d, S^, rank; known/known_name with export.crossmatch) "
             "and broadcast it (table.load.votable) through the running SAMP hub; one object "
             "with RA/Dec is also pointed at (coord.pointAt.sky). Start TOPCAT or Aladin first "
-            "(or `astropy-samp-hub`)."
+            "(or astropy's `samp_hub --no-web-profile`)."
         ),
     )
     p.add_argument("dataset", help="a dataset name of the config (or name/seedN)")

@@ -1,7 +1,8 @@
 """Send tables and positions to TOPCAT, Aladin or any SAMP client (``astropy.samp``).
 
 SAMP (the IVOA's Simple Application Messaging Protocol) passes messages between the tools on
-one desktop through a *hub* (TOPCAT and Aladin each start one; so does ``astropy-samp-hub``).
+one desktop through a *hub* (TOPCAT and Aladin each start one; so does astropy's
+``samp_hub --no-web-profile``).
 :func:`send_table` writes the rows as a VOTable file and broadcasts ``table.load.votable``
 with its ``file://`` URL; :func:`point_at` broadcasts ``coord.pointAt.sky`` (RA/Dec in
 degrees). Both connect as a short-lived, non-callable client (no server of ours is started),
@@ -29,8 +30,8 @@ PathLike = str | os.PathLike[str]
 TABLE_MTYPE = "table.load.votable"
 POINT_MTYPE = "coord.pointAt.sky"
 NO_HUB = (
-    "no SAMP hub is running: start TOPCAT or Aladin (each starts one), or `astropy-samp-hub`, "
-    "then send again"
+    "no SAMP hub is running: start TOPCAT or Aladin (each starts one), or astropy's "
+    "`samp_hub --no-web-profile`, then send again"
 )
 CLIENT_NAME = "astroanom"
 
