@@ -117,7 +117,8 @@ def test_export_marks_known_objects_with_hand_worked_separations(dataset, tmp_pa
         "pos.angDistance",
         "arcsec",
     )
-    assert f["known_name"].ucd == "meta.id.cross"
+    assert f["known_name"].ucd == "meta.id.cross" and f["known"].datatype == "boolean"
+    assert list(t.to_table()["known"]) == [True, False, True, True, False, False]
     fits = Table.read(res.fits)
     assert list(fits["known"]) == [True, False, True, True, False, False]
     assert str(fits["known_sep_arcsec"].unit) == "arcsec"

@@ -100,7 +100,12 @@ def to_votable(rows: pd.DataFrame, meta: Mapping[str, Any] | None = None, name: 
     vot = from_table(t, table_id=name)
     table = vot.get_first_table()
     table.name = name
+    from astropy.io.votable.converters import get_converter
+
     for field in table.fields:
+        if field.datatype == "bit":  # astropy writes numpy bools as bits; logical is "boolean"
+            field.datatype, field.arraysize = "boolean", None
+            field.converter = get_converter(field)
         if field.name in COLUMNS:
             ucd, unit, description = COLUMNS[field.name]
             field.ucd = ucd
