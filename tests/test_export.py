@@ -94,10 +94,11 @@ def test_export_files(dataset, tmp_path):
     assert (res.n_rows, res.n_objects) == (6, 5)
     csv = pd.read_csv(res.csv, dtype={"id": str, "user": str}, keep_default_na=False)
     assert list(csv.columns) == [
-        "id", "ra", "dec", "S", "S_hat", "rank", "label", "user", "time", "selected_by",
+        "id", "ra", "dec", "S", "U", "d", "S_hat", "rank", "label", "user", "time",
+        "selected_by",
     ]  # fmt: skip
-    assert res.csv.read_text().splitlines()[1] == "a,150.0,2.0,5.0,4.5,1,1,alice,t2,top"
-    assert res.csv.read_text().splitlines()[5] == "d,150.03,2.0,2.5,2.0,4,,,,top"
+    assert res.csv.read_text().splitlines()[1] == "a,150.0,2.0,5.0,0.0,1.0,4.5,1,1,alice,t2,top"
+    assert res.csv.read_text().splitlines()[5] == "d,150.03,2.0,2.5,0.0,1.0,2.0,4,,,,top"
     t = Table.read(res.fits, mask_invalid=False)
     assert t.colnames == list(csv.columns)
     assert list(t["id"]) == ["a", "b", "c", "c", "d", "f"]
@@ -131,7 +132,9 @@ def test_curve_dataset_gets_plots_and_bad_image_is_reported(tmp_path):
     res = export_anomalies(d, [], tmp_path / "o", top_n=2)
     page = res.html.read_text()
     assert page.count("data:image/png;base64,") == 2 and "simbad" not in page
-    assert list(pd.read_csv(res.csv).columns[:3]) == ["id", "S", "S_hat"]
+    csv = pd.read_csv(res.csv)
+    assert list(csv.columns[:5]) == ["id", "S", "U", "d", "S_hat"]  # no position columns
+    assert csv["U"].isna().all() and csv["d"].isna().all()  # a strategy without U and d
     # an image dataset whose cutout is missing: the page says why, the tables are complete
     pd.DataFrame(
         {"id": ids, "image_path": ["/nonexistent/x1.fits", "/nonexistent/x2.fits"]}

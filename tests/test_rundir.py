@@ -50,7 +50,7 @@ def test_rundir_paths_of_a_replicated_run(tmp_path, monkeypatch):
     }
     assert run_dir(cfg, "cut/seed2") == second
     # summary, ranked, 3 figures x 2 formats, 3 export files in the first run; the summary after
-    assert len(first.outputs(first=True, truth=False)) == 11
+    assert len(first.outputs(first=True, truth=False)) == 12  # export: csv, fits, html, vot
     assert second.outputs(first=False, truth=False) == ["results/cut/seed2/summary.json"]
     assert second.outputs(first=False, truth=True) == [
         "results/cut/seed2/summary.json",
@@ -68,6 +68,7 @@ def test_rundir_paths_of_a_plain_run_and_as_a_pattern(tmp_path, monkeypatch):
         "results/cut/export/anomalies.csv",
         "results/cut/export/anomalies.fits",
         "results/cut/export/anomalies.html",
+        "results/cut/export/anomalies.vot",
     ]
     assert rd.label_file("bob") == Path("labels/cut/bob.csv")
     # what the rules write: wildcard patterns
@@ -121,7 +122,7 @@ def test_check_reports_finished_seed_runs_as_made(tmp_path, monkeypatch, capsys)
     assert cli.main(["check", "--configfile", str(mine)]) == 0
     out = capsys.readouterr().out
     assert "results/cut/seed2/ (made, seed 2)" in out
-    assert "results/cut/seed1/ (partly made (1 of 11 files), seed 1)" in out
+    assert "results/cut/seed1/ (partly made (1 of 12 files), seed 1)" in out
     (tmp_path / "results" / "cut" / "seed2" / "summary.json").unlink()
     assert cli.main(["check", "--configfile", str(mine)]) == 0
     assert "results/cut/seed2/ (not made yet, seed 2)" in capsys.readouterr().out

@@ -165,12 +165,14 @@ def _run_label(args: argparse.Namespace) -> int:
 def _add_export(sub: argparse._SubParsersAction) -> Runner:
     p = sub.add_parser(
         "export",
-        help="write a dataset's anomaly catalogue (CSV, FITS table, self-contained HTML page)",
+        help="write a dataset's anomaly catalogue (CSV, FITS table, VOTable, HTML page)",
         description=(
             "Collect the objects your users labelled relevant (label >= threshold) and the top "
             "objects by the retrained score S^ of one dataset, with S, S^, rank, label, user, "
-            "time and RA/Dec where known, into anomalies.csv, anomalies.fits and anomalies.html "
-            "(cutouts or plots embedded; no outside requests)."
+            "time and RA/Dec where known, into anomalies.csv, anomalies.fits, anomalies.vot "
+            "(VOTable with units and UCDs) and anomalies.html (cutouts or plots embedded; no "
+            "outside requests). With a catalogue (--crossmatch or export.crossmatch), objects "
+            "within the radius of one of its entries are marked known, with its name."
         ),
     )
     p.add_argument("dataset", help="a dataset name of the config (or name/seedN)")
@@ -201,12 +203,62 @@ def _add_export(sub: argparse._SubParsersAction) -> Runner:
         "does; the next snakemake redraws the figures)",
     )
     p.add_argument("--threads", type=int, default=1, help="threads for --retrain (default 1)")
+        "--stretch",
+        choices=("asinh", "linear", "sqrt", "log", "zscale"),
+        default=None,
+        help="image thumbnails' stretch (default: export.stretch)",
+    )
+    _add_crossmatch(p)
     return _run_export
+
+
+def _add_crossmatch(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--crossmatch",
+        type=Path,
+        default=None,
+        metavar="CATALOGUE",
+        help="a CSV, FITS or VOTable catalogue (RA/Dec in degrees, a name per row) to mark known "
+        "objects in (default: export.crossmatch.path of the dataset, if set)",
+    )
+    p.add_argument(
+        "--radius",
+        type=float,
+        default=None,
+        metavar="ARCSEC",
+        help="cross-match radius in arcsec (default: export.crossmatch.radius_arcsec, else 2)",
+    )
+    p.add_argument(
+        "--catalogue-columns",
+        nargs=3,
+        default=None,
+        metavar=("RA", "DEC", "NAME"),
+        help="the catalogue's RA, Dec and name columns (default: export.crossmatch's, else "
+        "ra dec name)",
+    )
+
+
+def crossmatch_settings(args: argparse.Namespace, entry: dict[str, Any]) -> dict[str, Any] | None:
+    """The cross-match of a command: the dataset's ``export.crossmatch`` with the options given
+    on the command line on top (None: no catalogue)."""
+    xm = dict(entry["export"].get("crossmatch") or {})
+    if args.crossmatch is not None:
+        xm["path"] = str(args.crossmatch)
+    if not xm.get("path"):
+        if args.radius is not None or args.catalogue_columns:
+            raise AstroanomError("--radius and --catalogue-columns need a --crossmatch catalogue")
+        return None
+    if args.radius is not None:
+        xm["radius_arcsec"] = args.radius
+    if args.catalogue_columns:
+        xm["ra"], xm["dec"], xm["name"] = args.catalogue_columns
+    return xm
 
 
 def _run_export(args: argparse.Namespace) -> int:
     from astroanom import config as acfg
     from astroanom.export import export_anomalies
+    from astroanom.pipeline.export import thumbnail_display
     from astroanom.store.rundir import run_dir
 
     cfg = load_config(args.configfile)
@@ -226,10 +278,19 @@ def _run_export(args: argparse.Namespace) -> int:
     if entry["oracle"]["mode"] == "human":
         _check_ranking_fresh(cfg, run, entry, rd, args)
     res = export_anomalies(
-        rd.dir, files, out, threshold=threshold, top_n=top, title=f"Anomalies of {run.path}"
+        rd.dir,
+        files,
+        out,
+        threshold=threshold,
+        top_n=top,
+        title=f"Anomalies of {run.path}",
+        crossmatch=crossmatch_settings(args, entry),
+        display=thumbnail_display(args.stretch or entry["export"]["stretch"]),
     )
     print(f"{res.n_objects} objects ({res.n_rows} rows) from {len(files)} label file(s):")
-    for path in (res.csv, res.fits, res.html):
+    if res.n_known is not None:
+        print(f"  {res.n_known} of them known in the cross-match catalogue")
+    for path in (res.csv, res.fits, res.votable, res.html):
         print(f"  {path}")
     return 0
 
@@ -286,6 +347,67 @@ def _check_ranking_fresh(
         f"{record.get('n_disputed', 0)} disputed object(s) ({rd.labels_used})",
         flush=True,
     )
+def _add_send(sub: argparse._SubParsersAction) -> Runner:
+    p = sub.add_parser(
+        "send",
+        help="send a dataset's top objects (or chosen ids) to TOPCAT or Aladin over SAMP",
+        description=(
+            "Write the top N objects by S^ (or the objects given by --ids) of one dataset as a "
+            "VOTable (id, RA/Dec, S, U, d, S^, rank; known/known_name with export.crossmatch) "
+            "and broadcast it (table.load.votable) through the running SAMP hub; one object "
+            "with RA/Dec is also pointed at (coord.pointAt.sky). Start TOPCAT or Aladin first "
+            "(or astropy's `samp_hub --no-web-profile`)."
+        ),
+    )
+    p.add_argument("dataset", help="a dataset name of the config (or name/seedN)")
+    _add_config(p)
+    pick = p.add_mutually_exclusive_group()
+    pick.add_argument(
+        "--top", type=int, default=None, help="how many of the top by S^ (default: export.top_n)"
+    )
+    pick.add_argument("--ids", nargs="+", default=None, help="these objects, in this order")
+    p.add_argument(
+        "--hub",
+        type=Path,
+        default=None,
+        metavar="LOCKFILE",
+        help="the hub's lockfile (default: $SAMP_HUB, else ~/.samp, as every SAMP tool)",
+    )
+    p.add_argument(
+        "--no-point", action="store_true", help="do not point the viewers at a single object"
+    )
+    return _run_send
+
+
+def _run_send(args: argparse.Namespace) -> int:
+    from astroanom import config as acfg
+    from astroanom.export import score_table
+    from astroanom.store.rundir import run_dir
+    from astroanom.vo.crossmatch import crossmatch_rows
+    from astroanom.vo.samp import select_rows, send_rows
+
+    cfg = load_config(args.configfile)
+    run = resolve_run(cfg, args.dataset)
+    entry = acfg.dataset(cfg, run.name)
+    rd = run_dir(cfg, run.path)
+    top = entry["export"]["top_n"] if args.top is None and not args.ids else args.top
+    rows = select_rows(score_table(rd.dir), top=top, ids=args.ids)
+    xm = entry["export"].get("crossmatch")
+    if xm and {"ra", "dec"} <= set(rows.columns):
+        rows = crossmatch_rows(rows, xm, source=f"datasets.{run.name}.export.crossmatch")
+    name = f"astroanom {run.path}: " + (f"top {top}" if args.ids is None else f"{len(rows)} ids")
+    sent = send_rows(
+        rows,
+        Path(rd.export_dir) / "samp",
+        name,
+        meta={"dataset": run.path},
+        lockfile=args.hub,
+        point=not args.no_point,
+    )
+    for s in sent:
+        to = ", ".join(s.recipients) if s.recipients else "nobody"
+        print(f"{s.mtype}: {s.detail} -> {to}")
+    return 0
 
 
 def _add_check(sub: argparse._SubParsersAction) -> Runner:
@@ -352,6 +474,9 @@ def missing_inputs(cfg: dict[str, Any]) -> list[str]:
                 key = f"source.images.{band}" + ("" if isinstance(files, str) else f"[{j}]")
                 paths.append((key, f))
         paths.append(("truth.table", (entry.get("truth") or {}).get("table")))
+        paths.append(
+            ("export.crossmatch.path", (entry["export"].get("crossmatch") or {}).get("path"))
+        )
         feats = entry.get("features") or {}
         paths.append(("features.path", feats.get("path")))  # e.g. embeddings' table
         paths.append(("features.psf", feats.get("psf")))  # morphology's PSF image
@@ -395,6 +520,7 @@ COMMANDS: dict[str, Callable[[argparse._SubParsersAction], Runner]] = {
     "check": _add_check,
     "label": _add_label,
     "export": _add_export,
+    "send": _add_send,
 }
 
 

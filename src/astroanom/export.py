@@ -5,10 +5,13 @@ From a dataset directory (``objects.parquet``, ``scores.parquet``, ``active.parq
 selects every object a user labelled relevant (label >= ``threshold``) and the ``top_n`` objects
 by the retrained score S-hat, and writes, each atomically:
 
-- ``anomalies.csv`` and ``anomalies.fits`` (a binary table): one row per (object, user label),
-  plus one row with an empty user for a selected object nobody labelled. Columns: id, ra, dec
-  (when the dataset has them), S, S_hat, rank (by S-hat, 1 = most anomalous), label (empty/NaN
-  when unlabelled), user, time (of the label), selected_by ("label", "top" or "label+top");
+- ``anomalies.csv``, ``anomalies.fits`` (a binary table) and ``anomalies.vot`` (a VOTable with
+  units and UCDs, :mod:`astroanom.vo.votable`): one row per (object, user label), plus one row
+  with an empty user for a selected object nobody labelled. Columns: id, ra, dec (when the
+  dataset has them), S, U, d (NaN where the strategy has none), S_hat, rank (by S-hat, 1 = most
+  anomalous), label (empty/NaN when unlabelled), user, time (of the label), selected_by
+  ("label", "top" or "label+top"); with a cross-match catalogue (``crossmatch``,
+  :mod:`astroanom.vo.crossmatch`) also known, known_name, known_sep_arcsec;
 - ``anomalies.html``: one self-contained page (no script, no outside request: images are inline
   base64 PNG; follow-up links are plain links) with each selected object drawn as its kind
   draws it (:mod:`astroanom.kinds`: a cutout, a light curve, a spectrum, a curve, a table row's
@@ -39,7 +42,7 @@ from astroanom.store.labels import LABEL_COLUMNS, MAX_LABEL, MIN_LABEL, read_lab
 
 log = logging.getLogger("astroanom.export")
 PathLike = str | os.PathLike[str]
-CSV_NAME, FITS_NAME, HTML_NAME = ds.EXPORT_FILES
+CSV_NAME, FITS_NAME, HTML_NAME, VOTABLE_NAME = ds.EXPORT_FILES
 Renderer = Callable[[str], bytes]
 
 
@@ -52,6 +55,8 @@ class ExportResult:
     html: Path
     n_rows: int
     n_objects: int
+    votable: Path | None = None
+    n_known: int | None = None  # objects matched in the cross-match catalogue (None: no match run)
 
 
 def _read_table(directory: Path, name: str, columns: Sequence[str]) -> pd.DataFrame:
@@ -64,6 +69,36 @@ def _read_table(directory: Path, name: str, columns: Sequence[str]) -> pd.DataFr
         raise AstroanomError(f"{path} lacks column(s) {missing} (columns: {list(df.columns)})")
     df["id"] = df["id"].astype(str)
     return df
+
+
+def score_table(dataset_dir: PathLike) -> pd.DataFrame:
+    """One row per object (in the dataset's order): id, ra, dec (when the dataset has them), S,
+    U, d (NaN where the strategy has none), S_hat and rank (by S-hat, 1 = most anomalous).
+
+    Raises :class:`AstroanomError` for missing tables or columns, or an object without S-hat.
+    """
+    d = Path(dataset_dir)
+    objects = _read_table(d, ds.OBJECTS, ["id"])
+    scores = _read_table(d, ds.SCORES, ["id", "S"])
+    active = _read_table(d, ds.ACTIVE, ["id", "score"])
+    for col in ("U", "d"):
+        if col not in active.columns:
+            active[col] = np.nan
+    table = objects[["id"] + [c for c in ("ra", "dec") if c in objects.columns]]
+    table = table.merge(scores[["id", "S"]], on="id", how="left", validate="one_to_one")
+    table = table.merge(
+        active[["id", "U", "d", "score"]].rename(columns={"score": "S_hat"}),
+        on="id",
+        how="left",
+        validate="one_to_one",
+    )
+    if table["S_hat"].isna().any():
+        bad = table.loc[table["S_hat"].isna(), "id"].iloc[0]
+        raise AstroanomError(f"{d / ds.ACTIVE} has no S-hat for object {bad}; re-run the workflow")
+    rank = np.empty(len(table), dtype=np.int64)
+    rank[rank_order(table["S_hat"].to_numpy())] = np.arange(1, len(table) + 1)
+    table["rank"] = rank
+    return table
 
 
 def anomaly_table(
@@ -82,24 +117,7 @@ def anomaly_table(
         raise ValueError(f"threshold must be a label {MIN_LABEL}..{MAX_LABEL}, got {threshold}")
     if int(top_n) < 0:
         raise ValueError(f"top_n must be >= 0, got {top_n}")
-    d = Path(dataset_dir)
-    objects = _read_table(d, ds.OBJECTS, ["id"])
-    scores = _read_table(d, ds.SCORES, ["id", "S"])
-    active = _read_table(d, ds.ACTIVE, ["id", "score"])
-    table = objects[["id"] + [c for c in ("ra", "dec") if c in objects.columns]]
-    table = table.merge(scores[["id", "S"]], on="id", how="left", validate="one_to_one")
-    table = table.merge(
-        active[["id", "score"]].rename(columns={"score": "S_hat"}),
-        on="id",
-        how="left",
-        validate="one_to_one",
-    )
-    if table["S_hat"].isna().any():
-        bad = table.loc[table["S_hat"].isna(), "id"].iloc[0]
-        raise AstroanomError(f"{d / ds.ACTIVE} has no S-hat for object {bad}; re-run the workflow")
-    rank = np.empty(len(table), dtype=np.int64)
-    rank[rank_order(table["S_hat"].to_numpy())] = np.arange(1, len(table) + 1)
-    table["rank"] = rank
+    table = score_table(dataset_dir)
 
     valid = set(table["id"])
     labels = []
@@ -202,6 +220,16 @@ def anomaly_html(
             if r["user"]:
                 facts.append((f"label ({r['user']})", f"{_fmt(r['label'])} · {_fmt(r['time'])}"))
         facts.append(("selected by", str(first["selected_by"])))
+        if "known" in grp.columns:
+            known = bool(first["known"])
+            facts.append(
+                (
+                    "known",
+                    f"{first['known_name']} ({_fmt(first['known_sep_arcsec'], 2)}\u2033)"
+                    if known
+                    else "no",
+                )
+            )
         table = "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in facts)
         cards.append(
             f'<div class="card" id="obj-{esc(str(oid))}">{picture}<h2>{esc(str(oid))}</h2>'
@@ -239,12 +267,18 @@ def _write_fits(rows: pd.DataFrame, path: Path, meta: Mapping[str, Any]) -> None
         if c in rows.columns:
             t[c] = rows[c].to_numpy(np.float64)
             t[c].unit = "deg"
-    t["S"] = rows["S"].to_numpy(np.float64)
-    t["S_hat"] = rows["S_hat"].to_numpy(np.float64)
+    for c in ("S", "U", "d", "S_hat"):
+        if c in rows.columns:
+            t[c] = rows[c].to_numpy(np.float64)
     t["rank"] = rows["rank"].to_numpy(np.int64)
     t["label"] = rows["label"].astype("Float64").to_numpy(np.float64, na_value=np.nan)
     for c in ("user", "time", "selected_by"):
         t[c] = _fixed_str(rows[c])
+    if "known" in rows.columns:
+        t["known"] = rows["known"].to_numpy(bool)
+        t["known_name"] = _fixed_str(rows["known_name"])
+        t["known_sep_arcsec"] = rows["known_sep_arcsec"].to_numpy(np.float64)
+        t["known_sep_arcsec"].unit = "arcsec"
     for k, v in meta.items():
         t.meta[k] = v
     t.meta["TEXTENC"] = (TEXT_ENCODING, "encoding of the text columns")
@@ -293,28 +327,50 @@ def export_anomalies(
     title: str | None = None,
     display: Mapping[str, Any] | None = None,
     render: Renderer | None = None,
+    crossmatch: Mapping[str, Any] | None = None,
 ) -> ExportResult:
-    """Write ``anomalies.csv``, ``anomalies.fits`` and ``anomalies.html`` into ``out_dir``.
+    """Write ``anomalies.csv``, ``anomalies.fits``, ``anomalies.vot`` and ``anomalies.html``
+    into ``out_dir``.
 
     ``label_files``: the users' current-state label files (``labels/<dataset>/<user>.csv``);
     ``threshold``: the lowest label that counts as relevant (0..5); ``top_n``: how many of the
     highest-S-hat objects to add; ``display``: image display choices for
     :func:`astroanom.kinds.image_display.render_image` (e.g. ``{"kind": "asinh"}``);
-    ``render``: a custom id -> PNG renderer (default: cutout, or a plot of the feature vector).
+    ``render``: a custom id -> PNG renderer (default: cutout, or a plot of the feature vector);
+    ``crossmatch``: a catalogue to mark known objects in (``path``, ``ra``, ``dec``, ``name``,
+    ``radius_arcsec``; :func:`astroanom.vo.crossmatch.crossmatch_rows`), or None.
     """
     d = Path(dataset_dir)
     rows = anomaly_table(d, label_files, threshold, top_n)
+    n_known = None
+    if crossmatch:
+        from astroanom.vo.crossmatch import crossmatch_rows
+
+        rows = crossmatch_rows(rows, crossmatch, source=f"export of {d}")
+        n_known = int(rows.loc[rows["known"], "id"].nunique())
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     name = title or f"Anomalies of {d.name}"
     csv_path, fits_path, html_path = out / CSV_NAME, out / FITS_NAME, out / HTML_NAME
+    vot_path = out / VOTABLE_NAME
     write_people_csv(rows, csv_path)
     meta: dict[str, Any] = {"DATASET": d.name, "THRESH": int(threshold), "TOPN": int(top_n)}
     meta.update(labels_used_meta(d))
     _write_fits(rows, fits_path, meta)
+    from astroanom.vo.votable import write_votable
+
+    vot_meta = {"dataset": d.name, "threshold": int(threshold), "top_n": int(top_n)}
+    if crossmatch:
+        from astroanom.vo.crossmatch import DEFAULTS
+
+        xm = {**DEFAULTS, **{k: v for k, v in crossmatch.items() if v is not None}}
+        vot_meta["crossmatch"] = f"{xm['path']} within {xm['radius_arcsec']:g} arcsec"
+    write_votable(rows, vot_path, vot_meta)
     ids = rows["id"].drop_duplicates().tolist()
     draw = _CountedRenderer(render or _renderer(d, display or {}), len(ids))
     write_text(anomaly_html(rows, draw, name, threshold, top_n), html_path)
     draw.bar.done()
     log.info("export: %d rows, %d objects -> %s", len(rows), len(ids), out)
-    return ExportResult(csv_path, fits_path, html_path, len(rows), len(ids))
+    return ExportResult(
+        csv_path, fits_path, html_path, len(rows), len(ids), votable=vot_path, n_known=n_known
+    )

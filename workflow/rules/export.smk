@@ -1,5 +1,6 @@
 # The anomaly catalogue of a dataset: what its users labelled relevant plus the top N by S^, as
-# CSV, FITS table and a self-contained HTML page to share (also `astroanom export <dataset>`).
+# CSV, FITS table, VOTable (units, UCDs) and a self-contained HTML page to share (also
+# `astroanom export <dataset>`); with export.crossmatch, known objects are marked.
 
 
 include: "helpers/export.smk"
@@ -12,6 +13,7 @@ rule export:
         active=RUN.active,
         info=RUN.dataset_json,
         labels=export_labels,
+        catalogue=export_catalogue,
     output:
         csv=report(
             RUN.export_csv,
@@ -20,6 +22,7 @@ rule export:
             labels={"dataset": "{run}", "table": "anomalies (CSV)"},
         ),
         fits=RUN.export_fits,
+        votable=RUN.export_votable,
         html=report(
             RUN.export_html,
             caption="../report/export.rst",
@@ -39,6 +42,8 @@ rule export:
         out_dir=lambda w: rd(w).export_dir,
         threshold=lambda w: ds(w)["export"]["threshold"],
         top_n=lambda w: ds(w)["export"]["top_n"],
+        crossmatch=lambda w: ds(w)["export"]["crossmatch"],
+        stretch=lambda w: ds(w)["export"]["stretch"],
         title=lambda w: f"Anomalies of {w.run}",
     script:
         "../scripts/export.py"

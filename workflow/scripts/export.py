@@ -13,4 +13,6 @@ export_step(
     threshold=snakemake.params.threshold,
     top_n=snakemake.params.top_n,
     title=snakemake.params.title,
+    crossmatch=snakemake.params.crossmatch,
+    stretch=snakemake.params.stretch,
 )

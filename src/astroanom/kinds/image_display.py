@@ -1,5 +1,6 @@
 """Image display for the labeller and the export: stretches (linear, sqrt, log, asinh) between
-percentile limits, colour composites of three bands (Lupton et al. 2004 asinh composite via
+percentile limits or IRAF's zscale limits (``astropy.visualization.ZScaleInterval``), colour
+composites of three bands (Lupton et al. 2004 asinh composite via
 ``astropy.visualization.make_lupton_rgb``, or three independently stretched bands), and PNG bytes.
 
 Pure functions of arrays (no Flask, no global state): :func:`render_image` takes an image as
@@ -19,6 +20,10 @@ import numpy as np
 
 STRETCHES = ("linear", "sqrt", "log", "asinh")
 MODES = ("auto", "band", "composite", "rgb")
+#: how the limits are chosen: the ``lo``/``hi`` percentiles, or zscale (IRAF/ds9's)
+INTERVALS = ("percentile", "zscale")
+#: ``stretch=zscale`` in a request: ds9's "zscale" view, linear between zscale limits
+ZSCALE_STRETCH = "zscale"
 
 #: softening of the log and asinh stretches (on data scaled to 0..1 between the limits)
 LOG_A = 1000.0
@@ -42,25 +47,59 @@ def limits(plane: np.ndarray, lo: float = 0.5, hi: float = 99.5) -> tuple[float,
     return float(vmin), float(vmax)
 
 
+def zscale_limits(plane: np.ndarray) -> tuple[float, float]:
+    """IRAF's zscale limits of the finite pixels (``astropy.visualization.ZScaleInterval``
+    with its defaults: 1000 regularly spaced samples, contrast 0.25; deterministic). They
+    follow the sky background and its noise, so faint structure shows and a bright star does
+    not set the scale. Falls back to the full range where zscale gives vmin >= vmax."""
+    from astropy.visualization import ZScaleInterval
+
+    vals = np.asarray(plane, dtype=np.float64)
+    vals = vals[np.isfinite(vals)]
+    if vals.size == 0:
+        return 0.0, 0.0
+    vmin, vmax = ZScaleInterval().get_limits(vals)
+    if not vmax > vmin:
+        vmin, vmax = float(vals.min()), float(vals.max())
+    return float(vmin), float(vmax)
+
+
+def interval_limits(
+    plane: np.ndarray, lo: float = 0.5, hi: float = 99.5, interval: str = "percentile"
+) -> tuple[float, float]:
+    """(vmin, vmax) of ``plane`` by ``interval``: the ``lo``/``hi`` percentiles
+    (:func:`limits`) or zscale (:func:`zscale_limits`, ``lo``/``hi`` unused)."""
+    if interval == "percentile":
+        return limits(plane, lo, hi)
+    if interval == "zscale":
+        return zscale_limits(plane)
+    raise ValueError(f"unknown interval {interval!r}; use one of {', '.join(INTERVALS)}")
+
+
 def stretch(
     plane: np.ndarray,
     kind: str = "asinh",
     lo: float = 0.5,
     hi: float = 99.5,
     vlim: tuple[float, float] | None = None,
+    interval: str = "percentile",
 ) -> np.ndarray:
     """float32 (H, W) in [0, 1]: pixels scaled linearly to [0, 1] between the limits (the
-    ``lo``/``hi`` percentiles, or ``vlim`` = (vmin, vmax)), clipped, then
+    ``lo``/``hi`` percentiles, zscale's with ``interval="zscale"``, or ``vlim`` = (vmin,
+    vmax)), clipped, then
 
     - linear: t;  sqrt: sqrt(t);
     - log:   log10(1 + a t) / log10(1 + a), a = 1000 (as ds9);
     - asinh: asinh(t / a) / asinh(1 / a), a = 0.1.
 
+    These are ``astropy.visualization``'s ``LinearStretch``, ``SqrtStretch``,
+    ``LogStretch(a=1000)`` and ``AsinhStretch(a=0.1)``, written in numpy so that a grey view
+    does not import astropy (``tests/test_image_views.py`` checks they agree to the bit).
     NaN pixels (e.g. cutout padding) become 0 (black).
     """
     if kind not in STRETCHES:
         raise ValueError(f"unknown stretch {kind!r}; use one of {', '.join(STRETCHES)}")
-    vmin, vmax = vlim if vlim is not None else limits(plane, lo, hi)
+    vmin, vmax = vlim if vlim is not None else interval_limits(plane, lo, hi, interval)
     x = np.asarray(plane, dtype=np.float64)
     t = (x - vmin) / (vmax - vmin) if vmax > vmin else np.zeros_like(x)
     t = np.clip(np.nan_to_num(t, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
@@ -115,10 +154,14 @@ def stretched_composite(
     kind: str = "asinh",
     lo: float = 0.5,
     hi: float = 99.5,
+    interval: str = "percentile",
 ) -> np.ndarray:
-    """uint8 (H, W, 3): the three bands ``rgb`` each stretched between its own percentiles."""
+    """uint8 (H, W, 3): the three bands ``rgb`` each stretched between its own limits."""
     return np.dstack(
-        [to_uint8(stretch(image[:, :, i], kind, lo, hi)) for i in _check_rgb(image, rgb)]
+        [
+            to_uint8(stretch(image[:, :, i], kind, lo, hi, interval=interval))
+            for i in _check_rgb(image, rgb)
+        ]
     )
 
 
@@ -181,8 +224,10 @@ def display_array(
     rgb: Sequence[int] | None = None,
     composite: str = "lupton",
     q: float = 3.0,
+    interval: str = "percentile",
 ) -> np.ndarray:
-    """uint8 display image of ``image`` (H, W) or (H, W, C):
+    """uint8 display image of ``image`` (H, W) or (H, W, C), its limits by ``interval``
+    (``lo``/``hi`` percentiles, or zscale; not the Lupton composite's):
 
     - ``band``: band ``band`` alone, stretched (grey);
     - ``composite``: bands ``rgb`` as red, green, blue (default: the bands are listed from blue
@@ -201,17 +246,17 @@ def display_array(
         if not 0 <= band < n:
             raise ValueError(f"band {band} requested; the image has {n} band(s)")
         plane = image if image.ndim == 2 else image[:, :, band]
-        return to_uint8(stretch(plane, kind, lo, hi))
+        return to_uint8(stretch(plane, kind, lo, hi, interval=interval))
     if n < 3:
         raise ValueError(f"a colour view needs 3 bands; the image has {n}")
     if mode == "rgb":
         idx = _check_rgb(image, (0, 1, 2) if rgb is None else rgb)  # JPEG/PNG: stored as RGB
-        vlim = limits(image[:, :, idx], lo, hi)  # one scale for all channels: colours kept
+        vlim = interval_limits(image[:, :, idx], lo, hi, interval)  # one scale: colours kept
         return np.dstack([to_uint8(stretch(image[:, :, i], kind, vlim=vlim)) for i in idx])
     if composite == "lupton":
         return lupton_composite(image, rgb, q=q, hi=hi)
     if composite == "stretch":
-        return stretched_composite(image, rgb, kind, lo, hi)
+        return stretched_composite(image, rgb, kind, lo, hi, interval)
     raise ValueError(f"unknown composite {composite!r}; use lupton or stretch")
 
 
@@ -230,7 +275,8 @@ def render_file(path: str | os.PathLike[str], min_size: int = 0, **display: obje
 
 def parse_display(query: Mapping[str, str]) -> dict[str, Any]:
     """Validated display choices from request parameters (all optional strings):
-    ``mode``, ``band``, ``stretch`` (-> ``kind``), ``lo``, ``hi``, ``rgb`` ("2,1,0"),
+    ``mode``, ``band``, ``stretch`` (-> ``kind``; ``zscale`` is linear between zscale limits,
+    ds9's view), ``interval`` (percentile or zscale), ``lo``, ``hi``, ``rgb`` ("2,1,0"),
     ``composite``, ``q``. Raises ``ValueError`` naming the bad parameter."""
     out: dict[str, Any] = {}
 
@@ -245,11 +291,21 @@ def parse_display(query: Mapping[str, str]) -> dict[str, Any]:
             raise ValueError(f"display parameter mode={query['mode']!r}: use one of {MODES}")
         out["mode"] = query["mode"]
     if "stretch" in query:
-        if query["stretch"] not in STRETCHES:
+        if query["stretch"] == ZSCALE_STRETCH:
+            out["kind"], out["interval"] = "linear", "zscale"
+        elif query["stretch"] not in STRETCHES:
             raise ValueError(
-                f"display parameter stretch={query['stretch']!r}: use one of {STRETCHES}"
+                f"display parameter stretch={query['stretch']!r}: use one of "
+                f"{(*STRETCHES, ZSCALE_STRETCH)}"
             )
-        out["kind"] = query["stretch"]
+        else:
+            out["kind"] = query["stretch"]
+    if "interval" in query:
+        if query["interval"] not in INTERVALS:
+            raise ValueError(
+                f"display parameter interval={query['interval']!r}: use one of {INTERVALS}"
+            )
+        out["interval"] = query["interval"]
     if "composite" in query:
         if query["composite"] not in ("lupton", "stretch"):
             raise ValueError(f"display parameter composite={query['composite']!r}: lupton|stretch")

@@ -35,6 +35,7 @@ from pathlib import Path
 from flask import Flask
 
 from astroanom.labeller import routes
+from astroanom.labeller import vo as vo_routes
 from astroanom.labeller.guards import (
     LOOPBACK_NAMES,
     MAX_BODY_BYTES,
@@ -86,4 +87,5 @@ def create_app(
     routes.label_routes(app, state)
     routes.retrain_routes(app, state)
     routes.map_routes(app, state)
+    vo_routes.samp_routes(app, state)  # Send to TOPCAT/Aladin (SAMP)
     return app

@@ -60,7 +60,7 @@ RECALL_CURVES = "recall_curves.parquet"
 FIRST_N = "anomalies_first_n.csv"
 EXPORT_DIR = "export"
 MODELS_DIR = "models"  # trained models of trainable extractors (astroanom.features.trainable)
-EXPORT_FILES = ("anomalies.csv", "anomalies.fits", "anomalies.html")
+EXPORT_FILES = ("anomalies.csv", "anomalies.fits", "anomalies.html", "anomalies.vot")
 # Files of a dataset (results/<name>/, across its seeds for a replicated one).
 METRICS = "metrics.csv"
 METRICS_BY_SEED = "metrics_by_seed.csv"
@@ -167,6 +167,7 @@ class RunDir:
     export_csv = _File(f"{EXPORT_DIR}/{EXPORT_FILES[0]}")
     export_fits = _File(f"{EXPORT_DIR}/{EXPORT_FILES[1]}")
     export_html = _File(f"{EXPORT_DIR}/{EXPORT_FILES[2]}")
+    export_votable = _File(f"{EXPORT_DIR}/{EXPORT_FILES[3]}")
     metrics = _File(METRICS)
     metrics_by_seed = _File(METRICS_BY_SEED)
     rounds_csv = _File(ROUNDS_CSV)
@@ -230,7 +231,7 @@ class RunDir:
         return {x: self.file(f"figures/{stem}.{x}") for x in FIGURE_FORMATS}
 
     def export_files(self) -> list[str]:
-        """The anomaly catalogue: ``export/anomalies.{csv,fits,html}``."""
+        """The anomaly catalogue: ``export/anomalies.{csv,fits,html,vot}``."""
         return [self.file(f"{EXPORT_DIR}/{f}") for f in EXPORT_FILES]
 
     # ----------------------------------------------------------------------------------------
