@@ -203,6 +203,7 @@ def _add_export(sub: argparse._SubParsersAction) -> Runner:
         "does; the next snakemake redraws the figures)",
     )
     p.add_argument("--threads", type=int, default=1, help="threads for --retrain (default 1)")
+    p.add_argument(
         "--stretch",
         choices=("asinh", "linear", "sqrt", "log", "zscale"),
         default=None,
@@ -347,6 +348,8 @@ def _check_ranking_fresh(
         f"{record.get('n_disputed', 0)} disputed object(s) ({rd.labels_used})",
         flush=True,
     )
+
+
 def _add_send(sub: argparse._SubParsersAction) -> Runner:
     p = sub.add_parser(
         "send",
