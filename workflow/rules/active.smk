@@ -1,6 +1,7 @@
 # Active learning with the dataset's strategy: the single retrain (simulated oracle: one round
 # of `budget` labels; human oracle: the user's label file, which is then the only
-# label-dependent input) and the incremental loop (`batch` labels per round).
+# label-dependent input) and the incremental loop (`batch` labels per round). Both start from
+# the dataset's known examples (`known:`; its CSV is an input, so editing it reruns them).
 
 
 include: "helpers/active.smk"
@@ -12,6 +13,7 @@ rule active_retrain:
         scores=RUN.scores,
         truth=truth_input,
         labels=human_labels,
+        known=known_input,
     output:
         active=RUN.active,
     log:
@@ -30,6 +32,7 @@ rule active_retrain:
         truth_spec=lambda w: ds(w).get("truth"),
         labels_file=lambda w: labels_file(w.run),
         dataset=lambda w: w.run,
+        known=lambda w: ds(w)["known"],
         seed=run_seed,
     script:
         "../scripts/active_retrain.py"
@@ -40,6 +43,7 @@ rule active_incremental:
         features=RUN.features,
         scores=RUN.scores,
         truth=RUN.truth,
+        known=known_input,
     output:
         rounds=RUN.rounds,
     log:
@@ -56,6 +60,7 @@ rule active_incremental:
         truth_spec=lambda w: ds(w)["truth"],
         strategy=lambda w: ds(w)["strategy"],
         shared=config["active_learning"],
+        known=lambda w: ds(w)["known"],
         seed=run_seed,
     script:
         "../scripts/active_incremental.py"

@@ -65,6 +65,7 @@ def page_routes(app: Flask, state: LabellerData, token: str) -> None:
             n_features=int(state.X.shape[1]),
             orders=list(ORDERS),
             retrained_with=state.retrained_with,
+            n_known=len(state.known),  # known examples: in every retrain, not in the label file
             stale=state.stale(),
             ranking=_ranking_state(state),
             curve_axis=state.curve_axis(),
