@@ -159,23 +159,22 @@ def run_all(args: argparse.Namespace) -> None:
     cat = load_ogle3()
     done = pd.read_csv(args.out) if args.out.is_file() else pd.DataFrame()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    for seed in args.seeds:
-        sample = subsample(cat, args.n, seed)
-        X = features(sample)
-        det = detector_from_config({"name": "iforest", "n_estimators": 100}, seed=seed)
-        S = to_anomaly_score(det.fit_score(X), det.lower_is_weirder)
-        for task in args.tasks:
+    data = {}
+    for task in args.tasks:
+        for seed in args.seeds:
+            if seed not in data:
+                sample = subsample(cat, args.n, seed)
+                X = features(sample)
+                det = detector_from_config({"name": "iforest", "n_estimators": 100}, seed=seed)
+                S = to_anomaly_score(det.fit_score(X), det.lower_is_weirder)
+                data[seed] = (sample, X, S)
+            sample, X, S = data[seed]
             want = (sample["Type"] == task).to_numpy()
             for kset in args.known_settings:
                 n_known = args.known * kset
                 for name in args.strategies:
-                    key = {
-                        "n": args.n,
-                        "task": task,
-                        "strategy": name,
-                        "seed": seed,
-                        "known": n_known,
-                    }
+                    key = {"n": args.n, "task": task, "strategy": name, "seed": seed}
+                    key["known"] = n_known
                     if len(done) and (done[list(key)] == pd.Series(key)).all(axis=1).any():
                         continue
                     res = one_run(

@@ -211,7 +211,7 @@ def pca_spread_first(X: np.ndarray, S: np.ndarray, n_first: int) -> np.ndarray:
     along = np.argsort(pc1, kind="stable")
     picks = along[np.unique(np.round(np.linspace(0, n - 1, k)).astype(np.int64))]
     score = np.asarray(S, dtype=np.float64).copy()
-    score[picks] = 5.0 + 1.0 + np.arange(picks.size, 0, -1)  # above every S, in PC1 order
+    score[picks] = 5.0 + np.arange(picks.size, 0, -1)  # above every S (<= 5), in PC1 order
     return score
 
 

@@ -18,7 +18,8 @@ def truth_input(wildcards):
 
 def known_input(wildcards):
     """The dataset's known-examples CSV (`known.path`) when it gives one: a change reruns the
-    retrain and the loop (inline `known.ids` are a parameter, so a change reruns them too)."""
+    retrain and the loop (inline `known.ids` are a parameter, so a change reruns them too).
+    """
     from astroanom.sources.paths import data_path
 
     path = (ds(wildcards).get("known") or {}).get("path")
