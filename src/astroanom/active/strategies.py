@@ -389,8 +389,8 @@ class GaussianProcessEI(_Base):
         max_train: int,
         n_restarts: int,
         prior_mean: str,
-        first: str = "detector",
-        n_first: int = 10,
+        first: str,
+        n_first: int,
         seed: int = 0,
         n_jobs: int = 1,
     ) -> None:
