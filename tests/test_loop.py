@@ -240,6 +240,7 @@ def test_incremental_step_honours_the_strategy(run_dir, small):
         "round03",
         "label_round",
         "label",
+        "known",
     ]
     for c in ("round00", "round01", "round02", "round03"):
         np.testing.assert_array_equal(none[c], S)

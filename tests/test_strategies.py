@@ -16,6 +16,7 @@ from astroanom.active.strategies import (
     GaussianProcessEI,
     expected_improvement,
     make_strategy,
+    pca_spread_first,
     strategy_from_config,
 )
 from astroanom.detect.detectors import anomaly_scores, make_detector
@@ -155,3 +156,120 @@ def test_strategy_errors(sims):
     with pytest.raises(LabelsError, match="more than once"):
         make_strategy("gp").fit(X, S, np.array([0, 0]), np.array([0.0, 5.0]))
     assert {"paper", "gp", "coniferest", "none", "random"} <= set(plugins.available("strategy"))
+
+
+# -- known examples: every strategy starts from them (round 0) and never shows them ------------
+
+KNOWN_CASES = [
+    ("paper", {}, True),
+    ("gp", {}, True),
+    ("gp", {"first": "pca_spread"}, True),
+    ("coniferest", {"model": "pineforest"}, True),
+    ("coniferest", {"model": "aadforest"}, True),
+    ("ucb", {}, True),
+    ("none", {}, False),
+    ("random", {}, False),
+]
+
+
+@pytest.mark.parametrize(
+    "name, params, learns",
+    KNOWN_CASES,
+    ids=[f"{c[0]}-{'-'.join(c[1].values())}" for c in KNOWN_CASES],
+)
+def test_known_wanted_example_changes_round_zero_and_is_never_shown(sims, name, params, learns):
+    """Three known wanted objects (class 4, U = 5): a learning strategy's round-0 ranking
+    differs from its label-free one and puts more wanted objects in its top 100 (every one
+    of these fits them); none and random do not learn, so round 0 is unchanged. No strategy
+    shows a known object or counts it among the viewed."""
+    if name == "coniferest":
+        pytest.importorskip("coniferest")
+    X, classes, S = sims[1]
+    known = np.flatnonzero(classes == 4)[:3]
+    want = (classes == 4) & ~np.isin(np.arange(S.size), known)
+    oracle = ClassOracle(classes, RELEVANCE)
+
+    def run(k):
+        strat = strategy_from_config({"name": name, **params}, seed=1, shared=SHARED)
+        lab = None if k is None else np.full(k.size, 5.0)
+        return labelling_loop(X, S, oracle, strat, BATCH, 20, known=k, known_labels=lab)
+
+    cold, warm = run(None), run(known)
+    assert np.array_equal(cold.scores[0], warm.scores[0]) != learns
+    if learns:
+        top = lambda r: int(want[rank_order(r.scores[0])[:100]].sum())  # noqa: E731
+        # paper's S^ and the GP's EI change but find no more: with only wanted labels the
+        # paper's U is 5 everywhere (S^ is S nudged), and EI over best = 5 looks elsewhere
+        if name in ("coniferest", "ucb"):
+            assert top(warm) > top(cold)
+    assert not np.isin(known, warm.shown).any() and not np.isin(known, warm.viewed).any()
+    assert warm.viewed.size == S.size - known.size and warm.shown.size == 20
+
+
+def test_pca_spread_first_is_protege_equally_spaced_along_pc1():
+    """X on a line, values 0..10 in a shuffled row order: PC1 is the line (sign fixed so its
+    loading is positive), the 3 picks are ranks 0, 5, 10 along it: the rows of values 0, 5, 10,
+    shown in that order, scored 8, 7, 6 (above any S); the rest keep S."""
+    values = np.array([3, 10, 0, 7, 5, 1, 9, 2, 8, 4, 6], dtype=float)
+    S = np.linspace(0, 5, 11)
+    score = pca_spread_first(values[:, None], S, 3)
+    rows = [int(np.flatnonzero(values == v)[0]) for v in (0, 5, 10)]
+    np.testing.assert_array_equal(rank_order(score)[:3], rows)
+    np.testing.assert_array_equal(score[rows], [8.0, 7.0, 6.0])
+    rest = np.setdiff1d(np.arange(11), rows)
+    np.testing.assert_array_equal(score[rest], S[rest])
+    gp = make_strategy("gp", first="pca_spread", n_first=3)
+    empty = np.empty(0, dtype=np.int64)
+    np.testing.assert_array_equal(gp.fit(values[:, None], S, empty, empty).score(), score)
+
+
+def test_gp_fits_one_label(sims):
+    """One label (e.g. one known example): the kernel is kept at its start, the posterior is
+    pulled towards the label there (prior mean S elsewhere)."""
+    X, _, S = sims[1]
+    i = int(rank_order(-S)[0])  # the least anomalous object, labelled wanted
+    gp = GaussianProcessEI(seed=0).fit(X, S, np.array([i]), np.array([5.0]))
+    mu, sd = gp.posterior()
+    assert mu[i] > S[i] + 2 and sd[i] < sd.mean()
+    assert np.isfinite(gp.score()).all()
+
+
+def test_ucb_is_the_paper_order_until_labels_differ_then_adds_mean_and_spread(sims):
+    """Without background (n_background = 0): no labels: S. All labels equal (c): no forest,
+    mu = c, sigma = 0, so the score is c + S^ (the paper's order). Labels that differ: mu and
+    sigma are the mean and sd over the trees, mu equal to the forest's prediction (the
+    paper's learner, same seed). With background: the labels then seeded unlabelled rows at 0."""
+    from astroanom.active.score import RelevanceLearner
+    from astroanom.active.strategies import RelevanceUCB, tree_mean_and_spread
+
+    X, classes, S = sims[1]
+    empty = np.empty(0, dtype=np.int64)
+    ucb = make_strategy("ucb", n_background=0, shared=SHARED, seed=2)
+    assert isinstance(ucb, RelevanceUCB)
+    np.testing.assert_array_equal(ucb.fit(X, S, empty, empty).score(), S)
+    idx = rank_order(S)[:30]
+    zeros = np.zeros(idx.size)
+    paper = make_strategy("paper", shared=SHARED, seed=2).fit(X, S, idx, zeros).score()
+    np.testing.assert_allclose(ucb.fit(X, S, idx, zeros).score(), paper)
+    lab = ClassOracle(classes, RELEVANCE)(idx).astype(float)
+    lab[0] = 5.0
+    model = RelevanceLearner(20, seed=2).fit(X, idx, lab)
+    mu, sd = tree_mean_and_spread(model.forest, X, 0.0, block=500)
+    np.testing.assert_allclose(mu, model.forest.predict(X), rtol=1e-6, atol=1e-9)
+    assert (sd >= 0).all() and sd.max() > 0
+    k0 = make_strategy(
+        "ucb",
+        kappa=0.0,
+        detector_weight=0.0,
+        n_background=0,
+        shared={"alpha": 1.0, "n_estimators": 20},
+        seed=2,
+    )
+    got = k0.fit(X, S, idx, lab).score()
+    expect = np.clip(mu, 0, 5)
+    expect[idx] = lab
+    np.testing.assert_allclose(got, expect, rtol=1e-6, atol=1e-9)
+    back = make_strategy("ucb", n_background=50, shared=SHARED, seed=2).fit(X, S, idx, lab)
+    rows, y = back.training_set()
+    assert rows.size == 80 and np.array_equal(rows[:30], idx) and (y[30:] == 0).all()
+    assert not np.isin(rows[30:], idx).any() and np.unique(rows).size == 80

@@ -104,6 +104,7 @@ def resolve_run(cfg: dict[str, Any], dataset: str) -> Any:
 
 def _run_label(args: argparse.Namespace) -> int:
     from astroanom import config as acfg
+    from astroanom.active.known import read_known
     from astroanom.labeller import LabellerSettings, start
     from astroanom.pipeline.summary import configfile_option
     from astroanom.store.dataset import DatasetInfo
@@ -132,6 +133,7 @@ def _run_label(args: argparse.Namespace) -> int:
         embedding_max=int(entry["embedding"]["n_objects"]),
         exact_first=args.exact_first,
         read_only=args.read_only,
+        known=read_known(entry.get("known")),
     )
     info = DatasetInfo.read(rd.dir)
     running = start(
@@ -340,6 +342,7 @@ def _check_ranking_fresh(
         dataset=run.path,
         labels_cfg=lab,
         labels_used=rd.labels_used,
+        known=entry.get("known"),
     )
     record = read_record(rd.labels_used) or {}
     who = ", ".join(f"{u['user']} ({u['n_labels']})" for u in record.get("users", []))
@@ -440,6 +443,9 @@ def _run_check(args: argparse.Namespace) -> int:
             f"{files}: {len(missing)} input path(s) do not exist (relative paths are read from "
             f"{Path.cwd()}, where snakemake runs):\n" + "\n".join(f"  {m}" for m in missing)
         )
+    bad_known = known_problems(cfg)
+    if bad_known:
+        raise AstroanomError(f"{files}: known examples:\n" + "\n".join(f"  {m}" for m in bad_known))
     print(f"{files}: valid; {len(cfg['datasets'])} dataset(s)")
     for line in missing_packages(cfg):
         print(f"  warning: {line}")
@@ -482,6 +488,7 @@ def missing_inputs(cfg: dict[str, Any]) -> list[str]:
         )
         feats = entry.get("features") or {}
         paths.append(("features.path", feats.get("path")))  # e.g. embeddings' table
+        paths.append(("known.path", (entry.get("known") or {}).get("path")))
         paths.append(("features.psf", feats.get("psf")))  # morphology's PSF image
         for k, part in enumerate(feats.get("extractors") or []):
             if isinstance(part, dict):
@@ -497,6 +504,29 @@ def missing_inputs(cfg: dict[str, Any]) -> list[str]:
                 continue
             if not exists:
                 out.append(f"datasets.{name}.{key}: {value} does not exist")
+    return out
+
+
+def known_problems(cfg: dict[str, Any]) -> list[str]:
+    """``datasets.<name>.known: <why>`` for every dataset whose known examples cannot be read,
+    or (once a run has its feature table) name ids that are not objects of the run."""
+    import pandas as pd
+
+    from astroanom.active.known import known_rows, read_known
+    from astroanom.store.rundir import run_dirs
+
+    out = []
+    for name, entry in cfg["datasets"].items():
+        try:
+            known = read_known(entry.get("known"))
+            if not known:
+                continue
+            for rd in run_dirs(cfg, name):
+                if Path(rd.features).is_file():
+                    ids = pd.read_parquet(rd.features, columns=["id"])["id"].to_numpy()
+                    known_rows(known, ids)
+        except AstroanomError as err:
+            out.append(f"datasets.{name}.known: {err}")
     return out
 
 

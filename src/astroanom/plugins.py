@@ -61,6 +61,7 @@ BUILTIN: dict[str, dict[str, str]] = {
         "coniferest": "astroanom.active.strategies:ConiferestForest",
         "none": "astroanom.active.strategies:NoLearning",
         "random": "astroanom.active.strategies:RandomOrder",
+        "ucb": "astroanom.active.strategies:RelevanceUCB",
     },
 }
 

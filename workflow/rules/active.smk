@@ -1,7 +1,8 @@
 # Active learning with the dataset's strategy: the single retrain (simulated oracle: one round
 # of `budget` labels; human oracle: every user's label file of the run, combined into one
 # relevance per object by labels.combine; they are then the only label-dependent inputs) and
-# the incremental loop (`batch` labels per round).
+# the incremental loop (`batch` labels per round). Both start from the dataset's known
+# examples (`known:`; its CSV is an input, so editing it reruns them).
 
 
 include: "helpers/active.smk"
@@ -13,6 +14,7 @@ rule active_retrain:
         scores=RUN.scores,
         truth=truth_input,
         labels=human_labels,
+        known=known_input,
     output:
         active=RUN.active,
         labels_used=RUN.labels_used,
@@ -32,6 +34,7 @@ rule active_retrain:
         truth_spec=lambda w: ds(w).get("truth"),
         labels=retrain_labels_params,
         dataset=lambda w: w.run,
+        known=lambda w: ds(w)["known"],
         seed=run_seed,
     script:
         "../scripts/active_retrain.py"
@@ -42,6 +45,7 @@ rule active_incremental:
         features=RUN.features,
         scores=RUN.scores,
         truth=RUN.truth,
+        known=known_input,
     output:
         rounds=RUN.rounds,
     log:
@@ -58,6 +62,7 @@ rule active_incremental:
         truth_spec=lambda w: ds(w)["truth"],
         strategy=lambda w: ds(w)["strategy"],
         shared=config["active_learning"],
+        known=lambda w: ds(w)["known"],
         seed=run_seed,
     script:
         "../scripts/active_incremental.py"

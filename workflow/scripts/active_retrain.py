@@ -19,4 +19,5 @@ retrain_step(
     dataset=snakemake.params.dataset,
     labels_cfg=snakemake.params.labels,
     labels_used=snakemake.output.labels_used,
+    known=snakemake.params.known,
 )

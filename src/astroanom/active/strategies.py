@@ -10,6 +10,8 @@ Built-in strategies (registered in :mod:`astroanom.plugins`):
 - ``gp``          a Gaussian-process relevance model (Matern + white noise) ranked by expected
                   improvement, as in Protege (Lochner & Rudnick 2025), xi = 0.5;
 - ``coniferest``  PineForest or AADForest from the optional ``coniferest`` package;
+- ``ucb``         ours: the relevance forest's mean + kappa * its spread across trees + the
+                  paper's S^ (a predicted-wanted object ranks high wherever it lies);
 - ``none``        no learning: rank by the detector score S;
 - ``random``      a seeded random order.
 
@@ -192,6 +194,125 @@ class PaperScore(_Base):
         return ranking
 
 
+def pca_spread_first(X: np.ndarray, S: np.ndarray, n_first: int) -> np.ndarray:
+    """Protege's first selection as a ranking score (n,): ``n_first`` objects equally spaced in
+    rank along the first principal component of ``X`` (n, m) come first (in order along it),
+    then every other object by S (n,). Scores of the first ones lie above 5 (S's maximum)."""
+    X = np.asarray(X, dtype=np.float64)
+    n = X.shape[0]
+    k = min(n_first, n)
+    centred = X - X.mean(axis=0)
+    if n > 1 and np.any(centred):
+        _, _, vt = np.linalg.svd(centred[:: max(1, n // 20000)], full_matrices=False)
+        axis = vt[0] * np.sign(vt[0][np.argmax(np.abs(vt[0]))])  # a fixed sign: its largest
+        pc1 = centred @ axis  # loading positive, so the order along it is reproducible
+    else:
+        pc1 = np.zeros(n)
+    along = np.argsort(pc1, kind="stable")
+    picks = along[np.unique(np.round(np.linspace(0, n - 1, k)).astype(np.int64))]
+    score = np.asarray(S, dtype=np.float64).copy()
+    score[picks] = 5.0 + np.arange(picks.size, 0, -1)  # above every S (<= 5), in PC1 order
+    return score
+
+
+@declared
+class RelevanceUCB(_Base):
+    """Rank by what the user wants, with an exploration bonus, over the paper's score (ours).
+
+    score = mu + kappa * sigma + detector_weight * S^. mu (n,) and sigma (n,) are the mean and
+    the spread (sd) across the trees of a random-forest relevance regressor (relevance units
+    0..5) fitted on the labels plus ``n_background`` unlabelled objects drawn by the seed as
+    relevance 0 (in a search for rare objects a random object is almost surely not wanted: with
+    this background, wanted labels alone, e.g. known examples, already say where to look); S^
+    (n,) is the paper's score with this mu as U. Unlike S^ alone, a predicted-wanted object
+    ranks high wherever it lies (S^ -> S far from labels and S^ <= S, so a wanted object the
+    detector finds ordinary stays buried); while only boring labels exist (mu, sigma ~ 0) the
+    order is the paper's, so boring labels still push their neighbours down. No labels: S.
+    """
+
+    name = "ucb"
+    PARAMS = Params(
+        kappa=Param(float, 1.0, "weight of the trees' spread sigma (exploration)", minimum=0),
+        detector_weight=Param(
+            float,
+            1.0,
+            "weight of the paper's score S^ (0: rank by the relevance model alone)",
+            minimum=0,
+        ),
+        n_background=Param(
+            int, 200, "unlabelled objects fitted as relevance 0 (seeded; 0: none)", minimum=0
+        ),
+        alpha=ACTIVE_LEARNING["alpha"].as_shared(),
+        n_estimators=ACTIVE_LEARNING["n_estimators"].as_shared(),
+    )
+
+    def __init__(
+        self,
+        kappa: float,
+        detector_weight: float,
+        n_background: int,
+        alpha: float,
+        n_estimators: int,
+        seed: int = 0,
+        n_jobs: int = 1,
+    ) -> None:
+        if kappa < 0 or detector_weight < 0 or n_background < 0:
+            raise AstroanomError(
+                "ucb needs kappa, detector_weight and n_background >= 0; got "
+                f"{kappa}, {detector_weight}, {n_background}"
+            )
+        self.kappa, self.detector_weight, self.alpha = kappa, detector_weight, alpha
+        self.n_background, self.n_estimators = n_background, n_estimators
+        self.seed, self.n_jobs = seed, n_jobs
+
+    def training_set(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and relevance of the forest's fit: the labels, then the background (the first
+        ``n_background`` unlabelled rows of a permutation fixed by the seed) at 0."""
+        taken = np.zeros(self.S_.size, dtype=bool)
+        taken[self.labelled_] = True
+        perm = np.random.default_rng(self.seed).permutation(self.S_.size)
+        back = perm[~taken[perm]][: self.n_background]
+        rows = np.concatenate([self.labelled_, back])
+        return rows, np.concatenate([self.labels_, np.zeros(back.size)])
+
+    def _score(self) -> np.ndarray:
+        from sklearn.ensemble import RandomForestRegressor
+
+        from astroanom.active.score import U_MAX, active_score, nearest_labelled_distance
+
+        if self.labelled_.size == 0:
+            return self.S_.copy()
+        rows, y = self.training_set()
+        forest = None
+        if np.unique(y).size > 1:
+            forest = RandomForestRegressor(
+                n_estimators=self.n_estimators, random_state=self.seed, n_jobs=self.n_jobs
+            ).fit(self.X_[rows], y)
+        mu, sigma = tree_mean_and_spread(forest, self.X_, float(y[0]))
+        mu = np.clip(mu, 0.0, U_MAX)
+        mu[self.labelled_], sigma[self.labelled_] = self.labels_, 0.0
+        d = nearest_labelled_distance(self.X_, self.labelled_, n_jobs=self.n_jobs)
+        s_hat = active_score(self.S_, mu, d, self.alpha, float(d.mean()))
+        return mu + self.kappa * sigma + self.detector_weight * s_hat
+
+
+def tree_mean_and_spread(
+    forest: Any, X: np.ndarray, constant: float, block: int = 32768
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and sd (n,) over the trees of a fitted forest of ``X`` (n, m) rows, in row blocks
+    (memory trees x block); ``forest`` None (all labels equal): (constant, 0) everywhere."""
+    n = X.shape[0]
+    if forest is None:
+        return np.full(n, constant), np.zeros(n)
+    mu, sd = np.empty(n), np.empty(n)
+    for start in range(0, n, block):
+        part = np.asarray(X[start : start + block], dtype=np.float32)
+        per_tree = np.stack([t.predict(part) for t in forest.estimators_])
+        mu[start : start + part.shape[0]] = per_tree.mean(axis=0)
+        sd[start : start + part.shape[0]] = per_tree.std(axis=0)
+    return mu, sd
+
+
 def expected_improvement(
     mu: np.ndarray, sigma: np.ndarray, best: float, xi: float = 0.5
 ) -> np.ndarray:
@@ -223,7 +344,10 @@ class GaussianProcessEI(_Base):
     models the residual U - S, so the posterior mean is S where no label is near and is pulled
     towards the labels where they are (``prior_mean="zero"`` gives a plain zero-mean GP).
     The fit uses at most ``max_train`` labelled objects (a seeded subsample beyond that), so the
-    cost is O(max_train^3 + n * max_train). Ties in EI are broken by S. With no labels: S.
+    cost is O(max_train^3 + n * max_train). Ties in EI are broken by S. With no labels: S, or
+    with ``first="pca_spread"`` Protege's first selection (:func:`pca_spread_first`: ``n_first``
+    objects equally spaced along the first principal component, then S). One label (e.g. one
+    known example) is fitted with the kernel fixed at its start (nothing to optimise on).
     """
 
     name = "gp"
@@ -246,6 +370,14 @@ class GaussianProcessEI(_Base):
             "the GP's prior mean: the detector score S, or zero",
             enum=("detector", "zero"),
         ),
+        first=Param(
+            str,
+            "detector",
+            "the first objects to show before any label: the detector's top (S), or Protege's "
+            "n_first objects equally spaced along the first principal component",
+            enum=("detector", "pca_spread"),
+        ),
+        n_first=Param(int, 10, "pca_spread: how many spread objects come first", minimum=1),
     )
 
     def __init__(
@@ -257,13 +389,22 @@ class GaussianProcessEI(_Base):
         max_train: int,
         n_restarts: int,
         prior_mean: str,
+        first: str,
+        n_first: int,
         seed: int = 0,
         n_jobs: int = 1,
     ) -> None:
         del n_jobs
         if prior_mean not in ("detector", "zero"):
             raise AstroanomError(f"gp prior_mean must be 'detector' or 'zero'; got {prior_mean!r}")
+        if first not in ("detector", "pca_spread") or n_first < 1:
+            raise AstroanomError(
+                f"gp first must be 'detector' or 'pca_spread' and n_first >= 1; got {first!r}, "
+                f"{n_first}"
+            )
         self.prior_mean = prior_mean
+        self.first = first
+        self.n_first = n_first
         if xi < 0 or max_train < 2:
             raise AstroanomError(
                 f"gp strategy needs xi >= 0 and max_train >= 2; got {xi}, {max_train}"
@@ -291,17 +432,19 @@ class GaussianProcessEI(_Base):
         if ls is None:  # median distance between labelled objects: a scale-aware start
             d = np.sqrt(((Xt[:, None, :] - Xt[None, :, :]) ** 2).sum(-1))
             off = d[np.triu_indices(d.shape[0], 1)]
-            ls = float(np.median(off[off > 0])) if (off > 0).any() else 1.0
+            ls = float(np.median(off[off > 0])) if (off > 0).any() else self._data_scale()
         kernel = ConstantKernel(1.0, (1e-3, 1e3)) * Matern(
             length_scale=ls, length_scale_bounds=(ls * 1e-2, ls * 1e2), nu=self.nu
         ) + WhiteKernel(self.noise_level, (1e-3, 1e1))
         use_prior = self.prior_mean == "detector"
         target = y - self.S_[idx] if use_prior else y
+        one_place = np.unique(Xt, axis=0).shape[0] < 2  # nothing to fit a kernel on: keep it
         gp = GaussianProcessRegressor(
             kernel=kernel,
-            normalize_y=not use_prior,
+            normalize_y=not use_prior and not one_place,
             n_restarts_optimizer=self.n_restarts,
             random_state=self.seed,
+            optimizer=None if one_place else "fmin_l_bfgs_b",
         )
         with warnings.catch_warnings():  # hyperparameters at a bound are fine here
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -318,10 +461,20 @@ class GaussianProcessEI(_Base):
 
         return np.clip(mu, 0.0, U_MAX), sd
 
+    def _data_scale(self) -> float:
+        """Median distance between a seeded sample of 200 objects (the kernel's length scale
+        when the labels are all in one place, e.g. one known example)."""
+        rng = np.random.default_rng(self.seed)
+        rows = rng.choice(self.S_.size, min(200, self.S_.size), replace=False)
+        Xs = np.asarray(self.X_[rows], dtype=np.float64)
+        d = np.sqrt(((Xs[:, None, :] - Xs[None, :, :]) ** 2).sum(-1))
+        off = d[np.triu_indices(d.shape[0], 1)]
+        return float(np.median(off[off > 0])) if (off > 0).any() else 1.0
+
     def _score(self) -> np.ndarray:
         if self.labelled_.size == 0:
-            return self.S_.copy()
-        if self.labelled_.size < 2:  # too few labels to fit a kernel: keep the detector order
+            if self.first == "pca_spread":
+                return pca_spread_first(self.X_, self.S_, self.n_first)
             return self.S_.copy()
         mu, sd = self.posterior()
         ei = expected_improvement(mu, sd, float(self.labels_.max()), self.xi)

@@ -66,6 +66,7 @@ def page_routes(app: Flask, state: LabellerData, token: str) -> None:
             orders=list(ORDERS),
             sort_columns=state.sort_columns(),
             retrained_with=state.retrained_with,
+            n_known=len(state.known),  # known examples: in every retrain, not in the label file
             stale=state.stale(),
             ranking=_ranking_state(state),
             curve_axis=state.curve_axis(),

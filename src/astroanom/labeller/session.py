@@ -17,7 +17,7 @@ import math
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -60,7 +60,10 @@ class LabellerSettings:
     (alpha, n_estimators) and the run's seed; plus serving limits. ``exact_first``: how many
     objects at the top of the new order a retrain ranks for certain before it answers (the
     rest follows in the background). ``read_only``: browse without labelling (the label file
-    is read, never written)."""
+    is read, never written). ``known``: the dataset's known examples, id -> relevance
+    (:mod:`astroanom.active.known`): every retrain fits them with the user's labels (a label the
+    user gives a known object wins), and the first retrain runs at start-up when there are any;
+    they are marked "known" in the page, not written to the label file."""
 
     alpha: float
     n_estimators: int
@@ -72,6 +75,7 @@ class LabellerSettings:
     cache_size: int = 512
     exact_first: int = 1000
     read_only: bool = False
+    known: dict[str, int] = field(default_factory=dict)
 
 
 def _finite(value: Any) -> Any:
@@ -136,6 +140,7 @@ class LabellerData:
             labels_path, user, valid_ids=self.index.keys(), read_only=settings.read_only
         )
         self.user = self.store.user
+        self.known = self._checked_known(settings.known)
         self.read_only = settings.read_only
         self._lock = threading.Lock()
         self._published: Published | None = None
@@ -170,7 +175,7 @@ class LabellerData:
         import sklearn.ensemble  # noqa: F401
 
         self.bound_order()
-        if len(self.store):
+        if len(self.store) or self.known:
             self.retrain()
 
     # -- loading --------------------------------------------------------------------------------
@@ -204,6 +209,23 @@ class LabellerData:
             if t["known"].fillna(False).astype(bool).any():
                 obj = obj.join(t.add_prefix("truth_"))
         return obj
+
+    def _checked_known(self, known: dict[str, int]) -> dict[str, int]:
+        """The known examples as id -> relevance; an id not of this dataset is an error."""
+        from astroanom.active.known import known_rows
+
+        known = {str(k): int(v) for k, v in known.items()}
+        try:
+            known_rows(known, self.ids)
+        except AstroanomError as err:
+            raise UnknownIdError(str(err)) from None
+        return known
+
+    def training_labels(self) -> dict[str, int]:
+        """What a retrain fits: the known examples and the user's labels (the label wins)."""
+        from astroanom.active.known import merge_labels
+
+        return merge_labels(self.known, self.store.current())
 
     # -- lookup ---------------------------------------------------------------------------------
     def row(self, oid: object) -> int:
@@ -285,13 +307,14 @@ class LabellerData:
             generation = self._started
         labels = self.store.current()
         t0 = time.perf_counter()
-        if not labels:
+        fit_on = self.training_labels()
+        if not fit_on:
             with self._lock:
                 if generation > self._shown:
                     self._cancel.set()
                     self._published, self._shown = None, generation
             return {"n_labels": 0, "seconds": 0.0, "message": "no labels yet: the order stays by S"}
-        idx, lab = label_arrays(labels, self.index)
+        idx, lab = label_arrays(fit_on, self.index)
         s = self.settings
         strategy = strategy_from_config(
             s.strategy,
@@ -312,7 +335,8 @@ class LabellerData:
             )
         seconds = time.perf_counter() - t0
         answer = {
-            "n_labels": int(idx.size),
+            "n_labels": len(labels),
+            "n_known": len(fit_on) - len(labels),
             "seconds": round(seconds, 4),
             "exact": int(ranking.n_exact),
             "complete": bool(ranking.complete),
@@ -502,6 +526,7 @@ class LabellerData:
             "d": None if d is None else _finite(d),
             "score": None if score is None else _finite(score),
             "label": self.store.current().get(key),
+            "known": self.known.get(key),
             "metadata": meta,
             "features": [
                 [n, _finite(float(v))] for n, v in zip(self.feature_names, feats, strict=False)

@@ -6,6 +6,12 @@ Simulated oracle (the paper's experiments, a dataset with truth): the labelling 
 retrain) and with ``batch`` labels per round (the incremental loop). Human oracle (the
 default): one refit of the strategy on the user's label file; with no labels yet the ranking
 stays by S and the log says how to start labelling.
+
+Known examples (the dataset's ``known:``, :mod:`astroanom.active.known`) are given to every
+path before the first object is shown: the simulated loops pass them as ``known=`` (fitted from
+round 0, never shown, not in the budget); the human retrain fits them with the user's labels
+(a user's label of a known object wins). Their relevance is the ``known`` column of the
+outputs (NaN for the other objects).
 """
 
 from __future__ import annotations
@@ -74,12 +80,36 @@ def _write_active(
     d: np.ndarray,
     score: np.ndarray,
     out: PathLike,
+    known: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> None:
     label_col = np.full(S.size, np.nan)
     label_col[labelled] = labels
-    write_parquet(
-        pd.DataFrame({"id": ids, "S": S, "U": U, "d": d, "score": score, "label": label_col}), out
-    )
+    frame = pd.DataFrame({"id": ids, "S": S, "U": U, "d": d, "score": score, "label": label_col})
+    frame["known"] = _known_column(S.size, known)
+    write_parquet(frame, out)
+
+
+def _known_column(n: int, known: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    """Relevance (n,) of the known examples, NaN for every other object."""
+    col = np.full(n, np.nan)
+    if known is not None:
+        col[known[0]] = known[1]
+    return col
+
+
+def known_examples(
+    spec: Mapping[str, Any] | None, ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows (k0,) and relevance (k0,) of a dataset's ``known:`` entry among ``ids`` (n,); an id
+    that is not an object of the run is an error naming it."""
+    from astroanom.active.known import known_rows, read_known
+
+    known = read_known(spec)
+    if not known:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+    rows, rel = known_rows(known, ids)
+    log.info("%d known example(s) given before the first object is shown", rows.size)
+    return rows, rel
 
 
 def human_labels(path: PathLike | None, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -145,6 +175,7 @@ def retrain_step(
     dataset: str = "",
     labels_cfg: Mapping[str, Any] | None = None,
     labels_used: PathLike | None = None,
+    known: Mapping[str, Any] | None = None,
 ) -> None:
     """The single retrain; writes id, S, U, d, score (the strategy's ranking score), label.
 
@@ -156,9 +187,11 @@ def retrain_step(
     NaN for a strategy without them. ``shared``: the ``active_learning`` section.
     ``labels_used``: JSON record of whose labels were used (users, counts, file hashes,
     disputes), written when given.
+    ``known``: the dataset's known examples (see the module docstring).
     """
     df, X, S = read_inputs(features, scores)
     ids = df["id"].to_numpy()
+    kidx, klab = known_examples(known, ids)
     t0 = time.perf_counter()
     if oracle["mode"] == "simulated":
         from astroanom.active.loop import labelling_loop
@@ -166,9 +199,18 @@ def retrain_step(
         strat = _strategy(strategy, shared, seed, threads)
         orc = _oracle(ids, truth, truth_spec, oracle)
         budget = int(oracle["budget"])
-        run = labelling_loop(X, S, orc, strat, batch=budget, budget=budget)
+        run = labelling_loop(
+            X, S, orc, strat, batch=budget, budget=budget, known=kidx, known_labels=klab
+        )
         _write_active(
-            ids, S, run.shown, run.labels, *_paper_terms(strat, S.size), run.final, active
+            ids,
+            S,
+            run.shown,
+            run.labels,
+            *_paper_terms(strat, S.size),
+            run.final,
+            active,
+            known=(kidx, klab),
         )
         if labels_used is not None:
             from astroanom.store.users import simulated_record
@@ -184,7 +226,7 @@ def retrain_step(
     cfg = labels_cfg or {}
     labelled, labels, combined = team_labels(label_files, ids, cfg)
     record = combined.record(cfg.get("users"), cfg.get("exclude_users", ()))
-    if labelled.size == 0:
+    if labelled.size == 0 and kidx.size == 0:
         log.warning(
             "no labels in %s yet: the ranking stays by S. Start labelling with "
             "`astroanom label %s`, then rerun snakemake",
@@ -199,17 +241,28 @@ def retrain_step(
     from astroanom.active.loop import refit_strategy
 
     log.info("%s", combined.summary())
+    fit_rows, fit_labels = with_known(kidx, klab, labelled, labels)
     strat = _strategy(strategy, shared, seed, threads)
-    score = refit_strategy(strat, X, S, labelled, labels)
-    _write_active(ids, S, labelled, labels, *_paper_terms(strat, S.size), score, active)
+    score = refit_strategy(strat, X, S, fit_rows, fit_labels)
+    _write_active(
+        ids,
+        S,
+        labelled,
+        labels,
+        *_paper_terms(strat, S.size),
+        score,
+        active,
+        known=(kidx, klab),
+    )
     if labels_used is not None:
         _write_record(record, labels_used)
     log.info(
-        "retrained %s on %d labels (%d object(s)) of %s in %.3f s",
+        "retrained %s on %d labels (%d object(s)) of %s and %d known example(s) in %.3f s",
         strategy["name"],
         record["n_labels"],
         labelled.size,
-        ", ".join(combined.user_names),
+        ", ".join(combined.user_names) or "nobody",
+        fit_rows.size - labelled.size,
         time.perf_counter() - t0,
     )
 
@@ -227,6 +280,16 @@ def _write_record(record: Mapping[str, Any], path: PathLike) -> None:
     write_text(json.dumps(record, indent=2) + "\n", path)
 
 
+def with_known(
+    kidx: np.ndarray, klab: np.ndarray, labelled: np.ndarray, labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Known examples (k0,) and a person's labels (k,) as one labelled set; where an object is
+    both, the person's label wins (rows and labels, known ones first)."""
+    keep = ~np.isin(kidx, labelled)
+    rows = np.concatenate([kidx[keep], np.asarray(labelled, dtype=np.int64)])
+    return rows, np.concatenate([klab[keep], np.asarray(labels, dtype=np.float64)])
+
+
 def incremental_step(
     features: PathLike,
     scores: PathLike,
@@ -238,18 +301,30 @@ def incremental_step(
     shared: Mapping[str, Any],
     seed: int,
     threads: int = 1,
+    known: Mapping[str, Any] | None = None,
 ) -> None:
     """The labelling loop with the simulated oracle, ``oracle.batch`` labels per round up to
     ``oracle.budget``, refitting the dataset's ``strategy``; writes per-object scores before
     any label and after each round (``round00``..), ``label_round`` (round an object was
-    labelled in, -1 if never) and ``label``."""
+    labelled in, -1 if never), ``label`` and ``known`` (the known examples' relevance: fitted
+    from round 0, never shown)."""
     from astroanom.active.loop import labelling_loop
 
     df, X, S = read_inputs(features, scores)
     ids = df["id"].to_numpy()
+    kidx, klab = known_examples(known, ids)
     orc = _oracle(ids, truth, truth_spec, oracle)
     strat = _strategy(strategy, shared, seed, threads)
-    run = labelling_loop(X, S, orc, strat, int(oracle["batch"]), int(oracle["budget"]))
+    run = labelling_loop(
+        X,
+        S,
+        orc,
+        strat,
+        int(oracle["batch"]),
+        int(oracle["budget"]),
+        known=kidx,
+        known_labels=klab,
+    )
     log.info(
         "%s: %d rounds, %d labels in %.2f s",
         strategy["name"],
@@ -264,6 +339,7 @@ def incremental_step(
     out["label_round"] = when
     out["label"] = np.nan
     out.loc[run.shown, "label"] = run.labels
+    out["known"] = _known_column(X.shape[0], (kidx, klab))
     write_parquet(out, rounds)
 
 

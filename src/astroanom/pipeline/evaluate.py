@@ -129,6 +129,8 @@ def first_n_step(
     act = pd.read_parquet(active)
     t = _truth(truth, act)
     want = wanted(t, truth_spec)
+    if "known" in act.columns:  # a known example (given before round 0) is never "found"
+        want = want & act["known"].isna().to_numpy()
     rnd = None
     if rounds is not None:
         rnd = pd.read_parquet(rounds)

@@ -22,3 +22,13 @@ def retrain_labels_params(wildcards):
 
 def truth_input(wildcards):
     return [rd(wildcards).truth] if "truth" in ds(wildcards) else []
+
+
+def known_input(wildcards):
+    """The dataset's known-examples CSV (`known.path`) when it gives one: a change reruns the
+    retrain and the loop (inline `known.ids` are a parameter, so a change reruns them too).
+    """
+    from astroanom.sources.paths import data_path
+
+    path = (ds(wildcards).get("known") or {}).get("path")
+    return [str(data_path(path))] if path else []
