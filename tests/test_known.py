@@ -70,7 +70,7 @@ def test_human_retrain_starts_from_known_examples_without_any_label(tmp_path):
         strategy={"name": "paper"},
         shared={"alpha": 1.0, "n_estimators": 10},
         seed=1,
-        labels_file=tmp_path / "none.csv",
+        label_files=[],
     )
     out = tmp_path / "active.parquet"
     retrain_step(d / "features.parquet", d / "scores.parquet", out, **args)

@@ -484,7 +484,10 @@ def missing_inputs(cfg: dict[str, Any]) -> list[str]:
                 paths.append((key, f))
         paths.append(("truth.table", (entry.get("truth") or {}).get("table")))
         paths.append(
-            ("export.crossmatch.path", (entry["export"].get("crossmatch") or {}).get("path"))
+            (
+                "export.crossmatch.path",
+                ((entry.get("export") or {}).get("crossmatch") or {}).get("path"),
+            )
         )
         feats = entry.get("features") or {}
         paths.append(("features.path", feats.get("path")))  # e.g. embeddings' table
