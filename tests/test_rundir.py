@@ -49,8 +49,11 @@ def test_rundir_paths_of_a_replicated_run(tmp_path, monkeypatch):
         "pdf": "results/cut/figures/fig7_incremental.pdf",
     }
     assert run_dir(cfg, "cut/seed2") == second
-    # summary, ranked, 3 figures x 2 formats, 3 export files in the first run; the summary after
-    assert len(first.outputs(first=True, truth=False)) == 11
+    # summary, ranked, 3 figures x 2 formats, 3 export files, the bundle in the first run; the
+    # summary after
+    assert len(first.outputs(first=True, truth=False)) == 12
+    assert first.bundle == "results/cut/seed1/bundle.zip"
+    assert first.scored("tonight") == "results/cut/seed1/scored/tonight"
     assert second.outputs(first=False, truth=False) == ["results/cut/seed2/summary.json"]
     assert second.outputs(first=False, truth=True) == [
         "results/cut/seed2/summary.json",
@@ -121,7 +124,7 @@ def test_check_reports_finished_seed_runs_as_made(tmp_path, monkeypatch, capsys)
     assert cli.main(["check", "--configfile", str(mine)]) == 0
     out = capsys.readouterr().out
     assert "results/cut/seed2/ (made, seed 2)" in out
-    assert "results/cut/seed1/ (partly made (1 of 11 files), seed 1)" in out
+    assert "results/cut/seed1/ (partly made (1 of 12 files), seed 1)" in out
     (tmp_path / "results" / "cut" / "seed2" / "summary.json").unlink()
     assert cli.main(["check", "--configfile", str(mine)]) == 0
     assert "results/cut/seed2/ (not made yet, seed 2)" in capsys.readouterr().out

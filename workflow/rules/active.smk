@@ -14,6 +14,7 @@ rule active_retrain:
         labels=human_labels,
     output:
         active=RUN.active,
+        state=RUN.bundle_relevance,
     log:
         logs("active_retrain"),
     benchmark:

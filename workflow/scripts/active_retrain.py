@@ -17,4 +17,5 @@ retrain_step(
     truth_spec=snakemake.params.truth_spec,
     labels_file=snakemake.params.labels_file,
     dataset=snakemake.params.dataset,
+    state=snakemake.output.state,
 )

@@ -122,8 +122,11 @@ def retrain_step(
     truth_spec: Mapping[str, Any] | None = None,
     labels_file: PathLike | None = None,
     dataset: str = "",
+    state: PathLike | None = None,
 ) -> None:
-    """The single retrain; writes id, S, U, d, score (the strategy's ranking score), label.
+    """The single retrain; writes id, S, U, d, score (the strategy's ranking score), label,
+    and, to ``state``, the refitted relevance model as the bundle keeps it
+    (:func:`astroanom.bundle.relevance_part`).
 
     Simulated oracle: one round of the labelling loop with ``batch = oracle.budget`` (the top
     ``budget`` of the strategy's label-free ranking, S for the paper's score). Human oracle:
@@ -140,6 +143,7 @@ def retrain_step(
         orc = _oracle(ids, truth, truth_spec, oracle)
         budget = int(oracle["budget"])
         run = labelling_loop(X, S, orc, strat, batch=budget, budget=budget)
+        _write_state(state, strategy, strat if run.shown.size else None, ids, X, run)
         _write_active(
             ids, S, run.shown, run.labels, *_paper_terms(strat, S.size), run.final, active
         )
@@ -159,12 +163,14 @@ def retrain_step(
             dataset or "<dataset>",
         )
         nan = np.full(S.size, np.nan)
+        _write_state(state, strategy, None, ids, X, None)
         _write_active(ids, S, labelled, labels, nan, nan.copy(), S.copy(), active)
         return
     from astroanom.active.loop import refit_strategy
 
     strat = _strategy(strategy, shared, seed, threads)
     score = refit_strategy(strat, X, S, labelled, labels)
+    _write_state(state, strategy, strat, ids, X, (labelled, labels))
     _write_active(ids, S, labelled, labels, *_paper_terms(strat, S.size), score, active)
     log.info(
         "retrained %s on %d labels from %s in %.3f s",
@@ -173,6 +179,31 @@ def retrain_step(
         labels_file,
         time.perf_counter() - t0,
     )
+
+
+def _write_state(
+    state: PathLike | None,
+    strategy: Mapping[str, Any],
+    fitted: Strategy | None,
+    ids: np.ndarray,
+    X: np.ndarray,
+    run: Any,
+) -> None:
+    """The relevance part of the bundle (``run``: a LoopResult, (labelled, labels) or None)."""
+    if state is None:
+        return
+    from astroanom.bundle import RELEVANCE, relevance_part, write_part
+
+    if run is None:
+        labelled, labels = np.empty(0, np.int64), np.empty(0)
+    elif isinstance(run, tuple):
+        labelled, labels = run
+    else:
+        labelled, labels = run.shown, run.labels
+    entry, members = relevance_part(strategy, fitted, ids, X, labelled, labels)
+    if entry["format"] == "unsupported":
+        log.warning("the bundle cannot keep this strategy: %s", entry["reason"])
+    write_part(state, RELEVANCE, entry, members)
 
 
 def incremental_step(
