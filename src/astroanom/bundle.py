@@ -611,6 +611,13 @@ class Bundle:
             out[s : s + b.shape[0]] = b
         return out
 
+    def prepare(self) -> None:
+        """Load the saved models now (skops), not at the first score."""
+        if self.detector["format"] == "skops" or self.detector["format"] == "lof":
+            self._det.raw(np.zeros((1, len(self.names)), dtype=np.float32))
+        if self.relevance.get("format") == "paper" and self.relevance["constant_U"] is None:
+            self._forest = skops_load(self.members[f"{RELEVANCE}/forest.skops"], "forest")
+
     def score(self, ids: np.ndarray, Xs: np.ndarray, n_jobs: int = 1) -> Scored:
         """raw, S, U, d, S^ of the objects ``ids`` (n,) with scaled features ``Xs`` (n, m)."""
         from astroanom.active.score import active_score, nearest_distance, predict_in_row_blocks
@@ -633,10 +640,11 @@ class Bundle:
             U = np.clip(predict_in_row_blocks(self._forest, Xs, n_jobs), 0.0, rel["u_max"])
         d = nearest_distance(Xs, Y, n_jobs=n_jobs)
         lab_ids = json.loads(self.members[f"{RELEVANCE}/labelled_ids.json"])
-        where = {k: j for j, k in enumerate(lab_ids)}
-        for i, oid in enumerate(np.asarray(ids).astype(str)):
-            j = where.get(oid)
-            if j is not None and np.array_equal(Xs[i], Y[j]):  # the labelled object itself
-                U[i], d[i] = labels[j], 0.0
+        import pandas as pd
+
+        j = pd.Index(lab_ids).get_indexer(np.asarray(ids).astype(str))
+        rows = np.flatnonzero(j >= 0)
+        same = rows[(Xs[rows] == Y[j[rows]]).all(axis=1)]  # the labelled objects themselves
+        U[same], d[same] = labels[j[same]], 0.0
         S_hat = active_score(S, U, d, rel["alpha"], rel["d0"], rel["u_max"])
         return Scored(raw, S, U, d, S_hat)

@@ -190,6 +190,7 @@ def score_batch(
     t0 = time.perf_counter()
     bundle = Bundle(rd.bundle)
     bundle.check_usable()
+    bundle.prepare()
     features = trainable.with_models(entry["features"], rd.model)
     t_load = time.perf_counter() - t0
     log.info("bundle %s loaded and checked in %.2f s", rd.bundle, t_load)
@@ -219,6 +220,7 @@ def score_batch(
             t_score,
             ids.size / max(t_score, 1e-9),
         )
+        t0 = time.perf_counter()
         kept = objects.loc[ok].reset_index(drop=True)
         write_parquet(kept, stage / "objects.parquet")
         write_parquet(feature_frame(ids, X[ok]), stage / "features_raw.parquet")
@@ -252,6 +254,7 @@ def score_batch(
             title=f"Anomalies of {batch.name} (scored with {run.path})",
         )
         shutil.rmtree(work)
+        t_write = time.perf_counter() - t0
         record = {
             "batch": str(batch),
             "bundle": str(rd.bundle),
@@ -263,6 +266,7 @@ def score_batch(
                 "load": t_load,
                 "features": t_feat,
                 "score": t_score,
+                "write": t_write,
                 "total": time.perf_counter() - t_start,
             },
         }
