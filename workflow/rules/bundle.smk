@@ -2,10 +2,7 @@
 # model file), for `astroanom score <dataset> <new objects>` (docs/scoring.md).
 
 
-def bundle_models(wildcards):
-    """part -> model file of each trainable extractor of {run} (recorded with its SHA-256)."""
-    parts = trainable.parts(ds(wildcards)["features"])
-    return {n: e.get("model") or rd(wildcards).model(n) for n, e in parts.items()}
+include: "helpers/bundle.smk"
 
 
 rule bundle:
