@@ -157,6 +157,7 @@ def test_label_change_replans_no_embedding_and_no_features(own_data):
         "figures_scores": 1,
         "figures_map": 1,
         "export": 1,
+        "bundle": 1,  # the relevance model changed: the bundle keeps the new one
         "all": 1,
     }, plan
     snakemake(wd, "results/cutouts_a/active.parquet")

@@ -49,8 +49,11 @@ def test_rundir_paths_of_a_replicated_run(tmp_path, monkeypatch):
         "pdf": "results/cut/figures/fig7_incremental.pdf",
     }
     assert run_dir(cfg, "cut/seed2") == second
-    # summary, ranked, 3 figures x 2 formats, 3 export files in the first run; the summary after
-    assert len(first.outputs(first=True, truth=False)) == 12  # export: csv, fits, html, vot
+    # summary, ranked, 3 figures x 2 formats, 4 export files (csv, fits, html, vot), the bundle
+    # in the first run; the summary after
+    assert len(first.outputs(first=True, truth=False)) == 13
+    assert first.bundle == "results/cut/seed1/bundle.zip"
+    assert first.scored("tonight") == "results/cut/seed1/scored/tonight"
     assert second.outputs(first=False, truth=False) == ["results/cut/seed2/summary.json"]
     assert second.outputs(first=False, truth=True) == [
         "results/cut/seed2/summary.json",

@@ -1,7 +1,8 @@
 """The ``astroanom`` command line: ``astroanom <command> ...``.
 
 Subcommands are registered in :data:`COMMANDS`; each adds its arguments to a subparser and
-returns the function that runs it. Today: ``label`` (the browser labeller).
+returns the function that runs it: ``check``, ``label`` (the browser labeller), ``export``
+and ``score`` (new objects with a run's bundle).
 """
 
 from __future__ import annotations
@@ -552,11 +553,73 @@ def missing_packages(cfg: dict[str, Any]) -> list[str]:
     return out
 
 
+def _add_score(sub: argparse._SubParsersAction) -> Runner:
+    p = sub.add_parser(
+        "score",
+        help="rank new objects (tonight's cutouts, a new table) with a run's saved model",
+        description=(
+            "Read a new batch of objects with the dataset's source (its path replaced by the "
+            "batch), compute their features as the run did, and score them with the run's "
+            "bundle (results/<dataset>/bundle.zip: scaling, detector, relevance model) without "
+            "refitting. Writes results/<dataset>/scored/<batch>/ (ranked.csv by S^ with S, U, "
+            "d; export/; scores and features) in one rename. Refuses a batch whose features "
+            "differ from the bundle's (docs/scoring.md)."
+        ),
+    )
+    p.add_argument("dataset", help="a dataset name of the config (or name/seedN)")
+    p.add_argument("objects", type=Path, help="the new objects: what the dataset's source reads")
+    _add_config(p)
+    p.add_argument(
+        "--name", default=None, help="the batch's name (default: the batch file/folder name)"
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder (default: results/<dataset>/scored/<name>)",
+    )
+    p.add_argument(
+        "--top", type=int, default=None, help="objects in the export (default: export.top_n)"
+    )
+    p.add_argument("--threads", type=int, default=1, help="threads for scoring (default 1)")
+    p.add_argument(
+        "--chunk",
+        type=int,
+        default=100_000,
+        help="objects per feature chunk (progress; default 100000)",
+    )
+    return _run_score
+
+
+def _run_score(args: argparse.Namespace) -> int:
+    from astroanom.pipeline.bundle import score_batch
+
+    if args.threads < 1 or args.chunk < 1:
+        raise AstroanomError("--threads and --chunk must be at least 1")
+    cfg = load_config(args.configfile)
+    run = resolve_run(cfg, args.dataset)
+    out = score_batch(
+        cfg,
+        run.path,
+        args.objects,
+        name=args.name,
+        out=args.out,
+        threads=args.threads,
+        chunk_rows=args.chunk,
+        top_n=args.top,
+    )
+    print(f"scored {args.objects} with the bundle of {run.path}:")
+    for f in ("ranked.csv", "export/anomalies.csv", "export/anomalies.html"):
+        print(f"  {out / f}")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse._SubParsersAction], Runner]] = {
     "check": _add_check,
     "label": _add_label,
     "export": _add_export,
     "send": _add_send,
+    "score": _add_score,
 }
 
 

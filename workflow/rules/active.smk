@@ -18,6 +18,7 @@ rule active_retrain:
     output:
         active=RUN.active,
         labels_used=RUN.labels_used,
+        state=RUN.bundle_relevance,
     log:
         logs("active_retrain"),
     benchmark:

@@ -6,6 +6,7 @@ rule detect:
         features=RUN.features,
     output:
         scores=RUN.scores,
+        state=RUN.bundle_detector,
     log:
         logs("detect"),
     benchmark:

@@ -20,4 +20,5 @@ retrain_step(
     labels_cfg=snakemake.params.labels,
     labels_used=snakemake.output.labels_used,
     known=snakemake.params.known,
+    state=snakemake.output.state,
 )

@@ -10,4 +10,5 @@ detect_step(
     detector=snakemake.params.detector,
     seed=snakemake.params.seed,
     threads=snakemake.threads,
+    state=snakemake.output.state,
 )

@@ -64,12 +64,23 @@ def nearest_labelled_distance(
     Blocks run on ``n_jobs`` threads, BLAS with one thread each (small products lose more to
     BLAS threading than they gain). Memory is O(block_rows * n_labelled) per thread.
     """
-    from threadpoolctl import threadpool_limits
-
     labelled = np.asarray(labelled, dtype=np.int64)
     if labelled.size == 0:
         raise LabelsError("at least one labelled object is needed to compute distances")
-    Y = np.asarray(X[labelled], dtype=np.float64)
+    out = nearest_distance(X, X[labelled], block_rows, n_jobs)
+    out[labelled] = 0.0
+    return out
+
+
+def nearest_distance(
+    X: np.ndarray, Y: np.ndarray, block_rows: int = 2048, n_jobs: int = 1
+) -> np.ndarray:
+    """Distance (n,) from every row of ``X`` (n, m) to its nearest row of ``Y`` (k, m), as
+    :func:`nearest_labelled_distance` computes it (each entry rounded the same way whatever
+    the rows around it, so a row gets the same distance in any batch)."""
+    from threadpoolctl import threadpool_limits
+
+    Y = np.asarray(Y, dtype=np.float64)
     y2 = np.einsum("ij,ij->i", Y, Y)
     YT = np.ascontiguousarray(Y.T)
     n, m = X.shape
@@ -102,7 +113,6 @@ def nearest_labelled_distance(
                 list(pool.map(work, chunks))
     np.maximum(out, 0.0, out=out)
     np.sqrt(out, out=out)
-    out[labelled] = 0.0
     return out
 
 
@@ -245,8 +255,10 @@ class RelevanceLearner:
         alpha: float,
         u_max: float = U_MAX,
     ) -> ActiveResult:
-        """Fit on the labels and return U, d, d0 and S^ for every object."""
-        U = self.predict_relevance(X, labelled, labels, u_max)
+        """Fit on the labels and return U, d, d0 and S^ for every object; the fitted
+        :class:`RelevanceModel` stays in ``model_`` (what a bundle saves)."""
+        self.model_ = self.fit(X, labelled, labels, u_max)
+        U = self.model_.predict(X)
         d = nearest_labelled_distance(X, labelled, n_jobs=self.n_jobs)
         d0 = float(d.mean())
         return ActiveResult(U=U, d=d, d0=d0, score=active_score(S, U, d, alpha, d0, u_max))

@@ -176,8 +176,11 @@ def retrain_step(
     labels_cfg: Mapping[str, Any] | None = None,
     labels_used: PathLike | None = None,
     known: Mapping[str, Any] | None = None,
+    state: PathLike | None = None,
 ) -> None:
-    """The single retrain; writes id, S, U, d, score (the strategy's ranking score), label.
+    """The single retrain; writes id, S, U, d, score (the strategy's ranking score), label,
+    and, to ``state``, the refitted relevance model as the bundle keeps it
+    (:func:`astroanom.bundle.relevance_part`).
 
     Simulated oracle: one round of the labelling loop with ``batch = oracle.budget`` (the top
     ``budget`` of the strategy's label-free ranking, S for the paper's score). Human oracle:
@@ -202,6 +205,8 @@ def retrain_step(
         run = labelling_loop(
             X, S, orc, strat, batch=budget, budget=budget, known=kidx, known_labels=klab
         )
+        fit = with_known(kidx, klab, run.shown, run.labels)
+        _write_state(state, strategy, strat if fit[0].size else None, ids, X, fit)
         _write_active(
             ids,
             S,
@@ -234,6 +239,7 @@ def retrain_step(
             dataset or "<dataset>",
         )
         nan = np.full(S.size, np.nan)
+        _write_state(state, strategy, None, ids, X, None)
         _write_active(ids, S, labelled, labels, nan, nan.copy(), S.copy(), active)
         if labels_used is not None:
             _write_record(record, labels_used)
@@ -244,6 +250,7 @@ def retrain_step(
     fit_rows, fit_labels = with_known(kidx, klab, labelled, labels)
     strat = _strategy(strategy, shared, seed, threads)
     score = refit_strategy(strat, X, S, fit_rows, fit_labels)
+    _write_state(state, strategy, strat, ids, X, (fit_rows, fit_labels))
     _write_active(
         ids,
         S,
@@ -288,6 +295,31 @@ def with_known(
     keep = ~np.isin(kidx, labelled)
     rows = np.concatenate([kidx[keep], np.asarray(labelled, dtype=np.int64)])
     return rows, np.concatenate([klab[keep], np.asarray(labels, dtype=np.float64)])
+
+
+def _write_state(
+    state: PathLike | None,
+    strategy: Mapping[str, Any],
+    fitted: Strategy | None,
+    ids: np.ndarray,
+    X: np.ndarray,
+    run: Any,
+) -> None:
+    """The relevance part of the bundle (``run``: a LoopResult, (labelled, labels) or None)."""
+    if state is None:
+        return
+    from astroanom.bundle import RELEVANCE, relevance_part, write_part
+
+    if run is None:
+        labelled, labels = np.empty(0, np.int64), np.empty(0)
+    elif isinstance(run, tuple):
+        labelled, labels = run
+    else:
+        labelled, labels = run.shown, run.labels
+    entry, members = relevance_part(strategy, fitted, ids, X, labelled, labels)
+    if entry["format"] == "unsupported":
+        log.warning("the bundle cannot keep this strategy: %s", entry["reason"])
+    write_part(state, RELEVANCE, entry, members)
 
 
 def incremental_step(

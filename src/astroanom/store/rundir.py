@@ -60,6 +60,9 @@ RECALL_CURVES = "recall_curves.parquet"
 FIRST_N = "anomalies_first_n.csv"
 EXPORT_DIR = "export"
 MODELS_DIR = "models"  # trained models of trainable extractors (astroanom.features.trainable)
+BUNDLE = "bundle.zip"  # what the run fitted, for scoring new objects (astroanom.bundle)
+BUNDLE_PARTS = "bundle_parts"  # the detector's and the relevance model's parts of it
+SCORED_DIR = "scored"  # new batches scored with the bundle: scored/<batch>/
 EXPORT_FILES = ("anomalies.csv", "anomalies.fits", "anomalies.html", "anomalies.vot")
 # Files of a dataset (results/<name>/, across its seeds for a replicated one).
 METRICS = "metrics.csv"
@@ -174,6 +177,9 @@ class RunDir:
     curves = _File(CURVES)
     timing_csv = _File(TIMING_CSV)
     timing_md = _File(TIMING_MD)
+    bundle = _File(BUNDLE)
+    bundle_detector = _File(f"{BUNDLE_PARTS}/detector.zip")
+    bundle_relevance = _File(f"{BUNDLE_PARTS}/relevance.zip")
 
     @property
     def name(self) -> str:
@@ -221,6 +227,16 @@ class RunDir:
     def model_info(self, part: str) -> str:
         """What its training did (JSON: loss per epoch, seconds, device, seed, n_train)."""
         return self.file(f"{MODELS_DIR}/{part}.json")
+
+    def scored(self, batch: str) -> str:
+        """Where ``astroanom score`` writes new batch ``batch``: ``results/<run>/scored/<batch>``
+        (a run directory of its own: objects, scores, active, ranked.csv, export/)."""
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", batch):
+            raise ValueError(
+                f"batch name {batch!r}: use 1-100 letters, digits, '_', '.' or '-', starting "
+                "with a letter or digit"
+            )
+        return self.file(f"{SCORED_DIR}/{batch}")
 
     def shards(self, n_objects: int, shard_size: int) -> list[str]:
         """Every feature shard of a manifest of ``n_objects`` rows."""
@@ -275,6 +291,7 @@ class RunDir:
             out.append(self.ranked)
             out += [p for f in OVERVIEW_FIGURES for p in self.figure(f).values()]
             out += self.export_files()
+            out.append(self.bundle)
             if truth:
                 out += self.figure("fig5_recall_rws").values()
         return out
