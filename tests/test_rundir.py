@@ -125,7 +125,7 @@ def test_check_reports_finished_seed_runs_as_made(tmp_path, monkeypatch, capsys)
     assert cli.main(["check", "--configfile", str(mine)]) == 0
     out = capsys.readouterr().out
     assert "results/cut/seed2/ (made, seed 2)" in out
-    assert "results/cut/seed1/ (partly made (1 of 12 files), seed 1)" in out
+    assert "results/cut/seed1/ (partly made (1 of 13 files), seed 1)" in out
     (tmp_path / "results" / "cut" / "seed2" / "summary.json").unlink()
     assert cli.main(["check", "--configfile", str(mine)]) == 0
     assert "results/cut/seed2/ (not made yet, seed 2)" in capsys.readouterr().out
