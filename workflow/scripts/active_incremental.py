@@ -15,4 +15,5 @@ incremental_step(
     shared=snakemake.params.shared,
     seed=snakemake.params.seed,
     threads=snakemake.threads,
+    keep_top=snakemake.params.keep_top,
 )

@@ -39,7 +39,22 @@ def ranked_step(objects: PathLike, active: PathLike, out: PathLike) -> None:
     table = table.merge(obj, on="id", how="left", suffixes=("", "_object"))
     table = table.sort_values("rank", kind="stable")
     cols = ["rank", "id", "S_hat", "S", "U", "d", "label"]
+    for c in SCORE_COLUMNS:  # 6 significant digits, not 17 (OGLE-III: 63 MB -> see docs)
+        if c in table:
+            table[c] = significant(table[c].to_numpy(dtype=np.float64))
     write_people_csv(table[cols + [c for c in table.columns if c not in cols]], out)
+
+
+#: Columns of ranked.csv written with :data:`SCORE_DIGITS` significant digits (the source's
+#: metadata, e.g. coordinates, keep theirs).
+SCORE_COLUMNS = ("S_hat", "S", "U", "d")
+SCORE_DIGITS = 6
+
+
+def significant(values: np.ndarray, digits: int = SCORE_DIGITS) -> np.ndarray:
+    """Text (n,) of ``values`` with ``digits`` significant digits ("%g"); NaN -> empty."""
+    text = np.char.mod(f"%.{digits}g", np.nan_to_num(values, nan=0.0))
+    return np.where(np.isnan(values), "", text).astype(object)
 
 
 def top_step(

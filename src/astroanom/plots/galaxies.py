@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import os
+import textwrap
 
 import numpy as np
 import pandas as pd
 
 from astroanom.ordering import rank_order
-from astroanom.plots.style import apply_style, draw_label_markers, plt, save
+from astroanom.plots.style import (
+    PAGE_WIDTH,
+    apply_style,
+    draw_label_markers,
+    plt,
+    save,
+)
 from astroanom.sources.imageio import ImageReadError, load_image
 
 PathLike = str | os.PathLike[str]
@@ -36,9 +43,51 @@ METHOD_LINE = {
 }
 
 
-def _display(img: np.ndarray, max_side: int = 160) -> np.ndarray:
-    """An image for a tile: shrunk (area average) to at most ``max_side`` pixels; uint8 as is,
-    other types by a 0.5-99.5 % percentile stretch onto 0..1."""
+def object_box(img: np.ndarray, frac: float = 0.9, pad: float = 1.5, min_px: int = 32) -> slice:
+    """Half-open pixel range (a slice for both axes of the centred square) that holds the
+    object at the centre of ``img`` (H, W[, C]): the radius around the centre enclosing
+    ``frac`` of the flux above the background (median + 3 MAD-sigma), times ``pad``, at least
+    ``min_px`` / 2; the whole image if that reaches its edge. A 424-px stamp of a small galaxy
+    shrinks to ~60 px; a satellite trail or star spikes keep the full stamp."""
+    a = np.asarray(img, dtype=np.float64)
+    grey = a.mean(axis=2) if a.ndim == 3 else a
+    h, w = grey.shape
+    med = float(np.median(grey))
+    sigma = 1.4826 * float(np.median(np.abs(grey - med)))
+    signal = np.clip(grey - med - 3.0 * max(sigma, 1e-12), 0.0, None)
+    total = float(signal.sum())
+    half_max = min(h, w) // 2
+    if total <= 0 or half_max <= min_px // 2:
+        return slice(0, min(h, w))
+    yy, xx = np.indices(grey.shape)
+    r = np.hypot(yy - (h - 1) / 2, xx - (w - 1) / 2).ravel()
+    order = np.argsort(r, kind="stable")
+    cum = np.cumsum(signal.ravel()[order]) / total
+    r_frac = float(r[order][min(np.searchsorted(cum, frac), r.size - 1)])
+    half = int(np.ceil(max(pad * r_frac, min_px / 2)))
+    if half >= half_max:
+        return slice(0, min(h, w))
+    c = min(h, w) // 2
+    return slice(c - half, c + half)
+
+
+def crop_to_object(img: np.ndarray) -> np.ndarray:
+    """``img`` cropped to the centred square of :func:`object_box` (non-square images: the
+    centred square of the shorter side first)."""
+    h, w = img.shape[:2]
+    side = min(h, w)
+    y0, x0 = (h - side) // 2, (w - side) // 2
+    sq = img[y0 : y0 + side, x0 : x0 + side]
+    box = object_box(sq)
+    return sq[box, box]
+
+
+def _display(img: np.ndarray, max_side: int = 160, crop: bool = False) -> np.ndarray:
+    """An image for a tile: (``crop``: cut to the object, :func:`crop_to_object`) shrunk (area
+    average) to at most ``max_side`` pixels; uint8 as is, other types by a 0.5-99.5 %
+    percentile stretch onto 0..1."""
+    if crop:
+        img = crop_to_object(img)
     scale = max_side / max(img.shape[:2])
     if scale < 1:
         import cv2
@@ -53,12 +102,20 @@ def _display(img: np.ndarray, max_side: int = 160) -> np.ndarray:
     return out if out.ndim == 2 or out.shape[2] == 3 else out[:, :, 0]
 
 
+#: Words for truth columns in figure text (other columns are shown by their name).
+TRUTH_WORDS = {"odd_fraction": "odd-vote fraction"}
+TRUTH_SHORT = {"odd_fraction": "odd"}
+
+
 def _tile_title(
     objects: pd.DataFrame, i: int, truth: np.ndarray, truth_column: str, labelled: bool
 ) -> str:
     kind = f" {objects['kind'].iloc[i]}" if "kind" in objects else ""
     seen = " [L]" if labelled else ""
-    return f"{objects['id'].iloc[i]}{kind}\n{truth_column}={truth[i]:.2f}{seen}"
+    short = TRUTH_SHORT.get(truth_column, truth_column)
+    return f"{objects['id'].iloc[i]}\n{kind.strip()} {short} {truth[i]:.2f}{seen}".replace(
+        "\n ", "\n"
+    )
 
 
 def fig4_figure(
@@ -71,40 +128,51 @@ def fig4_figure(
     threshold: float = 0.9,
     detector: str = "detector",
 ) -> plt.Figure:
-    """Fig. 4 as a figure: (a) top ``n`` by S^ after learning, (a') top ``n`` unlabelled by
-    S^ (when ``active`` has labels), (b) top ``n`` by the ``detector``'s S, (c) ``n`` random. Tiles name ``truth_column`` and its value (bold blue above
-    ``threshold``: a ground-truth anomaly) and, where ``objects`` has an ``artefact`` column,
-    artefacts get a red border (as in the paper's Fig. 4b)."""
+    """Fig. 4 as a figure, each tile cut to its object (:func:`crop_to_object`): (a) the top
+    ``n`` unlabelled by S^ (what learning recommends that nobody has seen; when ``active`` has
+    labels), (b) top ``n`` by the ``detector``'s S, (c) ``n`` random, (d) top ``n`` by S^
+    labelled included (the paper's panel, which after learning holds mostly labelled objects,
+    marked [L]). Tiles name the object, its kind (where known) and ``truth_column``'s value
+    (bold blue above ``threshold``: a ground-truth anomaly); where ``objects`` has an
+    ``artefact`` column, artefacts get a red border (as in the paper's Fig. 4b)."""
     apply_style()
-    panels = [
-        ("(a) top after active learning", rank_order(active["score"].to_numpy())[:n]),
-        (f"(b) top by {detector}", rank_order(active["S"].to_numpy())[:n]),
-        (
-            "(c) random",
-            np.random.default_rng(seed).choice(
-                len(objects), size=min(n, len(objects)), replace=False
-            ),
-        ),
-    ]
+    score = active["score"].to_numpy()
     labelled = (
         active["label"].notna().to_numpy()
         if "label" in active
         else np.zeros(len(objects), dtype=bool)
     )
-    if labelled.any():  # what learning recommends that nobody has seen yet
+    rand = np.random.default_rng(seed).choice(
+        len(objects), size=min(n, len(objects)), replace=False
+    )
+    if labelled.any():
         unl = np.flatnonzero(~labelled)
-        panels.insert(
-            1,
-            (
-                "(a') top unlabelled after active learning",
-                unl[rank_order(active["score"].to_numpy()[unl])[:n]],
-            ),
-        )
+        panels = [
+            ("(a) top unlabelled after active learning", unl[rank_order(score[unl])[:n]]),
+            (f"(b) top by {detector} (before learning)", rank_order(active["S"].to_numpy())[:n]),
+            ("(c) random", rand),
+            ("(d) top after active learning, labelled included", rank_order(score)[:n]),
+        ]
+    else:
+        panels = [
+            ("(a) top after active learning", rank_order(score)[:n]),
+            (f"(b) top by {detector}", rank_order(active["S"].to_numpy())[:n]),
+            ("(c) random", rand),
+        ]
     nrows = -(-n // ncols)
-    heights = ([0.28] + [1.0] * nrows) * len(panels)  # a heading row above each panel
-    fig = plt.figure(figsize=(1.5 * ncols, 1.75 * len(panels) * (nrows + 0.28) + 0.2))
+    tile = PAGE_WIDTH / ncols
+    heights = ([0.12] + [1.0] * nrows) * len(panels)  # a heading row above each panel
+    fig = plt.figure(figsize=(PAGE_WIDTH, tile * 1.25 * sum(heights) + 0.25))
     grid = fig.add_gridspec(
-        len(heights), ncols, height_ratios=heights, hspace=0.3, wspace=0.05, top=0.99, bottom=0.02
+        len(heights),
+        ncols,
+        height_ratios=heights,
+        hspace=0.3,
+        wspace=0.04,
+        top=0.995,
+        bottom=0.45 / (tile * 1.25 * sum(heights) + 0.25),
+        left=0.0,
+        right=1.0,
     )
     truth = (
         objects[truth_column].to_numpy(dtype=np.float64)
@@ -117,14 +185,23 @@ def fig4_figure(
         else np.zeros(len(objects), dtype=bool)
     )
     for p, (title, idx) in enumerate(panels):
+        idx = np.asarray(idx, dtype=int)
         top = p * (nrows + 1)
         head = fig.add_subplot(grid[top, :])
         head.axis("off")
-        n_art = int(artefact[np.asarray(idx, dtype=int)].sum())
-        extra = f" - {n_art} artefact(s), red border" if "artefact" in objects else ""
-        if p == 0:
-            extra += f"; {int(labelled[np.asarray(idx, dtype=int)].sum())} already labelled [L]"
-        head.text(0.0, 0.0, title + extra, fontsize=9, weight="bold", ha="left", va="bottom")
+        facts = [f"{int(labelled[idx].sum())} of {idx.size} labelled [L]"]
+        facts.append(f"{int((truth[idx] > threshold).sum())} with {truth_column} > {threshold:g}")
+        if "artefact" in objects:
+            facts.append(f"{int(artefact[idx].sum())} artefact(s)")
+        head.text(
+            0.0,
+            0.0,
+            f"{title}: {'; '.join(facts)}",
+            fontsize=8,
+            weight="bold",
+            ha="left",
+            va="bottom",
+        )
         for k in range(nrows * ncols):
             ax = fig.add_subplot(grid[top + 1 + k // ncols, k % ncols])
             ax.set_xticks([])
@@ -134,30 +211,35 @@ def fig4_figure(
                 continue
             i = int(idx[k])
             try:
-                img = _display(load_image(objects["image_path"].iloc[i]))
+                img = _display(load_image(objects["image_path"].iloc[i]), crop=True)
                 ax.imshow(img, cmap="gray" if img.ndim == 2 else None, interpolation="nearest")
             except ImageReadError:
                 ax.text(0.5, 0.5, "unreadable", ha="center", va="center", transform=ax.transAxes)
             hit = truth[i] > threshold
             ax.set_title(
                 _tile_title(objects, i, truth, truth_column, bool(labelled[i])),
-                fontsize=6,
+                fontsize=5.5,
                 color="#1f4e9c" if hit else "black",
                 weight="bold" if hit else "normal",
-                pad=2,
+                pad=1.5,
             )
             if artefact[i]:
                 for sp in ax.spines.values():
                     sp.set_visible(True)
                     sp.set_edgecolor("#d62728")
                     sp.set_linewidth(2.5)
+    words = TRUTH_WORDS.get(truth_column, truth_column)
     fig.text(
-        0.01,
         0.0,
-        f"bold blue: {truth_column} > {threshold:g} (ground-truth anomaly)"
-        + ("; red border: artefact" if "artefact" in objects else "")
-        + "; [L]: labelled by the oracle (already seen)",
-        fontsize=7,
+        0.0,
+        textwrap.fill(
+            f"Each tile cut to its object (the radius holding 90 % of its flux, x 1.5). Bold "
+            f"blue: {words} ({truth_column}) > {threshold:g}, a ground-truth anomaly"
+            + ("; red border: artefact" if "artefact" in objects else "")
+            + "; [L]: labelled by the oracle (already seen).",
+            150,
+        ),
+        fontsize=6.5,
         ha="left",
         va="bottom",
     )
