@@ -20,7 +20,7 @@ from astroanom.sources.imageio import ImageReadError, load_image
 
 PathLike = str | os.PathLike[str]
 METHOD_STYLE = {
-    "random": ("random order", "#7f7f7f", ":"),
+    "random": ("random order", "#222222", ":"),
     "detector": ("{detector}", "#1f77b4", "--"),
     "active": ("active learning, 1 retrain: full ranking (paper)", "#d62728", "-"),
     "active_incremental": ("active learning, incremental: full ranking", "#2ca02c", "-."),
@@ -34,8 +34,8 @@ METHOD_STYLE = {
 # line width and marker per method, so curves that coincide (e.g. the detector and the
 # viewed order up to the label budget) stay distinguishable: wide below, thin with marks above
 METHOD_LINE = {
-    "random": (1.4, None),
-    "detector": (3.2, None),
+    "random": (1.3, None),
+    "detector": (2.4, None),
     "active": (1.6, None),
     "active_incremental": (1.2, "o"),
     "active_viewed": (1.2, "x"),
@@ -263,50 +263,69 @@ def fig4_grids(
     save(fig, png, pdf)
 
 
+#: Drawing order of Fig. 5's curves: wide ones first, random order last (on top).
+METHOD_Z = {
+    "detector": 2.0,
+    "active": 2.2,
+    "active_incremental": 2.4,
+    "active_viewed": 2.6,
+    "active_incremental_viewed": 2.8,
+    "random": 3.0,
+}
+
+
 def fig5_figure(
     curves: pd.DataFrame,
     n_anomalies: int | None = None,
     n_labels: int | None = None,
     detector: str = "detector",
     wanted: str = "anomalies",
+    note: str = "",
 ) -> plt.Figure:
     """(a) anomalies found against rank, (b) RWS(N) against N, for each ranking in ``curves``
     (method, N, recall, rws). ``<method>_viewed`` rows are the viewer's order (labelled objects
     first, in the order shown); the others the full ranking (the paper's way). A vertical line
-    marks the label budget ``n_labels``; the curve of method ``detector`` is the detector's S;
-    ``wanted`` names what is counted (e.g. "odd > 0.9")."""
+    (in the legend, off the curves) marks the label budget ``n_labels``; the curve of method
+    ``detector`` is the detector's S; ``wanted`` names what is counted in words (e.g.
+    "anomalies (odd-vote fraction > 0.9)"); ``note`` (e.g. the seed) titles the legend. Curves
+    that coincide stay apart by width, dash and marker; random order is drawn on top."""
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import MaxNLocator
+
     apply_style()
-    fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3.4))
+    fig, (a, b) = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 3.1), layout="constrained")
     for method, grp in curves.groupby("method", sort=False):
         key = "detector" if method == detector else str(method)
         label, colour, ls = METHOD_STYLE.get(key, (str(method), None, "-"))
         label = label.format(detector=detector)
         lw, marker = METHOD_LINE.get(key, (1.4, None))
-        kw = {"ls": ls, "color": colour, "label": label, "lw": lw, "marker": marker, "ms": 4}
+        kw = {
+            "ls": ls,
+            "color": colour,
+            "label": label,
+            "lw": lw,
+            "marker": marker,
+            "ms": 3.5,
+            "zorder": METHOD_Z.get(key, 2.5),
+        }
         a.plot(grp["N"], grp["recall"], markevery=0.08, **kw)
         b.plot(grp["N"], grp["rws"], markevery=0.08, **kw)
+    handles, labels = a.get_legend_handles_labels()
     if n_labels:
         for ax in (a, b):
-            ax.axvline(n_labels, color="0.3", lw=0.8, ls=(0, (1, 2)), zorder=0)
-        a.annotate(
-            f"label budget\n({n_labels})",
-            (n_labels, 0.97),
-            xycoords=("data", "axes fraction"),
-            xytext=(3, 0),
-            textcoords="offset points",
-            fontsize=7,
-            va="top",
-        )
-    a.set_xlabel("index in ranked list")
-    a.set_ylabel(f"{wanted} found" + (f", of {n_anomalies}" if n_anomalies else ""))
-    b.set_xlabel("N")
-    b.set_ylabel("rank weighted score")
+            ax.axvline(n_labels, color="0.3", lw=0.8, ls=(0, (1, 2)), zorder=1)
+        handles.append(Line2D([], [], color="0.3", lw=0.8, ls=(0, (1, 2))))
+        labels.append(f"label budget ({n_labels} labels)")
+    a.yaxis.set_major_locator(MaxNLocator(integer=True))
+    a.set_xscale("log")  # curves that reach every wanted object in the first tens stay apart
+    a.set_xlabel("position in the ranked list, N (objects)")
+    a.set_ylabel(f"{wanted} found" + (f" (of {n_anomalies})" if n_anomalies else ""))
+    b.set_xlabel("N (top-ranked objects scored)")
+    b.set_ylabel("rank weighted score (0-1)")
     b.set_xscale("log")
-    a.set_title("(a) recall", fontsize=9)
-    b.set_title("(b) RWS(N)", fontsize=9)
-    handles, labels = a.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, fontsize=7)
-    fig.tight_layout()
+    a.set_title("(a) wanted objects found", loc="left")
+    b.set_title("(b) RWS(N)", loc="left")
+    fig.legend(handles, labels, loc="outside lower center", ncol=3, title=note or None)
     return fig
 
 
@@ -318,47 +337,72 @@ def fig5_recall_rws(
     n_labels: int | None = None,
     detector: str = "detector",
     wanted: str = "anomalies",
+    note: str = "",
 ) -> None:
     """Write :func:`fig5_figure` (PNG, and PDF if given)."""
-    save(fig5_figure(curves, n_anomalies, n_labels, detector, wanted), png, pdf)
+    save(fig5_figure(curves, n_anomalies, n_labels, detector, wanted, note), png, pdf)
 
 
 def tsne_figure(
-    embedding: pd.DataFrame, n_top: int | None = None, detector: str = "detector"
+    embedding: pd.DataFrame,
+    n_top: int | None = None,
+    detector: str = "detector",
+    n_labels: int | None = None,
 ) -> plt.Figure:
-    """t-SNE of a subset (columns x, y, S, score, label) coloured by the detector's score S
-    and by S^ after learning; one hollow marker per labelled object (shape and colour by
-    relevance). The ``n_top`` highest-scoring points of each panel (default 2 %) are redrawn
-    above the markers so no marker hides them."""
+    """The 2-D map of a subset (columns x, y, S, score, label) coloured by the detector's
+    score S and by S^ after learning on ``n_labels`` labels (default: those on the map). The
+    labelled objects on the map are rings (hollow, their point's colour shows inside) drawn
+    below the points, so no ring hides a point; the ``n_top`` highest-scoring points of each
+    panel (default 2 %) are drawn last, above everything. The legend lists only the label
+    groups present."""
     apply_style()
-    fig, axes = plt.subplots(1, 2, figsize=(9.5, 4.4), sharex=True, sharey=True)
-    n_lab = int(embedding["label"].notna().sum())
+    fig, axes = plt.subplots(
+        1, 2, figsize=(PAGE_WIDTH, 3.5), sharex=True, sharey=True, layout="constrained"
+    )
+    on_map = int(embedding["label"].notna().sum())
+    n_lab = on_map if n_labels is None else int(n_labels)
     top = n_top if n_top is not None else max(1, len(embedding) // 50)
+    labs = f"{n_lab} labels" + (f", {on_map} on the map" if on_map != n_lab else "")
     for ax, col, title in (
         (axes[0], "S", f"(a) before: {detector} score S"),
-        (axes[1], "score", f"(b) after: $\\hat{{S}}$ (one retrain, {n_lab} labels)"),
+        (axes[1], "score", f"(b) after: $\\hat{{S}}$ (one retrain, {labs})"),
     ):
         order = np.argsort(embedding[col].to_numpy(), kind="stable")
         e = embedding.iloc[order]
         kw = {"cmap": "viridis", "vmin": 0, "vmax": 5, "linewidths": 0}
-        sc = ax.scatter(e["x"], e["y"], c=e[col], s=5, zorder=2, **kw)
         lab = e[e["label"].notna()]
-        draw_label_markers(ax, lab[["x", "y"]].to_numpy(), lab["label"].to_numpy())
+        draw_label_markers(ax, lab[["x", "y"]].to_numpy(), lab["label"].to_numpy(), size=26)
+        for c in ax.collections:
+            c.set_zorder(1.5)  # rings below the points
+        sc = ax.scatter(e["x"], e["y"], c=e[col], s=4, zorder=2, rasterized=True, **kw)
         hi = e.iloc[-top:]
         ax.scatter(hi["x"], hi["y"], c=hi[col], s=7, zorder=4, **kw)
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title)
         ax.set_xlabel("t-SNE 1 (arbitrary units)")
         ax.set_xticks([])
         ax.set_yticks([])
     axes[0].set_ylabel("t-SNE 2 (arbitrary units)")
-    fig.colorbar(sc, ax=axes, shrink=0.8, label="anomaly score (0..5): S in (a), $\\hat{S}$ in (b)")
+    fig.colorbar(
+        sc, ax=axes, shrink=0.85, pad=0.01, label="anomaly score (0-5): S in (a), $\\hat{S}$ in (b)"
+    )
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.45, 0.02), ncol=3, fontsize=7)
+    fig.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncol=3,
+        title=f"{len(embedding):,} objects mapped; the top {top} by each panel's score drawn "
+        "on top",
+    )
     return fig
 
 
 def tsne_map(
-    embedding: pd.DataFrame, png: PathLike, pdf: PathLike | None = None, detector: str = "detector"
+    embedding: pd.DataFrame,
+    png: PathLike,
+    pdf: PathLike | None = None,
+    detector: str = "detector",
+    n_labels: int | None = None,
 ) -> None:
     """Write :func:`tsne_figure` (PNG, and PDF if given)."""
-    save(tsne_figure(embedding, detector=detector), png, pdf)
+    save(tsne_figure(embedding, detector=detector, n_labels=n_labels), png, pdf)
