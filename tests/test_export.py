@@ -110,7 +110,9 @@ def test_export_files(dataset, tmp_path):
         assert f'id="obj-{oid}"' in page
     assert 'id="obj-e"' not in page
     srcs = re.findall(r'src="([^"]*)"', page)
-    assert len(srcs) == 5 and all(s.startswith("data:image/png;base64,") for s in srcs)
+    assert len(srcs) == 5 and all(
+        s.startswith(("data:image/png;base64,", "data:image/jpeg;base64,")) for s in srcs
+    )
     assert not re.search(r"""(src|href)\s*=\s*["']?//""", page)
     assert "<script" not in page and "<link" not in page and "@import" not in page
     assert "https://simbad.cds.unistra.fr/simbad/sim-coo?Coord=150.000000+%2B2.000000" in page

@@ -5,6 +5,7 @@ kind drawn properly in the export (never a standardised vector labelled MJD / ma
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -307,7 +308,8 @@ def test_a_curve_and_a_spectrum_against_their_own_axes(runs):
 def test_the_export_draws_every_kind(runs, tmp_path, kind):
     res = export_anomalies(runs[kind], [], tmp_path / f"out_{kind}", top_n=3)
     page = res.html.read_text()
-    assert page.count("data:image/png;base64,") == 3 and "no image" not in page
+    assert len(re.findall("data:image/(?:png|jpeg);base64,", page)) == 3
+    assert "no image" not in page
 
 
 def test_the_export_does_not_import_the_labeller(runs):

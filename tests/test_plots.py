@@ -55,22 +55,31 @@ def gal(tmp_path):
     return objects, active
 
 
-def test_fig4_names_truth_column_borders_artefacts_and_adds_unlabelled_panel(gal):
+def test_fig4_unlabelled_first_paper_panel_last_tiles_cropped(gal):
     objects, active = gal
     fig = gp.fig4_figure(objects, active, n=3, ncols=3, detector="isolation forest")
     tiles = [ax for ax in fig.axes if ax.get_title()]
-    assert len(tiles) == 4 * 3  # (a), (a'), (b), (c)
-    assert all("odd_fraction=" in ax.get_title() for ax in tiles)
-    assert not any("odd=" in ax.get_title() for ax in tiles)
+    assert len(tiles) == 4 * 3  # (a) unlabelled, (b) detector, (c) random, (d) the paper's
+    assert all(" odd " in ax.get_title() for ax in tiles)
     red = [ax for ax in tiles if ax.spines["left"].get_linewidth() == 2.5]
     arte = [ax for ax in tiles if ax.get_title().split()[0] in ("o1", "o2")]
     assert len(red) >= 2 and red == arte  # exactly the artefact tiles; (b) has both
     heads = [t.get_text() for ax in fig.axes for t in ax.texts]
-    assert any(h.startswith("(b) top by isolation forest - 2 artefact(s)") for h in heads)
-    a_unl = [ax.get_title() for ax in tiles[3:6]]  # (a'): top unlabelled by score: o5, o7, o6
+    assert any(h.startswith("(b) top by isolation forest") and "2 artefact(s)" in h for h in heads)
+    a_unl = [ax.get_title() for ax in tiles[:3]]  # (a): top unlabelled by score: o5, o7, o6
     assert [t.split()[0] for t in a_unl] == ["o5", "o7", "o6"]
     assert not any("[L]" in t for t in a_unl)
-    assert "[L]" in tiles[0].get_title()  # o3, labelled, tops (a)
+    assert "[L]" in tiles[9].get_title()  # o3, labelled, tops (d)
+
+
+def test_object_box_by_hand():
+    img = np.zeros((100, 100))
+    img[45:55, 45:55] = 1.0  # a 10-px square at the centre: 90 % of its flux within r ~ 6.4
+    box = gp.object_box(img, pad=1.5, min_px=4)
+    assert 16 <= box.stop - box.start <= 22 and (box.start + box.stop) // 2 == 50
+    trail = np.zeros((100, 100))
+    trail[50, :] = 1.0  # a line across the stamp: the whole stamp is kept
+    assert gp.object_box(trail) == slice(0, 100)
 
 
 def test_fig4_other_truth_column(gal):
@@ -78,7 +87,7 @@ def test_fig4_other_truth_column(gal):
     objects = objects.rename(columns={"odd_fraction": "Class6.1"}).drop(columns="artefact")
     fig = gp.fig4_figure(objects, active, n=3, ncols=3, truth_column="Class6.1")
     tiles = [ax for ax in fig.axes if ax.get_title()]
-    assert all("Class6.1=" in ax.get_title() for ax in tiles)
+    assert all("Class6.1 " in ax.get_title() for ax in tiles)
     assert not any(ax.spines["left"].get_linewidth() == 2.5 for ax in tiles)
 
 
@@ -94,8 +103,9 @@ def test_fig5_marks_budget_and_legend_off_the_axes():
     a, b = fig.axes[:2]
     for ax in (a, b):
         assert any(list(ln.get_xdata()) == [200, 200] for ln in ax.get_lines())
-    assert any("label budget" in t.get_text() for t in a.texts)
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "label budget (200 labels)" in labels  # in the legend, not over the curves
+    assert all(float(t).is_integer() for t in a.get_yticks())  # counts: integer ticks
     assert any("full ranking" in t for t in labels) and any("as viewed" in t for t in labels)
     styles = {(ln.get_color(), ln.get_linestyle(), ln.get_marker()) for ln in a.get_lines()[:3]}
     assert len(styles) == 3
@@ -118,10 +128,18 @@ def test_tsne_axis_labels_score_name_and_one_marker_per_label():
     assert "t-SNE 1" in a.get_xlabel() and "t-SNE 2" in a.get_ylabel()
     assert "hat{S}" in b.get_title() and "score S" in a.get_title()
     for ax in (a, b):
-        hollow = [c for c in ax.collections if len(c.get_facecolors()) == 0]
-        assert sum(len(c.get_offsets()) for c in hollow) == 5
+        hollow = [
+            c
+            for c in ax.collections
+            if len(c.get_facecolors()) == 0 and not c.get_label().startswith("_")
+        ]
+        assert sum(len(c.get_offsets()) for c in hollow) == 5  # one ring per labelled object
         top = ax.collections[-1]  # the 4 highest points drawn last, above the markers
         assert len(top.get_offsets()) == 4 and top.get_zorder() > hollow[0].get_zorder()
+    fig = gp.tsne_figure(emb.assign(label=[0, 1] + [np.nan] * 98), n_top=4, n_labels=500)
+    assert "500 labels, 2 on the map" in fig.axes[1].get_title()
+    names = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert names == ["labelled, U = 0-1 (irrelevant)"]  # only the groups that appear
 
 
 def test_fig1_three_panels_rank_maps_and_markers():
@@ -132,9 +150,10 @@ def test_fig1_three_panels_rank_maps_and_markers():
     after[:20] += 10  # the first 20 rise to the top
     fig = sp.fig1_heatmaps(xy, before, after, xy[:3], np.array([0, 3, 5]))
     panels = [ax for ax in fig.axes if ax.get_title()]
-    assert len(panels) == 3 and "rise in rank" in panels[2].get_title()
-    for ax in panels:
-        assert sum(len(c.get_offsets()) for c in ax.collections) == 3
+    assert len(panels) == 3 and "change" in panels[2].get_title()
+    for ax in panels:  # 200 object dots and 3 label markers
+        assert sum(len(c.get_offsets()) for c in ax.collections) == 203
+    assert list(sp.ranks(np.array([3.0, 1.0, 2.0]))) == [1.0, 3.0, 2.0]
     assert "t-SNE 1" in panels[0].get_xlabel()
 
 
@@ -156,7 +175,7 @@ def test_fig6_top_unlabelled_first():
     assert titles[-6:-3] == [f"id {i}, class 4 [L]" for i in range(3)]  # (d) the paper's panel
 
 
-def test_fig9_legend_outside_and_hatched_before_bands():
+def test_fig9_two_panels_legend_says_seeds_and_bands_start_at_10():
     rows = []
     for seed in (1, 2):
         for stage in ("before", "after"):
@@ -166,7 +185,16 @@ def test_fig9_legend_outside_and_hatched_before_bands():
                         {"seed": seed, "stage": stage, "class": c, "N": n, "recall": n + seed}
                     )
     fig = sp.fig9_recall(pd.DataFrame(rows), [2, 4], {2: 3, 4: 5})
-    ax = fig.axes[0]
-    assert _bbox_outside(fig, ax.get_legend(), ax)
-    hatches = [c.get_hatch() for c in ax.collections]
-    assert hatches.count("////") == 2 and hatches.count(None) == 2
+    a, b = fig.axes[:2]
+    assert _bbox_outside(fig, fig.legends[0], a) and _bbox_outside(fig, fig.legends[0], b)
+    title = fig.legends[0].get_title().get_text()
+    assert "mean of 2 seeds (1, 2)" in title and "min to max" in title
+    band = a.collections[0].get_paths()[0].vertices
+    assert band[:, 0].min() >= sp.BAND_MIN_N - 1  # x = N - 1
+
+
+def test_feature_labels_have_units():
+    from astroanom.plots.overview import feature_label
+
+    assert feature_label("V_I") == "V−I [mag]" and feature_label("logP_1") == "log P₁ [d]"
+    assert feature_label("A_2") == "A₂ [mag]" and feature_label("f000") == "f000"

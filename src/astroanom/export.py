@@ -191,8 +191,10 @@ def anomaly_html(
     for oid, grp in rows.groupby("id", sort=False):
         first = grp.iloc[0]
         try:
-            img = base64.b64encode(render(str(oid))).decode("ascii")
-            picture = f'<img alt="{esc(str(oid))}" src="data:image/png;base64,{img}">'
+            data = render(str(oid))
+            mime = "image/jpeg" if data[:3] == b"\xff\xd8\xff" else "image/png"
+            img = base64.b64encode(data).decode("ascii")
+            picture = f'<img alt="{esc(str(oid))}" src="data:{mime};base64,{img}">'
         except Exception as exc:  # an unreadable cutout must not lose the rest of the export
             log.warning("export: cannot render %s: %s", oid, exc)
             picture = f'<p class="err">no image: {esc(str(exc))}</p>'

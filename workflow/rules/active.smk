@@ -65,5 +65,7 @@ rule active_incremental:
         shared=config["active_learning"],
         known=lambda w: ds(w)["known"],
         seed=run_seed,
+        # intermediate rounds keep their top 1000 (>= Fig. 7's top N): rounds.parquet ~2 n floats
+        keep_top=lambda w: max(1000, int(ds(w)["metrics"]["fig7_n"])),
     script:
         "../scripts/active_incremental.py"

@@ -109,6 +109,7 @@ rule figures_recall:
         truth_spec=lambda w: ds(w)["truth"],
         detector=lambda w: ds(w)["detector"]["name"],
         n_labels=lambda w: ds(w)["oracle"]["budget"],
+        seed=run_seed,
     script:
         "../scripts/figures_recall.py"
 

@@ -30,6 +30,8 @@ rule figures_sim_fig1:
     threads: 1
     resources:
         mem_mb=2000,
+    params:
+        seed=lambda w: acfg.runs(config, w.dataset)[0].seed,
     script:
         "../scripts/figures_sim_fig1.py"
 

@@ -16,4 +16,5 @@ incremental_step(
     seed=snakemake.params.seed,
     threads=snakemake.threads,
     known=snakemake.params.known,
+    keep_top=snakemake.params.keep_top,
 )

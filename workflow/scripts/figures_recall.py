@@ -12,4 +12,5 @@ fig5_step(
     truth_spec=snakemake.params.truth_spec,
     detector=snakemake.params.detector,
     n_labels=snakemake.params.n_labels,
+    seed=snakemake.params.seed,
 )

@@ -9,4 +9,5 @@ fig1_step(
     active=snakemake.input.active,
     png=snakemake.output.png,
     pdf=snakemake.output.pdf,
+    seed=snakemake.params.seed,
 )

@@ -14,6 +14,11 @@ if TYPE_CHECKING:
 
 #: Shorter side of the export's thumbnails, in pixels (small cutouts are enlarged).
 THUMBNAIL_MIN_SIZE = 160
+#: Longer side of the export's thumbnails at most, in pixels (larger cutouts are reduced by an
+#: integer factor, area average; the page shows them 280 px wide).
+THUMBNAIL_MAX_SIZE = 320
+#: JPEG quality of the export's thumbnails (a 424 x 424 colour cutout: ~10 KB, not 335 KB PNG).
+THUMBNAIL_JPEG_QUALITY = 85
 #: Longest side of a cutout as the labeller shows it, in pixels (larger ones are reduced by
 #: area averaging before their colours are mapped).
 DISPLAY_MAX_PX = 1024
@@ -35,6 +40,25 @@ def raw_png(image: np.ndarray) -> bytes:
     ok, buf = cv2.imencode(".png", img, [cv2.IMWRITE_PNG_COMPRESSION, 1])
     if not ok:
         raise AstroanomError("cannot encode the image as PNG")
+    return buf.tobytes()
+
+
+def jpeg_bytes(img: np.ndarray, min_size: int = 0, quality: int = THUMBNAIL_JPEG_QUALITY) -> bytes:
+    """JPEG of a uint8 (H, W) grey or (H, W, 3) RGB image, enlarged by an integer factor
+    (nearest neighbour) until its shorter side is at least ``min_size`` px."""
+    import cv2
+    import numpy as np
+
+    if img.dtype != np.uint8 or img.ndim not in (2, 3):
+        raise AstroanomError(f"expected a uint8 (H, W) or (H, W, 3) image, got {img.dtype}")
+    factor = -(-int(min_size) // max(1, min(img.shape[:2]))) if min_size else 1
+    if factor > 1:
+        img = np.repeat(np.repeat(img, factor, axis=0), factor, axis=1)
+    if img.ndim == 3:
+        img = np.ascontiguousarray(img[:, :, ::-1])  # RGB -> BGR for OpenCV
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:  # pragma: no cover - OpenCV encodes any uint8 array
+        raise AstroanomError("cannot encode the image as JPEG")
     return buf.tobytes()
 
 
@@ -83,12 +107,15 @@ class ImageKind(ObjectKind):
         return view
 
     def thumbnail(self, run: RunObjects, oid: str, display: Mapping[str, Any]) -> bytes:
-        """The cutout, its shorter side enlarged to at least 160 px, with the display choices
-        of :func:`astroanom.kinds.image_display.render_image` (default: asinh, auto colours)."""
-        from astroanom.kinds.image_display import render_file
+        """JPEG of the cutout for the export page: reduced to at most
+        :data:`THUMBNAIL_MAX_SIZE` px (before the colours are mapped, as the labeller does),
+        small ones enlarged until the shorter side is at least :data:`THUMBNAIL_MIN_SIZE` px,
+        with the display choices of :func:`astroanom.kinds.image_display.display_array`
+        (default: asinh, auto colours)."""
+        from astroanom.kinds.image_display import display_array, reduce_to
 
-        opts = {"min_size": THUMBNAIL_MIN_SIZE, **display}
-        return render_file(run.file(oid, "image_path"), **opts)
+        image = reduce_to(self.load(run, oid), THUMBNAIL_MAX_SIZE)
+        return jpeg_bytes(display_array(image, **display), THUMBNAIL_MIN_SIZE)
 
     def top_figure(self, top: TopObjects) -> Figure:
         from astroanom.plots import overview

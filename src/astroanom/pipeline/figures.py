@@ -39,7 +39,22 @@ def ranked_step(objects: PathLike, active: PathLike, out: PathLike) -> None:
     table = table.merge(obj, on="id", how="left", suffixes=("", "_object"))
     table = table.sort_values("rank", kind="stable")
     cols = ["rank", "id", "S_hat", "S", "U", "d", "label"]
+    for c in SCORE_COLUMNS:  # 6 significant digits, not 17 (OGLE-III: 63 MB -> see docs)
+        if c in table:
+            table[c] = significant(table[c].to_numpy(dtype=np.float64))
     write_people_csv(table[cols + [c for c in table.columns if c not in cols]], out)
+
+
+#: Columns of ranked.csv written with :data:`SCORE_DIGITS` significant digits (the source's
+#: metadata, e.g. coordinates, keep theirs).
+SCORE_COLUMNS = ("S_hat", "S", "U", "d")
+SCORE_DIGITS = 6
+
+
+def significant(values: np.ndarray, digits: int = SCORE_DIGITS) -> np.ndarray:
+    """Text (n,) of ``values`` with ``digits`` significant digits ("%g"); NaN -> empty."""
+    text = np.char.mod(f"%.{digits}g", np.nan_to_num(values, nan=0.0))
+    return np.where(np.isnan(values), "", text).astype(object)
 
 
 def top_step(
@@ -101,7 +116,8 @@ def map_step(
     from astroanom.pipeline.embedding import map_points
     from astroanom.plots.galaxies import tsne_map
 
-    tsne_map(map_points(embedding, active), png, pdf, detector=detector)
+    n_labels = int(pd.read_parquet(active, columns=["label"])["label"].notna().sum())
+    tsne_map(map_points(embedding, active), png, pdf, detector=detector, n_labels=n_labels)
 
 
 # -- the simulation experiment (paper Figs. 1, 6-9) ---------------------------------------------
@@ -118,19 +134,30 @@ def _relevance(oracle: Mapping[str, Any]) -> dict[Any, int]:
     return out
 
 
-def fig1_step(embedding: PathLike, active: PathLike, png: PathLike, pdf: PathLike) -> None:
+def fig1_step(
+    embedding: PathLike,
+    active: PathLike,
+    png: PathLike,
+    pdf: PathLike,
+    seed: int | None = None,
+    detector: str = "LOF",
+) -> None:
+    """Fig. 1 of one run (the first seed, said in the figure)."""
     from astroanom.plots import simulation as figs
 
     emb = pd.read_parquet(embedding)
-    act = pd.read_parquet(active).set_index("id").loc[emb["id"]]
+    full = pd.read_parquet(active)
+    n_lab = int(full["label"].notna().sum())
+    act = full.set_index("id").loc[emb["id"]]
     xy = emb[["x", "y"]].to_numpy()
     lab = act["label"].to_numpy()
     has = ~np.isnan(lab)
-    save(
-        figs.fig1_heatmaps(xy, act["S"].to_numpy(), act["score"].to_numpy(), xy[has], lab[has]),
-        png,
-        pdf,
+    note = f"One run (seed {seed}); " if seed is not None else ""
+    note += f"retrained on {n_lab} labels, {int(has.sum())} of them on the map."
+    fig = figs.fig1_heatmaps(
+        xy, act["S"].to_numpy(), act["score"].to_numpy(), xy[has], lab[has], detector, note
     )
+    save(fig, png, pdf)
 
 
 def fig6_step(
@@ -248,17 +275,30 @@ def fig5_step(
     truth_spec: Mapping[str, Any],
     detector: str,
     n_labels: int,
+    seed: int | None = None,
 ) -> None:
-    """Fig. 5: wanted objects found and RWS against N, full rankings and viewed orders."""
+    """Fig. 5: wanted objects found and RWS against N, full rankings and viewed orders (one
+    run: ``seed`` is said in the figure)."""
     from astroanom.plots import galaxies as gp
     from astroanom.sources.truth import wanted
 
     n_wanted = int(wanted(pd.read_parquet(truth), truth_spec).sum())
     if truth_spec["kind"] == "fraction":
-        what = f"anomalies ({truth_spec['column']} > {truth_spec['anomaly_above']:g})"
+        col = truth_spec["column"]
+        words = gp.TRUTH_WORDS.get(col, col)
+        what = f"anomalies ({words} > {truth_spec['anomaly_above']:g})"
     else:
         classes = truth_spec.get("wanted_classes") or truth_spec["anomaly_classes"]
-        what = f"wanted objects (class {', '.join(map(str, classes))})"
+        kind = "type" if truth_spec["kind"] == "category" else "class"
+        what = f"wanted objects ({kind} {', '.join(map(str, classes))})"
+    note = f"one run, seed {seed} (no band)" if seed is not None else ""
     gp.fig5_recall_rws(
-        pd.read_parquet(curves), png, pdf, n_wanted, n_labels, detector=detector, wanted=what
+        pd.read_parquet(curves),
+        png,
+        pdf,
+        n_wanted,
+        n_labels,
+        detector=detector,
+        wanted=what,
+        note=note,
     )

@@ -75,20 +75,49 @@ def top_curves(
     return fig
 
 
+#: Photometric bands whose column (a magnitude) is named by the band alone.
+BANDS = frozenset("UBVRIJHKugrizy")
+
+
+def feature_label(name: str) -> str:
+    """A readable axis name with units for the feature columns catalogues commonly have:
+    ``I`` -> "I [mag]", ``V_I`` -> "V−I [mag]", ``logP_1`` -> "log P₁ [d]", ``P_2`` ->
+    "P₂ [d]", ``A_1`` -> "A₁ [mag]"; other names as they are."""
+    import re
+
+    sub = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+    if name in BANDS:
+        return f"{name} [mag]"
+    m = re.fullmatch(r"([A-Za-z])_([A-Za-z])", name)
+    if m and m[1] in BANDS and m[2] in BANDS:
+        return f"{m[1]}−{m[2]} [mag]"
+    m = re.fullmatch(r"(log)?P_?(\d*)", name)
+    if m:
+        return f"{'log ' if m[1] else ''}P{m[2].translate(sub)} [d]"
+    m = re.fullmatch(r"A_?(\d+)", name)
+    if m:
+        return f"A{m[1].translate(sub)} [mag]"
+    return name
+
+
 def top_features(
     X: np.ndarray, rows: np.ndarray, ids: Sequence[str], names: Sequence[str], title: str
 ) -> plt.Figure:
-    """Heat map of the top objects' features as z-scores against the whole dataset."""
+    """Heat map of the top objects' features as z-scores against the whole dataset, columns
+    named with units where known (:func:`feature_label`); a column-width figure."""
+    from astroanom.plots.style import COLUMN_WIDTH, PAGE_WIDTH
+
     apply_style()
     mu, sd = X.mean(axis=0), X.std(axis=0)
     z = (X[rows] - mu) / np.where(sd > 0, sd, 1.0)
-    fig, ax = plt.subplots(figsize=(min(2 + 0.3 * X.shape[1], 14), 1.2 + 0.25 * rows.size))
+    width = COLUMN_WIDTH if X.shape[1] <= 10 else PAGE_WIDTH
+    fig, ax = plt.subplots(figsize=(width, 1.3 + 0.14 * rows.size), layout="constrained")
     im = ax.imshow(np.clip(z, -5, 5), cmap="RdBu_r", vmin=-5, vmax=5, aspect="auto")
-    ax.set_yticks(range(rows.size), [f"#{k + 1} {i}" for k, i in enumerate(ids)], fontsize=6)
-    ax.set_xticks(range(X.shape[1]), list(names), rotation=90, fontsize=6)
-    fig.colorbar(im, ax=ax, label="feature z-score (clipped at ±5)")
-    ax.set_title(title, fontsize=9)
-    fig.tight_layout()
+    ax.set_yticks(range(rows.size), [f"#{k + 1} {i}" for k, i in enumerate(ids)], fontsize=5.5)
+    labels = [feature_label(str(n)) for n in names]
+    ax.set_xticks(range(X.shape[1]), labels, rotation=45, ha="right", fontsize=6.5)
+    fig.colorbar(im, ax=ax, label="z-score against all objects (clipped at ±5)", shrink=0.8)
+    ax.set_title(title, fontsize=8)
     return fig
 
 

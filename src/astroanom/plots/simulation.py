@@ -13,7 +13,13 @@ import numpy as np
 import pandas as pd
 
 from astroanom.ordering import rank_order
-from astroanom.plots.style import CLASS_COLOURS, apply_style, draw_label_markers
+from astroanom.plots.style import (
+    CLASS_COLOURS,
+    PAGE_WIDTH,
+    apply_style,
+    draw_label_markers,
+    seeds_note,
+)
 
 ROLE = {0: "inlier", 1: "inlier", 2: "outlier", 3: "outlier", 4: "outlier"}
 
@@ -41,11 +47,15 @@ def _band(
     ls: str = "-",
     hatch: str | None = None,
     alpha: float = 0.2,
+    min_x: float | None = None,
 ) -> None:
-    """Mean line and min-max band of ``col`` over seeds (rows of ``grp``), at each value of x;
-    with ``hatch`` the band is an unfilled hatched region (so overlapping bands stay apart)."""
+    """Mean line and min-max band of ``col`` over seeds (rows of ``grp``), at each value of x
+    (the band only from ``min_x`` on, where given); with ``hatch`` the band is an unfilled
+    hatched region."""
     stats = grp.assign(_x=np.asarray(x)).groupby("_x")[col].agg(["mean", "min", "max"])
-    ax.plot(stats.index, stats["mean"], ls, color=colour, label=label, lw=1.6)
+    ax.plot(stats.index, stats["mean"], ls, color=colour, label=label, lw=1.3)
+    if min_x is not None:
+        stats = stats[stats.index >= min_x]
     if hatch is None:
         ax.fill_between(stats.index, stats["min"], stats["max"], color=colour, alpha=alpha, lw=0)
     else:
@@ -94,53 +104,101 @@ def rank_percentile(score: np.ndarray) -> np.ndarray:
     return 100.0 * (rankdata(score) - 1) / (score.size - 1)
 
 
+def ranks(score: np.ndarray) -> np.ndarray:
+    """Rank (n,) of each score, 1 = highest; ties share their mean rank."""
+    from scipy.stats import rankdata
+
+    return rankdata(-np.asarray(score, dtype=np.float64))
+
+
+def _log_rank_colorbar(fig: plt.Figure, im: object, axes: object, n: int) -> None:
+    """Colour bar of a log10(rank) image: ticks at ranks 1, 10, 100, ..., rank 1 at the top."""
+    cb = fig.colorbar(im, ax=axes, shrink=0.9, pad=0.02)
+    ticks = [10**k for k in range(int(np.log10(max(n, 1))) + 1)]
+    cb.set_ticks(np.log10(ticks), labels=[f"{t:,}" for t in ticks])
+    cb.ax.invert_yaxis()
+    cb.set_label("rank (log scale)")
+
+
 def fig1_heatmaps(
     xy: np.ndarray,
     before: np.ndarray,
     after: np.ndarray,
     labelled_xy: np.ndarray,
     labels: np.ndarray,
+    detector: str = "LOF",
+    note: str = "",
 ) -> plt.Figure:
-    """Fig. 1: t-SNE map (xy (n, 2)) as smoothed heat maps of the rank percentile of the score
-    before (a) and after (b) active learning, and (c) the change in rank on a log scale,
-    log10(rank before / rank after) (rank 1 = top; +1 = moved ten times closer to the top),
-    which shows the rise near the interesting labels even though S^ <= S everywhere and the top
-    percentiles barely move. One hollow marker per labelled object (shape and colour by label)."""
+    """Fig. 1: the t-SNE map (xy (n, 2)), each object coloured by its rank on a log scale,
+    log10(rank), before (a) and after (b) active learning, so a top object moving from rank
+    1000 to 100 changes colour as much as one moving from 10 to 1 (a linear percentile hides
+    that: both stay above the 99th); (c) the change, log10(rank before / rank after) (+1 = ten
+    times closer to the top), over a kernel-smoothed map of it. Ranks are among the n mapped
+    objects; the best ranks (largest changes in (c)) are drawn last, on top. One filled,
+    black-edged marker per labelled object (shape and colour by label); ``note`` (e.g. the
+    seed) goes into the caption under the legend."""
     apply_style()
     fig, axes = plt.subplots(
-        1, 3, figsize=(13, 4.6), sharex=True, sharey=True, constrained_layout=True
+        1, 3, figsize=(PAGE_WIDTH, 2.85), sharex=True, sharey=True, layout="constrained"
     )
-    pb, pa = rank_percentile(before), rank_percentile(after)
-    n = pb.size
-    # rank 1 = top; log10(rank_before / rank_after) > 0: moved up
-    rise = np.log10((n - pb / 100.0 * (n - 1)) / (n - pa / 100.0 * (n - 1)))
-    panels = (
-        (axes[0], pb, "(a) before active learning", "viridis", (0, 100)),
-        (axes[1], pa, "(b) after active learning", "viridis", (0, 100)),
-        (axes[2], rise, "(c) rise in rank, log10(rank before / rank after)", "RdBu_r", None),
-    )
-    diff_img, extent = smooth_score_map(xy, rise)
-    lim = float(np.nanmax(np.abs(diff_img))) if np.isfinite(diff_img).any() else 1.0
-    ims = []
-    for ax, score, title, cmap, vlim in panels:
-        img, extent = smooth_score_map(xy, score)
-        lo, hi = vlim if vlim is not None else (-lim, lim)
-        ims.append(
-            ax.imshow(
-                img, origin="lower", extent=extent, aspect="auto", cmap=cmap, vmin=lo, vmax=hi
-            )
+    rb, ra = ranks(before), ranks(after)
+    n = rb.size
+    lb, la = np.log10(rb), np.log10(ra)
+    rise = lb - la  # log10(rank before / rank after): > 0 moved up
+    lim = max(float(np.percentile(np.abs(rise), 99.5)), 0.1)
+    for ax, value, title in (
+        (axes[0], lb, f"(a) before: {detector} score S"),
+        (axes[1], la, "(b) after: $\\hat{S}$, one retrain"),
+    ):
+        order = np.argsort(-value, kind="stable")  # worst first, rank 1 on top
+        sc = ax.scatter(
+            *xy[order].T,
+            c=value[order],
+            s=4,
+            cmap="viridis_r",
+            vmin=0,
+            vmax=np.log10(n),
+            linewidths=0,
+            rasterized=True,
         )
-        draw_label_markers(ax, np.asarray(labelled_xy), np.asarray(labels))
         ax.set_title(title)
-        ax.set_xlabel("t-SNE 1 (arbitrary units)")
-        ax.set_facecolor("#f2f2f2")
-    axes[0].set_ylabel("t-SNE 2 (arbitrary units)")
-    fig.colorbar(ims[1], ax=axes[:2], label="rank percentile of the score (100 = top)", shrink=0.9)
-    fig.colorbar(
-        ims[2], ax=axes[2], label="log10(rank before / rank after); > 0: moved up", shrink=0.9
+    img, extent = smooth_score_map(xy, rise)
+    axes[2].imshow(
+        img,
+        origin="lower",
+        extent=extent,
+        aspect="auto",
+        cmap="RdBu_r",
+        vmin=-lim,
+        vmax=lim,
+        alpha=0.45,
     )
+    order = np.argsort(np.abs(rise), kind="stable")
+    sc2 = axes[2].scatter(
+        *xy[order].T,
+        c=rise[order],
+        s=4,
+        cmap="RdBu_r",
+        vmin=-lim,
+        vmax=lim,
+        linewidths=0,
+        rasterized=True,
+    )
+    axes[2].set_title("(c) change: log$_{10}$(rank before / after)")
+    for ax in axes:
+        draw_label_markers(ax, labelled_xy, labels, size=10, filled=True)
+        ax.set_xlabel("t-SNE 1 (arb. units)")
+        ax.tick_params(labelsize=6)
+    axes[0].set_ylabel("t-SNE 2 (arb. units)")
+    _log_rank_colorbar(fig, sc, axes[:2], n)
+    cb = fig.colorbar(sc2, ax=axes[2], shrink=0.9, pad=0.02, extend="both")
+    cb.set_label("> 0: moved up (+1: 10x)")
     handles, names = axes[0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="outside lower center", ncol=3, fontsize=8)
+    text = (
+        f"One dot per mapped object ({n:,}; ranks among them). (c): background = kernel-smoothed"
+        " change." + (f" {note}" if note else "")
+    )
+    fig.legend(handles, names, loc="outside lower center", ncol=3, title=text)
     return fig
 
 
@@ -177,29 +235,50 @@ def fig6_examples(
         groups.append(("(d) top after active learning, labelled included", rank_order(after)[:n]))
     cols = 3
     rows_per = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(
-        rows_per * len(groups),
-        cols,
-        figsize=(9, 1.8 * rows_per * len(groups)),
-        sharex=True,
-        sharey=True,
-        constrained_layout=True,
+    fig = plt.figure(
+        figsize=(PAGE_WIDTH, 0.95 * rows_per * len(groups) + 0.3 * len(groups)),
+        layout="constrained",
     )
-    axes = np.atleast_2d(axes)
-    for g, (title, idx) in enumerate(groups):
-        for j, i in enumerate(idx):
-            ax = axes[g * rows_per + j // cols, j % cols]
+    subs = np.atleast_1d(fig.subfigures(len(groups), 1))
+    share = None
+    for sub, (title, idx) in zip(subs, groups, strict=True):
+        axes = sub.subplots(rows_per, cols, squeeze=False)
+        for ax in axes.flat:  # every panel on the same axes, so the shapes compare
+            if share is None:
+                share = ax
+            else:
+                ax.sharex(share)
+                ax.sharey(share)
+        sub.suptitle(title, x=0.0, ha="left", fontsize=8, fontweight="bold")
+        for j, ax in enumerate(axes.flat):
+            if j >= len(idx):
+                ax.axis("off")
+                continue
+            i = int(idx[j])
             c = int(classes[i])
-            ax.plot(x, curves[i], color=CLASS_COLOURS.get(c, "k"), lw=1)
+            ax.plot(x, curves[i], color=CLASS_COLOURS.get(c, "k"), lw=0.9)
             mark = " [L]" if seen[i] else ""
-            ax.set_title(f"id {ids[i]}, class {c}{mark}", fontsize=8)
-            if j == 0:
-                ax.text(-0.3, 1.25, title, transform=ax.transAxes, fontsize=10, fontweight="bold")
-    for ax in axes[-1]:
-        ax.set_xlabel("x")
-    for ax in axes[:, 0]:
-        ax.set_ylabel("y")
+            ax.set_title(f"id {ids[i]}, class {c}{mark}", fontsize=6.5, pad=2)
+            ax.tick_params(labelsize=6)
+            if j // cols == rows_per - 1:
+                ax.set_xlabel("x (arb. units)", fontsize=7)
+            else:
+                ax.tick_params(labelbottom=False)
+            if j % cols == 0:
+                ax.set_ylabel("y (arb. units)", fontsize=7)
+            else:
+                ax.tick_params(labelleft=False)
     return fig
+
+
+def _seeds(table: pd.DataFrame) -> list[int]:
+    return sorted(int(v) for v in table["seed"].unique()) if "seed" in table else [0]
+
+
+def _legend_below(fig: plt.Figure, ax: plt.Axes, title: str, ncol: int = 3) -> None:
+    """The legend of ``ax``'s lines under the axes (off the data), titled with ``title``."""
+    handles, names = ax.get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncol=ncol, title=title)
 
 
 def fig7_incremental(
@@ -210,19 +289,24 @@ def fig7_incremental(
     ``rounds`` has columns seed, n_labels, class, share, rws.
     """
     apply_style()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), constrained_layout=True)
+    fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 3.0), layout="constrained")
     for k, c in enumerate(class_ids):
         grp = rounds[rounds["class"] == c].rename(columns={"n_labels": "x"})
         for ax, col in zip(axes, ("share", "rws"), strict=True):
             _band(ax, grp["x"], grp, col, _colour(c, k), _class_label(c, relevance))
     axes[0].set_ylabel(f"fraction of the top {top} ranked objects")
-    axes[1].set_ylabel(f"RWS (N = {top})")
+    axes[1].set_ylabel(f"RWS (N = {top}; 0-1)")
     for ax, tag in zip(axes, "ab", strict=True):
         ax.set_xlabel("number of labelled objects")
         ax.set_title(f"({tag})", loc="left")
         ax.set_ylim(bottom=0)
-    axes[0].legend(loc="best", fontsize=8)
+    _legend_below(fig, axes[0], seeds_note(_seeds(rounds)))
     return fig
+
+
+#: Figs. 8-9 draw no band below this N: with a few seeds the min-max range of the first ranks
+#: spans 0-1 (one object more or less) and hides the lines.
+BAND_MIN_N = 10
 
 
 def fig8_rws(
@@ -231,46 +315,81 @@ def fig8_rws(
     """Fig. 8: RWS(N) per class before (a) and after (b) one retrain; dashed line at N equal
     to the class size. ``curves`` has columns seed, stage, class, N, rws, recall."""
     apply_style()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True, constrained_layout=True)
+    fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 3.0), sharey=True, layout="constrained")
     for ax, stage, tag in ((axes[0], "before", "(a) before"), (axes[1], "after", "(b) after")):
         for k, c in enumerate(class_ids):
             grp = curves[(curves["stage"] == stage) & (curves["class"] == c)].rename(
                 columns={"N": "x"}
             )
-            _band(ax, grp["x"], grp, "rws", _colour(c, k), _class_label(c, relevance))
-        ax.axvline(n_class, color="k", ls="--", lw=0.8)
+            _band(
+                ax,
+                grp["x"],
+                grp,
+                "rws",
+                _colour(c, k),
+                _class_label(c, relevance),
+                min_x=BAND_MIN_N,
+            )
+        ax.axvline(n_class, color="k", ls="--", lw=0.8, label=f"N = class size ({n_class})")
         ax.set_xscale("log")
-        ax.set_xlabel("N (number of top-ranked objects scored)")
+        ax.set_xlabel("N (top-ranked objects scored)")
         ax.set_title(f"{tag} active learning", loc="left")
-    axes[0].set_ylabel("rank weighted score")
-    axes[0].legend(loc="best", fontsize=8)
+    axes[0].set_ylabel("rank weighted score (0-1)")
+    _legend_below(
+        fig, axes[0], f"{seeds_note(_seeds(curves))} (bands from N = {BAND_MIN_N})", ncol=4
+    )
     return fig
 
 
 def fig9_recall(
     curves: pd.DataFrame, class_ids: Sequence[int], relevance: Mapping[int, int]
 ) -> plt.Figure:
-    """Fig. 9: cumulative number of anomalies per class against rank, before (dashed) and
-    after (solid) one retrain."""
+    """Fig. 9: cumulative number of anomalies per class against rank, before (a) and after (b)
+    one retrain, on the same axes limits; the other stage's mean as a thin grey-free dashed
+    line of the class colour, so the change shows in each panel without overlapping bands."""
     apply_style()
-    fig, ax = plt.subplots(figsize=(9, 4.2), constrained_layout=True)
-    for k, c in enumerate(class_ids):
-        for stage, ls in (("before", "--"), ("after", "-")):
-            grp = curves[(curves["stage"] == stage) & (curves["class"] == c)].rename(
-                columns={"N": "x"}
-            )
-            lab = f"{_class_label(c, relevance)}, {stage}"
-            hatch, alpha = ("////", 0.6) if stage == "before" else (None, 0.25)
+    fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 3.0), sharey=True, layout="constrained")
+    for ax, stage, other, tag in (
+        (axes[0], "before", "after", "(a) before active learning"),
+        (axes[1], "after", "before", "(b) after active learning"),
+    ):
+        for k, c in enumerate(class_ids):
             colour = _colour(c, k)
-            _band(ax, grp["x"] - 1, grp, "recall", colour, lab, ls, hatch=hatch, alpha=alpha)
-    ax.set_xlabel("index in ranked list (0 = highest score)")
-    ax.set_ylabel("cumulative number of anomalies found")
-    ax.legend(
-        loc="upper left",
-        bbox_to_anchor=(1.02, 1.0),
-        fontsize=8,
-        ncol=1,
-        title="mean over seeds; band = min-max\n(hatched: before, filled: after)",
-        title_fontsize=8,
+            sel = curves["class"] == c
+            grp = curves[sel & (curves["stage"] == stage)].rename(columns={"N": "x"})
+            _band(
+                ax,
+                grp["x"] - 1,
+                grp,
+                "recall",
+                colour,
+                _class_label(c, relevance),
+                alpha=0.25,
+                min_x=BAND_MIN_N,
+            )
+            oth = curves[sel & (curves["stage"] == other)].groupby("N")["recall"].mean()
+            ax.plot(
+                oth.index - 1,
+                oth.to_numpy(),
+                ls=(0, (2, 2)),
+                color=colour,
+                lw=0.8,
+                alpha=0.8,
+                label=f"{_class_label(c, relevance)}, {other}",
+            )
+        ax.set_title(tag, loc="left")
+        ax.set_xlabel("index in ranked list (0 = highest score)")
+    axes[0].set_ylabel("cumulative number of anomalies found")
+    from matplotlib.lines import Line2D
+
+    handles, names = axes[0].get_legend_handles_labels()
+    keep = [(h, n) for h, n in zip(handles, names, strict=True) if not n.endswith(", after")]
+    other = Line2D([], [], ls=(0, (2, 2)), color="0.3", lw=0.8)
+    fig.legend(
+        [h for h, _ in keep] + [other],
+        [n for _, n in keep] + ["the other stage's mean (after in (a), before in (b))"],
+        loc="outside lower center",
+        ncol=2,
+        title=f"{seeds_note(_seeds(curves))} (bands from index {BAND_MIN_N})",
     )
     return fig

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -18,47 +19,105 @@ CLASS_COLOURS = {0: "#7f7f7f", 1: "#bcbd22", 2: "#1f77b4", 3: "#ff7f0e", 4: "#2c
 RELEVANCE_NAMES = {0: "boring", 3: "neutral", 5: "interesting"}
 
 
-LABEL_MARKERS: dict[int, tuple[str, str]] = {  # label U -> (marker, edge colour)
+LABEL_MARKERS: dict[int, tuple[str, str]] = {  # label U -> (marker, colour)
     0: ("v", "#d62728"),
     1: ("v", "#d62728"),
-    2: ("s", "black"),
-    3: ("s", "black"),
-    4: ("^", "#e377c2"),
-    5: ("^", "#e377c2"),
+    2: ("s", "#2bb5ff"),
+    3: ("s", "#2bb5ff"),
+    4: ("^", "#ff3fd2"),
+    5: ("^", "#ff3fd2"),
 }
 LABEL_GROUPS = (("U = 0-1 (irrelevant)", 0), ("U = 2-3 (neutral)", 2), ("U = 4-5 (interesting)", 4))
 
 
-def draw_label_markers(ax: plt.Axes, xy: np.ndarray, labels: np.ndarray, size: float = 22.0) -> int:
-    """One hollow marker per labelled object (xy (k, 2), labels (k,) in 0..5): shape and colour
-    by relevance group; thin edges so the data underneath stays visible. Returns the count."""
+def draw_label_markers(
+    ax: plt.Axes,
+    xy: np.ndarray,
+    labels: np.ndarray,
+    size: float = 22.0,
+    filled: bool = False,
+) -> int:
+    """One marker per labelled object (xy (k, 2), labels (k,) in 0..5), shape and colour by
+    relevance group. ``filled``: solid markers with a black edge (legible on any colour of a
+    heat map); otherwise rings (hollow, coloured edge on a thin black halo) that leave the
+    point underneath and its colour visible. Groups without objects get no legend entry.
+    Returns the count drawn."""
     labels = np.rint(np.asarray(labels, dtype=np.float64)).astype(int)
+    xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
     drawn = 0
     for name, u in LABEL_GROUPS:
         sel = (labels == u) | (labels == u + 1)
+        if not sel.any():
+            continue
         marker, colour = LABEL_MARKERS[u]
-        ax.scatter(
-            xy[sel, 0],
-            xy[sel, 1],
-            s=size,
-            marker=marker,
-            facecolors="none",
-            edgecolors=colour,
-            linewidths=0.8,
-            label=f"labelled, {name}",
-            zorder=3,
-        )
+        label = f"labelled, {name}"
+        if filled:
+            ax.scatter(
+                *xy[sel].T,
+                s=size,
+                marker=marker,
+                c=colour,
+                edgecolors="black",
+                linewidths=0.5,
+                label=label,
+                zorder=3,
+            )
+        else:
+            ax.scatter(
+                *xy[sel].T,
+                s=size,
+                marker=marker,
+                facecolors="none",
+                edgecolors="black",
+                linewidths=1.6,
+                zorder=3,
+            )
+            ax.scatter(
+                *xy[sel].T,
+                s=size,
+                marker=marker,
+                facecolors="none",
+                edgecolors=colour,
+                linewidths=0.8,
+                label=label,
+                zorder=3,
+            )
         drawn += int(sel.sum())
     return drawn
 
 
+#: Print widths in inches: a journal's single column and full page (A&A, MNRAS: 3.5 / 7 in).
+COLUMN_WIDTH = 3.5
+PAGE_WIDTH = 7.0
+
+
+def seeds_note(seeds: Sequence[object]) -> str:
+    """How a figure drawn from several runs says what it shows: "mean of 3 seeds (1, 2, 3);
+    band: min-max" (the band is the range, not a confidence interval), or "1 seed (1)"."""
+    seeds = sorted({int(s) for s in seeds})  # type: ignore[call-overload]
+    listed = ", ".join(map(str, seeds))
+    if len(seeds) == 1:
+        return f"1 seed ({listed}); no band"
+    return f"line: mean of {len(seeds)} seeds ({listed}); band: min to max over the seeds"
+
+
 def apply_style() -> None:
-    """Paper-like style: white grid, serif-free 9 pt text, fixed DPI."""
-    sns.set_theme(context="paper", style="ticks", font_scale=1.1)
+    """Paper style at print size: figures drawn at :data:`PAGE_WIDTH` or :data:`COLUMN_WIDTH`
+    inches with 8 pt labels and 7 pt ticks and legends (legible printed at 100 %)."""
+    sns.set_theme(context="paper", style="ticks")
     plt.rcParams.update(
         {
+            "font.size": 8,
+            "axes.titlesize": 8,
+            "axes.labelsize": 8,
+            "xtick.labelsize": 7,
+            "ytick.labelsize": 7,
+            "legend.fontsize": 7,
+            "legend.title_fontsize": 7,
+            "figure.titlesize": 9,
+            "lines.linewidth": 1.2,
             "figure.dpi": 150,
-            "savefig.dpi": 200,
+            "savefig.dpi": 250,
             "savefig.bbox": "tight",
             "axes.spines.top": False,
             "axes.spines.right": False,
