@@ -17,6 +17,7 @@ Failures never raise from :func:`image_features`: they come back as a reason str
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import cv2
@@ -301,9 +302,143 @@ def astronomaly_residual(contour: np.ndarray, ell: RawEllipse, shape: tuple[int,
     return float(np.count_nonzero(filled != drawn)) / float(shape[0] * shape[1])
 
 
+#: OpenCV's contour-moment scale factors (``cv::contourMoments``): m00 = a00 / 2 and
+#: m10 = a10 / 6 as multiplications by these doubles, negated for clockwise contours.
+_HALF = 0.5
+_SIXTH = 0.16666666666666666666666666666667
+
+
+def contour_centroids(contours: tuple[np.ndarray, ...] | list[np.ndarray]) -> np.ndarray:
+    """:func:`contour_centroid` of every contour at once: (k, 2) float64 of the integer-truncated
+    centroids (x, y), (0, 0) for a zero-area polygon.
+
+    Integer contours make OpenCV's shoelace sums exact integers (below 2**53 for any image that
+    fits in memory), so they are computed here in int64 and scaled by the same doubles in the same
+    order as ``cv2.moments``: bit for bit the same centroids (tests/test_feature_equivalence.py).
+    """
+    lengths = np.fromiter((len(c) for c in contours), dtype=np.intp, count=len(contours))
+    pts = np.concatenate(contours).reshape(-1, 2).astype(np.int64)
+    starts = np.zeros(len(contours), dtype=np.intp)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    prev = np.arange(-1, len(pts) - 1, dtype=np.intp)
+    prev[starts] = starts + lengths - 1
+    x, y = pts[:, 0], pts[:, 1]
+    xp, yp = x[prev], y[prev]
+    dxy = xp * y - x * yp
+    a00 = np.add.reduceat(dxy, starts).astype(np.float64)
+    a10 = np.add.reduceat(dxy * (xp + x), starts).astype(np.float64)
+    a01 = np.add.reduceat(dxy * (yp + y), starts).astype(np.float64)
+    sign = np.where(a00 > 0, 1.0, -1.0)
+    m00 = a00 * (sign * _HALF)
+    area = a00 != 0
+    safe = np.where(area, m00, 1.0)
+    cen = np.zeros((len(contours), 2), dtype=np.float64)
+    cen[:, 0] = np.where(area, np.trunc(a10 * (sign * _SIXTH) / safe), 0.0)
+    cen[:, 1] = np.where(area, np.trunc(a01 * (sign * _SIXTH) / safe), 0.0)
+    return cen
+
+
+def _nearest_centroid(contours: tuple[np.ndarray, ...], ref: tuple[float, float]) -> int:
+    """:func:`nearest_centroid_contour` with the centroids from :func:`contour_centroids`."""
+    if len(contours) == 1:
+        return 0
+    cen = contour_centroids(contours)
+    return int(np.argmin(np.hypot(cen[:, 0] - ref[0], cen[:, 1] - ref[1])))
+
+
+class _FrameBuffers(threading.local):
+    """Two zeroed uint8 frames per thread and image shape, reused by the residual: drawing into
+    the full frame keeps OpenCV's rasterisation exactly that of :func:`astronomaly_residual`,
+    and only the window that holds the drawings is compared and cleared afterwards."""
+
+    def __init__(self) -> None:
+        self.shape: tuple[int, int] | None = None
+        self.filled = np.zeros((0, 0), dtype=np.uint8)
+        self.drawn = np.zeros((0, 0), dtype=np.uint8)
+
+    def get(self, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        if self.shape != shape:
+            self.filled = np.zeros(shape, dtype=np.uint8)
+            self.drawn = np.zeros(shape, dtype=np.uint8)
+            self.shape = shape
+        return self.filled, self.drawn
+
+
+_BUFFERS = _FrameBuffers()
+
+
+def _residual_in_window(contour: np.ndarray, ell: RawEllipse, shape: tuple[int, int]) -> float:
+    """:func:`astronomaly_residual`, drawing into reused frames and counting only inside the
+    union of the contour's bounding box and the ellipse's (centre +- longest half-axis + 2 px,
+    which bounds OpenCV's filled ellipse polygon), clipped to the image."""
+    filled, drawn = _BUFFERS.get(shape)
+    centre = (int(np.round(ell.cx)), int(np.round(ell.cy)))
+    axes = (int(np.round(ell.w)) // 2, int(np.round(ell.h)) // 2)
+    bx, by, bw, bh = cv2.boundingRect(contour)
+    r = max(axes) + 2
+    x0 = max(min(bx, centre[0] - r), 0)
+    y0 = max(min(by, centre[1] - r), 0)
+    x1 = min(max(bx + bw, centre[0] + r + 1), shape[1])
+    y1 = min(max(by + bh, centre[1] + r + 1), shape[0])
+    try:
+        cv2.drawContours(filled, [contour], 0, 1, thickness=-1)
+        cv2.ellipse(drawn, centre, axes, int(np.round(ell.angle)), 0, 360, 1, thickness=-1)
+        a, b = filled[y0:y1, x0:x1], drawn[y0:y1, x0:x1]
+        n = np.count_nonzero(a != b)
+    finally:
+        filled[y0:y1, x0:x1] = 0
+        drawn[y0:y1, x0:x1] = 0
+    return float(n) / float(shape[0] * shape[1])
+
+
 def astronomaly_features(pre: Preprocessed) -> np.ndarray:
     """The 30 features (order :data:`ASTRONOMALY_FEATURE_NAMES`) as the original code computes
-    them, on the full-frame preprocessed image; :class:`EllipseFailure` fails the whole image."""
+    them on the full-frame preprocessed image; :class:`EllipseFailure` fails the whole image.
+
+    Works on the central source's crop (every pixel outside it is 0, so the full frame's
+    contours are the crop's, found with OpenCV's ``offset``), with percentiles from one sort,
+    vectorised contour centroids, and the residual counted in a window: bit for bit the
+    full-frame computation (tests/test_feature_equivalence.py holds that reference).
+    """
+    img = pre.image
+    shape = (int(pre.shape[0]), int(pre.shape[1]))
+    offset = (int(pre.bbox[0]), int(pre.bbox[1]))
+    vals = img[img > 0]
+    if vals.size == 0:
+        raise EllipseFailure("central source has no positive pixel")
+    levels = _percentiles(vals)
+    ref: tuple[float, float] = (float(shape[0] // 2), float(shape[1] // 2))
+    fits: list[RawEllipse] = []
+    residuals: list[float] = []
+    found: dict[float, tuple[np.ndarray, ...]] = {}  # contours once per distinct threshold
+    done: dict[float, tuple[np.ndarray, RawEllipse, float]] = {}
+    for k, (p, t) in enumerate(zip(PERCENTILES, levels, strict=True)):
+        key = float(t)
+        if key not in found:
+            binary = (img > t).view(np.uint8)
+            found[key] = cv2.findContours(
+                binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE, offset=offset
+            )[0]
+        contours = found[key]
+        if not contours:
+            raise EllipseFailure(f"no contour at the p{p} level (pixels > {t:.4g})")
+        c = contours[_nearest_centroid(contours, ref)]
+        if k == 0:
+            ref = tuple(float(v) for v in contour_centroid(c))  # type: ignore[assignment]
+        if key in done and np.array_equal(done[key][0], c):
+            ell, res = done[key][1], done[key][2]  # same level, same contour: same fit
+        else:
+            ell = fit_raw_ellipse(c, shape, p)
+            res = _residual_in_window(c, ell, shape)
+            done[key] = (c, ell, res)
+        fits.append(ell)
+        residuals.append(res)
+    return _astronomaly_row(fits, residuals)
+
+def astronomaly_features_full_frame(pre: Preprocessed) -> np.ndarray:
+    """:func:`astronomaly_features` computed plainly on the full frame (numpy percentiles,
+    ``cv2.moments`` per contour, full-size drawings): the reference the fast path is tested
+    against, and what the original code does step by step."""
     img = pre.full()
     shape = (int(img.shape[0]), int(img.shape[1]))
     vals = img[img > 0]
@@ -324,6 +459,11 @@ def astronomaly_features(pre: Preprocessed) -> np.ndarray:
         ell = fit_raw_ellipse(c, shape, p)
         fits.append(ell)
         residuals.append(astronomaly_residual(c, ell, shape))
+    return _astronomaly_row(fits, residuals)
+
+
+def _astronomaly_row(fits: list[RawEllipse], residuals: list[float]) -> np.ndarray:
+    """The 30 values from the six levels' raw fits and residuals (p90 first)."""
     r0 = fits[0]
     aspects = [astronomaly_aspect(e.w, e.h) for e in fits]
     offsets = [
@@ -341,3 +481,4 @@ def astronomaly_features(pre: Preprocessed) -> np.ndarray:
     if not np.isfinite(out).all():
         raise EllipseFailure("non-finite feature value")
     return out
+

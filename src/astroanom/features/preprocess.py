@@ -14,6 +14,9 @@ once (exact), or a fixed strided subsample of at most ``max_pixels`` is used for
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -58,15 +61,23 @@ def _values_counts(image: np.ndarray, max_pixels: int) -> tuple[np.ndarray, np.n
     return values, counts.astype(np.float64)
 
 
-def _median(cum: np.ndarray, values: np.ndarray, a: int, b: int) -> float:
+def _as_list(a: np.ndarray) -> list[float]:
+    return a.tolist()
+
+
+def _as_array(a: np.ndarray) -> np.ndarray:
+    return a
+
+
+def _median(cum: Sequence[float], values: Sequence[float], a: int, b: int) -> float:
     """Median of the pixels with values[a:b]; ``cum`` = cumulative counts with a leading 0."""
     base = cum[a]
     n = cum[b] - base
     # 0-based ranks of the lower and upper middle element among the kept pixels
     lo_rank, hi_rank = (n - 1) // 2, n // 2
-    i_lo = int(np.searchsorted(cum, base + lo_rank, side="right")) - 1
-    i_hi = int(np.searchsorted(cum, base + hi_rank, side="right")) - 1
-    return 0.5 * (values[i_lo] + values[i_hi])
+    i_lo = bisect_right(cum, base + lo_rank) - 1
+    i_hi = bisect_right(cum, base + hi_rank) - 1
+    return 0.5 * (float(values[i_lo]) + float(values[i_hi]))
 
 
 def sigma_clipped_stats(
@@ -86,25 +97,29 @@ def sigma_clipped_stats(
         raise PreprocessFailure("no finite pixel values (all NaN or inf)")
     ref = values[values.size // 2]  # shift for numerically stable sums of squares
     shifted = values - ref
-    cum = np.concatenate([[0.0], np.cumsum(counts)])
-    s1 = np.concatenate([[0.0], np.cumsum(counts * shifted)])
-    s2 = np.concatenate([[0.0], np.cumsum(counts * shifted * shifted)])
-    a, b = 0, values.size
+    # the loop runs on Python floats (the same IEEE doubles without numpy's per-call cost);
+    # many distinct values (float images) stay arrays, which bisect indexes just as well
+    seq = _as_list if values.size <= 65536 else _as_array
+    cum = seq(np.concatenate([[0.0], np.cumsum(counts)]))
+    s1 = seq(np.concatenate([[0.0], np.cumsum(counts * shifted)]))
+    s2 = seq(np.concatenate([[0.0], np.cumsum(counts * shifted * shifted)]))
+    vals = seq(values)
+    a, b = 0, len(vals)
     for _ in range(maxiters):
         n = cum[b] - cum[a]
-        med = _median(cum, values, a, b)
+        med = _median(cum, vals, a, b)
         mean = (s1[b] - s1[a]) / n
-        std = np.sqrt(max((s2[b] - s2[a]) / n - mean * mean, 0.0))
-        na = int(np.searchsorted(values, med - sigma * std, side="left"))
-        nb = int(np.searchsorted(values, med + sigma * std, side="right"))
+        std = math.sqrt(max((s2[b] - s2[a]) / n - mean * mean, 0.0))
+        na = bisect_left(vals, med - sigma * std)
+        nb = bisect_right(vals, med + sigma * std)
         na, nb = max(na, a), min(nb, b)
         if (na, nb) == (a, b) or nb <= na:
             break
         a, b = na, nb
     n = cum[b] - cum[a]
     mean = (s1[b] - s1[a]) / n
-    std = float(np.sqrt(max((s2[b] - s2[a]) / n - mean * mean, 0.0)))
-    return ClipStats(float(mean + ref), float(_median(cum, values, a, b)), std, int(n))
+    std = math.sqrt(max((s2[b] - s2[a]) / n - mean * mean, 0.0))
+    return ClipStats(float(mean + float(ref)), float(_median(cum, vals, a, b)), std, int(n))
 
 
 def to_plane(image: np.ndarray, channel: int = 0) -> np.ndarray:
@@ -172,6 +187,10 @@ def _central_mask_fg(
     (8, 4) connectivity no other component can seal a region together with C or touch C's
     filled region; checked pixel for pixel against the full-frame path on random masks in
     tests/test_feature_equivalence.py.
+
+    Without such a run (a noisy low cut), C is still not nested when the background region
+    4-connected to the pixel left of C's leftmost pixel in the centre row reaches the image edge
+    (:func:`_exterior_reaches_border`); only otherwise does the caller fall back to the full frame.
     """
     h, w = binary.shape
     comp = np.zeros((h + 2, w + 2), dtype=np.uint8)
@@ -188,7 +207,7 @@ def _central_mask_fg(
         or not binary[bottom + 1 :, cx].any()
         or not binary[cy, :left].any()
         or not binary[cy, right + 1 :].any()
-    ):
+    ) and not _exterior_reaches_border(binary, (left - 1, cy)):
         return None
     # comp pixel (i + 1, j + 1) <-> binary pixel (i, j); the window is the box plus a 1-pixel
     # ring, which holds no C pixel (but may be comp's outer ring, which OpenCV sets to 1)
@@ -199,6 +218,25 @@ def _central_mask_fg(
     win[:, -1] = 0
     cv2.floodFill(win, None, (0, 0), 2, flags=4)
     return (win[1:-1, 1:-1] != 2).view(np.uint8), (x, y, bw, bh)
+
+
+def _exterior_reaches_border(binary: np.ndarray, seed: tuple[int, int]) -> bool:
+    """Whether the 4-connected background region of ``binary`` holding ``seed`` (x, y; a
+    background pixel 4-adjacent to the central component C, with no C pixel to its left)
+    touches the image edge.
+
+    The seed lies outside C's filled contour (its leftward ray meets no C pixel). A background
+    region not reaching the edge is enclosed by one 8-connected closed curve of foreground, which
+    with (8, 4) connectivity belongs to a single component; it is not C (the ray leaves without
+    crossing C), so C, touching that region, lies inside another component's contour. Conversely,
+    if C is inside another component's contour, no 4-path from the seed reaches the edge. So the
+    region reaches the edge exactly when C is not nested, and C's own filled region is the answer.
+    """
+    h, w = binary.shape
+    region = np.zeros((h + 2, w + 2), dtype=np.uint8)
+    flags = 4 | cv2.FLOODFILL_MASK_ONLY | (1 << 8)
+    _, _, _, (x, y, rw, rh) = cv2.floodFill(binary, region, seed, 1, 0, 0, flags=flags)
+    return x == 0 or y == 0 or x + rw == w or y + rh == h
 
 
 @dataclass
@@ -325,5 +363,5 @@ def sigma_clip_central(
     )
     x, y, w, h = src.bbox
     crop = src.finite[y : y + h, x : x + w]
-    out = np.where(src.mask.astype(bool), crop, 0).astype(np.float32)
+    out = np.where(src.mask.view(bool), crop, 0).astype(np.float32)
     return Preprocessed(out, src.bbox, src.finite.shape[:2], src.stats, src.threshold)
