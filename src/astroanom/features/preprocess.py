@@ -188,9 +188,11 @@ def _central_mask_fg(
     filled region; checked pixel for pixel against the full-frame path on random masks in
     tests/test_feature_equivalence.py.
 
-    Without such a run (a noisy low cut), C is still not nested when the background region
-    4-connected to the pixel left of C's leftmost pixel in the centre row reaches the image edge
-    (:func:`_exterior_reaches_border`); only otherwise does the caller fall back to the full frame.
+    Without such a run (a noisy low cut) C may still be shown not nested: a component whose
+    contour encloses C must cross every ray from C to the edge and have a bounding box holding
+    C's; if no component met by the ray with the fewest foreground pixels has one
+    (:func:`_ray_meets_encloser`), C's filled region is the answer. Otherwise the caller falls
+    back to the full frame.
     """
     h, w = binary.shape
     comp = np.zeros((h + 2, w + 2), dtype=np.uint8)
@@ -202,16 +204,21 @@ def _central_mask_fg(
     bottom = h - 1 - int(np.argmax(col[::-1]))
     left = int(np.argmax(row))
     right = w - 1 - int(np.argmax(row[::-1]))
-    if not (
-        not binary[:top, cx].any()
-        or not binary[bottom + 1 :, cx].any()
-        or not binary[cy, :left].any()
-        or not binary[cy, right + 1 :].any()
-    ) and not _exterior_reaches_border(binary, (left - 1, cy)):
-        return None
+    # the four rays from C's extreme pixels on the centre column and row to the image edge:
+    # (foreground pixels on the ray, its pixel coordinates from an index along it)
+    rays = (
+        (binary[:top, cx], lambda i: (cx, i)),
+        (binary[bottom + 1 :, cx], lambda i: (cx, bottom + 1 + i)),
+        (binary[cy, :left], lambda i: (i, cy)),
+        (binary[cy, right + 1 :], lambda i: (right + 1 + i, cy)),
+    )
+    counts = [int(np.count_nonzero(r)) for r, _ in rays]
+    best = int(np.argmin(counts))
     # comp pixel (i + 1, j + 1) <-> binary pixel (i, j); the window is the box plus a 1-pixel
     # ring, which holds no C pixel (but may be comp's outer ring, which OpenCV sets to 1)
     win = comp[y : y + bh + 2, x : x + bw + 2].copy()
+    if counts[best] and _ray_meets_encloser(binary, comp, rays[best], (x, y, bw, bh)):
+        return None
     win[0, :] = 0
     win[-1, :] = 0
     win[:, 0] = 0
@@ -220,23 +227,24 @@ def _central_mask_fg(
     return (win[1:-1, 1:-1] != 2).view(np.uint8), (x, y, bw, bh)
 
 
-def _exterior_reaches_border(binary: np.ndarray, seed: tuple[int, int]) -> bool:
-    """Whether the 4-connected background region of ``binary`` holding ``seed`` (x, y; a
-    background pixel 4-adjacent to the central component C, with no C pixel to its left)
-    touches the image edge.
-
-    The seed lies outside C's filled contour (its leftward ray meets no C pixel). A background
-    region not reaching the edge is enclosed by one 8-connected closed curve of foreground, which
-    with (8, 4) connectivity belongs to a single component; it is not C (the ray leaves without
-    crossing C), so C, touching that region, lies inside another component's contour. Conversely,
-    if C is inside another component's contour, no 4-path from the seed reaches the edge. So the
-    region reaches the edge exactly when C is not nested, and C's own filled region is the answer.
-    """
-    h, w = binary.shape
-    region = np.zeros((h + 2, w + 2), dtype=np.uint8)
-    flags = 4 | cv2.FLOODFILL_MASK_ONLY | (1 << 8)
-    _, _, _, (x, y, rw, rh) = cv2.floodFill(binary, region, seed, 1, 0, 0, flags=flags)
-    return x == 0 or y == 0 or x + rw == w or y + rh == h
+def _ray_meets_encloser(binary: np.ndarray, comp: np.ndarray, ray, box) -> bool:
+    """Whether a foreground component met by ``ray`` (pixels, index -> (x, y)) has a bounding
+    box containing ``box`` (x, y, w, h, the central component C's): the only components that
+    could enclose C. Each is flood-filled (8-connected) once into ``comp`` (C's fill mask,
+    (H + 2, W + 2), which it extends); a C inside another component's contour always answers
+    True, because a straight ray (a 4-connected path) cannot leave an 8-connected closed curve
+    without meeting it."""
+    pixels, at = ray
+    x, y, bw, bh = box
+    flags = 8 | cv2.FLOODFILL_MASK_ONLY | (1 << 8)
+    for i in np.flatnonzero(pixels).tolist():
+        px, py = at(i)
+        if comp[py + 1, px + 1]:
+            continue  # a component already filled
+        _, _, _, (dx, dy, dw, dh) = cv2.floodFill(binary, comp, (px, py), 1, flags=flags)
+        if dx <= x and dy <= y and dx + dw >= x + bw and dy + dh >= y + bh:
+            return True
+    return False
 
 
 @dataclass
