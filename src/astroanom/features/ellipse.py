@@ -17,6 +17,7 @@ Failures never raise from :func:`image_features`: they come back as a reason str
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass
 
@@ -59,8 +60,23 @@ def _percentiles(vals: np.ndarray) -> np.ndarray:
     ``_lerp``) on the sorted values instead of numpy's generic partition path, which costs ~8x
     more for these ~10^4-pixel sources; tests/test_feature_equivalence.py checks the identity.
     """
-    s = np.sort(vals, axis=None)
-    n = s.size
+    return _lerp_percentiles(np.sort(vals, axis=None).__getitem__, vals.size)
+
+
+def _percentiles_integral(vals: np.ndarray) -> np.ndarray:
+    """:func:`_percentiles` of non-negative integer values (the pixels of an 8- or 16-bit
+    image, any dtype): the sorted values at the few indices needed come from a histogram
+    instead of a sort."""
+    return _lerp_percentiles(_sorted_from_counts(vals), vals.size)
+
+
+def _levels(vals: np.ndarray, integral: bool) -> np.ndarray:
+    """The PERCENTILES thresholds of a source's pixel values (``integral``: see Preprocessed)."""
+    return _percentiles_integral(vals) if integral else _percentiles(vals)
+
+
+def _lerp_percentiles(take, n: int) -> np.ndarray:
+    """numpy's linear-method percentile arithmetic given ``take(idx)`` = sorted values at idx."""
     virtual = (n - 1) * _QUANTILES
     prev = np.floor(virtual)
     nxt = prev + 1
@@ -69,12 +85,26 @@ def _percentiles(vals: np.ndarray) -> np.ndarray:
     nxt[above] = -1
     prev_i = prev.astype(np.intp)
     gamma = virtual - prev_i
-    a = s[prev_i]
-    b = s[nxt.astype(np.intp)]
+    a = take(prev_i)
+    b = take(nxt.astype(np.intp))
     diff = b - a
     out = np.add(a, diff * gamma)
     np.subtract(b, diff * (1 - gamma), out=out, where=gamma >= 0.5, casting="unsafe")
     return out
+
+
+def _sorted_from_counts(vals: np.ndarray):
+    """``np.sort(vals)[idx]`` (negative idx from the end) for non-negative integer values,
+    from their histogram: element i of the sorted array is the first value whose cumulative
+    count exceeds i. Returns a function of the index array, giving ``vals.dtype``."""
+    cum = np.cumsum(np.bincount(vals.astype(np.intp)))
+    n = vals.size
+
+    def take(idx: np.ndarray) -> np.ndarray:
+        idx = np.where(idx < 0, idx + n, idx)
+        return np.searchsorted(cum, idx, side="right").astype(vals.dtype)
+
+    return take
 
 
 def _nearest_contour(binary: np.ndarray, centre: tuple[float, float]) -> np.ndarray | None:
@@ -96,7 +126,7 @@ def fit_ellipse(contour: np.ndarray, level: int) -> Ellipse:
         )
     (cx, cy), (w, h), angle = cv2.fitEllipse(contour)
     major, minor = (w, h) if w >= h else (h, w)
-    if not (np.isfinite([cx, cy, w, h, angle]).all() and minor > 1e-6):
+    if not (all(map(math.isfinite, (cx, cy, w, h, angle))) and minor > 1e-6):
         raise EllipseFailure(f"p{level} ellipse fit is degenerate (axes {w:.3g} x {h:.3g})")
     theta = angle if w >= h else angle + 90.0
     return Ellipse(float(cx), float(cy), float(major), float(minor), float(theta % 180.0))
@@ -130,7 +160,7 @@ def ellipse_features(pre: Preprocessed) -> np.ndarray:
     vals = img[nonzero]
     if vals.size < 5:
         raise EllipseFailure(f"central source has only {vals.size} pixels")
-    levels = _percentiles(vals)
+    levels = _levels(vals, pre.integral)
     centre = (float(pre.centre[0]), float(pre.centre[1]))
     ellipses: list[Ellipse] = []
     residuals: list[float] = []
@@ -283,7 +313,7 @@ def fit_raw_ellipse(contour: np.ndarray, shape: tuple[int, int], level: int) -> 
         (cx, cy), (w, h), angle = cv2.fitEllipse(contour)
     except cv2.error as exc:
         raise EllipseFailure(f"p{level} ellipse fit failed in OpenCV") from exc
-    if not np.isfinite([cx, cy, w, h, angle]).all():
+    if not all(map(math.isfinite, (cx, cy, w, h, angle))):
         raise EllipseFailure(f"p{level} ellipse fit is not finite")
     if cx < 0 or cy < 0 or cx > shape[0] or cy > shape[0]:
         raise EllipseFailure(f"p{level} ellipse centre ({cx:.1f}, {cy:.1f}) lies outside the image")
@@ -316,25 +346,22 @@ def contour_centroids(contours: tuple[np.ndarray, ...] | list[np.ndarray]) -> np
     fits in memory), so they are computed here in int64 and scaled by the same doubles in the same
     order as ``cv2.moments``: bit for bit the same centroids (tests/test_feature_equivalence.py).
     """
-    lengths = np.fromiter((len(c) for c in contours), dtype=np.intp, count=len(contours))
+    lengths = np.fromiter(map(len, contours), dtype=np.intp, count=len(contours))
     pts = np.concatenate(contours).reshape(-1, 2).astype(np.int64)
     starts = np.zeros(len(contours), dtype=np.intp)
     np.cumsum(lengths[:-1], out=starts[1:])
     prev = np.arange(-1, len(pts) - 1, dtype=np.intp)
     prev[starts] = starts + lengths - 1
-    x, y = pts[:, 0], pts[:, 1]
-    xp, yp = x[prev], y[prev]
-    dxy = xp * y - x * yp
-    a00 = np.add.reduceat(dxy, starts).astype(np.float64)
-    a10 = np.add.reduceat(dxy * (xp + x), starts).astype(np.float64)
-    a01 = np.add.reduceat(dxy * (yp + y), starts).astype(np.float64)
-    sign = np.where(a00 > 0, 1.0, -1.0)
-    m00 = a00 * (sign * _HALF)
-    area = a00 != 0
-    safe = np.where(area, m00, 1.0)
-    cen = np.zeros((len(contours), 2), dtype=np.float64)
-    cen[:, 0] = np.where(area, np.trunc(a10 * (sign * _SIXTH) / safe), 0.0)
-    cen[:, 1] = np.where(area, np.trunc(a01 * (sign * _SIXTH) / safe), 0.0)
+    p = pts[prev]
+    terms = np.empty((len(pts), 3), dtype=np.int64)
+    np.subtract(p[:, 0] * pts[:, 1], pts[:, 0] * p[:, 1], out=terms[:, 0])  # x_prev*y - x*y_prev
+    np.multiply(terms[:, :1], pts + p, out=terms[:, 1:])
+    a = np.add.reduceat(terms, starts, axis=0).astype(np.float64)  # a00, a10, a01 per contour
+    sign = np.where(a[:, 0] > 0, 1.0, -1.0)[:, None]
+    m00 = a[:, :1] * (sign * _HALF)
+    area = m00 != 0
+    cen = np.trunc(a[:, 1:] * (sign * _SIXTH) / np.where(area, m00, 1.0))
+    cen[~area[:, 0]] = 0.0
     return cen
 
 
@@ -372,8 +399,9 @@ def _residual_in_window(contour: np.ndarray, ell: RawEllipse, shape: tuple[int, 
     union of the contour's bounding box and the ellipse's (centre +- longest half-axis + 2 px,
     which bounds OpenCV's filled ellipse polygon), clipped to the image."""
     filled, drawn = _BUFFERS.get(shape)
-    centre = (int(np.round(ell.cx)), int(np.round(ell.cy)))
-    axes = (int(np.round(ell.w)) // 2, int(np.round(ell.h)) // 2)
+    # round(): ties to even, as np.round
+    centre = (round(ell.cx), round(ell.cy))
+    axes = (round(ell.w) // 2, round(ell.h) // 2)
     bx, by, bw, bh = cv2.boundingRect(contour)
     r = max(axes) + 2
     x0 = max(min(bx, centre[0] - r), 0)
@@ -382,7 +410,7 @@ def _residual_in_window(contour: np.ndarray, ell: RawEllipse, shape: tuple[int, 
     y1 = min(max(by + bh, centre[1] + r + 1), shape[0])
     try:
         cv2.drawContours(filled, [contour], 0, 1, thickness=-1)
-        cv2.ellipse(drawn, centre, axes, int(np.round(ell.angle)), 0, 360, 1, thickness=-1)
+        cv2.ellipse(drawn, centre, axes, round(ell.angle), 0, 360, 1, thickness=-1)
         a, b = filled[y0:y1, x0:x1], drawn[y0:y1, x0:x1]
         n = np.count_nonzero(a != b)
     finally:
@@ -406,7 +434,7 @@ def astronomaly_features(pre: Preprocessed) -> np.ndarray:
     vals = img[img > 0]
     if vals.size == 0:
         raise EllipseFailure("central source has no positive pixel")
-    levels = _percentiles(vals)
+    levels = _levels(vals, pre.integral)
     ref: tuple[float, float] = (float(shape[0] // 2), float(shape[1] // 2))
     fits: list[RawEllipse] = []
     residuals: list[float] = []

@@ -258,6 +258,8 @@ class Preprocessed:
     shape: tuple[int, int]
     stats: ClipStats
     threshold: float
+    #: the pixels are non-negative integers (an 8- or 16-bit image), which faster paths use
+    integral: bool = False
 
     @property
     def centre(self) -> tuple[float, float]:
@@ -372,4 +374,5 @@ def sigma_clip_central(
     x, y, w, h = src.bbox
     crop = src.finite[y : y + h, x : x + w]
     out = np.where(src.mask.view(bool), crop, 0).astype(np.float32)
-    return Preprocessed(out, src.bbox, src.finite.shape[:2], src.stats, src.threshold)
+    integral = src.finite.dtype.kind == "u" and src.finite.dtype.itemsize <= 2
+    return Preprocessed(out, src.bbox, src.finite.shape[:2], src.stats, src.threshold, integral)
