@@ -167,7 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(paths)} images from {args.images}, interleaved in one process")
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     orig = stats["original"]
-    print(f"original          {orig['cpu_ms']:7.2f} ms CPU  {orig['wall_ms']:7.2f} ms wall per image")
+    print(
+        f"original          {orig['cpu_ms']:7.2f} ms CPU  {orig['wall_ms']:7.2f} ms wall per image"
+    )
     for preset in PRESETS:
         s = stats[preset]
         s["ratio_cpu"] = orig["cpu_ms"] / s["cpu_ms"]

@@ -411,12 +411,12 @@ def _residual_in_window(contour: np.ndarray, ell: RawEllipse, shape: tuple[int, 
     try:
         cv2.drawContours(filled, [contour], 0, 1, thickness=-1)
         cv2.ellipse(drawn, centre, axes, round(ell.angle), 0, 360, 1, thickness=-1)
-        a, b = filled[y0:y1, x0:x1], drawn[y0:y1, x0:x1]
-        n = np.count_nonzero(a != b)
+        # 0/1 pixels: the L1 distance is the number that differ (an exact integer)
+        n = cv2.norm(filled[y0:y1, x0:x1], drawn[y0:y1, x0:x1], cv2.NORM_L1)
     finally:
         filled[y0:y1, x0:x1] = 0
         drawn[y0:y1, x0:x1] = 0
-    return float(n) / float(shape[0] * shape[1])
+    return n / float(shape[0] * shape[1])
 
 
 def astronomaly_features(pre: Preprocessed) -> np.ndarray:
@@ -462,6 +462,7 @@ def astronomaly_features(pre: Preprocessed) -> np.ndarray:
         fits.append(ell)
         residuals.append(res)
     return _astronomaly_row(fits, residuals)
+
 
 def astronomaly_features_full_frame(pre: Preprocessed) -> np.ndarray:
     """:func:`astronomaly_features` computed plainly on the full frame (numpy percentiles,
@@ -509,4 +510,3 @@ def _astronomaly_row(fits: list[RawEllipse], residuals: list[float]) -> np.ndarr
     if not np.isfinite(out).all():
         raise EllipseFailure("non-finite feature value")
     return out
-
