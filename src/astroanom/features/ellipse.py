@@ -346,6 +346,30 @@ def contour_centroids(contours: tuple[np.ndarray, ...] | list[np.ndarray]) -> np
     fits in memory), so they are computed here in int64 and scaled by the same doubles in the same
     order as ``cv2.moments``: bit for bit the same centroids (tests/test_feature_equivalence.py).
     """
+    kernel = _compiled_centroids()
+    if kernel is not None:
+        lengths = np.fromiter(map(len, contours), dtype=np.int64, count=len(contours))
+        pts = np.concatenate(contours).reshape(-1, 2)
+        return kernel(pts, lengths, _HALF, _SIXTH)
+    return _numpy_centroids(contours)
+
+
+_KERNEL: list = []
+
+
+def _compiled_centroids():
+    """The numba kernel (:mod:`astroanom.features._ellipse_numba`), or None without numba."""
+    if not _KERNEL:
+        try:
+            from astroanom.features._ellipse_numba import shoelace_centroids
+        except ImportError:  # pragma: no cover - numba is a dependency
+            shoelace_centroids = None
+        _KERNEL.append(shoelace_centroids)
+    return _KERNEL[0]
+
+
+def _numpy_centroids(contours: tuple[np.ndarray, ...] | list[np.ndarray]) -> np.ndarray:
+    """:func:`contour_centroids` in numpy (int64 shoelace sums over the concatenated points)."""
     lengths = np.fromiter(map(len, contours), dtype=np.intp, count=len(contours))
     pts = np.concatenate(contours).reshape(-1, 2).astype(np.int64)
     starts = np.zeros(len(contours), dtype=np.intp)
