@@ -36,7 +36,9 @@ def read_catalogue(path: str | Path = CATALOGUE) -> tuple[list[str], list[str], 
     return lines[:n_head], data, [line.rstrip("\n").split("\t")[col] for line in data]
 
 
-def subsample_rows(types: Sequence[str], n: int, seed: int, keep: Sequence[str] = RARE) -> np.ndarray:
+def subsample_rows(
+    types: Sequence[str], n: int, seed: int, keep: Sequence[str] = RARE
+) -> np.ndarray:
     """Sorted row indices: every row whose type is in ``keep`` plus others drawn by ``seed``
     (without replacement) up to ``n`` rows in all."""
     rare = np.isin(np.asarray(types), list(keep))

@@ -236,7 +236,10 @@ def test_who_wins_by_hand():
     assert t["margin_none"] == 1 and t["margin_random"] == 18
     md = bm.wins_markdown(wins)
     assert "| paper, ucb (tie) | 20.0 ± 0.0 | ucb | +0.0 | +1.0 | +18.0 |" in md
-    assert "| RCB_k0 | ogle3 | iforest | 100 | 23 | ucb | 16.0 ± 1.0 | paper | +4.0 | +13.0 | +15.0 |" in md
+    assert (
+        "| RCB_k0 | ogle3 | iforest | 100 | 23 | ucb | 16.0 ± 1.0 | paper | +4.0 | +13.0 | +15.0 |"
+        in md
+    )
     table = bm.task_markdown(summ, 100)
     row = "| RCB_k0 | 23 | 0 | ogle3 | iforest | ucb | 3 | 16.0 ± 1.0 | 20.0 ± 0.0 | 8.0 ± 0.5 |"
     assert row + " 8.0 ± 0.5 | 1.0 |" in table
@@ -280,7 +283,9 @@ def test_the_figure_has_one_panel_per_task_and_says_its_bands(tmp_path, monkeypa
     lines = {ln.get_label(): ln for ln in axes[0].get_lines()}
     assert lines["none"].get_linestyle() != lines["random"].get_linestyle()
     assert lines["none"].get_marker() != lines["random"].get_marker()
-    assert min(lines["none"].get_zorder(), lines["random"].get_zorder()) > lines["paper"].get_zorder()
+    assert (
+        min(lines["none"].get_zorder(), lines["random"].get_zorder()) > lines["paper"].get_zorder()
+    )
     assert fig.legends and not axes[0].get_legend()  # the legend is outside the panels
 
 

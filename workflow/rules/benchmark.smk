@@ -30,12 +30,9 @@ rule benchmark_detect:
 
 rule benchmark_cell:
     input:
-        features=lambda w: bench_run(bench_cell(w.cell).dataset, bench_cell(w.cell).seed).features,
-        truth=lambda w: bench_run(bench_cell(w.cell).dataset, bench_cell(w.cell).seed).truth,
-        scores=lambda w: (
-            f"{BENCH_OUT}/{bench_cell(w.cell).dataset}/{bench_cell(w.cell).detector}"
-            f"/seed{bench_cell(w.cell).seed}/detector.parquet"
-        ),
+        features=lambda w: bench_cell_run(w.cell).features,
+        truth=lambda w: bench_cell_run(w.cell).truth,
+        scores=lambda w: bench_cell_scores(w.cell),
     output:
         cell=f"{BENCH_OUT}/{{cell}}.cell.parquet",
         curve=f"{BENCH_OUT}/{{cell}}.curve.parquet",
@@ -68,7 +65,9 @@ rule benchmark_collect:
     input:
         cells=[f"{BENCH_OUT}/{c.path}.cell.parquet" for c in bench_plan()],
         curves=[f"{BENCH_OUT}/{c.path}.curve.parquet" for c in bench_plan()],
-        cell_benchmarks=[benchmarks("cell", f"benchmark/{c.path}") for c in bench_plan()],
+        cell_benchmarks=[
+            benchmarks("cell", f"benchmark/{c.path}") for c in bench_plan()
+        ],
         detector_benchmarks=[
             benchmarks("detector", f"benchmark/{b}/{d}/seed{seed}")
             for b, d, seed in bench_detector_runs()

@@ -50,7 +50,9 @@ def bench_run(bset, seed):
 
 def bench_plan():
     """Every cell of the benchmark (tasks x feature sets x detectors x strategies x seeds)."""
-    return abench.plan_cells(bench_cfg(), list(bench_strategies())) if bench_cfg() else []
+    return (
+        abench.plan_cells(bench_cfg(), list(bench_strategies())) if bench_cfg() else []
+    )
 
 
 BENCH_CELLS = {c.path: c for c in bench_plan()}
@@ -61,10 +63,28 @@ def bench_cell(path):
     return BENCH_CELLS[path]
 
 
+def bench_cell_run(path):
+    """The RunDir of a cell's dataset and seed."""
+    c = bench_cell(path)
+    return bench_run(c.dataset, c.seed)
+
+
+def bench_cell_scores(path):
+    """The detector scores a cell ranks from (shared by every task and strategy)."""
+    c = bench_cell(path)
+    return f"{BENCH_OUT}/{c.dataset}/{c.detector}/seed{c.seed}/detector.parquet"
+
+
 def bench_cell_keys(c):
     """Leading columns of a cell's tables: task (only with benchmark.tasks) and the rest."""
     keys = {} if c.task.legacy else {"task": c.task.name}
-    return {**keys, "dataset": c.dataset, "detector": c.detector, "strategy": c.strategy, "seed": c.seed}
+    return {
+        **keys,
+        "dataset": c.dataset,
+        "detector": c.detector,
+        "strategy": c.strategy,
+        "seed": c.seed,
+    }
 
 
 def bench_task_spec(c):
