@@ -278,7 +278,7 @@ def test_the_figure_has_one_panel_per_task_and_says_its_bands(tmp_path, monkeypa
     assert axes[1].get_title().startswith("RCB (18) k5")
     assert axes[1].get_ylabel() == "wanted found (of 18)"
     texts = " ".join(t.get_text() for t in fig.texts)
-    assert "bands: min–max over the 3 seed(s)" in texts
+    assert "bands: min–max over the 3 seeds" in texts
     assert fig.get_size_inches()[0] == pytest.approx(7.0)
     lines = {ln.get_label(): ln for ln in axes[0].get_lines()}
     assert lines["none"].get_linestyle() != lines["random"].get_linestyle()

@@ -573,6 +573,9 @@ def plot_found(
     apply_style()
     cols = _present(["task", "dataset", "detector"], curves)
     panels = panel_keys(curves)
+    if titles and "task" in cols:  # the tasks' order of the config
+        rank = {t: i for i, t in enumerate(titles)}
+        panels.sort(key=lambda k: rank.get(k[0], len(rank)))
     strategies = list(dict.fromkeys(curves["strategy"]))
     learners = [s for s in strategies if s not in BASELINE_STYLE]
     colours = dict(zip(learners, plt.get_cmap("tab10").colors, strict=False))
@@ -627,7 +630,13 @@ def plot_found(
         ax.yaxis.get_major_locator().set_params(integer=True)
     for ax in list(axes.flat)[len(panels) :]:
         ax.remove()
-    handles, labels = axes.flat[0].get_legend_handles_labels()
+    legend: dict[str, Any] = {}
+    for ax in fig.axes:  # every strategy once: the learners, then none and random
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            legend.setdefault(lab, h)
+    order = [*learners, *(s for s in BASELINE_STYLE if s in strategies)]
+    labels = [s for s in order if s in legend]
+    handles = [legend[s] for s in labels]
     what = "min–max" if band == "minmax" else "±1 sd"
     fig.legend(
         handles,
@@ -641,7 +650,9 @@ def plot_found(
     fig.text(
         0.5,
         1.0,
-        f"lines: mean over {n_seeds} seed(s); bands: {what} over the {n_seeds} seed(s)",
+        f"lines: mean over {n_seeds} seeds; bands: {what} over the {n_seeds} seeds"
+        if n_seeds > 1
+        else "one seed: lines are that seed's run (no band)",
         ha="center",
         va="top",
         fontsize=7,
