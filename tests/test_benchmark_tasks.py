@@ -338,3 +338,19 @@ def test_tiny_ogle3_benchmark_through_snakemake(tmp_path):
     md = (out / "summary.md").read_text()
     assert "found ≤ 20 viewed" in md and "### Who wins" in md
     assert (out / "figures" / "found_vs_labels.png").stat().st_size > 5000
+
+
+def test_task_config_errors_name_the_task():
+    from astroanom import config as acfg
+    from astroanom.errors import ConfigError
+
+    cfg = acfg.load_yaml(REPO / "config" / "benchmark_ogle3.yaml")
+    acfg.validate(cfg)  # the shipped benchmark config is valid
+    bad = acfg.load_yaml(REPO / "config" / "benchmark_ogle3.yaml")
+    bad["benchmark"]["tasks"]["RCB_k0"]["datasets"] = ["ogle4"]
+    with pytest.raises(ConfigError, match=r"benchmark.tasks.RCB_k0.datasets: 'ogle4' is not"):
+        acfg.validate(bad)
+    bad = acfg.load_yaml(REPO / "config" / "benchmark_ogle3.yaml")
+    bad["benchmark"]["tasks"]["RCB_k0"]["colour"] = "red"
+    with pytest.raises(ConfigError, match="colour"):
+        acfg.validate(bad)
