@@ -232,10 +232,11 @@ def test_who_wins_by_hand():
     assert r["best_mean"] == 16 and r["best_sd"] == 1 and r["tied"] == ""
     assert r["margin_next"] == 16 - 12 and r["margin_none"] == 13 and r["margin_random"] == 15
     t = wins.iloc[1]
-    assert t["budget"] == 500 and t["tied"] == "paper, ucb" and t["margin_next"] == 0
+    assert t["budget"] == 500 and t["tied"] == "paper, ucb"
+    assert t["runner_up"] == "none" and t["margin_next"] == 1  # the best below the tie
     assert t["margin_none"] == 1 and t["margin_random"] == 18
     md = bm.wins_markdown(wins)
-    assert "| paper, ucb (tie) | 20.0 ± 0.0 | ucb | +0.0 | +1.0 | +18.0 |" in md
+    assert "| paper, ucb (tie) | 20.0 ± 0.0 | none | +1.0 | +1.0 | +18.0 |" in md
     assert (
         "| RCB_k0 | ogle3 | iforest | 100 | 23 | ucb | 16.0 ± 1.0 | paper | +4.0 | +13.0 | +15.0 |"
         in md

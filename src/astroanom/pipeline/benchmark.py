@@ -396,8 +396,8 @@ def summary(table: pd.DataFrame, first_viewed: int, ns: Sequence[int]) -> pd.Dat
 
 def who_wins(summ: pd.DataFrame, measure: str = "found_viewed") -> pd.DataFrame:
     """Per (task, dataset, detector, budget): the strategy with the highest mean ``measure``
-    over seeds, its margin over the next best, over ``none`` and over ``random`` (NaN when
-    that strategy was not run). Ties go to the smaller sd, then the name; ``tied`` lists every
+    over seeds, its margin over the next best (the best strictly below it), over ``none`` and
+    over ``random`` (NaN when that strategy was not run). Ties go to the smaller sd, then the name; ``tied`` lists every
     strategy with the best mean when there are several."""
     keys = _present(["task", "dataset", "detector", "budget"], summ)
     rows = []
@@ -408,7 +408,8 @@ def who_wins(summ: pd.DataFrame, measure: str = "found_viewed") -> pd.DataFrame:
         mean = dict(zip(g["strategy"], g[f"{measure}_mean"], strict=True))
         best = g.iloc[0]
         tied = [k for k, v in mean.items() if v == best[f"{measure}_mean"]]
-        nxt = g.iloc[1] if len(g) > 1 else None
+        below = g[g[f"{measure}_mean"] < best[f"{measure}_mean"]]
+        nxt = below.iloc[0] if len(below) else None  # the best strictly below (ties apart)
         rows.append(
             {
                 **dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True)),
@@ -695,6 +696,10 @@ def collect_step(
     write_parquet(table, table_parquet)
     write_csv(table, table_csv)
     summ = summary(table, first_viewed, ns)
+    if tasks:  # the config's order of the tasks
+        rank = {t: i for i, t in enumerate(tasks)}
+        summ = summ.sort_values("task", key=lambda c: c.map(rank), kind="stable")
+        summ = summ.reset_index(drop=True)
     write_csv(summ, summary_csv)
     curve = pd.concat([pd.read_parquet(p) for p in curves], ignore_index=True)
     if tasks:
