@@ -530,6 +530,8 @@ def wins_markdown(wins: pd.DataFrame) -> str:
     for r in wins.to_dict("records"):
         cells = [str(r["task"]), str(r["dataset"]), str(r["detector"]), str(r["budget"])]
         best = f"{r['tied']} (tie)" if r.get("tied") else str(r["best"])
+        if r.get("tied") and not r["runner_up"]:
+            best = "all strategies (tie)"
         cells += [f"{r['n_wanted']:.0f}", best, _fmt(r["best_mean"], r["best_sd"], 1)]
         cells += [str(r["runner_up"]), signed(r["margin_next"])]
         cells += [signed(r["margin_none"]), signed(r["margin_random"])]
