@@ -261,7 +261,23 @@ def _check_references(cfg: Mapping[str, Any]) -> None:
             raise ConfigError(f"{where}.experiment: 'galaxies' needs fraction truth")
     bench = cfg.get("benchmark")
     if bench:
-        for name in bench["datasets"]:
+        tasks = bench.get("tasks") or {}
+        if not tasks and not bench.get("datasets"):
+            raise ConfigError("benchmark: give `datasets` (each with its own truth) or `tasks`")
+        for tname, task in tasks.items():
+            for name in task["datasets"]:
+                if name not in names:
+                    raise ConfigError(
+                        f"benchmark.tasks.{tname}.datasets: {name!r} is not a dataset of this "
+                        f"config (datasets: {', '.join(sorted(names)) or 'none'})"
+                    )
+                kind = (cfg["datasets"][name].get("truth") or {}).get("kind")
+                if kind not in ("class", "category"):
+                    raise ConfigError(
+                        f"benchmark.tasks.{tname}: 'wanted' needs class or category truth; "
+                        f"{name!r} has {kind or 'no'} truth"
+                    )
+        for name in [d for t in tasks.values() for d in t["datasets"]] or bench["datasets"]:
             if name not in names:
                 raise ConfigError(
                     f"benchmark.datasets: {name!r} is not a dataset of this config "

@@ -30,60 +30,47 @@ rule benchmark_detect:
 
 rule benchmark_cell:
     input:
-        features=lambda w: bench_run(w.bset, w.seed).features,
-        truth=lambda w: bench_run(w.bset, w.seed).truth,
-        scores=f"{BENCH_OUT}/{{bset}}/{{det}}/seed{{seed}}/detector.parquet",
+        features=lambda w: bench_cell_run(w.cell).features,
+        truth=lambda w: bench_cell_run(w.cell).truth,
+        scores=lambda w: bench_cell_scores(w.cell),
     output:
-        cell=f"{BENCH_OUT}/{{bset}}/{{det}}/seed{{seed}}/{{strat}}.cell.parquet",
-        curve=f"{BENCH_OUT}/{{bset}}/{{det}}/seed{{seed}}/{{strat}}.curve.parquet",
+        cell=f"{BENCH_OUT}/{{cell}}.cell.parquet",
+        curve=f"{BENCH_OUT}/{{cell}}.curve.parquet",
     log:
-        logs("{strat}", CELL),
+        logs("cell", "benchmark/{cell}"),
     benchmark:
-        benchmarks("{strat}.cell", CELL)
+        benchmarks("cell", "benchmark/{cell}")
     conda:
         ENV
     threads: 1
     resources:
         mem_mb=4000,
     params:
-        cell_keys=lambda w: {
-            "dataset": w.bset,
-            "detector": w.det,
-            "strategy": w.strat,
-            "seed": int(w.seed),
-        },
-        strategy=lambda w: bench_strategies()[w.strat],
+        cell_keys=lambda w: bench_cell_keys(bench_cell(w.cell)),
+        task=lambda w: bench_task_spec(bench_cell(w.cell)),
+        strategy=lambda w: bench_strategies()[bench_cell(w.cell).strategy],
         shared=config["active_learning"],
-        oracle=lambda w: acfg.dataset(config, w.bset)["oracle"],
-        truth_spec=lambda w: acfg.dataset(config, w.bset)["truth"],
+        oracle=lambda w: acfg.dataset(config, bench_cell(w.cell).dataset)["oracle"],
+        truth_spec=lambda w: acfg.dataset(config, bench_cell(w.cell).dataset)["truth"],
         batch=lambda w: bench_cfg()["batch"],
-        budget=lambda w: bench_cfg()["budget"],
+        budgets=lambda w: abench.budgets(bench_cfg()),
         ns=lambda w: bench_cfg()["ns"],
         first_viewed=lambda w: bench_cfg()["first_viewed"],
-        seed=lambda w: int(w.seed),
+        seed=lambda w: bench_cell(w.cell).seed,
     script:
         "../scripts/benchmark_cell.py"
 
 
 rule benchmark_collect:
     input:
-        cells=[
-            f"{BENCH_OUT}/{b}/{d}/seed{seed}/{s}.cell.parquet"
-            for b, d, s, seed in bench_cells()
-        ],
-        curves=[
-            f"{BENCH_OUT}/{b}/{d}/seed{seed}/{s}.curve.parquet"
-            for b, d, s, seed in bench_cells()
-        ],
+        cells=[f"{BENCH_OUT}/{c.path}.cell.parquet" for c in bench_plan()],
+        curves=[f"{BENCH_OUT}/{c.path}.curve.parquet" for c in bench_plan()],
         cell_benchmarks=[
-            benchmarks(f"{s}.cell", f"benchmark/{b}/{d}/seed{seed}")
-            for b, d, s, seed in bench_cells()
+            benchmarks("cell", f"benchmark/{c.path}") for c in bench_plan()
         ],
         detector_benchmarks=[
             benchmarks("detector", f"benchmark/{b}/{d}/seed{seed}")
-            for b in bench_cfg().get("datasets", [])
-            for d in bench_cfg().get("detectors", {})
-            for seed in bench_cfg().get("seeds", [])
+            for b, d, seed in bench_detector_runs()
         ],
     output:
         table=f"{BENCH_OUT}/benchmark.parquet",
@@ -105,6 +92,12 @@ rule benchmark_collect:
             category="Benchmark",
             labels={"table": "summary (Markdown)"},
         ),
+        wins_csv=report(
+            f"{BENCH_OUT}/who_wins.csv",
+            caption="../report/benchmark_wins.rst",
+            category="Benchmark",
+            labels={"table": "who wins"},
+        ),
         png=report(
             f"{BENCH_OUT}/figures/found_vs_labels.png",
             caption="../report/benchmark_figure.rst",
@@ -122,14 +115,10 @@ rule benchmark_collect:
     resources:
         mem_mb=2000,
     params:
-        detector_keys=[
-            (b, d, seed)
-            for b in bench_cfg().get("datasets", [])
-            for d in bench_cfg().get("detectors", {})
-            for seed in bench_cfg().get("seeds", [])
-        ],
+        detector_keys=bench_detector_runs(),
         first_viewed=bench_cfg().get("first_viewed"),
         ns=bench_cfg().get("ns"),
+        tasks=bench_cfg().get("tasks") or None,
     script:
         "../scripts/benchmark_collect.py"
 

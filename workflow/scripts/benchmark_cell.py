@@ -16,9 +16,10 @@ cell_step(
     oracle=snakemake.params.oracle,
     truth_spec=snakemake.params.truth_spec,
     batch=snakemake.params.batch,
-    budget=snakemake.params.budget,
+    budget=snakemake.params.budgets,
     ns=snakemake.params.ns,
     first_viewed=snakemake.params.first_viewed,
     seed=snakemake.params.seed,
     threads=snakemake.threads,
+    task=snakemake.params.task,
 )

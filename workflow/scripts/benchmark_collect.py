@@ -22,4 +22,6 @@ collect_step(
     figure_pdf=snakemake.output.pdf,
     first_viewed=snakemake.params.first_viewed,
     ns=snakemake.params.ns,
+    tasks=snakemake.params.tasks,
+    wins_csv=snakemake.output.wins_csv,
 )

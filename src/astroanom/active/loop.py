@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -76,6 +76,28 @@ class LoopResult:
         order = viewing_order(self.shown, self.final)
         return without(order, self.known) if self.known.size else order
 
+    def after(self, n_labels: int) -> LoopResult:
+        """The loop's state after its first ``n_labels`` labels (a round must end there; see
+        ``stops`` of :func:`labelling_loop`): equal to a loop run with ``budget = n_labels``
+        (``seconds`` stays the whole loop's)."""
+        hit = np.flatnonzero(self.n_labels == n_labels)
+        if hit.size == 0:
+            raise ConfigError(
+                f"no round of this loop ends after {n_labels} labels (rounds end after "
+                f"{self.n_labels.tolist()[:20]}); pass stops=[{n_labels}] to labelling_loop"
+            )
+        r = int(hit[0])
+        k = int(self.n_labels[r])
+        return LoopResult(
+            self.shown[:k],
+            self.labels[:k],
+            self.scores[: r + 1],
+            self.n_labels[: r + 1],
+            self.seconds,
+            self.known,
+            self.known_labels,
+        )
+
     @property
     def label_round(self) -> np.ndarray:
         """The round (1, 2, ...) in which each of ``shown`` (k,) was labelled."""
@@ -107,6 +129,7 @@ def labelling_loop(
     budget: int,
     known: np.ndarray | None = None,
     known_labels: np.ndarray | None = None,
+    stops: Sequence[int] = (),
 ) -> LoopResult:
     """Rank, show the ``batch`` best unlabelled objects to ``oracle``, refit ``strategy`` on
     all labels so far; repeat until ``budget`` labels or no object is left to show.
@@ -115,6 +138,9 @@ def labelling_loop(
     ``unknown`` are never shown; an object is never shown twice. ``batch = budget`` is the
     single retrain. ``known`` (k0,) row indices with relevance ``known_labels`` (k0,) in 0..5:
     known examples, in every fit from round 0, never shown, not counted in ``budget``.
+    ``stops``: label counts (< ``budget``) at which a round ends, the last batch before each
+    cut short like a loop to that budget, so :meth:`LoopResult.after` gives the state a loop of
+    budget b would end in (one loop to the largest budget evaluates every smaller one).
     """
     n = X.shape[0]
     if batch < 1 or budget < 0:
@@ -130,8 +156,10 @@ def labelling_loop(
     scores, counts = [refit_strategy(strategy, X, S, kidx, klab)], [0]
     what = f"labelling loop ({getattr(strategy, 'name', type(strategy).__name__)})"
     bar = Progress(what, budget, "labels", logger=log)
+    cuts = sorted({int(b) for b in stops if 0 < int(b) < budget} | {budget})
     while shown.size < budget:
-        new = next_to_label(scores[-1], shown, min(batch, budget - shown.size), skip)
+        limit = next(c for c in cuts if c > shown.size)
+        new = next_to_label(scores[-1], shown, min(batch, limit - shown.size), skip)
         if new.size == 0:
             log.warning(
                 "only %d of the %d objects can be shown (%d without truth); the budget of %d "
