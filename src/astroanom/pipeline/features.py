@@ -368,7 +368,9 @@ def scale_step(
         # link's own time is what Snakemake touches, so the input's timestamp is left alone)
         symlink_or_copy(features_in, features_out)
         write_text(json.dumps({"method": "none", "columns": cols}, indent=2) + "\n", params_json)
-        log.info("no scaling of %d x %d features: %s links to %s", *X.shape, features_out, features_in)
+        log.info(
+            "no scaling of %d x %d features: %s links to %s", *X.shape, features_out, features_in
+        )
         return
     if method == "none":
         out = df[["id", *cols]]
