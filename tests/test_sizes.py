@@ -41,7 +41,7 @@ def test_float_columns_of_distinct_values_are_byte_stream_split_others_keep_a_di
         {
             "id": np.arange(n),
             "x": np.linspace(0.0, 1.0, n),  # 1000 distinct of 1000: no dictionary
-            "u": np.tile([0.0, 2.5, 5.0, np.nan], n // 4),  # 4 distinct <= 10 %: a dictionary
+            "u": np.tile([0.0, 2.5, 5.0, np.nan], n // 4),  # 4 distinct <= 50 %: a dictionary
             "name": [f"o{i % 7}" for i in range(n)],
         }
     )
@@ -49,8 +49,10 @@ def test_float_columns_of_distinct_values_are_byte_stream_split_others_keep_a_di
     assert opts["compression"] == "zstd"
     assert opts["column_encoding"] == {"x": "BYTE_STREAM_SPLIT"}
     assert opts["use_dictionary"] == ["id", "u", "name"]
-    at_share = pd.DataFrame({"v": np.repeat(np.arange(100.0), 10)})  # 100 of 1000 = 10 %: kept
+    at_share = pd.DataFrame({"v": np.repeat(np.arange(500.0), 2)})  # 500 of 1000 = 50 %: kept
     assert parquet_options(at_share)["column_encoding"] == {}
+    above = pd.DataFrame({"v": np.r_[np.arange(501.0), np.zeros(499)]})  # 501 distinct
+    assert parquet_options(above)["column_encoding"] == {"v": "BYTE_STREAM_SPLIT"}
 
 
 def test_parquet_round_trip_is_exact_and_a_third_smaller_than_snappy(tmp_path):

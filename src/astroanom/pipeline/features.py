@@ -275,14 +275,19 @@ def gather_step(
     tables = join_reports(ext, man["id"].to_numpy())
     # every check done: write (a bad truth table above leaves no output behind). Features equal
     # to the source's own values file (the simulation's curves) are a hard link to it, not a
-    # second copy (that file is no rule's declared output, so no timestamp check sees it).
+    # second copy (that file is no rule's declared output, so no timestamp check sees it);
+    # with every object kept, objects.parquet is the manifest: a symbolic link to it (Snakemake
+    # touches the link, never the manifest, so the shards stay newer than their input).
     same = getattr(ext, "same_file", None)
     values_file = same(kept) if callable(same) else None
     if values_file is not None:
         link_or_copy(values_file, features_out)
     else:
         write_parquet(kept, features_out)
-    write_parquet(man.loc[ok].reset_index(drop=True), objects_out)
+    if ok.all():
+        symlink_or_copy(manifest, objects_out)
+    else:
+        write_parquet(man.loc[ok].reset_index(drop=True), objects_out)
     write_parquet(table, truth_out)
     all_fails = pd.concat([f for f in fails if len(f)] or [fails[0]], ignore_index=True)
     write_people_csv(all_fails.reindex(columns=FAILURE_COLUMNS), failures_out)
