@@ -172,3 +172,32 @@ def test_only_first_runs_keep_the_fitted_detector_and_shards_are_temporary():
     assert counts["detect"] == 4 and counts["detect_seed"] == 10
     smk = (ROOT / "workflow" / "rules" / "features.smk").read_text()
     assert 'shard=temp(RUN.shard("{shard}"))' in smk
+
+
+def test_plots_are_saved_as_palette_pngs_and_pictures_in_full_colour(tmp_path):
+    import io
+
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from astroanom.plots.style import compact_png, save
+
+    rng = np.random.default_rng(0)
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    ax.scatter(rng.normal(size=3000), rng.normal(size=3000), c=rng.uniform(0, 5, 3000), s=4)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")  # as save() does (the style sets the dpi)
+    save(fig, tmp_path / "plot.png")
+    full = Image.open(buf).convert("RGB")
+    with Image.open(tmp_path / "plot.png") as im:
+        assert im.mode == "P" and im.size == full.size
+        diff = np.abs(np.asarray(im.convert("RGB"), np.int16) - np.asarray(full, np.int16))
+    assert (tmp_path / "plot.png").stat().st_size < 0.5 * len(buf.getvalue())
+    assert np.median(diff) == 0 and diff.mean() < 2  # a few levels at anti-aliased edges
+    assert compact_png(buf.getvalue()) == compact_png(buf.getvalue())  # same bytes each time
+    fig, ax = plt.subplots(figsize=(3, 3))
+    yy, xx = np.indices((200, 200))
+    ax.imshow(np.exp(-((yy - 100) ** 2 + (xx - 100) ** 2) / 800.0), cmap="gray")  # a galaxy
+    save(fig, tmp_path / "cutout.png")
+    with Image.open(tmp_path / "cutout.png") as im:
+        assert im.mode == "RGB"  # no palette: it would posterise the smooth light
