@@ -1,6 +1,6 @@
 """2-D t-SNE map of a seeded subset of objects, for the feature-space heat maps (Fig. 1) and
 the labeller's map view. Each method logs bounded progress lines (:mod:`astroanom.progress`):
-t-SNE its iterations, UMAP its epochs."""
+t-SNE and openTSNE their iterations, UMAP its epochs."""
 
 from __future__ import annotations
 
@@ -127,10 +127,21 @@ def embed(
             perplexity = min(perplexity, max(2.0, (X.shape[0] - 1) / 3.0))
             kwargs.setdefault("initialization", _init(X))
             kwargs.setdefault("negative_gradient_method", "fft")
+            every = int(kwargs.setdefault("callbacks_every_iters", 50))  # type: ignore[arg-type]
+            total = int(kwargs.get("early_exaggeration_iter", 250)) + int(kwargs.get("n_iter", 500))  # type: ignore[call-overload]
+            bar = Progress(f"openTSNE map of {X.shape[0]} objects", total, "iterations", log)
+
+            def tick(iteration: int, error: float, embedding: object) -> bool:
+                bar.advance(every)
+                return False  # True would stop the optimisation
+
+            kwargs.setdefault("callbacks", tick)
             model = OpenTSNE(
                 n_components=2, perplexity=perplexity, random_state=seed, n_jobs=n_jobs, **kwargs
             )
-            return np.asarray(model.fit(np.asarray(X, dtype=np.float64)), dtype=np.float64)
+            out = np.asarray(model.fit(np.asarray(X, dtype=np.float64)), dtype=np.float64)
+            bar.done()
+            return out
         import warnings
 
         from umap import UMAP
