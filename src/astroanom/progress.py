@@ -12,12 +12,16 @@ Snakemake's own log is not flooded. Usage::
             bar.advance()
 
 prints e.g. ``features of shard 3: 200/2000 objects (10%), 1.9 s, about 17 s left`` and at the
-end ``features of shard 3: 2000/2000 objects done in 19.2 s``. Standard library only.
+end ``features of shard 3: 2000/2000 objects done in 19.2 s``. :class:`ProgressStream` makes
+the same lines from a library's own verbose output (t-SNE iterations, UMAP epochs). Standard
+library only.
 """
 
 from __future__ import annotations
 
+import io
 import logging
+import re
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -62,6 +66,7 @@ class Progress:
         self.count = 0
         self.lines = 0
         self._start = self._last = clock()
+        self._count0, self._start0 = 0, self._start  # where the time-left estimate starts
         self._wait = self.quiet_s
         self._next_tenth = 1
         self._finished = False
@@ -99,6 +104,12 @@ class Progress:
             self._emit(f"{self.what}: {message}" if message else self._line(now))
             self._last = now
 
+    def set_total(self, total: int) -> None:
+        """Learn the total once counting starts (e.g. UMAP's epochs, known only after its
+        neighbour graph): the time left is then estimated from this moment on."""
+        self.total = max(0, int(total))
+        self._count0, self._start0 = self.count, self.clock()
+
     def done(self) -> None:
         """The final line (once): units done and the time taken."""
         if self._finished:
@@ -114,8 +125,10 @@ class Progress:
         if not self.total:
             return f"{self.what}: {self.count}{self.unit}, {seconds:.1f} s"
         frac = min(self.count / self.total, 1.0)
-        left = seconds * (1 - frac) / frac if frac > 0 else float("nan")
-        eta = f", about {left:.0f} s left" if frac > 0 else ""
+        rate_frac = (self.count - self._count0) / self.total  # since the total was known
+        rate_s = now - self._start0
+        left = rate_s * (1 - frac) / rate_frac if rate_frac > 0 else float("nan")
+        eta = f", about {left:.0f} s left" if rate_frac > 0 else ""
         return (
             f"{self.what}: {self.count}/{self.total}{self.unit} ({100 * frac:.0f}%), "
             f"{seconds:.1f} s{eta}"
@@ -124,3 +137,60 @@ class Progress:
     def _emit(self, text: str) -> None:
         self.lines += 1
         self.log.info("%s", text)
+
+
+class ProgressStream(io.TextIOBase):
+    """A text stream that turns a library's verbose output into :class:`Progress` lines: each
+    line (``\\n`` or ``\\r`` ended) matching ``pattern`` advances ``bar`` to the count in the
+    pattern's first group (its second group, if any, sets the total); any other line goes to
+    the debug log. E.g. scikit-learn's t-SNE printing ``[t-SNE] Iteration 50: ...`` under
+    ``contextlib.redirect_stdout``, or a tqdm bar given ``file=``."""
+
+    def __init__(self, bar: Progress, pattern: str) -> None:
+        super().__init__()
+        self.bar = bar
+        self.pattern = re.compile(pattern)
+        self._pending = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        *lines, self._pending = re.split(r"[\r\n]", self._pending)
+        for line in lines:
+            self._line(line)
+        return len(text)
+
+    def flush(self) -> None:
+        """Nothing is held back but an unfinished line (used when the stream is closed)."""
+
+    def close(self) -> None:
+        if self._pending:
+            self._line(self._pending)
+            self._pending = ""
+        super().close()
+
+    def _line(self, line: str) -> None:
+        if not line.strip():
+            return
+        m = self.pattern.search(line)
+        if m is None:
+            self.bar.log.debug("%s: %s", self.bar.what, line.strip())
+            return
+        if m.lastindex and m.lastindex >= 2 and self.bar.total is None:
+            self.bar.set_total(int(m[2]))
+        done = int(m[1])
+        if done > self.bar.count:
+            self.bar.advance(done - self.bar.count)
+
+
+def chunks(n: int, parts: int = 20, minimum: int = 1) -> list[tuple[int, int]]:
+    """``[start, stop)`` ranges covering ``range(n)`` in order: ``parts`` ranges of equal size
+    (the last shorter), each at least ``minimum`` long, so a vectorised step over ``n`` items
+    can advance a :class:`Progress` between them. ``chunks(10, 4)`` is
+    ``[(0, 3), (3, 6), (6, 9), (9, 10)]``."""
+    if n <= 0:
+        return []
+    size = max(int(minimum), -(-int(n) // max(1, int(parts))))
+    return [(lo, min(lo + size, n)) for lo in range(0, n, size)]

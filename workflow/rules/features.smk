@@ -36,7 +36,7 @@ rule features_shard:
         manifest=RUN.manifest,
         models=shard_models,
     output:
-        shard=RUN.shard("{shard}"),
+        shard=temp(RUN.shard("{shard}")),
     log:
         logs("features_shard{shard}"),
     benchmark:

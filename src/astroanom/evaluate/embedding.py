@@ -1,14 +1,23 @@
 """2-D t-SNE map of a seeded subset of objects, for the feature-space heat maps (Fig. 1) and
-the labeller's map view."""
+the labeller's map view. Each method logs bounded progress lines (:mod:`astroanom.progress`):
+t-SNE and openTSNE their iterations, UMAP its epochs."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from astroanom.progress import Progress, ProgressStream
+
 log = logging.getLogger("astroanom.embedding")
+
+#: scikit-learn's t-SNE prints this every 50 iterations at verbose=2 (the only output used).
+TSNE_ITERATION = r"\[t-SNE\] Iteration (\d+)"
+#: The tqdm bar UMAP draws over its epochs, formatted as this (n done, total).
+UMAP_EPOCHS = r"epochs (\d+)/(\d+)"
 
 
 def choose_subset(n: int, size: int, seed: int, always: np.ndarray | None = None) -> np.ndarray:
@@ -64,10 +73,23 @@ def tsne_map(X: np.ndarray, seed: int, perplexity: float = 30.0, n_jobs: int = 1
         return flat
     perplexity = min(perplexity, max(2.0, (X.shape[0] - 1) / 3.0))
     tsne = TSNE(
-        n_components=2, perplexity=perplexity, init=_init(X), random_state=seed, n_jobs=n_jobs
+        n_components=2,
+        perplexity=perplexity,
+        init=_init(X),
+        random_state=seed,
+        n_jobs=n_jobs,
+        verbose=2,  # printing only: the iterations become progress lines
     )
-    with threadpool_limits(limits=max(1, int(n_jobs))):  # OpenMP gradient and BLAS: n_jobs too
-        return tsne.fit_transform(np.asarray(X, dtype=np.float64))
+    bar = Progress(f"t-SNE map of {X.shape[0]} objects", tsne.max_iter, "iterations", log)
+    stream = ProgressStream(bar, TSNE_ITERATION)
+    with (
+        threadpool_limits(limits=max(1, int(n_jobs))),  # OpenMP gradient and BLAS: n_jobs too
+        contextlib.redirect_stdout(stream),
+    ):
+        out = tsne.fit_transform(np.asarray(X, dtype=np.float64))
+    stream.close()
+    bar.done()
+    return out
 
 
 EMBED_METHODS = ("tsne", "opentsne", "umap")
@@ -105,17 +127,32 @@ def embed(
             perplexity = min(perplexity, max(2.0, (X.shape[0] - 1) / 3.0))
             kwargs.setdefault("initialization", _init(X))
             kwargs.setdefault("negative_gradient_method", "fft")
+            every = int(kwargs.setdefault("callbacks_every_iters", 50))  # type: ignore[arg-type]
+            total = int(kwargs.get("early_exaggeration_iter", 250)) + int(kwargs.get("n_iter", 500))  # type: ignore[call-overload]
+            bar = Progress(f"openTSNE map of {X.shape[0]} objects", total, "iterations", log)
+
+            def tick(iteration: int, error: float, embedding: object) -> bool:
+                bar.advance(every)
+                return False  # True would stop the optimisation
+
+            kwargs.setdefault("callbacks", tick)
             model = OpenTSNE(
                 n_components=2, perplexity=perplexity, random_state=seed, n_jobs=n_jobs, **kwargs
             )
-            return np.asarray(model.fit(np.asarray(X, dtype=np.float64)), dtype=np.float64)
+            out = np.asarray(model.fit(np.asarray(X, dtype=np.float64)), dtype=np.float64)
+            bar.done()
+            return out
         import warnings
 
         from umap import UMAP
 
         with warnings.catch_warnings():  # "n_jobs value 1 overridden ... by setting random_state"
             warnings.filterwarnings("ignore", message=".*random_state.*", category=UserWarning)
-            model = UMAP(n_components=2, random_state=seed, n_jobs=1, **kwargs)
-            return np.asarray(
-                model.fit_transform(np.asarray(X, dtype=np.float32)), dtype=np.float64
-            )
+            bar = Progress(f"UMAP map of {X.shape[0]} objects", None, "epochs", log)
+            stream = ProgressStream(bar, UMAP_EPOCHS)
+            bars = {"disable": False, "file": stream, "bar_format": "epochs {n}/{total}"}
+            model = UMAP(n_components=2, random_state=seed, n_jobs=1, tqdm_kwds=bars, **kwargs)
+            out = np.asarray(model.fit_transform(np.asarray(X, dtype=np.float32)), dtype=np.float64)
+            stream.close()
+            bar.done()
+            return out

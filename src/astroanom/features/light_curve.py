@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 
 from astroanom.errors import ConfigError
 from astroanom.params import Param, Params, declared
+from astroanom.progress import Progress, chunks
 
 log = logging.getLogger("astroanom.features.light_curve")
 
@@ -53,6 +54,9 @@ DEFAULT_FEATURES: list[tuple[str, dict[str, Any]]] = [
     ("ReducedChi2", {}),
     ("Periodogram", {"peaks": 2}),
 ]
+#: Curves per call of the Rust extractor at least: the work goes in about 20 calls (progress
+#: lines between them), never in calls so small that the per-call cost shows.
+CURVES_PER_CALL = 2000
 MIN_OBS_FLOOR = 4  # Kurtosis and Anderson-Darling need 4 points; the periodogram needs > 1
 
 
@@ -276,13 +280,18 @@ class LightCurveExtractor:
                 else:
                     jobs.append((i, b, s, stop))
         jobs = [j for j in jobs if reasons[j[0]] is None]
+        bar = Progress("light-curve features", len(jobs), "curves", logger=log)
         if self.resample is not None:
             for i, b, s, stop in jobs:
                 X[i, b * per : (b + 1) * per] = resample_curve(t[s:stop], v[s:stop], self.resample)
+                bar.advance()
         else:
             starts = np.array([j[2] for j in jobs], dtype=np.int64)
             stops = np.array([j[3] for j in jobs], dtype=np.int64)
-            values = self._evaluate(t, v, e, starts, stops)
+            values = []
+            for lo, hi in chunks(len(jobs), minimum=CURVES_PER_CALL):  # one call per chunk
+                values += self._evaluate(t, v, e, starts[lo:hi], stops[lo:hi])
+                bar.advance(hi - lo)
             failed = np.zeros(len(jobs), dtype=bool)
             for k, (i, b, _, _) in enumerate(jobs):
                 if isinstance(values[k], str):
@@ -292,6 +301,7 @@ class LightCurveExtractor:
                 else:
                     X[i, b * per : (b + 1) * per] = values[k]
             self._fill_undefined(X, reasons, per)
+        bar.done()
         for i, r in enumerate(reasons):
             if r is not None:
                 X[i] = np.nan

@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from astroanom.errors import ConfigError
 from astroanom.params import Param, Params, declared
+from astroanom.progress import Progress
 
 log = logging.getLogger("astroanom.features.spectrum")
 NORMALISE = ("median", "mean", "max", "none")
@@ -240,9 +241,11 @@ class SpectrumExtractor:
         where = {k[s]: (s, e) for s, e in zip(starts, stops, strict=True)}
         wl = sp["wavelength"].to_numpy(dtype=np.float64)
         fl = sp["flux"].to_numpy(dtype=np.float64)
-        for i, oid in enumerate(ids):
-            s, e = where.get(oid, (0, 0))
-            X[i], reasons[i] = resample_spectrum(
-                wl[s:e], fl[s:e], self.grid, self.normalise, self.method
-            )
+        with Progress("spectrum features", n, "spectra", logger=log) as bar:
+            for i, oid in enumerate(ids):
+                s, e = where.get(oid, (0, 0))
+                X[i], reasons[i] = resample_spectrum(
+                    wl[s:e], fl[s:e], self.grid, self.normalise, self.method
+                )
+                bar.advance()
         return X, reasons

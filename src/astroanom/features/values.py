@@ -68,3 +68,12 @@ class ValuesExtractor:
             )
         X = t.loc[objects["id"], self._cols].to_numpy(dtype=np.float32)
         return X, [None] * len(objects)
+
+    def same_file(self, frame: pd.DataFrame) -> str | None:
+        """The values file if it holds exactly ``frame`` (id + f000.., same rows, order and
+        dtypes: every object of the source kept), else None. The gather step then links its
+        features_raw.parquet to it instead of writing a second copy of the same table."""
+        if not os.path.isfile(self.path):
+            return None
+        table = pd.read_parquet(self.path)
+        return self.path if table.equals(frame.reset_index(drop=True)) else None

@@ -26,6 +26,8 @@ from astroanom.errors import ConfigError
 from astroanom.store import dataset as ds
 from astroanom.store.io import (
     feature_frame,
+    link_or_copy,
+    symlink_or_copy,
     write_csv,
     write_parquet,
     write_people_csv,
@@ -271,9 +273,21 @@ def gather_step(
         )
     ext = extractor(features, workdir)
     tables = join_reports(ext, man["id"].to_numpy())
-    # every check done: write (a bad truth table above leaves no output behind)
-    write_parquet(kept, features_out)
-    write_parquet(man.loc[ok].reset_index(drop=True), objects_out)
+    # every check done: write (a bad truth table above leaves no output behind). Features equal
+    # to the source's own values file (the simulation's curves) are a hard link to it, not a
+    # second copy (that file is no rule's declared output, so no timestamp check sees it);
+    # with every object kept, objects.parquet is the manifest: a symbolic link to it (Snakemake
+    # touches the link, never the manifest, so the shards stay newer than their input).
+    same = getattr(ext, "same_file", None)
+    values_file = same(kept) if callable(same) else None
+    if values_file is not None:
+        link_or_copy(values_file, features_out)
+    else:
+        write_parquet(kept, features_out)
+    if ok.all():
+        symlink_or_copy(manifest, objects_out)
+    else:
+        write_parquet(man.loc[ok].reset_index(drop=True), objects_out)
     write_parquet(table, truth_out)
     all_fails = pd.concat([f for f in fails if len(f)] or [fails[0]], ignore_index=True)
     write_people_csv(all_fails.reindex(columns=FAILURE_COLUMNS), failures_out)
@@ -354,6 +368,15 @@ def scale_step(
 
     df, X = read_features(features_in)
     cols = feature_columns(df)
+    if method == "none" and pca is None and list(df.columns) == ["id", *cols]:
+        # the same table: features.parquet is a symbolic link to features_raw.parquet (a
+        # link's own time is what Snakemake touches, so the input's timestamp is left alone)
+        symlink_or_copy(features_in, features_out)
+        write_text(json.dumps({"method": "none", "columns": cols}, indent=2) + "\n", params_json)
+        log.info(
+            "no scaling of %d x %d features: %s links to %s", *X.shape, features_out, features_in
+        )
+        return
     if method == "none":
         out = df[["id", *cols]]
         params: dict[str, Any] = {"method": "none", "columns": cols}

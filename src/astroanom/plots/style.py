@@ -128,12 +128,47 @@ def apply_style() -> None:
     )
 
 
+def compact_png(data: bytes, palette: bool = True) -> bytes:
+    """The PNG ``data`` smaller and without metadata (same input, same bytes): with
+    ``palette`` as 256 colours (median cut, no dithering: plots, maps and curves look the same,
+    anti-aliased edges move by a few levels; about 3x smaller), else full colour; maximally
+    deflated either way. Not for photographs: a palette posterises a galaxy's smooth light."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as im:
+        im.load()
+        rgba = im.convert("RGBA")
+    rgb = Image.new("RGB", rgba.size, (255, 255, 255))
+    rgb.paste(rgba, mask=rgba.getchannel("A"))
+    best = (
+        rgb.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        if palette
+        else rgb
+    )
+    out = io.BytesIO()
+    best.save(out, format="PNG", compress_level=9)
+    small = out.getvalue()
+    return small if len(small) < len(data) else data
+
+
+def has_pictures(fig: plt.Figure) -> bool:
+    """Whether ``fig`` shows images (``imshow``: cutouts, stamps), which keep full colour."""
+    return any(ax.get_images() for ax in fig.axes)
+
+
 def save(
     fig: plt.Figure, png: str | os.PathLike[str], pdf: str | os.PathLike[str] | None = None
 ) -> None:
-    """Save ``fig`` as PNG (and PDF) atomically, with fixed metadata so reruns are byte-identical."""
+    """Save ``fig`` as PNG (:func:`compact_png`: a palette unless it shows images) and PDF
+    atomically, with fixed metadata so reruns are byte-identical."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
     with atomic_path(png) as tmp:
-        fig.savefig(tmp, format="png", metadata={"Software": None})
+        tmp.write_bytes(compact_png(buf.getvalue(), palette=not has_pictures(fig)))
     if pdf is not None:
         with atomic_path(pdf) as tmp:
             fig.savefig(

@@ -26,6 +26,7 @@ import pandas as pd
 
 from astroanom.errors import ConfigError
 from astroanom.params import Param, Params, declared
+from astroanom.progress import Progress
 from astroanom.sources.paths import data_path
 from astroanom.sources.table import (
     FAILURE_COLUMNS,
@@ -269,11 +270,13 @@ class LightCurvesSource:
         )
         parts: list[pd.DataFrame] = []
         unmatched: list[str] = []
-        for p in files:
-            if p.name.lower().endswith(ARCHIVE_SUFFIXES):
-                self._read_archive(p, parts, unmatched)
-            else:
-                self._read_file(p, p.name, str(p), parts, unmatched)
+        with Progress(f"light-curve files of {self.path}", len(files), "files", log) as bar:
+            for p in files:
+                if p.name.lower().endswith(ARCHIVE_SUFFIXES):
+                    self._read_archive(p, parts, unmatched)
+                else:
+                    self._read_file(p, p.name, str(p), parts, unmatched)
+                bar.advance()
         if unmatched:
             log.warning(
                 "%s: %d file(s) do not match source.name_pattern %r and are not used, e.g. %s",

@@ -22,6 +22,7 @@ import pandas as pd
 
 from astroanom.errors import ConfigError
 from astroanom.params import Param, Params, declared
+from astroanom.progress import Progress
 from astroanom.sources.paths import data_path
 from astroanom.sources.table import FAILURE_COLUMNS, READER_PARAMS, read_table
 from astroanom.store.io import write_parquet
@@ -166,13 +167,16 @@ class SpectraSource:
             dup = pd.Series(ids)[pd.Series(ids).duplicated()].iloc[0]
             raise ConfigError(f"two spectra files share the id {dup!r}; rename one")
         parts, failed = [], []
+        bar = Progress(f"spectra of {self.path}", len(files), "files", log)
         for oid, p in zip(ids, files, strict=True):
+            bar.advance()
             try:
                 wl, fl = read_fits_spectrum(p, **self.fits_options)  # type: ignore[arg-type]
             except SpectrumReadError as exc:
                 failed.append((oid, f"{p.name}: {exc}"))
                 continue
             parts.append(pd.DataFrame({"id": oid, "wavelength": wl, "flux": fl}))
+        bar.done()
         cols = {"id": pd.Series(dtype=str), "wavelength": [], "flux": []}
         return (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(cols)), failed
 

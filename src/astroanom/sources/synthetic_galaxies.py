@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +45,7 @@ from scipy.special import gammaincinv
 
 from astroanom.params import UNSET, Param, Params
 from astroanom.procs import worker_pool
+from astroanom.progress import Progress
 
 log = logging.getLogger("astroanom.sources.synthetic_galaxies")
 
@@ -566,17 +566,15 @@ def generate(
         (a, min(a + chunk, n), list(kinds[a : a + chunk]), seed, cfg, str(out))
         for a in range(0, n, chunk)
     ]
-    t0 = time.perf_counter()
-    done = 0
+    bar = Progress("synthetic galaxy images", n, "images", logger=log)  # <= 20 lines
     if workers > 1 and len(jobs) > 1:
         with worker_pool(workers) as pool:  # workers end with this process (issue 9)
             for k in pool.imap(_write_range, jobs):
-                done += k
-                log.info("generated %d/%d images (%.1f s)", done, n, time.perf_counter() - t0)
+                bar.advance(k)
     else:
         for job in jobs:
-            done += _write_range(job)
-            log.info("generated %d/%d images (%.1f s)", done, n, time.perf_counter() - t0)
+            bar.advance(_write_range(job))
+    bar.done()
     ids = [object_id(i) for i in range(n)]
     return pd.DataFrame(
         {

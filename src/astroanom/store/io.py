@@ -39,10 +39,86 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+#: Parquet compression of every table the workflow writes (zstd: about a third smaller than
+#: snappy on the feature tables, and as fast to read).
+PARQUET_COMPRESSION = "zstd"
+#: A float column keeps dictionary encoding only with at most this share of distinct values
+#: (catalogue values of a few decimals, relevance predictions, mostly-NaN rounds); others are
+#: stored byte-stream-split, which zstd compresses best. Measured: a dictionary of unique
+#: float32 curves makes a column 1.5x its raw size (BSS + zstd: 0.85x); OGLE-III's log period
+#: with 32 % distinct values is 1.8 MB with a dictionary, 2.8 MB byte-stream-split.
+DICTIONARY_MAX_SHARE = 0.5
+
+
+def parquet_options(df: pd.DataFrame) -> dict[str, object]:
+    """``to_parquet`` options of :func:`write_parquet`: zstd; float columns with many distinct
+    values BYTE_STREAM_SPLIT-encoded without a dictionary; every other column (ids, text,
+    integers, floats with few distinct values) with one. The values are stored exactly."""
+    plain = []
+    for col in df.columns:
+        s = df[col]
+        if s.dtype.kind == "f" and s.nunique(dropna=False) > DICTIONARY_MAX_SHARE * len(s):
+            plain.append(str(col))
+    dictionary = [str(c) for c in df.columns if str(c) not in set(plain)]
+    return {
+        "compression": PARQUET_COMPRESSION,
+        "use_dictionary": dictionary,
+        "column_encoding": dict.fromkeys(plain, "BYTE_STREAM_SPLIT"),
+    }
+
+
 def write_parquet(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    """Write ``df`` as Parquet atomically (index dropped, deterministic metadata)."""
+    """Write ``df`` as Parquet atomically (index dropped, deterministic metadata; encodings
+    and compression of :func:`parquet_options`)."""
     with atomic_path(path) as tmp:
-        df.to_parquet(tmp, index=False, engine="pyarrow")
+        df.to_parquet(tmp, index=False, engine="pyarrow", **parquet_options(df))
+
+
+def symlink_or_copy(src: str | os.PathLike[str], dest: str | os.PathLike[str]) -> bool:
+    """Make ``dest`` a relative symbolic link to ``src`` (a copy where links cannot be made),
+    atomically. Unlike a hard link, touching ``dest`` (Snakemake touches every output) leaves
+    ``src``'s timestamp alone. Returns True for a link."""
+    import shutil
+
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.link")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.symlink(os.path.relpath(src, dest.parent), tmp)
+        linked = True
+    except OSError:  # no symbolic links here (e.g. Windows without the privilege)
+        shutil.copyfile(src, tmp)
+        linked = False
+    try:
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return linked
+
+
+def link_or_copy(src: str | os.PathLike[str], dest: str | os.PathLike[str]) -> bool:
+    """Make ``dest`` the same file as ``src`` (a hard link: no second copy on disk; a copy
+    where the file system has none), atomically: ``dest`` is replaced in one rename. Every
+    writer here replaces files by rename, never in place, so rewriting one name later never
+    changes the other. Returns True for a link."""
+    import shutil
+
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.link")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(src, tmp)
+        linked = True
+    except OSError:  # no hard links here (another device, FAT, some network file systems)
+        shutil.copyfile(src, tmp)
+        linked = False
+    try:
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return linked
 
 
 def write_csv(df: pd.DataFrame, path: str | os.PathLike[str], **kwargs: object) -> None:
