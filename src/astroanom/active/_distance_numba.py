@@ -44,8 +44,11 @@ def _min_squared(
     YT: np.ndarray,
     y2: np.ndarray,
     out: np.ndarray,
+    tag: np.ndarray,
+    arg: np.ndarray,
 ) -> None:
-    """``out[i] = min(out[i], min_j t_ij)`` for rows ``start <= i < stop``."""
+    """``out[i] = min(out[i], min_j t_ij)`` for rows ``start <= i < stop``; where the minimum
+    moves to a row j of Y, ``arg[i] = tag[j]`` (when ``arg`` is not empty)."""
     m, k = YT.shape
     g = np.empty(k)
     for i in range(start, stop):
@@ -55,11 +58,15 @@ def _min_squared(
             for j in range(k):
                 g[j] += v * YT[c, j]
         best = out[i]
+        at = -1
         for j in range(k):
             t = (x2[i] + y2[j]) - 2.0 * g[j]
             if t < best:
                 best = t
+                at = j
         out[i] = best
+        if at >= 0 and arg.size:
+            arg[i] = tag[at]
 
 
 @njit(**_JIT)
@@ -71,6 +78,8 @@ def _min_squared_one(
     YT: np.ndarray,
     y2: np.ndarray,
     out: np.ndarray,
+    tag: np.ndarray,
+    arg: np.ndarray,
 ) -> None:
     """:func:`_min_squared` for one labelled row (k = 1), the same operations per entry."""
     m = YT.shape[0]
@@ -83,6 +92,8 @@ def _min_squared_one(
         t = (x2[i] + yy) - 2.0 * g
         if t < out[i]:
             out[i] = t
+            if arg.size:
+                arg[i] = tag[0]
 
 
 def min_squared_distance(
@@ -91,11 +102,14 @@ def min_squared_distance(
     out: np.ndarray | None = None,
     x2: np.ndarray | None = None,
     n_jobs: int = 1,
+    tags: np.ndarray | None = None,
+    arg: np.ndarray | None = None,
 ) -> np.ndarray:
     """The running minimum (n,) float64 over the rows of ``Y`` (k, m) of the squared distance
     ``t`` to each row of ``X`` (n, m): ``out`` (updated in place) or a new array. ``x2`` (n,)
     may pass ``squared_norms(X)`` when the caller keeps it; rows are split over ``n_jobs``
-    threads."""
+    threads. With ``tags`` (k,) int64 and ``arg`` (n,) int64, ``arg[i]`` becomes the tag of
+    the row of Y where row i's minimum moved (ties keep the earlier one)."""
     n = X.shape[0]
     if out is None:
         out = np.full(n, np.inf)
@@ -107,14 +121,17 @@ def min_squared_distance(
     YT = np.ascontiguousarray(Y.T)
     y2 = squared_norms(Y)
     kernel = _min_squared_one if Y.shape[0] == 1 else _min_squared
+    if arg is None or tags is None:
+        tags = arg = np.empty(0, dtype=np.int64)
+    tags = np.ascontiguousarray(tags, dtype=np.int64)
     n_jobs = max(1, min(int(n_jobs), n // 16384 or 1))
     if n_jobs == 1:
-        kernel(X, x2, 0, n, YT, y2, out)
+        kernel(X, x2, 0, n, YT, y2, out, tags, arg)
         return out
     bounds = np.linspace(0, n, n_jobs + 1).astype(np.int64)
     with ThreadPoolExecutor(max_workers=n_jobs) as pool:
         jobs = [
-            pool.submit(kernel, X, x2, int(a), int(b), YT, y2, out)
+            pool.submit(kernel, X, x2, int(a), int(b), YT, y2, out, tags, arg)
             for a, b in zip(bounds[:-1], bounds[1:], strict=True)
         ]
         for job in jobs:

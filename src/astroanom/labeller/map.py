@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from astroanom.labeller.columns import IdIndex
 from astroanom.store import dataset as ds
 
 log = logging.getLogger("astroanom.labeller")
@@ -29,7 +30,7 @@ class ObjectMap:
         directory: Path,
         X: np.ndarray,
         ids: np.ndarray,
-        index: Mapping[str, int],
+        index: IdIndex,
         *,
         max_objects: int,
         seed: int,
@@ -57,8 +58,9 @@ class ObjectMap:
     def _load(self) -> pd.DataFrame:
         emb = pd.read_parquet(self.dir / ds.EMBEDDING, columns=["id", "x", "y"])
         emb["id"] = emb["id"].astype(str)
-        emb = emb[emb["id"].isin(self.index)].reset_index(drop=True)
-        emb["row"] = emb["id"].map(self.index).astype(np.int64)
+        rows = self.index.rows(emb["id"].to_numpy(dtype=str))
+        emb = emb[rows >= 0].reset_index(drop=True)
+        emb["row"] = rows[rows >= 0]
         return emb
 
     def _tsne(self) -> pd.DataFrame:
