@@ -141,6 +141,26 @@ def image_walk(directory: Path, work: Path, objects: int) -> dict[str, dict[str,
     return {"image_first_view": summary(first), "image_cached": summary(cached)}
 
 
+def rss_mib() -> dict[str, float]:
+    """This process's resident memory now and at its peak (VmRSS, VmHWM), MiB."""
+    out = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            out[key] = round(int(value.split()[0]) / 1024, 1)
+    return out
+
+
+def reset_peak_rss() -> bool:
+    """Start counting VmHWM afresh (Linux: ``5`` into ``/proc/self/clear_refs``), so the peak
+    is the labeller's, not the data generation's before it."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
 def get(url: str) -> tuple[float, bytes]:
     t0 = time.perf_counter()
     with urllib.request.urlopen(url, timeout=60) as resp:
@@ -213,8 +233,13 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
         data_dir = make_synthetic(work / "dataset", args.n)
     else:
         data_dir = make_dataset(work / "dataset")
-    t_start = time.perf_counter()
     prep = time.perf_counter() - t0
+    import gc
+
+    gc.collect()
+    peak_reset = reset_peak_rss()
+    rss_before = rss_mib()
+    t_start = time.perf_counter()
     running = start(
         data_dir,
         work / "labels" / "bench.csv",
@@ -228,14 +253,25 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
     base = running.url.rstrip("/")
     try:
         _, page = get(base + "/")
+        t_ids_text, ids_text_mb = float("nan"), float("nan")
         try:
-            t_ids, raw_ids = get(base + "/api/ids")
-            all_ids = json.loads(raw_ids)["ids"]
-            compact = True
-        except urllib.error.HTTPError:  # an older labeller: whole orders as JSON only
-            t_ids, compact = float("nan"), False
+            t_ids_text, raw_text = get(base + "/api/ids?format=text")
+            if raw_text.startswith(b'{"ids"'):  # an older labeller ignores format=text
+                raise urllib.error.HTTPError(base, 400, "no text ids", None, None)  # type: ignore[arg-type]
+            all_ids = raw_text.decode().split("\n")
+            ids_text_mb = len(raw_text) / 1e6
+            del raw_text
+            t_ids, compact = t_ids_text, True
+        except urllib.error.HTTPError:
+            t_ids_text = float("nan")
+            try:
+                t_ids, raw_ids = get(base + "/api/ids")
+                all_ids = json.loads(raw_ids)["ids"]
+                compact = True
+            except urllib.error.HTTPError:  # an older labeller: whole orders as JSON only
+                t_ids, compact = float("nan"), False
         token = page.decode().split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
-        _, raw = get(base + "/api/order?by=score")
+        _, raw = get(base + "/api/order?by=score&offset=0&limit=100000")
         ids = json.loads(raw)["ids"]
         walk = ids[20 : 20 + args.objects]  # beyond the objects rendered at start-up
         curve_next, curve_png = [], []
@@ -254,7 +290,7 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
             dt, _ = post(base + "/api/label", token, {"id": oid, "label": int(rng.integers(0, 6))})
             label_times.append(dt)
         retrain_wall, retrain_server = [], []
-        order_rows, order_page, order_json = [], [], []
+        order_rows, order_page, order_json, order_rows_page = [], [], [], []
         partial, first_object, during, complete, exact_top = [], [], [], [], []
         for _ in range(args.repeats):
             t_retrain = time.perf_counter()
@@ -286,14 +322,33 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
             dt, body = get(base + "/api/order?by=retrained&offset=0&limit=100")
             assert json.loads(body)["ids"] == [all_ids[r] for r in rows[:100]]
             order_page.append(dt)
+            dt, body = get(base + "/api/order?by=retrained&format=rows&offset=0&limit=1000")
+            assert np.array_equal(np.frombuffer(body, dtype="<i4"), rows[:1000])
+            order_rows_page.append(dt)
         for _ in range(2):
             dt, body = get(base + "/api/order?by=retrained")
             order_json.append(dt)
         order_json_mb = len(body) / 1e6
+        del body
         order_rows_mb = 4 * running.data.n / 1e6 if compact else float("nan")
         t_order = order_json[-1]
+        t_map, _ = get(base + "/api/map")  # the first request builds the map
+        t_map2, _ = get(base + "/api/map")
     finally:
         running.stop()
+    rss_server = rss_mib()
+    t_restart = time.perf_counter()  # a second start on the same folder (the columns' cache)
+    again = start(
+        data_dir,
+        work / "labels" / "bench.csv",
+        "bench",
+        settings=LabellerSettings(
+            alpha=1.0, n_estimators=100, seed=0, strategy={"name": "paper"}, threads=args.threads
+        ),
+        background=True,
+    )
+    restart_s = time.perf_counter() - t_restart
+    again.stop()
 
     load = os.getloadavg()  # measured before the image walk
 
@@ -322,7 +377,16 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
         "order_json_mb": round(order_json_mb, 2),
         "order_rows_mb": round(order_rows_mb, 2),
         "ids_once_ms": round(t_ids * 1000, 1),
+        "ids_text_ms": round(t_ids_text * 1000, 1),
+        "ids_text_mb": round(ids_text_mb, 2),
+        **({"order_rows_page_1000": summary(order_rows_page)} if order_rows_page else {}),
+        "map_first_ms": round(t_map * 1000, 1),
+        "map_again_ms": round(t_map2 * 1000, 1),
         "server_start_s": round(start_s, 2),
+        "server_restart_s": round(restart_s, 2),
+        "rss_before_start_mib": rss_before.get("VmRSS"),
+        "rss_peak_mib": rss_server.get("VmHWM") if peak_reset else None,
+        "rss_end_mib": rss_server.get("VmRSS"),
         "n_labels": args.labels,
     }
     print(
@@ -332,11 +396,19 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
     if not args.skip_images:
         result.update(image_walk(args.images or make_images(work / "images"), work, args.objects))
     print(
-        f"  start-up {result['server_start_s']} s; /api/ids once {result['ids_once_ms']} ms; "
-        f"order as JSON {result['order_json_mb']} MB, as rows {result['order_rows_mb']} MB"
+        f"  start-up {result['server_start_s']} s (again: {result['server_restart_s']} s); "
+        f"/api/ids once {result['ids_once_ms']} ms ({result['ids_text_mb']} MB as text); "
+        f"order as JSON {result['order_json_mb']} MB, as rows {result['order_rows_mb']} MB; "
+        f"map {result['map_first_ms']} ms first, {result['map_again_ms']} ms again"
+    )
+    print(
+        f"  process RSS: {result['rss_before_start_mib']} MiB before the server, peak "
+        f"{result['rss_peak_mib']} MiB while serving (server and client), "
+        f"{result['rss_end_mib']} MiB at the end"
     )
     for key in (
         "order_rows_int32",
+        "order_rows_page_1000",
         "order_page_100",
         "order_full_json",
         "next_curve_object",

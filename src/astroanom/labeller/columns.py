@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from astroanom.errors import BadFeaturesError
+from astroanom.ordering import rank_order
 from astroanom.store.io import FEATURE_PREFIX, atomic_path, check_finite
 
 log = logging.getLogger("astroanom.labeller")
@@ -100,13 +101,16 @@ def sorted_ids(ids: np.ndarray, what: str = "the feature table") -> np.ndarray:
 
 @dataclass
 class Columns:
-    """Ids (n,) numpy str, X (n, m) float32, S (n,) float64, the rows (n,) that sort the ids
-    and the feature table's column names besides the id (X's columns among them)."""
+    """Ids (n,) numpy str, X (n, m) float32, S (n,) float64, the rows (n,) that sort the ids,
+    the rows by decreasing S and by decreasing |S| (:func:`astroanom.ordering.rank_order`,
+    int32) and the feature table's column names besides the id (X's columns among them)."""
 
     ids: np.ndarray
     X: np.ndarray
     S: np.ndarray
     order: np.ndarray
+    by_S: np.ndarray
+    by_abs_S: np.ndarray
     names: list[str]
     mapped: bool
 
@@ -184,6 +188,8 @@ def load_columns(directory: Path, features: str, scores: str) -> Columns:
                 X=np.load(cache / "X.npy", mmap_mode="r"),
                 S=np.load(cache / "S.npy", mmap_mode="r"),
                 order=np.load(cache / "order.npy", mmap_mode="r"),
+                by_S=np.load(cache / "by_S.npy", mmap_mode="r"),
+                by_abs_S=np.load(cache / "by_abs_S.npy", mmap_mode="r"),
                 names=names,
                 mapped=True,
             )
@@ -196,11 +202,16 @@ def load_columns(directory: Path, features: str, scores: str) -> Columns:
     _read_features_into(fpath, feats, X)
     _check_finite(X, ids, str(fpath))
     S = _read_scores(spath, ids)
-    arrays = {"ids": ids, "X": X, "S": S, "order": order}
+    small = np.int32 if n < 2**31 else np.int64
+    by_S = rank_order(S).astype(small)
+    by_abs_S = rank_order(np.abs(S)).astype(small)
+    arrays = {"ids": ids, "X": X, "S": S, "order": order, "by_S": by_S, "by_abs_S": by_abs_S}
     if _write_cache(cache, meta, arrays):
         del X, arrays
         return load_columns(directory, features, scores)
-    return Columns(ids=ids, X=X, S=S, order=order, names=names, mapped=False)
+    return Columns(
+        ids=ids, X=X, S=S, order=order, by_S=by_S, by_abs_S=by_abs_S, names=names, mapped=False
+    )
 
 
 def _write_cache(cache: Path, meta: dict[str, object], arrays: dict[str, np.ndarray]) -> bool:
@@ -223,5 +234,3 @@ def cache_size(directory: Path) -> int:
     """Bytes in the dataset's labeller cache (0 without one)."""
     cache = directory / CACHE_DIR
     return sum(p.stat().st_size for p in cache.glob("*") if p.is_file()) if cache.is_dir() else 0
-
-

@@ -28,7 +28,7 @@ from threadpoolctl import threadpool_limits
 
 from astroanom.active.ranking import CompleteRanking, TopFirstRanking, rank_for_labeller
 from astroanom.active.strategies import strategy_from_config
-from astroanom.errors import AstroanomError, BadFeaturesError
+from astroanom.errors import AstroanomError
 from astroanom.labeller.columns import IdIndex, load_columns
 from astroanom.labeller.distances import LabelDistances
 from astroanom.labeller.map import ObjectMap
@@ -145,8 +145,10 @@ class LabellerData:
         self._started = 0  # retrains begun (their generations are 1, 2, ...)
         self._shown = 0  # generation of the last retrain that took effect
         self._cancel = threading.Event()  # stops the background ranking of a superseded retrain
-        self._bound_order: np.ndarray | None = None
-        self._random = np.random.default_rng(self.settings.seed).permutation(self.n).astype(np.int32)
+        self._bound_order: np.ndarray | None = cols.by_abs_S
+        self._random = (
+            np.random.default_rng(self.settings.seed).permutation(self.n).astype(np.int32)
+        )
         self.distances = LabelDistances(self.X, settings.threads)
         self.view = view_for(self)
         self._renderer = Renderer(self.view, self.settings.cache_size)
@@ -160,7 +162,8 @@ class LabellerData:
             threads=settings.threads,
             labelled_rows=self.labelled_rows,
         )
-        self._orders: dict[str, np.ndarray] = {}  # "score" / "random" -> rows (int32)
+        # "score" / "random" / column orders -> rows (int32); the S order comes with the columns
+        self._orders: dict[str, np.ndarray] = {"score": cols.by_S}
         self._ids_text_ok: bool | None = None
         log.info(
             "loaded %s: %d objects x %d features in %.2f s",
@@ -323,7 +326,11 @@ class LabellerData:
             shared={"alpha": s.alpha, "n_estimators": s.n_estimators},
         )
         # the paper's score needs d for every object: kept up to date as labels change
-        d = self.distances.distances(idx) if callable(getattr(strategy, "top_first", None)) else None
+        d = (
+            self.distances.distances(idx)
+            if callable(getattr(strategy, "top_first", None))
+            else None
+        )
         with threadpool_limits(limits=s.threads):
             ranking = rank_for_labeller(
                 strategy,
