@@ -163,7 +163,7 @@ def reset_peak_rss() -> bool:
 
 def get(url: str) -> tuple[float, bytes]:
     t0 = time.perf_counter()
-    with urllib.request.urlopen(url, timeout=60) as resp:
+    with urllib.request.urlopen(url, timeout=600) as resp:
         body = resp.read()
     return time.perf_counter() - t0, body
 

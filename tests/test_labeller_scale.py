@@ -246,3 +246,31 @@ def test_relevance_model_uses_the_compiled_forest_with_the_same_values():
     want = np.clip(model.forest.predict(X), 0, 5)  # scikit-learn's own walk
     want[lab] = y
     assert np.array_equal(got, want)
+
+
+def test_map_is_built_once_per_feature_table_and_shows_every_label(tmp_path, monkeypatch):
+    import astroanom.evaluate.embedding as emb
+
+    data_dir = curve_dataset(tmp_path / "d", n=200, embedding=False)
+    settings = LabellerSettings(
+        alpha=1.0, n_estimators=5, seed=0, strategy={"name": "paper"}, embedding_max=30
+    )
+    data = LabellerData(data_dir, tmp_path / "l.csv", "ann", settings)
+    first = data.embedding()
+    assert len(first) == 30 and list((data_dir / CACHE_DIR).glob("map-*.npy"))
+    outside = next(r for r in range(200) if r not in set(first["row"]))
+    data.store.set(str(data.ids[outside]), 4)
+
+    def no_tsne(*args, **kwargs):
+        raise AssertionError("the map was computed again")
+
+    monkeypatch.setattr(emb, "tsne_map", no_tsne)
+    again = LabellerData(data_dir, tmp_path / "l.csv", "ann", settings).embedding()
+    assert len(again) == 31 and np.array_equal(again["x"][:30], first["x"])
+    X = np.asarray(data.X, dtype=np.float64)
+    sample = first["row"].to_numpy()
+    nearest = sample[np.argmin(((X[sample] - X[outside]) ** 2).sum(axis=1))]
+    got = again.iloc[30]
+    assert got["row"] == outside and got["id"] == str(data.ids[outside])
+    at = first.set_index("row").loc[nearest]
+    assert (got["x"], got["y"]) == (at["x"], at["y"])

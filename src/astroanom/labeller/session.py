@@ -29,7 +29,7 @@ from threadpoolctl import threadpool_limits
 from astroanom.active.ranking import CompleteRanking, TopFirstRanking, rank_for_labeller
 from astroanom.active.strategies import strategy_from_config
 from astroanom.errors import AstroanomError
-from astroanom.labeller.columns import IdIndex, load_columns
+from astroanom.labeller.columns import CACHE_DIR, IdIndex, load_columns
 from astroanom.labeller.distances import LabelDistances
 from astroanom.labeller.map import ObjectMap
 from astroanom.labeller.render import Renderer, view_for
@@ -161,6 +161,7 @@ class LabellerData:
             seed=settings.seed,
             threads=settings.threads,
             labelled_rows=self.labelled_rows,
+            cache_dir=self.dir / CACHE_DIR if cols.mapped else None,
         )
         # "score" / "random" / column orders -> rows (int32); the S order comes with the columns
         self._orders: dict[str, np.ndarray] = {"score": cols.by_S}
