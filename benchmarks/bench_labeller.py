@@ -7,12 +7,17 @@
 Without --dataset it simulates the default run's 50 000 curves (paper preset) into a temporary
 directory and scores them with an isolation forest (the scores' values do not matter for these
 timings; LOF on 50k would take minutes). ``--n N`` instead writes a seeded synthetic table of N
-objects x 21 float32 features with seeded uniform scores S (issue 13: the labeller at 1M).
+objects x 21 float32 features with seeded uniform scores S (issue 13: the labeller at 1M;
+issue 22: at 10M, ``--n 10000000 --labels 200 --threads 2 --skip-images``).
 Orders are timed as full JSON, as one JSON page (``limit=100``) and as int32 rows
 (``format=rows``, what the page uses). After each retrain it does what the page does: the order
 with ``partial=1`` (the top certain), the first object, two more while the rest of the order is
 ranked in the background, then the complete order (timed from the retrain's start). Targets (issue 4): next object < 100 ms, retrain on
-50k objects < 1 s. Prints a table and the machine's load; --out writes JSON.
+50k objects < 1 s; issue 22 at 10M: first object after a retrain < 1 s, complete order < 10 s,
+server memory < 3 GiB. Memory is this process's (server and client): RSS before the server
+starts and its peak (VmHWM, reset after the data are generated) until the server stops. A
+second start on the same folder is timed at the end (the labeller's column cache). Prints a
+table and the machine's load; --out writes JSON.
 """
 
 from __future__ import annotations
@@ -323,7 +328,8 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
             assert json.loads(body)["ids"] == [all_ids[r] for r in rows[:100]]
             order_page.append(dt)
             dt, body = get(base + "/api/order?by=retrained&format=rows&offset=0&limit=1000")
-            assert np.array_equal(np.frombuffer(body, dtype="<i4"), rows[:1000])
+            # (an older labeller ignores offset/limit and sends the whole order)
+            assert np.array_equal(np.frombuffer(body, dtype="<i4")[:1000], rows[:1000])
             order_rows_page.append(dt)
         for _ in range(2):
             dt, body = get(base + "/api/order?by=retrained")

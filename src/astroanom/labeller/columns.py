@@ -145,10 +145,14 @@ def _read_features_into(path: Path, feats: list[str], X: np.ndarray) -> None:
         X[:, j] = col.to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
 
 
-def _read_scores(path: Path, ids: np.ndarray) -> np.ndarray:
+def _read_scores(path: Path, ids: np.ndarray, feature_path: Path) -> np.ndarray:
     """S (n,) float64 aligned to ``ids`` (by id when the score table's rows differ)."""
     table = pq.read_table(path, columns=["id", "S"])
     S = table.column("S").to_numpy(zero_copy_only=False).astype(np.float64)
+    same = pq.read_table(feature_path, columns=["id"]).column("id")
+    if len(same) == len(table) and table.column("id").equals(same):
+        return S  # the same ids in the same order (the workflow's case): no conversion
+    del same
     sid = _read_ids(path)
     if sid.size == ids.size and np.array_equal(sid, ids):
         return S
@@ -201,7 +205,7 @@ def load_columns(directory: Path, features: str, scores: str) -> Columns:
     X = np.empty((n, m), dtype=np.float32)
     _read_features_into(fpath, feats, X)
     _check_finite(X, ids, str(fpath))
-    S = _read_scores(spath, ids)
+    S = _read_scores(spath, ids, fpath)
     small = np.int32 if n < 2**31 else np.int64
     by_S = rank_order(S).astype(small)
     by_abs_S = rank_order(np.abs(S)).astype(small)
