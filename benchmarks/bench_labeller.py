@@ -147,13 +147,38 @@ def image_walk(directory: Path, work: Path, objects: int) -> dict[str, dict[str,
 
 
 def rss_mib() -> dict[str, float]:
-    """This process's resident memory now and at its peak (VmRSS, VmHWM), MiB."""
+    """This process's resident memory (MiB): now (VmRSS), at its peak (VmHWM), and now split
+    into private memory (RssAnon) and mapped files (RssFile: the memory-mapped columns, page
+    cache the kernel can reclaim)."""
     out = {}
     for line in Path("/proc/self/status").read_text().splitlines():
         key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
+        if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
             out[key] = round(int(value.split()[0]) / 1024, 1)
     return out
+
+
+class RssSampler:
+    """The largest RssAnon and RssFile seen, sampled every ``every`` seconds in a thread."""
+
+    def __init__(self, every: float = 0.05) -> None:
+        import threading
+
+        self.peak: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(every,), daemon=True)
+        self._thread.start()
+
+    def _run(self, every: float) -> None:
+        while not self._stop.is_set():
+            for k, v in rss_mib().items():
+                self.peak[k] = max(v, self.peak.get(k, 0.0))
+            self._stop.wait(every)
+
+    def stop(self) -> dict[str, float]:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
 
 
 def reset_peak_rss() -> bool:
@@ -244,6 +269,7 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
     gc.collect()
     peak_reset = reset_peak_rss()
     rss_before = rss_mib()
+    sampler = RssSampler()
     t_start = time.perf_counter()
     running = start(
         data_dir,
@@ -343,6 +369,7 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
     finally:
         running.stop()
     rss_server = rss_mib()
+    rss_peaks = sampler.stop()
     t_restart = time.perf_counter()  # a second start on the same folder (the columns' cache)
     again = start(
         data_dir,
@@ -393,6 +420,8 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
         "rss_before_start_mib": rss_before.get("VmRSS"),
         "rss_peak_mib": rss_server.get("VmHWM") if peak_reset else None,
         "rss_end_mib": rss_server.get("VmRSS"),
+        "rss_anon_peak_mib": rss_peaks.get("RssAnon"),
+        "rss_file_peak_mib": rss_peaks.get("RssFile"),
         "n_labels": args.labels,
     }
     print(
@@ -410,7 +439,8 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
     print(
         f"  process RSS: {result['rss_before_start_mib']} MiB before the server, peak "
         f"{result['rss_peak_mib']} MiB while serving (server and client), "
-        f"{result['rss_end_mib']} MiB at the end"
+        f"{result['rss_end_mib']} MiB at the end; sampled peaks: private (RssAnon) "
+        f"{result['rss_anon_peak_mib']} MiB, mapped files (RssFile) {result['rss_file_peak_mib']} MiB"
     )
     for key in (
         "order_rows_int32",
