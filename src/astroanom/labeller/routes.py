@@ -4,9 +4,11 @@ app and reads the session (:class:`astroanom.labeller.session.LabellerData`)."""
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
+import numpy as np
 from flask import Flask, Response, abort, jsonify, render_template, request
 
 from astroanom import __version__
@@ -88,8 +90,22 @@ def _page() -> tuple[int, int | None]:
     return offset, limit_n
 
 
-#: ids per chunk of a streamed ``/api/ids?format=text`` answer
+#: ids per chunk of a streamed answer (``/api/ids``, ``/api/order`` as JSON)
 IDS_CHUNK = 1 << 16
+
+
+def _json_with_ids(head: dict[str, Any], ids: np.ndarray) -> Response:
+    """``{**head, "ids": [...]}`` as JSON, the ids encoded and sent ``IDS_CHUNK`` at a time, so
+    ten million ids never become one Python list or one string in the server."""
+
+    def parts():
+        yield json.dumps(head)[:-1].encode() + (b', "ids": [' if head else b'"ids": [')
+        for start in range(0, ids.size, IDS_CHUNK):
+            chunk = json.dumps(ids[start : start + IDS_CHUNK].tolist())[1:-1]
+            yield (", " if start else "").encode() + chunk.encode()
+        yield b"]}"
+
+    return Response(parts(), mimetype="application/json")
 
 
 def order_routes(app: Flask, state: LabellerData) -> None:
@@ -103,10 +119,8 @@ def order_routes(app: Flask, state: LabellerData) -> None:
         if fmt not in ("json", "text"):
             return fail(400, f"format must be json or text, not {fmt[:20]!r}")
         if fmt == "json":
-            if offset == 0 and limit is None:
-                return Response(state.ids_json(), mimetype="application/json")
             ids = state.ids_page(offset, limit)
-            return jsonify(ids=ids.tolist(), offset=offset, total=state.n)
+            return _json_with_ids({"offset": offset, "total": state.n}, ids)
         if not state.ids_text_ok():
             return fail(400, "an id holds a line break: ask for format=json")
         ids = state.ids_page(offset, limit)
@@ -145,16 +159,15 @@ def order_routes(app: Flask, state: LabellerData) -> None:
             for k, v in {**counts, "exact": exact, "offset": offset}.items():
                 resp.headers[f"X-{k.capitalize()}"] = str(v)
             return resp
-        ids = state.ids[rows[offset:stop]].tolist()
-        return jsonify(
-            by=by,
-            dir=direction,
-            unlabelled_first=first,
-            offset=offset,
-            ids=ids,
-            exact=exact,
+        head = {
+            "by": by,
+            "dir": direction,
+            "unlabelled_first": first,
+            "offset": offset,
+            "exact": exact,
             **counts,
-        )
+        }
+        return _json_with_ids(head, state.ids[rows[offset:stop]])
 
 
 def object_routes(app: Flask, state: LabellerData) -> None:

@@ -11,7 +11,6 @@ labels withdraws a ranking made with them.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -519,10 +518,6 @@ class LabellerData:
                     break
             self._ids_text_ok = ok
         return self._ids_text_ok
-
-    def ids_json(self) -> bytes:
-        """``{"ids": [...]}``, every id in row order (for small datasets and old clients)."""
-        return json.dumps({"ids": self.ids.tolist()}).encode()
 
     # -- one object -----------------------------------------------------------------------------
     def describe(self, oid: object) -> dict[str, Any]:
