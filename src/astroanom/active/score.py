@@ -13,6 +13,8 @@ import numpy as np
 
 from astroanom.errors import LabelsError
 
+#: labelled rows from which the relevance forest is fitted on ``n_jobs`` threads (below: one)
+FIT_THREADS_FROM = 5000
 EPSILON1 = 0.1
 EPSILON2 = 0.85
 U_MAX = 5.0
@@ -229,8 +231,12 @@ class RelevanceLearner:
         if np.unique(lab).size > 1:
             from sklearn.ensemble import RandomForestRegressor  # here: jobs without it start faster
 
+            # the trees are the same on any thread count (each is seeded before it is fitted);
+            # on a few thousand labels, threads cost more in hand-offs than they save, and on a
+            # busy machine every hand-off waits for a core
+            fit_jobs = self.n_jobs if labelled.size >= FIT_THREADS_FROM else 1
             forest = RandomForestRegressor(
-                n_estimators=self.n_estimators, random_state=self.seed, n_jobs=self.n_jobs
+                n_estimators=self.n_estimators, random_state=self.seed, n_jobs=fit_jobs
             )
             forest.fit(X[labelled], lab)
         return RelevanceModel(forest, labelled, lab, u_max=u_max, n_jobs=self.n_jobs)
