@@ -232,9 +232,3 @@ def _write_cache(cache: Path, meta: dict[str, object], arrays: dict[str, np.ndar
         log.info("labeller cache not written (%s): the columns stay in memory", err)
         return False
     return True
-
-
-def cache_size(directory: Path) -> int:
-    """Bytes in the dataset's labeller cache (0 without one)."""
-    cache = directory / CACHE_DIR
-    return sum(p.stat().st_size for p in cache.glob("*") if p.is_file()) if cache.is_dir() else 0
