@@ -101,8 +101,8 @@ def _json_with_ids(head: dict[str, Any], ids: np.ndarray) -> Response:
     def parts():
         yield json.dumps(head)[:-1].encode() + (b', "ids": [' if head else b'"ids": [')
         for start in range(0, ids.size, IDS_CHUNK):
-            chunk = json.dumps(ids[start : start + IDS_CHUNK].tolist())[1:-1]
-            yield (", " if start else "").encode() + chunk.encode()
+            chunk = json.dumps(ids[start : start + IDS_CHUNK].tolist(), separators=(",", ":"))
+            yield ("," if start else "").encode() + chunk[1:-1].encode()
         yield b"]}"
 
     return Response(parts(), mimetype="application/json")
