@@ -7,12 +7,17 @@
 Without --dataset it simulates the default run's 50 000 curves (paper preset) into a temporary
 directory and scores them with an isolation forest (the scores' values do not matter for these
 timings; LOF on 50k would take minutes). ``--n N`` instead writes a seeded synthetic table of N
-objects x 21 float32 features with seeded uniform scores S (issue 13: the labeller at 1M).
+objects x 21 float32 features with seeded uniform scores S (issue 13: the labeller at 1M;
+issue 22: at 10M, ``--n 10000000 --labels 200 --threads 2 --skip-images``).
 Orders are timed as full JSON, as one JSON page (``limit=100``) and as int32 rows
 (``format=rows``, what the page uses). After each retrain it does what the page does: the order
 with ``partial=1`` (the top certain), the first object, two more while the rest of the order is
 ranked in the background, then the complete order (timed from the retrain's start). Targets (issue 4): next object < 100 ms, retrain on
-50k objects < 1 s. Prints a table and the machine's load; --out writes JSON.
+50k objects < 1 s; issue 22 at 10M: first object after a retrain < 1 s, complete order < 10 s,
+server memory < 3 GiB. Memory is this process's (server and client): RSS before the server
+starts and its peak (VmHWM, reset after the data are generated) until the server stops. A
+second start on the same folder is timed at the end (the labeller's column cache). Prints a
+table and the machine's load; --out writes JSON.
 """
 
 from __future__ import annotations
@@ -141,9 +146,54 @@ def image_walk(directory: Path, work: Path, objects: int) -> dict[str, dict[str,
     return {"image_first_view": summary(first), "image_cached": summary(cached)}
 
 
+def rss_mib() -> dict[str, float]:
+    """This process's resident memory (MiB): now (VmRSS), at its peak (VmHWM), and now split
+    into private memory (RssAnon) and mapped files (RssFile: the memory-mapped columns, page
+    cache the kernel can reclaim)."""
+    out = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
+            out[key] = round(int(value.split()[0]) / 1024, 1)
+    return out
+
+
+class RssSampler:
+    """The largest RssAnon and RssFile seen, sampled every ``every`` seconds in a thread."""
+
+    def __init__(self, every: float = 0.05) -> None:
+        import threading
+
+        self.peak: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(every,), daemon=True)
+        self._thread.start()
+
+    def _run(self, every: float) -> None:
+        while not self._stop.is_set():
+            for k, v in rss_mib().items():
+                self.peak[k] = max(v, self.peak.get(k, 0.0))
+            self._stop.wait(every)
+
+    def stop(self) -> dict[str, float]:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def reset_peak_rss() -> bool:
+    """Start counting VmHWM afresh (Linux: ``5`` into ``/proc/self/clear_refs``), so the peak
+    is the labeller's, not the data generation's before it."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
 def get(url: str) -> tuple[float, bytes]:
     t0 = time.perf_counter()
-    with urllib.request.urlopen(url, timeout=60) as resp:
+    with urllib.request.urlopen(url, timeout=600) as resp:
         body = resp.read()
     return time.perf_counter() - t0, body
 
@@ -213,8 +263,14 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
         data_dir = make_synthetic(work / "dataset", args.n)
     else:
         data_dir = make_dataset(work / "dataset")
-    t_start = time.perf_counter()
     prep = time.perf_counter() - t0
+    import gc
+
+    gc.collect()
+    peak_reset = reset_peak_rss()
+    rss_before = rss_mib()
+    sampler = RssSampler()
+    t_start = time.perf_counter()
     running = start(
         data_dir,
         work / "labels" / "bench.csv",
@@ -228,14 +284,25 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
     base = running.url.rstrip("/")
     try:
         _, page = get(base + "/")
+        t_ids_text, ids_text_mb = float("nan"), float("nan")
         try:
-            t_ids, raw_ids = get(base + "/api/ids")
-            all_ids = json.loads(raw_ids)["ids"]
-            compact = True
-        except urllib.error.HTTPError:  # an older labeller: whole orders as JSON only
-            t_ids, compact = float("nan"), False
+            t_ids_text, raw_text = get(base + "/api/ids?format=text")
+            if raw_text.startswith(b'{"ids"'):  # an older labeller ignores format=text
+                raise urllib.error.HTTPError(base, 400, "no text ids", None, None)  # type: ignore[arg-type]
+            all_ids = raw_text.decode().split("\n")
+            ids_text_mb = len(raw_text) / 1e6
+            del raw_text
+            t_ids, compact = t_ids_text, True
+        except urllib.error.HTTPError:
+            t_ids_text = float("nan")
+            try:
+                t_ids, raw_ids = get(base + "/api/ids")
+                all_ids = json.loads(raw_ids)["ids"]
+                compact = True
+            except urllib.error.HTTPError:  # an older labeller: whole orders as JSON only
+                t_ids, compact = float("nan"), False
         token = page.decode().split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
-        _, raw = get(base + "/api/order?by=score")
+        _, raw = get(base + "/api/order?by=score&offset=0&limit=100000")
         ids = json.loads(raw)["ids"]
         walk = ids[20 : 20 + args.objects]  # beyond the objects rendered at start-up
         curve_next, curve_png = [], []
@@ -254,11 +321,13 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
             dt, _ = post(base + "/api/label", token, {"id": oid, "label": int(rng.integers(0, 6))})
             label_times.append(dt)
         retrain_wall, retrain_server = [], []
-        order_rows, order_page, order_json = [], [], []
+        order_rows, order_page, order_json, order_rows_page = [], [], [], []
         partial, first_object, during, complete, exact_top = [], [], [], [], []
+        cpu_answer, cpu_complete = [], []  # process CPU-s (all threads) from the retrain POST
         for _ in range(args.repeats):
-            t_retrain = time.perf_counter()
+            t_retrain, cpu_retrain = time.perf_counter(), time.process_time()
             dt, out = post(base + "/api/retrain", token, {})
+            cpu_answer.append(time.process_time() - cpu_retrain)
             retrain_wall.append(dt)
             retrain_server.append(out["seconds"])
             if not compact:
@@ -277,6 +346,7 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
                     during.append(dt)
                 get(base + "/api/order?by=retrained&format=rows")  # waits for the rest
                 complete.append(time.perf_counter() - t_retrain)
+                cpu_complete.append(time.process_time() - cpu_retrain)
             dt, body = get(base + "/api/order?by=retrained&format=rows")
             order_rows.append(dt)
             rows = np.frombuffer(body, dtype="<i4")
@@ -286,14 +356,35 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
             dt, body = get(base + "/api/order?by=retrained&offset=0&limit=100")
             assert json.loads(body)["ids"] == [all_ids[r] for r in rows[:100]]
             order_page.append(dt)
+            dt, body = get(base + "/api/order?by=retrained&format=rows&offset=0&limit=1000")
+            # (an older labeller ignores offset/limit and sends the whole order)
+            assert np.array_equal(np.frombuffer(body, dtype="<i4")[:1000], rows[:1000])
+            order_rows_page.append(dt)
         for _ in range(2):
             dt, body = get(base + "/api/order?by=retrained")
             order_json.append(dt)
         order_json_mb = len(body) / 1e6
+        del body
         order_rows_mb = 4 * running.data.n / 1e6 if compact else float("nan")
         t_order = order_json[-1]
+        t_map, _ = get(base + "/api/map")  # the first request builds the map
+        t_map2, _ = get(base + "/api/map")
     finally:
         running.stop()
+    rss_server = rss_mib()
+    rss_peaks = sampler.stop()
+    t_restart = time.perf_counter()  # a second start on the same folder (the columns' cache)
+    again = start(
+        data_dir,
+        work / "labels" / "bench.csv",
+        "bench",
+        settings=LabellerSettings(
+            alpha=1.0, n_estimators=100, seed=0, strategy={"name": "paper"}, threads=args.threads
+        ),
+        background=True,
+    )
+    restart_s = time.perf_counter() - t_restart
+    again.stop()
 
     load = os.getloadavg()  # measured before the image walk
 
@@ -310,6 +401,8 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
         "label_post": summary(label_times),
         "retrain_http": summary(retrain_wall),
         "retrain_server_s": [round(s, 3) for s in retrain_server],
+        "retrain_answer_cpu_s": [round(s, 2) for s in cpu_answer],
+        "retrain_to_complete_cpu_s": [round(s, 2) for s in cpu_complete],
         **({"retrain_exact_top": exact_top} if exact_top else {}),
         **({"order_partial_after_retrain": summary(partial)} if partial else {}),
         **({"retrain_to_first_object": summary(first_object)} if first_object else {}),
@@ -322,7 +415,18 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
         "order_json_mb": round(order_json_mb, 2),
         "order_rows_mb": round(order_rows_mb, 2),
         "ids_once_ms": round(t_ids * 1000, 1),
+        "ids_text_ms": round(t_ids_text * 1000, 1),
+        "ids_text_mb": round(ids_text_mb, 2),
+        **({"order_rows_page_1000": summary(order_rows_page)} if order_rows_page else {}),
+        "map_first_ms": round(t_map * 1000, 1),
+        "map_again_ms": round(t_map2 * 1000, 1),
         "server_start_s": round(start_s, 2),
+        "server_restart_s": round(restart_s, 2),
+        "rss_before_start_mib": rss_before.get("VmRSS"),
+        "rss_peak_mib": rss_server.get("VmHWM") if peak_reset else None,
+        "rss_end_mib": rss_server.get("VmRSS"),
+        "rss_anon_peak_mib": rss_peaks.get("RssAnon"),
+        "rss_file_peak_mib": rss_peaks.get("RssFile"),
         "n_labels": args.labels,
     }
     print(
@@ -332,11 +436,20 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
     if not args.skip_images:
         result.update(image_walk(args.images or make_images(work / "images"), work, args.objects))
     print(
-        f"  start-up {result['server_start_s']} s; /api/ids once {result['ids_once_ms']} ms; "
-        f"order as JSON {result['order_json_mb']} MB, as rows {result['order_rows_mb']} MB"
+        f"  start-up {result['server_start_s']} s (again: {result['server_restart_s']} s); "
+        f"/api/ids once {result['ids_once_ms']} ms ({result['ids_text_mb']} MB as text); "
+        f"order as JSON {result['order_json_mb']} MB, as rows {result['order_rows_mb']} MB; "
+        f"map {result['map_first_ms']} ms first, {result['map_again_ms']} ms again"
+    )
+    print(
+        f"  process RSS: {result['rss_before_start_mib']} MiB before the server, peak "
+        f"{result['rss_peak_mib']} MiB while serving (server and client), "
+        f"{result['rss_end_mib']} MiB at the end; sampled peaks: private (RssAnon) "
+        f"{result['rss_anon_peak_mib']} MiB, mapped files (RssFile) {result['rss_file_peak_mib']} MiB"
     )
     for key in (
         "order_rows_int32",
+        "order_rows_page_1000",
         "order_page_100",
         "order_full_json",
         "next_curve_object",
@@ -357,6 +470,10 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
             f"  {key:24s} median {s['median_ms']:8.1f} ms   p95 {s['p95_ms']:8.1f} ms   max {s['max_ms']:8.1f} ms   (n={s['n']})"
         )
     print(f"  retrain (server side, {args.labels} labels): {result['retrain_server_s']} s")
+    print(
+        f"  process CPU-s from the retrain POST: to its answer {result['retrain_answer_cpu_s']}, "
+        f"to the complete order {result['retrain_to_complete_cpu_s']}"
+    )
     if "retrain_exact_top" in result:
         print(
             f"  objects ranked for certain when the retrain answered: {result['retrain_exact_top']}"

@@ -54,7 +54,7 @@ class TopFirstRanking:
         u_max: float = U_MAX,
         bound_order: np.ndarray | None = None,
         first_chunk: int = 8192,
-        chunk: int = 131072,
+        chunk: int = 1 << 20,
     ) -> None:
         self.model, self.X = model, X
         self.S = np.asarray(S, dtype=np.float64)
@@ -134,14 +134,25 @@ class TopFirstRanking:
         return self.n_exact
 
     def finish(self, cancel: threading.Event | None = None) -> None:
-        """Score and rank every object, ``chunk`` at a time (stops early when ``cancel`` is
-        set). Errors are kept in :attr:`error` and raised again by :meth:`wait`."""
+        """Score every object not scored yet, ``chunk`` rows at a time in row order (stops
+        early when ``cancel`` is set), then rank them all at once: the order is
+        :func:`astroanom.ordering.rank_order` of S^, whose head is the exact top already shown.
+        Errors are kept in :attr:`error` and raised again by :meth:`wait`."""
         try:
-            while not self.complete:
+            step = max(self.chunk, self.first_chunk)
+            for start in range(0, self.n, step):
                 if cancel is not None and cancel.is_set():
                     return
-                with self._work:
-                    self._extend(self.done + max(self.chunk, self.first_chunk))
+                rows = start + np.flatnonzero(np.isnan(self.score[start : start + step]))
+                self._score_rows(rows)
+            if cancel is not None and cancel.is_set():
+                return
+            order = rank_order(self.score)
+            with self._work, self._state:
+                self._exact = order
+                self._pool = np.empty(0, dtype=np.int64)
+                self.done = self.n
+            self._finalise()
         except BaseException as err:  # noqa: BLE001 -- re-raised to whoever waits
             self.error = err
             self._complete.set()
@@ -220,6 +231,7 @@ def rank_for_labeller(
     bound_order: np.ndarray,
     exact_first: int,
     n_jobs: int,
+    d: np.ndarray | None = None,
 ) -> TopFirstRanking | CompleteRanking:
     """The labeller's retrain of ``strategy`` on rows ``labelled`` (k,) with ``labels`` (k,).
 
@@ -227,11 +239,20 @@ def rank_for_labeller(
     ``exact_first`` objects of its order certain (a :class:`TopFirstRanking`, ``bound_order``
     = rows by decreasing |S|; the caller ranks the rest, e.g. with :meth:`TopFirstRanking.start`);
     any other is refitted and scored everywhere through
-    :func:`astroanom.active.loop.refit_strategy` (a :class:`CompleteRanking`)."""
+    :func:`astroanom.active.loop.refit_strategy` (a :class:`CompleteRanking`). ``d`` (n,) may
+    pass the distances to the nearest of ``labelled`` when the caller keeps them (the
+    ``top_first`` strategies then skip computing them)."""
     top_first = getattr(strategy, "top_first", None)
     if callable(top_first):
         return top_first(
-            X, S, labelled, labels, bound_order=bound_order, exact_first=exact_first, n_jobs=n_jobs
+            X,
+            S,
+            labelled,
+            labels,
+            bound_order=bound_order,
+            exact_first=exact_first,
+            n_jobs=n_jobs,
+            d=d,
         )
     from astroanom.active.loop import refit_strategy
 

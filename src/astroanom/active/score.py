@@ -6,12 +6,15 @@ on 0..U_max; d (n,) Euclidean distance in (scaled) feature space to the nearest 
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
 
 from astroanom.errors import LabelsError
 
+#: labelled rows from which the relevance forest is fitted on ``n_jobs`` threads (below: one)
+FIT_THREADS_FROM = 5000
 EPSILON1 = 0.1
 EPSILON2 = 0.85
 U_MAX = 5.0
@@ -57,13 +60,12 @@ def active_score(
 def nearest_labelled_distance(
     X: np.ndarray, labelled: np.ndarray, block_rows: int = 2048, n_jobs: int = 1
 ) -> np.ndarray:
-    """Distance (n,) from every row of ``X`` (n, m) to its nearest row among ``X[labelled]``.
-
-    Computed blockwise with one matrix product per block (||x||^2 + ||y||^2 - 2 x.y in float64,
-    each entry rounded the same way whatever the blocking); labelled rows get exactly 0.
-    Blocks run on ``n_jobs`` threads, BLAS with one thread each (small products lose more to
-    BLAS threading than they gain). Memory is O(block_rows * n_labelled) per thread.
-    """
+    """Distance (n,) from every row of ``X`` (n, m) to its nearest row among ``X[labelled]``;
+    labelled rows get exactly 0. Each squared distance is computed in one fixed order of
+    operations (:mod:`astroanom.active._distance_numba`), so the result does not depend on the
+    blocking, the threads or on which labels were added first: the labeller updates it one
+    label at a time and ends where this function ends. Memory is O(n) beside ``X``.
+    ``block_rows`` is kept for callers of the former blocked matrix-product version."""
     labelled = np.asarray(labelled, dtype=np.int64)
     if labelled.size == 0:
         raise LabelsError("at least one labelled object is needed to compute distances")
@@ -76,54 +78,29 @@ def nearest_distance(
     X: np.ndarray, Y: np.ndarray, block_rows: int = 2048, n_jobs: int = 1
 ) -> np.ndarray:
     """Distance (n,) from every row of ``X`` (n, m) to its nearest row of ``Y`` (k, m), as
-    :func:`nearest_labelled_distance` computes it (each entry rounded the same way whatever
-    the rows around it, so a row gets the same distance in any batch)."""
-    from threadpoolctl import threadpool_limits
+    :func:`nearest_labelled_distance` computes it: ``sqrt(max(0, min_j (|x|^2 + |y_j|^2) -
+    2 x.y_j))`` in float64, each entry the same whatever the rows around it (a row gets the
+    same distance in any batch). Rows run on ``n_jobs`` threads."""
+    from astroanom.active._distance_numba import distance_from_squared, min_squared_distance
 
-    Y = np.asarray(Y, dtype=np.float64)
-    y2 = np.einsum("ij,ij->i", Y, Y)
-    YT = np.ascontiguousarray(Y.T)
-    n, m = X.shape
-    out = np.empty(n, dtype=np.float64)
-    starts = range(0, n, block_rows)
-    n_jobs = max(1, min(int(n_jobs), len(starts)))
-    chunks = [starts[i::n_jobs] for i in range(n_jobs)]
-
-    def work(chunk: range) -> None:
-        B = np.empty((block_rows, m))
-        G = np.empty((block_rows, Y.shape[0]))
-        T = np.empty_like(G)
-        for start in chunk:
-            r = min(block_rows, n - start)
-            b, g, t = B[:r], G[:r], T[:r]
-            b[...] = X[start : start + r]
-            np.matmul(b, YT, out=g)
-            g *= 2.0
-            np.add(np.einsum("ij,ij->i", b, b)[:, None], y2[None, :], out=t)
-            t -= g  # (||x||^2 + ||y||^2) - 2 x.y
-            np.min(t, axis=1, out=out[start : start + r])
-
-    with threadpool_limits(limits=1, user_api="blas"):
-        if n_jobs == 1:
-            work(chunks[0])
-        else:
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-                list(pool.map(work, chunks))
-    np.maximum(out, 0.0, out=out)
-    np.sqrt(out, out=out)
-    return out
+    X = np.asarray(X)
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    t = min_squared_distance(X, np.asarray(Y, dtype=np.float64), n_jobs=n_jobs)
+    return distance_from_squared(t)
 
 
 def predict_in_row_blocks(
     model: object, X: np.ndarray, n_jobs: int = 1, min_rows: int = 65536
 ) -> np.ndarray:
     """``model.predict(X)`` (n,) for a fitted forest, with the rows split over ``n_jobs``
-    threads (scikit-learn's tree code releases the GIL), each thread predicting its rows
-    single-threaded. Every row's trees are summed in tree order as a single-threaded predict
-    does, so the result equals ``predict`` with ``n_jobs=1`` bit for bit whatever ``n_jobs``
-    (scikit-learn's own threading adds whole trees in completion order instead)."""
+    threads, equal bit for bit to ``predict`` with ``n_jobs=1`` whatever ``n_jobs`` (every
+    row's trees summed in tree order). A single-output scikit-learn forest on finite rows is
+    walked by the compiled kernel of :mod:`astroanom.active._forest_numba` (packed once per
+    model and kept on it); anything else by scikit-learn, row blocks on threads."""
+    packed = packed_forest(model)
+    if packed is not None and X.dtype == np.float32 and np.isfinite(X).all():
+        return packed.predict(X, n_jobs=n_jobs, min_rows=min_rows)
     model.set_params(n_jobs=1)  # type: ignore[attr-defined]
     n = X.shape[0]
     n_jobs = max(1, min(int(n_jobs), n // max(1, min_rows)))
@@ -136,6 +113,26 @@ def predict_in_row_blocks(
         blocks = zip(bounds[:-1], bounds[1:], strict=True)
         parts = pool.map(lambda ab: model.predict(X[ab[0] : ab[1]]), blocks)  # type: ignore[attr-defined]
         return np.concatenate(list(parts))
+
+
+_PACKED: weakref.WeakKeyDictionary[object, object] = weakref.WeakKeyDictionary()
+
+
+def packed_forest(model: object) -> object | None:
+    """The compiled-kernel form of a fitted ``RandomForestRegressor`` (made once per model and
+    remembered beside it, not on it: a saved model stays as scikit-learn made it), or None for
+    any other model."""
+    from sklearn.ensemble import RandomForestRegressor
+
+    if not isinstance(model, RandomForestRegressor) or not hasattr(model, "estimators_"):
+        return None
+    packed = _PACKED.get(model)
+    if packed is None:
+        from astroanom.active._forest_numba import PackedForest
+
+        packed = PackedForest.from_forest(model)
+        _PACKED[model] = packed if packed is not None else False
+    return packed or None
 
 
 @dataclass(frozen=True)
@@ -234,8 +231,12 @@ class RelevanceLearner:
         if np.unique(lab).size > 1:
             from sklearn.ensemble import RandomForestRegressor  # here: jobs without it start faster
 
+            # the trees are the same on any thread count (each is seeded before it is fitted);
+            # on a few thousand labels, threads cost more in hand-offs than they save, and on a
+            # busy machine every hand-off waits for a core
+            fit_jobs = self.n_jobs if labelled.size >= FIT_THREADS_FROM else 1
             forest = RandomForestRegressor(
-                n_estimators=self.n_estimators, random_state=self.seed, n_jobs=self.n_jobs
+                n_estimators=self.n_estimators, random_state=self.seed, n_jobs=fit_jobs
             )
             forest.fit(X[labelled], lab)
         return RelevanceModel(forest, labelled, lab, u_max=u_max, n_jobs=self.n_jobs)

@@ -167,19 +167,22 @@ class PaperScore(_Base):
         bound_order: np.ndarray,
         exact_first: int,
         n_jobs: int,
+        d: np.ndarray | None = None,
     ) -> Any:
         """The refit's S^ ranked most promising first (a capability the labeller asks for):
         the forest fitted on ``labelled`` (k,) rows with ``labels`` (k,), the distances d (n,)
-        to the nearest labelled object for all, then S^ down ``bound_order`` (rows by
-        decreasing |S|) until the top ``exact_first`` objects are certain. Returns an
-        :class:`astroanom.active.ranking.TopFirstRanking` whose end is this strategy's
-        :meth:`score` bit for bit."""
+        to the nearest labelled object for all (``d`` when the caller kept them up to date:
+        :func:`astroanom.active.score.nearest_labelled_distance` of the same rows), then S^
+        down ``bound_order`` (rows by decreasing |S|) until the top ``exact_first`` objects
+        are certain. Returns an :class:`astroanom.active.ranking.TopFirstRanking` whose end is
+        this strategy's :meth:`score` bit for bit."""
         from astroanom.active.ranking import TopFirstRanking
         from astroanom.active.score import nearest_labelled_distance
 
         labels = np.asarray(labels, dtype=np.float64)
         model = self.learner.fit(X, labelled, labels)
-        d = nearest_labelled_distance(X, labelled, n_jobs=n_jobs)
+        if d is None:
+            d = nearest_labelled_distance(X, labelled, n_jobs=n_jobs)
         ranking = TopFirstRanking(
             model,
             X,

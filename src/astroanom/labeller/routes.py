@@ -4,9 +4,11 @@ app and reads the session (:class:`astroanom.labeller.session.LabellerData`)."""
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
+import numpy as np
 from flask import Flask, Response, abort, jsonify, render_template, request
 
 from astroanom import __version__
@@ -74,12 +76,64 @@ def page_routes(app: Flask, state: LabellerData, token: str) -> None:
         )
 
 
+def _page() -> tuple[int, int | None]:
+    """``offset`` and ``limit`` of a paged request (``limit`` None: to the end); aborts with
+    400 for a value that is not a non-negative integer."""
+    try:
+        offset = int(request.args.get("offset", 0))
+        limit = request.args.get("limit")
+        limit_n = None if limit is None else int(limit)
+    except ValueError:
+        abort(fail(400, "offset and limit must be integers"))
+    if offset < 0 or (limit_n is not None and limit_n < 0):
+        abort(fail(400, "offset and limit must not be negative"))
+    return offset, limit_n
+
+
+#: ids per chunk of a streamed answer (``/api/ids``, ``/api/order`` as JSON)
+IDS_CHUNK = 1 << 16
+
+
+def _json_with_ids(head: dict[str, Any], ids: np.ndarray) -> Response:
+    """``{**head, "ids": [...]}`` as JSON, the ids encoded and sent ``IDS_CHUNK`` at a time, so
+    ten million ids never become one Python list or one string in the server."""
+
+    def parts():
+        yield json.dumps(head)[:-1].encode() + (b', "ids": [' if head else b'"ids": [')
+        for start in range(0, ids.size, IDS_CHUNK):
+            chunk = json.dumps(ids[start : start + IDS_CHUNK].tolist(), separators=(",", ":"))
+            yield ("," if start else "").encode() + chunk[1:-1].encode()
+        yield b"]}"
+
+    return Response(parts(), mimetype="application/json")
+
+
 def order_routes(app: Flask, state: LabellerData) -> None:
-    """``GET /api/ids`` and ``GET /api/order`` (ids paged as JSON, or rows as int32 bytes)."""
+    """``GET /api/ids`` (JSON, or text: one id per line, streamed; both paged) and
+    ``GET /api/order`` (ids paged as JSON, or rows as int32 bytes, paged too)."""
 
     @app.get("/api/ids")
     def all_ids() -> Response:
-        return Response(state.ids_json(), mimetype="application/json")
+        offset, limit = _page()
+        fmt = request.args.get("format", "json")
+        if fmt not in ("json", "text"):
+            return fail(400, f"format must be json or text, not {fmt[:20]!r}")
+        if fmt == "json":
+            ids = state.ids_page(offset, limit)
+            return _json_with_ids({"offset": offset, "total": state.n}, ids)
+        if not state.ids_text_ok():
+            return fail(400, "an id holds a line break: ask for format=json")
+        ids = state.ids_page(offset, limit)
+
+        def lines():  # one id per line, UTF-8; chunks keep the server's memory flat
+            for start in range(0, ids.size, IDS_CHUNK):
+                chunk = ids[start : start + IDS_CHUNK].tolist()
+                yield ("\n".join(chunk) + ("\n" if start + IDS_CHUNK < ids.size else "")).encode()
+
+        resp = Response(lines(), mimetype="text/plain; charset=utf-8")
+        resp.headers["X-Total"] = str(state.n)
+        resp.headers["X-Count"] = str(ids.size)
+        return resp
 
     @app.get("/api/order")
     def order() -> Response:
@@ -91,34 +145,29 @@ def order_routes(app: Flask, state: LabellerData) -> None:
             return fail(400, str(err))
         if direction not in ("asc", "desc"):
             return fail(400, f"dir must be asc or desc, not {direction[:20]!r}")
+        offset, limit = _page()
         first = request.args.get("unlabelled_first", "0").lower() in _TRUE
         partial = request.args.get("partial", "0").lower() in _TRUE
         rows, exact = state.order_state(by, first, wait=not partial, descending=direction == "desc")
         counts = _counts(state)
+        stop = rows.size if limit is None else offset + limit
         if request.args.get("format", "ids") == "rows":
             resp = Response(
-                rows.astype("<i4", copy=False).tobytes(), mimetype="application/octet-stream"
+                rows[offset:stop].astype("<i4", copy=False).tobytes(),
+                mimetype="application/octet-stream",
             )
-            for k, v in {**counts, "exact": exact}.items():
+            for k, v in {**counts, "exact": exact, "offset": offset}.items():
                 resp.headers[f"X-{k.capitalize()}"] = str(v)
             return resp
-        try:
-            offset = int(request.args.get("offset", 0))
-            limit = int(request.args.get("limit", state.n))
-        except ValueError:
-            return fail(400, "offset and limit must be integers")
-        if offset < 0 or limit < 0:
-            return fail(400, "offset and limit must not be negative")
-        ids = state.ids[rows[offset : offset + limit]].tolist()
-        return jsonify(
-            by=by,
-            dir=direction,
-            unlabelled_first=first,
-            offset=offset,
-            ids=ids,
-            exact=exact,
+        head = {
+            "by": by,
+            "dir": direction,
+            "unlabelled_first": first,
+            "offset": offset,
+            "exact": exact,
             **counts,
-        )
+        }
+        return _json_with_ids(head, state.ids[rows[offset:stop]])
 
 
 def object_routes(app: Flask, state: LabellerData) -> None:
@@ -177,6 +226,7 @@ def label_routes(app: Flask, state: LabellerData) -> None:
             rec = state.store.set(payload["id"], payload["label"])
         except (UnknownIdError, LabelsError, OSError) as err:
             return refused(err)
+        state.labels_changed()
         return jsonify(
             id=rec.id,
             label=rec.label,

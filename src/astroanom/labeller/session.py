@@ -11,7 +11,6 @@ labels withdraws a ranking made with them.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -28,12 +27,13 @@ from threadpoolctl import threadpool_limits
 
 from astroanom.active.ranking import CompleteRanking, TopFirstRanking, rank_for_labeller
 from astroanom.active.strategies import strategy_from_config
-from astroanom.errors import AstroanomError, BadFeaturesError
+from astroanom.errors import AstroanomError
+from astroanom.labeller.columns import CACHE_DIR, IdIndex, load_columns
+from astroanom.labeller.distances import LabelDistances
 from astroanom.labeller.map import ObjectMap
 from astroanom.labeller.render import Renderer, view_for
 from astroanom.ordering import rank_order
 from astroanom.store import dataset as ds
-from astroanom.store.io import read_features
 from astroanom.store.labels import LabelStore, label_arrays
 
 log = logging.getLogger("astroanom.labeller")
@@ -124,20 +124,17 @@ class LabellerData:
         self.settings = settings
         self.info = ds.DatasetInfo.read(self.dir)
         t0 = time.perf_counter()
-        feats, self.X = read_features(self.dir / ds.FEATURES)
-        self.feature_names = [c for c in feats.columns if c != "id"]
+        cols = load_columns(self.dir, ds.FEATURES, ds.SCORES)
+        self.X, self.ids, self.S = cols.X, cols.ids, cols.S
+        self.feature_names = cols.names
         names = self.info.extra.get("feature_names") if isinstance(self.info.extra, dict) else None
         if isinstance(names, list) and len(names) == len(self.feature_names):
             self.feature_names = [str(n) for n in names]
-        self.ids = feats["id"].astype(str).to_numpy()
-        if len(set(self.ids)) != self.ids.size:
-            raise BadFeaturesError(f"{self.dir / ds.FEATURES}: ids are not unique")
-        self.index = {oid: i for i, oid in enumerate(self.ids)}
+        self.index = IdIndex(self.ids, cols.order)
         self.n = self.ids.size
-        self.S = self._aligned_column(ds.SCORES, "S")
         self.objects = self._aligned_objects()
         self.store = LabelStore(
-            labels_path, user, valid_ids=self.index.keys(), read_only=settings.read_only
+            labels_path, user, valid_ids=self.index, read_only=settings.read_only
         )
         self.user = self.store.user
         self.known = self._checked_known(settings.known)
@@ -147,8 +144,11 @@ class LabellerData:
         self._started = 0  # retrains begun (their generations are 1, 2, ...)
         self._shown = 0  # generation of the last retrain that took effect
         self._cancel = threading.Event()  # stops the background ranking of a superseded retrain
-        self._bound_order: np.ndarray | None = None
-        self._random = np.random.default_rng(self.settings.seed).permutation(self.n)
+        self._bound_order: np.ndarray | None = cols.by_abs_S
+        self._random = (
+            np.random.default_rng(self.settings.seed).permutation(self.n).astype(np.int32)
+        )
+        self.distances = LabelDistances(self.X, settings.threads)
         self.view = view_for(self)
         self._renderer = Renderer(self.view, self.settings.cache_size)
         self.map = ObjectMap(
@@ -160,9 +160,11 @@ class LabellerData:
             seed=settings.seed,
             threads=settings.threads,
             labelled_rows=self.labelled_rows,
+            cache_dir=self.dir / CACHE_DIR if cols.mapped else None,
         )
-        self._orders: dict[str, np.ndarray] = {}  # "score" / "random" -> rows (int32)
-        self._ids_json: bytes | None = None
+        # "score" / "random" / column orders -> rows (int32); the S order comes with the columns
+        self._orders: dict[str, np.ndarray] = {"score": cols.by_S}
+        self._ids_text_ok: bool | None = None
         log.info(
             "loaded %s: %d objects x %d features in %.2f s",
             self.dir,
@@ -177,26 +179,15 @@ class LabellerData:
         self.bound_order()
         if len(self.store) or self.known:
             self.retrain()
+        self.distances.follow(self.training_rows)
 
     # -- loading --------------------------------------------------------------------------------
-    def _aligned_column(self, name: str, column: str) -> np.ndarray:
-        table = pd.read_parquet(self.dir / name, columns=["id", column])
-        table["id"] = table["id"].astype(str)
-        if len(table) != self.n or not np.array_equal(table["id"].to_numpy(), self.ids):
-            table = table.set_index("id").reindex(self.ids)
-            if table[column].isna().any():
-                raise BadFeaturesError(
-                    f"{self.dir / name}: ids do not cover the feature table's ids"
-                )
-            return table[column].to_numpy(dtype=np.float64)
-        return table[column].to_numpy(dtype=np.float64)
-
     def _aligned_objects(self) -> pd.DataFrame:
         """The source's metadata per object; the truth (``truth.parquet``) only with
         ``show_truth``, its columns prefixed ``truth_`` so they are never mistaken for data."""
         path = self.dir / ds.OBJECTS
         if not path.is_file():
-            obj = pd.DataFrame(index=pd.Index(self.ids, name="id"))
+            obj = pd.DataFrame(index=pd.RangeIndex(self.n))  # no metadata: no index of ids
         else:
             obj = pd.read_parquet(path)
             obj["id"] = obj["id"].astype(str)
@@ -206,6 +197,7 @@ class LabellerData:
             t = pd.read_parquet(truth)
             t["id"] = t["id"].astype(str)
             t = t.set_index("id").reindex(self.ids)
+            t.index = obj.index
             if t["known"].fillna(False).astype(bool).any():
                 obj = obj.join(t.add_prefix("truth_"))
         return obj
@@ -220,6 +212,15 @@ class LabellerData:
         except AstroanomError as err:
             raise UnknownIdError(str(err)) from None
         return known
+
+    def training_rows(self) -> np.ndarray:
+        """Rows (k,) int64 a retrain fits: the known examples' and the user's labelled rows."""
+        return np.fromiter((self.index[o] for o in self.training_labels()), dtype=np.int64)
+
+    def labels_changed(self) -> None:
+        """A label was added, changed or removed: bring the distances to the labelled objects
+        up to date in the background, so the next retrain finds them ready."""
+        self.distances.changed()
 
     def training_labels(self) -> dict[str, int]:
         """What a retrain fits: the known examples and the user's labels (the label wins)."""
@@ -277,12 +278,14 @@ class LabellerData:
         removed = self.store.delete(oid)
         if removed:
             self._withdraw_if_deleted()
+            self.labels_changed()
         return removed
 
     def clear(self) -> int:
         """Remove every label of the user (the log keeps them); the order returns to S."""
         removed = self.store.clear()
         self._withdraw_if_deleted()
+        self.labels_changed()
         return removed
 
     def _withdraw_if_deleted(self) -> None:
@@ -322,6 +325,12 @@ class LabellerData:
             n_jobs=s.threads,
             shared={"alpha": s.alpha, "n_estimators": s.n_estimators},
         )
+        # the paper's score needs d for every object: kept up to date as labels change
+        d = (
+            self.distances.distances(idx)
+            if callable(getattr(strategy, "top_first", None))
+            else None
+        )
         with threadpool_limits(limits=s.threads):
             ranking = rank_for_labeller(
                 strategy,
@@ -332,6 +341,7 @@ class LabellerData:
                 bound_order=self.bound_order(),
                 exact_first=s.exact_first,
                 n_jobs=s.threads,
+                d=d,
             )
         seconds = time.perf_counter() - t0
         answer = {
@@ -490,12 +500,24 @@ class LabellerData:
         """Ids ordered by S, by S^ (S before any retrain) or randomly (seeded, stable)."""
         return self.ids[self.order_rows(by, unlabelled_first)].tolist()
 
-    def ids_json(self) -> bytes:
-        """``{"ids": [...]}``, every id in row order, JSON-encoded once (the client maps the rows
-        of :meth:`order_rows` onto these)."""
-        if self._ids_json is None:
-            self._ids_json = json.dumps({"ids": self.ids.tolist()}).encode()
-        return self._ids_json
+    def ids_page(self, offset: int = 0, limit: int | None = None) -> np.ndarray:
+        """Ids (k,) of rows ``offset`` .. ``offset + limit`` in row order (the client maps the
+        rows of :meth:`order_rows` onto these)."""
+        stop = self.n if limit is None else min(self.n, offset + limit)
+        return self.ids[offset:stop]
+
+    def ids_text_ok(self) -> bool:
+        """Whether every id can travel as one line of text (no line break in any), checked
+        once."""
+        if self._ids_text_ok is None:
+            ok = True
+            for start in range(0, self.n, 1 << 20):
+                codes = np.ascontiguousarray(self.ids[start : start + (1 << 20)]).view(np.uint32)
+                if np.isin(codes, (10, 13)).any():  # "\n", "\r"
+                    ok = False
+                    break
+            self._ids_text_ok = ok
+        return self._ids_text_ok
 
     # -- one object -----------------------------------------------------------------------------
     def describe(self, oid: object) -> dict[str, Any]:

@@ -28,6 +28,7 @@ import re
 import tempfile
 import threading
 from collections.abc import Collection, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,6 +89,14 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+def _as_set(ids: Collection[str] | None) -> AbstractSet[str] | None:
+    """``ids`` as a set for membership tests: a set-like container (e.g. the labeller's index
+    of millions of ids) as it is, anything else copied into a frozenset."""
+    if ids is None or isinstance(ids, AbstractSet):
+        return ids
+    return frozenset(ids)
+
+
 def read_labels(path: PathLike, valid_ids: Collection[str] | None = None) -> pd.DataFrame:
     """Read and validate a current-state label file; return columns id (str), label (int), user, time.
 
@@ -98,7 +107,7 @@ def read_labels(path: PathLike, valid_ids: Collection[str] | None = None) -> pd.
     p = Path(path)
     if not p.is_file():
         raise LabelsError(f"{p}: label file not found")
-    valid = None if valid_ids is None else set(valid_ids)
+    valid = _as_set(valid_ids)
     rows: list[tuple[str, int, str, str]] = []
     seen: dict[str, int] = {}
     with _decoding(p), p.open(newline="", encoding="utf-8-sig") as fh:
@@ -295,7 +304,7 @@ class LabelStore:
         self.log_path = log_path_for(self.path)
         self.user = check_user(user)
         self.read_only = read_only
-        self.valid_ids = None if valid_ids is None else frozenset(valid_ids)
+        self.valid_ids = _as_set(valid_ids)
         self._lock = threading.Lock()
         self._state: dict[str, tuple[int, str, str]] = {}
         self._stamp: tuple[int, int] | None = None
