@@ -63,9 +63,7 @@ def child_cpu(code: str, src: str) -> float:
 def scripts_table(src: str, repeats: int) -> None:
     """Start-up CPU seconds of every workflow script, slowest first."""
     rows = []
-    base = statistics.median(
-        child_cpu("from snakemake import script", src) for _ in range(repeats)
-    )
+    base = statistics.median(child_cpu("from snakemake import script", src) for _ in range(repeats))
     for path in sorted(SCRIPTS_DIR.glob("*.py")):
         code = (
             "from snakemake import script\n"
