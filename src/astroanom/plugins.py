@@ -14,7 +14,6 @@ A name in the config resolves, in order, to
 from __future__ import annotations
 
 import functools
-
 import importlib
 import inspect
 from collections.abc import Mapping
