@@ -4,15 +4,25 @@
     .venv/bin/python benchmarks/bench_startup.py src /tmp/old/src     # columns in that order
 
 A job that then uses scikit-learn, matplotlib, ... pays for that import when it uses it.
+
+``--scripts`` measures every adapter of ``workflow/scripts/`` instead: a fresh process doing
+what a Snakemake ``script:`` job does before its work (``from snakemake import script``, the
+adapter's own imports, ``runtime.configure``), as CPU seconds (user + sys of the child: less
+sensitive to the machine's load than wall time), median of ``--repeats``:
+
+    .venv/bin/python benchmarks/bench_startup.py --scripts [--repeats 3]
 """
 
 from __future__ import annotations
 
+import ast
 import os
+import resource
 import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 HEAD = "from astroanom.runtime import configure\n"
 SCRIPTS = {
@@ -24,7 +34,55 @@ SCRIPTS = {
 }
 
 
+SCRIPTS_DIR = Path(__file__).resolve().parents[1] / "workflow" / "scripts"
+
+
+def script_imports(path: Path) -> str:
+    """The top-level import statements of a workflow script (the lines a job runs first)."""
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    out = []
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            out.append("\n".join(lines[node.lineno - 1 : node.end_lineno]))
+    return "\n".join(out)
+
+
+def child_cpu(code: str, src: str) -> float:
+    """CPU seconds (user + sys) of a fresh interpreter running ``code``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(
+        [sys.executable, "-c", code],
+        env=dict(os.environ, PYTHONPATH=os.path.abspath(src), OMP_NUM_THREADS="1"),
+        check=True,
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def scripts_table(src: str, repeats: int) -> None:
+    """Start-up CPU seconds of every workflow script, slowest first."""
+    rows = []
+    base = statistics.median(child_cpu("from snakemake import script", src) for _ in range(repeats))
+    for path in sorted(SCRIPTS_DIR.glob("*.py")):
+        code = (
+            "from snakemake import script\n"
+            + script_imports(path)
+            + "\nfrom astroanom.runtime import configure\nconfigure(None, 1)"
+        )
+        rows.append((statistics.median(child_cpu(code, src) for _ in range(repeats)), path.stem))
+    print(f"snakemake's script preamble alone: {base:.2f} CPU-s (load {os.getloadavg()[0]:.1f})")
+    print(f"{'script':24s} {'start-up CPU-s':>15s}")
+    for cpu, name in sorted(rows, reverse=True):
+        print(f"{name:24s} {cpu:15.2f}")
+
+
 def main() -> None:
+    if "--scripts" in sys.argv:
+        args = sys.argv[1:]
+        repeats = int(args[args.index("--repeats") + 1]) if "--repeats" in args else 3
+        scripts_table("src", repeats)
+        return
     sources = sys.argv[1:] or ["src"]
     print(f"{'script':22s} " + "  ".join(f"{s[-24:]:>24s}" for s in sources) + "   (s)")
     for name, code in SCRIPTS.items():

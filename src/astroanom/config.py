@@ -16,6 +16,7 @@ datasets, ``<name>/seed<N>`` for each seed of a dataset with ``replicate: true``
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -44,6 +45,21 @@ def schema_path() -> Path:
     return path
 
 
+def _parse_yaml(text: str) -> Any:
+    """YAML text through libyaml's safe loader when PyYAML has it (the same data, ~7x faster:
+    every snakemake invocation reads the schema); a syntax error is raised by the pure-Python
+    loader, whose messages are the more explicit."""
+    import yaml
+
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return yaml.load(text, Loader=fast)  # noqa: S506 (a safe loader)
+        except yaml.YAMLError:
+            pass
+    return yaml.safe_load(text)
+
+
 def load_yaml(path: str | Path) -> dict[str, Any]:
     """One YAML config file as a mapping; errors name the file (and line for syntax errors)."""
     import yaml
@@ -52,7 +68,7 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     if not p.is_file():
         raise ConfigError(f"config file {p} not found")
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = _parse_yaml(p.read_text(encoding="utf-8"))
     except UnicodeDecodeError as err:
         raise ConfigError(f"config file {p} is not UTF-8 text: {err}") from None
     except yaml.YAMLError as err:
@@ -333,6 +349,45 @@ def runs(cfg: Mapping[str, Any], name: str) -> list[Run]:
 
 def all_runs(cfg: Mapping[str, Any]) -> list[Run]:
     return [r for name in cfg.get("datasets", {}) for r in runs(cfg, name)]
+
+
+@functools.lru_cache(maxsize=64)
+def _seed_param(kind: str) -> str | None:
+    """What source ``kind`` declares as ``seed_param`` (read without importing a built-in)."""
+    from astroanom import plugins
+
+    value = plugins.class_constant("source", kind, "seed_param")
+    return value if isinstance(value, str) else None
+
+
+def source_uses_seed(entry: Mapping[str, Any]) -> bool:
+    """Whether a dataset entry's objects and features can differ between seeds.
+
+    A source class says how its ``manifest(workdir, seed)`` uses the seed through the class
+    constant ``seed_param``: ``""`` never (e.g. light curves), a parameter name only to draw a
+    seeded subsample of that size (``n_max`` of a table, ``n_objects`` of an image folder), so
+    the seed matters only when that parameter is set; a source that declares nothing (the
+    simulation, the synthetic galaxies, a plug-in) is taken to use it. A trainable feature
+    extractor is trained per seed, so it makes the features seed-dependent too."""
+    from astroanom.features import trainable
+
+    src = entry["source"]
+    param = _seed_param(str(src["kind"]))
+    if param is None or (param and src.get(param) is not None):
+        return True
+    return bool(trainable.parts(entry["features"]))
+
+
+def source_run(cfg: Mapping[str, Any], path: str) -> Run:
+    """The run whose source manifest and feature shards run ``path`` uses: its own, or — for a
+    replicated dataset whose objects and features do not depend on the seed
+    (:func:`source_uses_seed`) — the dataset's first run's, so each source is parsed and its
+    features extracted once per dataset, not once per seed (the later seeds' runs gather, scale
+    and detect from those shards)."""
+    run = parse_run(cfg, path)
+    if not run.replicated or source_uses_seed(dataset(cfg, run.name)):
+        return run
+    return runs(cfg, run.name)[0]
 
 
 def parse_run(cfg: Mapping[str, Any], path: str) -> Run:

@@ -23,6 +23,30 @@ def rank_order(score: np.ndarray) -> np.ndarray:
     return np.argsort(-np.asarray(score, dtype=np.float64), kind="stable")
 
 
+def top_order(score: np.ndarray, k: int, skip: np.ndarray | None = None) -> np.ndarray:
+    """The first ``k`` of :func:`rank_order` (``score`` (n,)) leaving out the rows where ``skip``
+    (boolean (n,)) is True: the same indices in the same order (ties in input order, NaN
+    last), found in O(n) with a partition instead of sorting every score (the labelling loop
+    asks for the next batch of 10 among 400k objects every round)."""
+    v = -np.asarray(score, dtype=np.float64)
+    rows = np.arange(v.size) if skip is None else np.flatnonzero(~np.asarray(skip, dtype=bool))
+    k = max(0, int(k))
+    vals = v[rows]
+    if k >= rows.size:
+        return rows[np.argsort(vals, kind="stable")]
+    if k == 0:
+        return np.empty(0, dtype=np.int64)
+    kth = np.partition(vals, k - 1)[k - 1]  # the k-th best value (NaN sort last)
+    if np.isnan(kth):  # fewer than k numbers: all of them, then NaN rows in input order
+        num = ~np.isnan(vals)
+        best = rows[num][np.argsort(vals[num], kind="stable")]
+        return np.concatenate([best, rows[~num][: k - best.size]])
+    above = rows[vals < kth]  # strictly better than the k-th, in input order
+    tied = rows[vals == kth][: k - above.size]  # ties with the k-th: the first ones
+    cand = np.concatenate([above, tied])
+    return cand[np.argsort(v[cand], kind="stable")]
+
+
 def without(order: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """``order`` with the objects ``rows`` (indices, or a boolean mask (n,)) left out."""
     order = np.asarray(order, dtype=np.int64)

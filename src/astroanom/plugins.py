@@ -13,6 +13,7 @@ A name in the config resolves, in order, to
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 from collections.abc import Mapping
@@ -172,6 +173,7 @@ def class_constant(kind: str, name: str, attribute: str) -> Any:
     return getattr(resolve(kind, name), attribute, None)
 
 
+@functools.lru_cache(maxsize=512)  # the Snakefile asks for every job: parse each module once
 def constant_in_source(target: str, attribute: str) -> Any:
     """The literal value class ``module:Class`` assigns to ``attribute`` in its body, read from
     the module's source text (the module is not imported); None if it assigns none."""

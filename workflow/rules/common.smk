@@ -55,6 +55,14 @@ def run_of(wildcards):
     return acfg.parse_run(config, wildcards.run)
 
 
+def source_rd(run):
+    """The RunDir whose source manifest and feature shards run `run` (a path below results/)
+    uses: its own, or its dataset's first run's when the source and features do not depend on
+    the seed (acfg.source_run: each source is parsed once per dataset, not once per seed).
+    """
+    return RunDir(acfg.source_run(config, run).path, RESULTS, config["labels"]["path"])
+
+
 def ds(wildcards):
     """The validated config entry of the dataset of a {run} or {dataset} wildcard."""
     name = (

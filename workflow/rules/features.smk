@@ -1,5 +1,8 @@
 # Features of every object, in shards of `features.shard_size` objects (one job each, so a
 # cluster spreads them), gathered row for row, then scaled as the detector will see them.
+# A replicated dataset whose objects and features do not depend on the seed (e.g. a table
+# without n_max) parses its source and extracts its shards once, in its first run; every
+# seed's run gathers those (source_rd in common.smk).
 # A trainable extractor (e.g. `learned`) is first trained once per run (features_fit); its
 # model, results/<run>/models/<part>.model, is an input of every shard and is reused by later
 # runs. A `model:` in its config reuses a model trained elsewhere: then nothing is trained.
@@ -57,10 +60,10 @@ rule features_shard:
 rule features_gather:
     input:
         shards=shard_files,
-        manifest=RUN.manifest,
-        truth=RUN.source_truth,
-        failures=RUN.source_failures,
-        info=RUN.source_info,
+        manifest=source_file("manifest"),
+        truth=source_file("source_truth"),
+        failures=source_file("source_failures"),
+        info=source_file("source_info"),
     output:
         features=RUN.features_raw,
         objects=RUN.objects,
@@ -81,7 +84,7 @@ rule features_gather:
         features=lambda w: ds(w)["features"],
         truth=lambda w: ds(w).get("truth"),
         oracle=lambda w: ds(w)["oracle"],
-        workdir=lambda w: rd(w).root,
+        workdir=lambda w: source_rd(w.run).root,  # where the source wrote its files
         name=lambda w: run_of(w).name,
         seed=run_seed,
     script:

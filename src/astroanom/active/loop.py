@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from astroanom.errors import AstroanomError, ConfigError
-from astroanom.ordering import rank_order, viewing_order, without
+from astroanom.ordering import top_order, viewing_order, without
 from astroanom.progress import Progress
 
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ def next_to_label(
     in ``skip`` (boolean (n,)); ties in input order."""
     taken = np.zeros(score.size, dtype=bool) if skip is None else skip.copy()
     taken[already] = True
-    return without(rank_order(score), taken)[:batch]
+    return top_order(score, batch, taken)
 
 
 def _unknown(oracle: Oracle) -> np.ndarray | None:

@@ -241,6 +241,30 @@ class RelevanceLearner:
             forest.fit(X[labelled], lab)
         return RelevanceModel(forest, labelled, lab, u_max=u_max, n_jobs=self.n_jobs)
 
+    def _distances(self, X: np.ndarray, labelled: np.ndarray) -> np.ndarray:
+        """:func:`nearest_labelled_distance` (n,) of ``labelled`` (k,), reusing the previous
+        retrain's distances when its labelled rows are the first of these (the labelling loop
+        appends a batch per round): their minimum with the distances to the new rows only.
+        The values are the same bit for bit, since each entry is computed the same way
+        whatever the other labelled rows and the minimum and square root commute
+        (tests/test_loop_speed.py); the loop's distance work drops from O(n k^2 / batch) to
+        O(n k) (OGLE-III: 400k objects, 50 rounds)."""
+        prev = getattr(self, "_last_distances", None)
+        if prev is not None:
+            X_prev, rows_prev, d_prev = prev
+            k = rows_prev.size
+            if X_prev is X and labelled.size >= k and np.array_equal(labelled[:k], rows_prev):
+                new = labelled[k:]
+                d = d_prev.copy()
+                if new.size:
+                    np.minimum(d, nearest_distance(X, X[new], n_jobs=self.n_jobs), out=d)
+                    d[new] = 0.0
+                self._last_distances = (X, labelled.copy(), d.copy())
+                return d
+        d = nearest_labelled_distance(X, labelled, n_jobs=self.n_jobs)
+        self._last_distances = (X, labelled.copy(), d.copy())
+        return d
+
     def predict_relevance(
         self, X: np.ndarray, labelled: np.ndarray, labels: np.ndarray, u_max: float = U_MAX
     ) -> np.ndarray:
@@ -260,6 +284,6 @@ class RelevanceLearner:
         :class:`RelevanceModel` stays in ``model_`` (what a bundle saves)."""
         self.model_ = self.fit(X, labelled, labels, u_max)
         U = self.model_.predict(X)
-        d = nearest_labelled_distance(X, labelled, n_jobs=self.n_jobs)
+        d = self._distances(X, np.asarray(labelled, dtype=np.int64))
         d0 = float(d.mean())
         return ActiveResult(U=U, d=d, d0=d0, score=active_score(S, U, d, alpha, d0, u_max))

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from astroanom.ordering import rank_order
+from astroanom.ordering import top_order
 from astroanom.store.io import read_features, write_parquet, write_text
 
 if TYPE_CHECKING:
@@ -400,7 +400,7 @@ def compact_rounds(
         score = np.asarray(score, dtype=np.float64)
         if 0 < r < last and score.size > keep_top:
             kept = keep.copy()
-            kept[rank_order(score)[:keep_top]] = True
+            kept[top_order(score, keep_top)] = True
             score = np.where(kept, score, np.nan)
         out[f"round{r:02d}"] = score
     return out

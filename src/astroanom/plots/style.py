@@ -11,7 +11,7 @@ import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import seaborn as sns  # noqa: E402
+from cycler import cycler  # noqa: E402
 
 from astroanom.store.io import atomic_path  # noqa: E402
 
@@ -101,10 +101,92 @@ def seeds_note(seeds: Sequence[object]) -> str:
     return f"line: mean of {len(seeds)} seeds ({listed}); band: min to max over the seeds"
 
 
+#: seaborn 0.13's ``set_theme(context="paper", style="ticks")`` written out as the matplotlib
+#: settings it makes (every key it sets), so that a figure job does not
+#: import seaborn and, through it, scipy.stats (1-2 s of start-up per job; issue 22).
+#: ``tests/test_plots.py`` checks it against seaborn itself. Left out: ``image.cmap``
+#: ("rocket", a colormap only seaborn registers); every figure names its colormap where it
+#: draws scalar data, and RGB images use none.
+_DEEP = (
+    (0.2980392156862745, 0.4470588235294118, 0.6901960784313725),
+    (0.8666666666666667, 0.5176470588235295, 0.3215686274509804),
+    (0.3333333333333333, 0.6588235294117647, 0.40784313725490196),
+    (0.7686274509803922, 0.3058823529411765, 0.3215686274509804),
+    (0.5058823529411764, 0.4470588235294118, 0.7019607843137254),
+    (0.5764705882352941, 0.47058823529411764, 0.3764705882352941),
+    (0.8549019607843137, 0.5450980392156862, 0.7647058823529411),
+    (0.5490196078431373, 0.5490196078431373, 0.5490196078431373),
+    (0.8, 0.7254901960784313, 0.4549019607843137),
+    (0.39215686274509803, 0.7098039215686275, 0.803921568627451),
+)
+PAPER_TICKS_RC: dict[str, object] = {
+    "axes.axisbelow": True,
+    "axes.facecolor": "white",
+    "axes.grid": False,
+    "axes.spines.bottom": True,
+    "axes.spines.left": True,
+    "axes.spines.right": True,
+    "axes.spines.top": True,
+    "figure.facecolor": "white",
+    "font.family": ["sans-serif"],
+    "grid.linestyle": "-",
+    "grid.linewidth": 0.8,
+    "xtick.bottom": True,
+    "xtick.direction": "out",
+    "xtick.top": False,
+    "ytick.direction": "out",
+    "ytick.left": True,
+    "ytick.right": False,
+    "axes.edgecolor": ".15",
+    "axes.labelcolor": ".15",
+    "axes.labelsize": 9.600000000000001,
+    "axes.linewidth": 1.0,
+    "axes.prop_cycle": cycler("color", list(_DEEP)),
+    "axes.titlesize": 9.600000000000001,
+    "font.sans-serif": [
+        "Arial",
+        "DejaVu Sans",
+        "Liberation Sans",
+        "Bitstream Vera Sans",
+        "sans-serif",
+    ],
+    "font.size": 9.600000000000001,
+    "grid.color": ".8",
+    "legend.fontsize": 8.8,
+    "legend.title_fontsize": 9.600000000000001,
+    "lines.linewidth": 1.2000000000000002,
+    "lines.markersize": 4.800000000000001,
+    "lines.solid_capstyle": "round",
+    "patch.edgecolor": "w",
+    "patch.force_edgecolor": True,
+    "patch.linewidth": 0.8,
+    "text.color": ".15",
+    "xtick.color": ".15",
+    "xtick.labelsize": 8.8,
+    "xtick.major.size": 4.800000000000001,
+    "xtick.major.width": 1.0,
+    "xtick.minor.size": 3.2,
+    "xtick.minor.width": 0.8,
+    "ytick.color": ".15",
+    "ytick.labelsize": 8.8,
+    "ytick.major.size": 4.800000000000001,
+    "ytick.major.width": 1.0,
+    "ytick.minor.size": 3.2,
+    "ytick.minor.width": 0.8,
+}
+#: The shorthand colours that theme remaps ("b" = the first colour of the palette, ...; "k"
+#: is 10 % grey).
+PAPER_COLOR_CODES: dict[str, tuple[float, float, float]] = {
+    **dict(zip("bgrmyc", (_DEEP[i] for i in (0, 2, 3, 4, 8, 9)), strict=True)),
+    "k": (0.1, 0.1, 0.1),
+}
+
+
 def apply_style() -> None:
     """Paper style at print size: figures drawn at :data:`PAGE_WIDTH` or :data:`COLUMN_WIDTH`
     inches with 8 pt labels and 7 pt ticks and legends (legible printed at 100 %)."""
-    sns.set_theme(context="paper", style="ticks")
+    plt.rcParams.update(PAPER_TICKS_RC)
+    matplotlib.colors.colorConverter.colors.update(PAPER_COLOR_CODES)
     plt.rcParams.update(
         {
             "font.size": 8,

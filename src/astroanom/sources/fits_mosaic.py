@@ -245,6 +245,7 @@ class FitsMosaicSource:
     """
 
     object_kind = "image"  # astroanom.kinds: what its objects are
+    seed_param = "n_objects"  # the seed only draws the n_objects subsample
 
     PARAMS = Params(
         images=Param(

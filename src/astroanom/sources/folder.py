@@ -138,6 +138,7 @@ class ImageFolderSource:
     recursively); the id of an object is its file name without the image suffix."""
 
     object_kind = "image"  # astroanom.kinds: what its objects are
+    seed_param = "n_objects"  # the seed only draws the n_objects subsample
 
     PARAMS = Params(
         path=Param(str, description="a folder of FITS/PNG/JPEG cutouts, searched recursively"),

@@ -180,6 +180,7 @@ class GalaxyZooSource:
     vote fractions; the file paths are the download rules' outputs (``resources/``)."""
 
     object_kind = "image"  # astroanom.kinds: what its objects are
+    seed_param = "n_objects"  # the seed only draws the n_objects subsample
 
     truth_columns = ("odd_fraction",)
     PARAMS = Params(
@@ -212,6 +213,7 @@ class KaggleSource:
     """``source.kind: kaggle``: the Kaggle Galaxy Challenge images and ``Class6.1`` fractions."""
 
     object_kind = "image"  # astroanom.kinds: what its objects are
+    seed_param = "n_objects"  # the seed only draws the n_objects subsample
 
     truth_columns = ("odd_fraction",)
     PARAMS = Params(

@@ -148,6 +148,7 @@ class LightCurvesSource:
     """
 
     object_kind = "light_curve"  # astroanom.kinds: what its objects are
+    seed_param = ""  # the seed is not used
 
     PARAMS = Params(
         path=Param(

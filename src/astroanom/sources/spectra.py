@@ -119,6 +119,7 @@ class SpectraSource:
     """
 
     object_kind = "spectrum"  # astroanom.kinds: what its objects are
+    seed_param = ""  # the seed is not used
 
     PARAMS = Params(
         path=Param(

@@ -299,6 +299,9 @@ class TableSource:
     """
 
     object_kind = "table"  # astroanom.kinds: what its objects are
+    seed_param = (
+        "n_max"  # the seed only draws the n_max subsample (astroanom.config.source_uses_seed)
+    )
 
     PARAMS = Params(
         path=Param(

@@ -12,8 +12,14 @@ def shard_count(run):
 
 
 def shard_files(wildcards):
-    """Shard outputs of the {run} wildcard."""
-    return [rd(wildcards).shard(k) for k in range(shard_count(wildcards.run))]
+    """The feature shards the {run} wildcard gathers (its source run's: source_rd)."""
+    src = source_rd(wildcards.run)
+    return [src.shard(k) for k in range(shard_count(src.run))]
+
+
+def source_file(attr):
+    """Input function: a file (a RunDir attribute) of the source run of {run} (source_rd)."""
+    return lambda w: getattr(source_rd(w.run), attr)
 
 
 def fit_part(wildcards):

@@ -41,16 +41,18 @@ def reproduction_descriptions():
 
 
 def timing_tasks(wildcards):
-    """Task -> benchmark files of a dataset (every run; feature shards of every run)."""
+    """Task -> benchmark files of a dataset (every run; the source and feature shards of every
+    run that makes its own: source_rd)."""
     runs = rundirs(wildcards.dataset)
     b = lambda step: [r.benchmark(step) for r in runs]
+    sources = list({source_rd(r.run).run: source_rd(r.run) for r in runs}.values())
     shards = [
         r.benchmark(f"features_shard{k:05d}")
-        for r in runs
+        for r in sources
         for k in range(shard_count(r.run))
     ]
     tasks = {
-        "data generation": b("source_manifest"),
+        "data generation": [r.benchmark("source_manifest") for r in sources],
         "feature extraction": shards,
         "anomaly detection": b("detect"),
         "active learning": b("active_retrain"),

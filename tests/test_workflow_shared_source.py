@@ -1,0 +1,153 @@
+"""A replicated dataset whose objects do not depend on the seed parses its source once: one
+source_manifest and one set of feature shards (the first seed's) for every seed's run, the
+later seeds gathering those shards; with a seeded subsample (n_max) each seed keeps its own."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from astroanom import config as acfg
+
+pytestmark = pytest.mark.workflow
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+
+
+def _table(path: Path, n: int = 240) -> None:
+    """A catalogue of n rows, 3 numeric columns, a type column (6 rows of type "odd" far out)."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 3))
+    kind = np.array(["normal"] * n, dtype=object)
+    x[:6] += 8.0
+    kind[:6] = "odd"
+    pd.DataFrame(
+        {
+            "name": [f"o{i:03d}" for i in range(n)],
+            "a": x[:, 0],
+            "b": x[:, 1],
+            "c": x[:, 2],
+            "t": kind,
+        }
+    ).to_csv(path, index=False)
+
+
+def _dataset(**source_extra) -> dict:
+    return {
+        "replicate": True,
+        "seeds": [1, 2],
+        "source": {
+            "kind": "table",
+            "path": "cat.csv",
+            "id_column": "name",
+            "keep": ["t"],
+            **source_extra,
+        },
+        "features": {"kind": "columns"},
+        "detector": {"name": "iforest", "n_estimators": 20},
+        "truth": {"kind": "category", "column": "t", "anomaly_classes": ["odd"]},
+        "oracle": {
+            "mode": "simulated",
+            "relevance": {"odd": 5},
+            "default_relevance": 0,
+            "batch": 5,
+            "budget": 10,
+        },
+        "embedding": {"n_objects": 30, "perplexity": 5, "include_top": 5},
+        "figures": {"top_n": 6, "first_n": [10, 20]},
+    }
+
+
+def snakemake(workdir: Path, *args: str) -> str:
+    cmd = [SNAKEMAKE, "-s", str(REPO / "workflow" / "Snakefile"), "--directory", str(workdir)]
+    cmd += ["--configfile", str(workdir / "mine.yaml"), "--cores", "2", *args]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout + proc.stderr
+
+
+def planned(output: str) -> dict[str, int]:
+    """Rule -> count of the dry run's 'Job stats' table."""
+    jobs = {}
+    for line in output.split("Job stats:", 1)[1].splitlines()[3:]:
+        m = re.match(r"^(\S+)\s+(\d+)$", line.strip())
+        if not m or m.group(1) == "total":
+            break
+        jobs[m.group(1)] = int(m.group(2))
+    return jobs
+
+
+def _entry(source: dict, features: str = "values") -> dict:
+    return {"source": source, "features": {"kind": features}}
+
+
+@pytest.mark.parametrize(
+    ("entry", "uses_seed"),
+    [
+        (_dataset(), False),  # a whole table: the same rows for every seed
+        (_dataset(n_max=100), True),  # a seeded subsample of it
+        (_entry({"kind": "simulation", "preset": "p"}), True),  # declares nothing
+        (_entry({"kind": "light_curves", "path": "lc.csv"}), False),  # never uses it
+        (_entry({"kind": "images", "path": "cutouts"}, "ellipse"), False),
+        (_entry({"kind": "images", "path": "cutouts", "n_objects": 10}, "ellipse"), True),
+        (_entry({"kind": "images", "path": "cutouts"}, "learned"), True),  # trained per seed
+    ],
+)
+def test_source_uses_seed(entry, uses_seed):
+    assert acfg.source_uses_seed(entry) is uses_seed
+
+
+def test_source_run_of_a_later_seed_is_the_first(tmp_path):
+    cfg = acfg.validate({"seeds": [1, 2], "datasets": {"d": _dataset(), "s": _dataset(n_max=100)}})
+    assert acfg.source_run(cfg, "d/seed2").path == "d/seed1"
+    assert acfg.source_run(cfg, "d/seed1").path == "d/seed1"
+    assert acfg.source_run(cfg, "s/seed2").path == "s/seed2"  # subsample: its own
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory) -> tuple[Path, str]:
+    wd = tmp_path_factory.mktemp("shared")
+    _table(wd / "cat.csv")
+    cfg = {"datasets": {"cat": _dataset(), "sub": _dataset(n_max=200)}}
+    (wd / "mine.yaml").write_text(yaml.safe_dump(cfg))
+    plan = snakemake(wd, "-n")
+    targets = [f"results/cat/seed{k}/features.parquet" for k in (1, 2)]
+    targets += [f"results/sub/seed{k}/objects.parquet" for k in (1, 2)]
+    snakemake(wd, *targets)  # the feature chain only (12 jobs): what the sharing changes
+    return wd, plan
+
+
+def test_one_parse_per_dataset_without_a_seeded_subsample(shared):
+    wd, plan = shared
+    jobs = planned(plan)
+    # cat: 1 source + 1 shard for both seeds; sub (n_max): one each per seed
+    assert jobs["source_manifest"] == 3
+    assert jobs["features_gather"] == 4 and jobs["detect"] == 4
+    res = wd / "results"
+    assert (res / "cat" / "seed1" / "manifest.parquet").is_file()
+    assert not (res / "cat" / "seed2" / "manifest.parquet").exists()
+    assert not (res / "cat" / "seed2" / "shards").exists()
+    assert (res / "sub" / "seed2" / "manifest.parquet").is_file()
+
+
+def test_later_seeds_gather_the_first_seeds_shards(shared):
+    wd, _ = shared
+    res = wd / "results" / "cat"
+    for name in ("features.parquet", "objects.parquet", "truth.parquet", "failures.csv"):
+        assert (res / "seed1" / name).read_bytes() == (res / "seed2" / name).read_bytes(), name
+    assert len(pd.read_parquet(res / "seed2" / "features.parquet")) == 240
+    info = [yaml.safe_load((res / s / "dataset.json").read_text()) for s in ("seed1", "seed2")]
+    assert [i["seed"] for i in info] == [1, 2]  # each run still says its seed
+    sub = wd / "results" / "sub"
+    ids = [set(pd.read_parquet(sub / s / "objects.parquet")["id"]) for s in ("seed1", "seed2")]
+    assert len(ids[0]) == len(ids[1]) == 200 and ids[0] != ids[1]  # each seed its own subsample
