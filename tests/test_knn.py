@@ -201,7 +201,7 @@ def test_compiled_store_keeps_the_smallest_on_overflow(path: str):
     v = np.array([5, 3, 9, 7, 4, 8, 2, 6, 1], dtype=np.float32)
     hr = np.zeros(v.size, dtype=np.int32)
     hc = np.arange(v.size, dtype=np.int32)
-    hs = np.ones(v.size, dtype=bool)
+    hs = np.ones(v.size, dtype=np.uint8)  # flag 1: a row-side hit
     knn._nb.store(v.size, hr, hc, v, hs, False, 0, 100, cap, vals, nbr, fill, 2)
     kept = vals[0, : fill[0]]
     assert sorted(kept.tolist())[:2] == [1.0, 2.0]  # the two smallest survive

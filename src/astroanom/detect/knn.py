@@ -49,6 +49,8 @@ def _load_kernels() -> None:
 _MARGIN = 16  # extra float32 candidates per point re-ranked in float64
 _OVERSAMPLE = 2.0  # expected threshold survivors per point, in units of k + _MARGIN
 _SAMPLE = 2048  # points in the threshold sample
+_PROJ = 8  # principal axes of the block bounds
+_SPARSE = 0.05  # fraction of points (largest tau) in blocks of their own
 _U32 = 2.0**-24  # unit roundoff of float32
 _U64 = 2.0**-53
 
@@ -140,7 +142,10 @@ class _Search:
             tau = self._thresholds(A, np.sort(sample))
         else:
             tau = np.zeros(n)
-        self.order = np.argsort(tau, kind="stable")  # position p holds original point order[p]
+        if self.tiled:  # position p holds original point order[p]
+            self.order, self.tiles = self._block_order(tau, np.sort(sample))
+        else:
+            self.order = np.argsort(tau, kind="stable")
         self.tau = tau[self.order]
         self.A = A[self.order]
         del A
@@ -153,6 +158,60 @@ class _Search:
         # |float32 tile + tau_y - exact d2| <= tol (dot-product bound with K = m + 2 terms
         # of total magnitude <= 2 ||x||^2 + 2 ||y||^2 + |tau_y|, plus input roundings)
         self.tol = (m + 10) * _U32 * (2.0 * sqp + 2.0 * sqp.max() + 2.0 * np.abs(self.tau).max())
+
+    def _block_order(
+        self, tau: np.ndarray, sample: np.ndarray
+    ) -> tuple[np.ndarray, list[tuple[int, int]]]:
+        """Order points into spatially compact blocks; list the tiles that can hold candidates.
+
+        The points are projected (float64) onto the ``_PROJ`` leading principal axes of the
+        ``sample`` rows. The ``_SPARSE`` fraction with the largest thresholds tau (isolated
+        points, whose wide neighbourhoods would keep every tile) form blocks of their own at the
+        end; each of the two groups is cut into blocks of ``block_rows`` points by recursive
+        median splits along the widest axis of the projected bounding box (a k-d tree whose
+        leaves are the blocks). Projection onto orthonormal axes never lengthens a distance, so
+        the gap g between the boxes of blocks I and J bounds every squared distance of a pair
+        from below; tile (I, J), I < J, is skipped when g^2 exceeds the largest tau of both
+        blocks (with a relative margin of 1e-6, far above float64 rounding of the bound): no
+        pair in it can be a candidate, and every value it would have dropped is above the cut,
+        so the exactness check is unchanged. Returns (order (n,), tiles [(I, J)] with I <= J).
+        """
+        n, m, b = self.n, self.m, self.b
+        p = min(m, _PROJ)
+        S = np.asarray(self.Xs[sample], dtype=np.float64) - self.mean
+        _, vecs = np.linalg.eigh(S.T @ S)
+        V = np.ascontiguousarray(vecs[:, ::-1][:, :p])
+        P = np.empty((n, p), dtype=np.float64)
+        for s in range(0, n, 16384):
+            P[s : s + 16384] = (self.Xs[s : s + 16384] - self.mean) @ V
+        by_tau = np.argsort(tau, kind="stable")
+        n_dense = min(n, max(b, int(round(n * (1.0 - _SPARSE) / b)) * b))
+        blocks: list[np.ndarray] = []
+        stack = [np.sort(by_tau[n_dense:]), np.sort(by_tau[:n_dense])]
+        while stack:  # depth first, dense group first: blocks in k-d tree order
+            idx = stack.pop()
+            if idx.size == 0:
+                continue
+            if idx.size <= b:
+                blocks.append(idx)
+                continue
+            Q = P[idx]
+            axis = int(np.argmax(Q.max(axis=0) - Q.min(axis=0)))
+            left = (-(-idx.size // b) // 2) * b
+            part = np.argpartition(Q[:, axis], left)
+            stack += [idx[part[left:]], idx[part[:left]]]
+        order = np.concatenate(blocks)
+        lo = np.array([P[i].min(axis=0) for i in blocks])
+        hi = np.array([P[i].max(axis=0) for i in blocks])
+        top = np.array([tau[i].max() for i in blocks])
+        slack = 1e-12 * (np.abs(P).max() + 1.0)  # rounding of P, far below
+        g2 = np.zeros((len(blocks), len(blocks)))
+        for d in range(p):
+            gap = np.maximum(lo[None, :, d] - hi[:, None, d], lo[:, None, d] - hi[None, :, d])
+            g2 += np.maximum(gap - slack, 0.0) ** 2
+        keep = g2 <= np.maximum(top[:, None], top[None, :]) * (1.0 + 1e-6)
+        bi, bj = np.nonzero(np.triu(keep | np.eye(len(blocks), dtype=bool)))
+        return order, list(zip(bi.tolist(), bj.tolist(), strict=True))
 
     def _thresholds(self, A: np.ndarray, sample: np.ndarray) -> np.ndarray:
         """tau (n,): the rank-``self.rank`` float32 squared distance to the ``sample`` points."""
@@ -188,7 +247,7 @@ class _Search:
             nb = -(-n // b)
             self.locks = [threading.Lock() for _ in range(nb)]
             self._local = threading.local()
-            _run(self._tile, [(i, j) for i in range(nb) for j in range(i, nb)], self.n_jobs)
+            _run(self._tile, self.tiles, self.n_jobs)
             redo = np.concatenate(_run(self._finish, range(0, n, b), self.n_jobs))
             del self.vals, self.nbr
         else:
@@ -280,30 +339,32 @@ class _Search:
         if _nb is not None:
             self._tile_compiled(t, bi, bj)
             return
-        if bi == bj:  # row candidates need d2 < tau_row, i.e. t < tau_row - tau_col
-            spread = np.float32(self.tau[i0:i1].max() - self.tau[i0:i1].min())
-            f = np.flatnonzero(t < np.nextafter(spread, np.float32(np.inf)))
-        else:
-            f = np.flatnonzero(t < 0)
+        # a row candidate needs d2 < tau_row, i.e. t < tau_row - tau_col: scan below
+        # tau_row - min(tau_col) (rounded up; at least 0, for the column candidates t < 0)
+        thr = self._row_thresholds(i0, i1, j0, j1)
+        f = np.flatnonzero(t < thr[:, None])
         r, c = np.divmod(f, w)
-        v = t.ravel()[f] + self.tau[j0 + c]  # ~ d2, float64
+        tv = t.ravel()[f]
+        v = tv + self.tau[j0 + c]  # ~ d2, float64
         row_side = v < self.tau[i0 + r]
-        if bi == bj:
+        if bi == bj:  # the tile is symmetric: its row side holds every pair twice
             row_side &= r != c
         self._store(bi, i0 + r[row_side], (j0 + c[row_side]).astype(np.int32), v[row_side])
         if bi != bj:  # every entry with t < 0 has d2 < tau_col: a candidate of the column point
-            self._store(bj, j0 + c, (i0 + r).astype(np.int32), v)
+            col = tv < 0
+            self._store(bj, j0 + c[col], (i0 + r[col]).astype(np.int32), v[col])
+
+    def _row_thresholds(self, i0: int, i1: int, j0: int, j1: int) -> np.ndarray:
+        """float32 (i1 - i0,): max(0, tau_row - min tau_col) rounded up, per row of a tile."""
+        x = np.maximum(self.tau[i0:i1] - self.tau[j0:j1].min(), 0.0).astype(np.float32)
+        return np.nextafter(x, np.float32(np.inf))
 
     def _tile_compiled(self, t: np.ndarray, bi: int, bj: int) -> None:
         """:meth:`_tile` after the product, with the numba kernels: scan ``t``, store hits."""
         b, n = self.b, self.n
         i0, i1, j0, j1 = bi * b, min(n, bi * b + b), bj * b, min(n, bj * b + b)
-        thr = np.float32(0.0)
-        if bi == bj:
-            spread = np.float32(self.tau[i0:i1].max() - self.tau[i0:i1].min())
-            thr = np.nextafter(spread, np.float32(np.inf))
         hits = getattr(self._local, "hits", None)
-        args = (t, self.tau[i0:i1], self.tau[j0:j1], bi == bj, thr)
+        args = (t, self.tau[i0:i1], self.tau[j0:j1], bi == bj)
         cnt = 0 if hits is None else _nb.tile_hits(*args, *hits)
         while hits is None or cnt > hits[0].size:  # (re)allocate the per-thread hit lists
             e = max(cnt, b * b // 16)
@@ -311,7 +372,7 @@ class _Search:
                 np.empty(e, np.int32),
                 np.empty(e, np.int32),
                 np.empty(e, np.float32),
-                np.empty(e, np.bool_),
+                np.empty(e, np.uint8),
             )
             cnt = _nb.tile_hits(*args, *hits)
         bufs = (self.cap, self.vals, self.nbr, self.fill, self.n_cand)
