@@ -33,17 +33,44 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 _nb: Any = "not loaded"  # the numba kernels module, None without numba (see _load_kernels)
+_nb_lock = threading.Lock()
 
 
 def _load_kernels() -> None:
     """Import the compiled kernels on first use (importing numba takes ~0.1-0.2 s)."""
     global _nb
-    if isinstance(_nb, str):
-        try:
-            from astroanom.detect import _knn_numba as kernels
-        except ImportError:  # pragma: no cover - numba is a dependency (umap-learn needs it too)
-            kernels = None
-        _nb = kernels
+    with _nb_lock:
+        if isinstance(_nb, str):
+            try:
+                from astroanom.detect import _knn_numba as kernels
+            except ImportError:  # pragma: no cover - numba is a dependency (umap-learn too)
+                kernels = None
+            _nb = kernels
+
+
+def _warm_kernels(dtype: np.dtype) -> None:
+    """Import the kernels and load each one's cached machine code for ``dtype`` input.
+
+    Numba's first call of a cached kernel in a process initialises its compiler target and
+    links the code (~0.3-0.5 s with the import, several times that on a loaded machine); run
+    in a background thread while the search sets up, that time overlaps with work. The calls
+    use tiny arrays of the dtypes and layouts of the search's own calls and change nothing.
+    """
+    try:
+        _load_kernels()
+        if _nb is None:
+            return
+        X = np.zeros((2, 1), dtype=dtype)
+        one = np.zeros(1, dtype=np.int64)
+        hits = (np.zeros(1, np.int32), np.zeros(1, np.int32), np.zeros(1, np.float32))
+        flags = np.zeros(1, np.uint8)
+        vals, nbr = np.zeros((1, 1), np.float32), np.zeros((1, 1), np.int32)
+        _nb.exact_rerank(X, one, np.ones((1, 1), np.int64), np.zeros((1, 1), np.bool_))
+        _nb.tile_hits(np.zeros((1, 1), np.float32), np.zeros(1), np.zeros(1), False, *hits, flags)
+        _nb.store(0, *hits, flags, False, 0, 0, np.zeros(1, np.float32), vals, nbr, one, 1)
+        _nb.finish(0, 0, vals, nbr, one, 1, 1, one, X, np.zeros(1), np.zeros((2, 1)), np.zeros((2, 1), np.int64))
+    except Exception:  # pragma: no cover - the search's own calls then raise the error
+        pass
 
 
 _MARGIN = 16  # extra float32 candidates per point re-ranked in float64
@@ -119,10 +146,13 @@ class _Search:
     """State of one k-NN search in the tau-sorted order (internal to :func:`kneighbors`)."""
 
     def __init__(self, X: np.ndarray, k: int, block_rows: int, seed: int, n_jobs: int) -> None:
-        _load_kernels()
         n, m = X.shape
         self.n, self.m, self.k, self.b, self.n_jobs = n, m, k, block_rows, n_jobs
         self.Xs = X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)
+        self.loader: threading.Thread | None = None
+        if isinstance(_nb, str):  # the kernels load beside the set-up; run() waits for them
+            self.loader = threading.Thread(target=_warm_kernels, args=(self.Xs.dtype,))
+            self.loader.start()
         self.mean = self.Xs.mean(axis=0, dtype=np.float64)  # centring shrinks norms and errors
         A = np.empty((n, m + 2), dtype=np.float32)  # [x - mean, ||x - mean||^2, 1]
         sq = np.empty(n, dtype=np.float64)
@@ -235,6 +265,9 @@ class _Search:
         return tau
 
     def run(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.loader is not None:
+            self.loader.join()
+        _load_kernels()
         n, b, k = self.n, self.b, self.k
         self.dist = np.empty((n, k), dtype=np.float64)
         self.idx = np.empty((n, k), dtype=np.int64)
