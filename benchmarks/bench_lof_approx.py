@@ -69,7 +69,9 @@ def load(cache: Path, synthetic: int | None, seeds: int = 1) -> np.ndarray:
 
 def _recall(a: np.ndarray, b: np.ndarray) -> float:
     """Mean fraction of the rows of ``b`` (q, k) found in the same rows of ``a`` (q, k)."""
-    return float(np.mean([np.intersect1d(x, y).size for x, y in zip(a, b, strict=True)])) / b.shape[1]
+    return (
+        float(np.mean([np.intersect1d(x, y).size for x, y in zip(a, b, strict=True)])) / b.shape[1]
+    )
 
 
 def _exact_queries(X: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
@@ -88,8 +90,8 @@ def _exact_queries(X: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
         d2 = np.empty((q.size, X.shape[0]))
         xq = X[q] - mean
         for t in range(0, X.shape[0], 65536):
-            d2[:, t : t + 65536] = sq[q, None] + sq[None, t : t + 65536] - 2.0 * (
-                xq @ (X[t : t + 65536] - mean).T
+            d2[:, t : t + 65536] = (
+                sq[q, None] + sq[None, t : t + 65536] - 2.0 * (xq @ (X[t : t + 65536] - mean).T)
             )
         d2[np.arange(q.size), q] = np.inf
         cand = np.argpartition(d2, k + 32, axis=1)[:, : k + 32]
@@ -165,7 +167,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "astroanom_sim50k")
     ap.add_argument("--x", type=Path, help="an .npy table (n, m) instead of a simulation")
-    ap.add_argument("--large", action="store_true", help="approximate on all rows, exact on a sample")
+    ap.add_argument(
+        "--large", action="store_true", help="approximate on all rows, exact on a sample"
+    )
     ap.add_argument("--subsample", type=int, default=100_000, help="--large: rows of the sample")
     ap.add_argument("--queries", type=int, default=1000, help="--large: rows for full-size recall")
     ap.add_argument("--nprobe", type=int, default=32, help="--large: IVF cells visited")

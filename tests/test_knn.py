@@ -265,3 +265,17 @@ def test_separated_clusters_with_skipped_tiles_are_exact(k: int, block_rows: int
     ref_d, ref_i = brute_reference(X, k)
     np.testing.assert_array_equal(idx, ref_i)
     np.testing.assert_allclose(dist, ref_d, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_warm_up_loads_the_signatures_a_search_uses(path: str, dtype: type):
+    # The background warm-up only hides numba's start-up if it calls each kernel with the
+    # types and layouts of the search's own calls: a search afterwards adds no signature.
+    if path == "numpy":
+        pytest.skip("numba kernels")
+    knn._warm_kernels(np.dtype(dtype))
+    names = ("exact_rerank", "tile_hits", "store", "finish")
+    before = {f: set(getattr(knn._nb, f).signatures) for f in names}
+    X = separated_clusters().astype(dtype)
+    kneighbors(X, 10, block_rows=128, n_jobs=2)
+    assert {f: set(getattr(knn._nb, f).signatures) for f in names} == before

@@ -4,21 +4,25 @@ The squared-distance matrix is symmetric, so only its tiles on and above the dia
 computed: one single-precision GEMM per (block_rows x block_rows) tile, each entry used for its
 row and for its column. Before that, every point i gets a threshold tau_i, the rank-r squared
 distance to a random sample of points, chosen so that about ``_OVERSAMPLE * (k + 16)`` points lie
-below it. Points are then ordered by tau, and ``||x||^2``, ``||y||^2 - tau_y`` and the factor -2
-are folded into augmented (n, m + 2) matrices, so each tile holds ``d2(x, y) - tau_y`` directly
-and a single comparison with 0 finds every pair that is a candidate for the column point
-(d2 < tau_y) and, as tau_x <= tau_y above the diagonal, a superset of the candidates for the row
-point. The ``k + 16`` smallest candidates of each point are re-ranked with exact float64
-distances. A point is redone (a float32 full row, then float64 if needed) when its threshold
-caught too few candidates, or when the margin between its k-th exact distance and the float32
-cut is below a rigorous rounding-error bound, so the neighbour sets equal those of an exact
-float64 search. Tiles run in ``n_jobs`` parallel threads (numpy and BLAS release the GIL), BLAS
-with one thread each, also when n_jobs = 1, so a search never uses more than n_jobs cores.
+below it. Points are then ordered into spatially compact blocks (a k-d tree on their leading
+principal axes; the 5 % with the largest tau, isolated points, in blocks of their own), and a
+tile whose blocks' bounding boxes are farther apart than both blocks' largest tau is skipped:
+no pair in it can be a candidate (on the default simulation about two thirds of the tiles go).
+``||x||^2``, ``||y||^2 - tau_y`` and the factor -2 are folded into augmented (n, m + 2)
+matrices, so each tile holds ``d2(x, y) - tau_y`` directly: an entry below 0 is a candidate
+for the column point (d2 < tau_y), one with ``d2 < tau_x`` for the row point. The ``k + 16``
+smallest candidates of each point are re-ranked with exact float64 distances. A point is
+redone (a float32 full row, then float64 if needed) when its threshold caught too few
+candidates, or when the margin between its k-th exact distance and the float32 cut is below a
+rigorous rounding-error bound, so the neighbour sets equal those of an exact float64 search.
+Tiles run in ``n_jobs`` parallel threads (numpy and BLAS release the GIL), BLAS with one thread
+each, also when n_jobs = 1, so a search never uses more than n_jobs cores.
 
 With numba (a dependency, via umap-learn too) the scan of each tile, the candidate store and
-the float64 re-rank run as compiled kernels (:mod:`astroanom.detect._knn_numba`, imported on the
-first search; ~15 % less CPU time on 50k x 100, after numba's one-off start-up of ~0.3-0.5 s
-per process); without numba the same steps run in numpy and find the same neighbours.
+the float64 re-rank run as compiled kernels (:mod:`astroanom.detect._knn_numba`; about a third
+less CPU time than numpy on 50k x 100). Numba's start-up in a fresh process (its import and the
+first call of a cached kernel, ~0.3-0.5 s on an idle machine) runs in a background thread while
+the search sets up; without numba the same steps run in numpy and find the same neighbours.
 """
 
 from __future__ import annotations
@@ -68,9 +72,32 @@ def _warm_kernels(dtype: np.dtype) -> None:
         _nb.exact_rerank(X, one, np.ones((1, 1), np.int64), np.zeros((1, 1), np.bool_))
         _nb.tile_hits(np.zeros((1, 1), np.float32), np.zeros(1), np.zeros(1), False, *hits, flags)
         _nb.store(0, *hits, flags, False, 0, 0, np.zeros(1, np.float32), vals, nbr, one, 1)
-        _nb.finish(0, 0, vals, nbr, one, 1, 1, one, X, np.zeros(1), np.zeros((2, 1)), np.zeros((2, 1), np.int64))
+        _nb.finish(
+            0,
+            0,
+            vals,
+            nbr,
+            one,
+            1,
+            1,
+            one,
+            X,
+            np.zeros(1),
+            np.zeros((2, 1)),
+            np.zeros((2, 1), np.int64),
+        )
     except Exception:  # pragma: no cover - the search's own calls then raise the error
         pass
+
+
+def compile_kernels() -> None:
+    """Compile the numba kernels for float32 and float64 input into numba's on-disk cache.
+
+    ``make`` calls this once after installing, so no workflow job pays the one-off compilation
+    (~5 s of CPU on an idle machine); it is a no-op for kernels already cached and without numba.
+    """
+    for dtype in (np.float32, np.float64):
+        _warm_kernels(np.dtype(dtype))
 
 
 _MARGIN = 16  # extra float32 candidates per point re-ranked in float64
@@ -143,7 +170,7 @@ def _exact_rows(
 
 
 class _Search:
-    """State of one k-NN search in the tau-sorted order (internal to :func:`kneighbors`)."""
+    """State of one k-NN search in the block order (internal to :func:`kneighbors`)."""
 
     def __init__(self, X: np.ndarray, k: int, block_rows: int, seed: int, n_jobs: int) -> None:
         n, m = X.shape
