@@ -127,10 +127,11 @@ def main() -> None:
         for i in range(len(contenders) - 1):
             per = [a["fit"] / b["fit"] for a, b in zip(sk, results[i], strict=True)]
             proc = [a["process"] / b["process"] for a, b in zip(sk, results[i], strict=True)]
+            cpu = [a["cpu"] / b["cpu"] for a, b in zip(sk, results[i], strict=True)]
             print(
                 f"  scikit-learn / {srcs[i]}: fit {statistics.median(per):.2f}x "
-                f"(per round {min(per):.2f}-{max(per):.2f}), whole process "
-                f"{statistics.median(proc):.2f}x"
+                f"(per round {min(per):.2f}-{max(per):.2f}), CPU {statistics.median(cpu):.2f}x, "
+                f"whole process {statistics.median(proc):.2f}x"
             )
 
 
