@@ -35,9 +35,14 @@ def _hnsw_index(
     return index
 
 
-def _ivf_index(X: np.ndarray, seed: int, n_jobs: int, nlist: int | None, nprobe: int) -> object:
+def _ivf_index(
+    X: np.ndarray, seed: int, n_jobs: int, nlist: int | None, nprobe: int, train_per_cell: int
+) -> object:
     """A faiss inverted-file index over ``X`` (n, m) float32: exact L2 within the ``nprobe``
-    nearest of ``nlist`` k-means cells (default nlist = 4 sqrt(n)), k-means seeded."""
+    nearest of ``nlist`` k-means cells (default nlist = 4 sqrt(n)), k-means seeded, trained on
+    ``train_per_cell * nlist`` random rows (faiss asks for at least 39 per cell; the k-means
+    costs O(train rows * nlist * m) per iteration: at 1M rows and 256 per cell it trained on
+    every row and took most of the time)."""
     import faiss
 
     faiss.omp_set_num_threads(max(1, int(n_jobs)))
@@ -46,7 +51,8 @@ def _ivf_index(X: np.ndarray, seed: int, n_jobs: int, nlist: int | None, nprobe:
     quantizer = faiss.IndexFlatL2(m)
     index = faiss.IndexIVFFlat(quantizer, m, nlist)
     index.cp.seed = seed
-    train = X[np.random.default_rng(seed).choice(n, min(n, 256 * nlist), replace=False)]
+    size = min(n, max(39, int(train_per_cell)) * nlist)
+    train = X[np.sort(np.random.default_rng(seed).choice(n, size, replace=False))]
     index.train(train)
     index.add(X)
     index.nprobe = min(nprobe, nlist)
@@ -101,6 +107,7 @@ def approx_kneighbors(
     ef_search: int = 256,
     nlist: int | None = None,
     nprobe: int = 32,
+    train_per_cell: int = 64,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Approximate k nearest neighbours of every row of ``X`` (n, m) among the other rows.
 
@@ -108,7 +115,8 @@ def approx_kneighbors(
     distance, ties by index, a point never its own neighbour, as :func:`astroanom.knn.kneighbors`.
     ``method`` is "hnsw" (faiss; ``hnsw_m`` links per node, ``ef_construction``/``ef_search``
     beam widths), "ivf" (faiss inverted file: exact distances within the ``nprobe`` nearest of
-    ``nlist`` k-means cells, default 4 sqrt(n)) or "pynndescent"; ``k + margin`` candidates per
+    ``nlist`` k-means cells, default 4 sqrt(n), trained on ``train_per_cell`` rows per cell) or
+    "pynndescent"; ``k + margin`` candidates per
     point are re-ranked exactly. The faiss indexes are searched in chunks of ``_CHUNK`` rows,
     each re-ranked at once, so the working memory beyond the index (a float32 copy of ``X``)
     and the (n, k) result is that of one chunk.
@@ -129,7 +137,7 @@ def approx_kneighbors(
         if method == "hnsw":
             index = _hnsw_index(Xf, seed, n_jobs, hnsw_m, ef_construction, ef_search, c)
         else:
-            index = _ivf_index(Xf, seed, n_jobs, nlist, nprobe)
+            index = _ivf_index(Xf, seed, n_jobs, nlist, nprobe, train_per_cell)
         search = lambda s, e: index.search(Xf[s:e], c + 1)[1]  # type: ignore[attr-defined]  # noqa: E731
     Xs = X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)
     dist = np.empty((n, k))
