@@ -14,6 +14,7 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e .
+	$(BIN)/python -c "from astroanom.detect.knn import compile_kernels; compile_kernels()"   # numba's cache
 	touch $@
 
 # The tests also exercise the optional plug-ins (pyod, coniferest, learned) and the SLURM profile.
@@ -23,6 +24,7 @@ TORCH ?= torch==2.13.0
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install '$(TORCH)'
 	$(BIN)/python -m pip install -e '.[dev,slurm,pyod,coniferest,scale,learned,morphology]'
+	$(BIN)/python -c "from astroanom.detect.knn import compile_kernels; compile_kernels()"
 	touch $(VENV)/.installed $@
 
 reproduce: $(VENV)/.installed

@@ -201,7 +201,7 @@ def test_compiled_store_keeps_the_smallest_on_overflow(path: str):
     v = np.array([5, 3, 9, 7, 4, 8, 2, 6, 1], dtype=np.float32)
     hr = np.zeros(v.size, dtype=np.int32)
     hc = np.arange(v.size, dtype=np.int32)
-    hs = np.ones(v.size, dtype=bool)
+    hs = np.ones(v.size, dtype=np.uint8)  # flag 1: a row-side hit
     knn._nb.store(v.size, hr, hc, v, hs, False, 0, 100, cap, vals, nbr, fill, 2)
     kept = vals[0, : fill[0]]
     assert sorted(kept.tolist())[:2] == [1.0, 2.0]  # the two smallest survive
@@ -227,3 +227,55 @@ def test_compiled_selection_and_sort_match_numpy(path: str):
         o = np.empty(n, dtype=np.int64)
         knn._nb._argsort_by_distance(d, cand, o)
         np.testing.assert_array_equal(o, np.lexsort((cand, d)))
+
+
+def separated_clusters() -> np.ndarray:
+    """24 tight clusters of 100 points far apart in 6-D, plus 40 scattered points (2440, 6)."""
+    rng = np.random.default_rng(5)
+    centres = 40.0 * rng.normal(size=(24, 6))
+    X = np.repeat(centres, 100, axis=0) + rng.normal(size=(2400, 6))
+    return np.concatenate([X, rng.uniform(-100, 100, size=(40, 6))]).astype(np.float32)
+
+
+def test_skipped_tiles_hold_no_candidate():
+    # The bound behind skipping a tile, checked by brute force: every pair of a skipped tile
+    # (I, J) is farther apart (squared) than the largest threshold tau of I and of J.
+    X = separated_clusters()
+    s = knn._Search(X, 10, 128, 0, 1)
+    nb = -(-len(X) // 128)
+    assert sorted(s.order.tolist()) == list(range(len(X)))  # a permutation
+    assert len(s.tiles) < nb * (nb + 1) // 4  # most tiles are skipped on this data
+    assert all((i, i) in s.tiles for i in range(nb))  # never a diagonal tile
+    Xo = X[s.order].astype(np.float64)
+    d2 = ((Xo[:, None, :] - Xo[None, :, :]) ** 2).sum(axis=2)
+    kept = set(s.tiles)
+    for i in range(nb):
+        for j in range(i + 1, nb):
+            if (i, j) not in kept:
+                bi, bj = slice(i * 128, (i + 1) * 128), slice(j * 128, (j + 1) * 128)
+                assert d2[bi, bj].min() > max(s.tau[bi].max(), s.tau[bj].max())
+    if s.loader is not None:
+        s.loader.join()
+
+
+@pytest.mark.parametrize(("k", "block_rows", "n_jobs"), [(10, 128, 2), (30, 200, 1)])
+def test_separated_clusters_with_skipped_tiles_are_exact(k: int, block_rows: int, n_jobs: int):
+    X = separated_clusters()
+    dist, idx = kneighbors(X, k, block_rows=block_rows, n_jobs=n_jobs)
+    ref_d, ref_i = brute_reference(X, k)
+    np.testing.assert_array_equal(idx, ref_i)
+    np.testing.assert_allclose(dist, ref_d, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_warm_up_loads_the_signatures_a_search_uses(path: str, dtype: type):
+    # The background warm-up only hides numba's start-up if it calls each kernel with the
+    # types and layouts of the search's own calls: a search afterwards adds no signature.
+    if path == "numpy":
+        pytest.skip("numba kernels")
+    knn._warm_kernels(np.dtype(dtype))
+    names = ("exact_rerank", "tile_hits", "store", "finish")
+    before = {f: set(getattr(knn._nb, f).signatures) for f in names}
+    X = separated_clusters().astype(dtype)
+    kneighbors(X, 10, block_rows=128, n_jobs=2)
+    assert {f: set(getattr(knn._nb, f).signatures) for f in names} == before

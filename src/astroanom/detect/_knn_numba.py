@@ -157,24 +157,33 @@ def exact_rerank(
     return out, idx
 
 
+@njit(inline="always", **_JIT)
+def _flag(x: np.float32, v: float, ti: float, diag: bool, self_pair: bool) -> int:
+    """1 if a row candidate (v < ti, not the point itself), | 2 if a column candidate (x < 0,
+    off the diagonal tile only)."""
+    if diag:
+        return 1 if v < ti and not self_pair else 0
+    return (1 if v < ti else 0) | (2 if x < 0 else 0)
+
+
 @njit(**_JIT)
 def tile_hits(
     t: np.ndarray,
     tau_i: np.ndarray,
     tau_j: np.ndarray,
     diag: bool,
-    thr: np.float32,
     hr: np.ndarray,
     hc: np.ndarray,
     hv: np.ndarray,
     hs: np.ndarray,
 ) -> int:
-    """Candidates of one tile ``t`` (r, w) = d2 - tau_j (float32): entries below ``thr``.
+    """Candidates of one tile ``t`` (r, w) = d2 - tau_j (float32).
 
-    Writes local row, column, value ``float32(t + tau_j)`` and whether the pair is also a
-    row candidate (value < tau_i; on a diagonal tile only those, without the diagonal itself)
-    into ``hr, hc, hv, hs`` (capacity e,); returns the number of hits (may exceed e: then the
-    caller enlarges the arrays and calls again).
+    A hit is a row candidate when its value ``v = t + tau_j`` (float64) < tau_i (flag 1; on a
+    diagonal tile not the diagonal itself) and, off the diagonal, a column candidate when t < 0
+    (flag 2). Writes local row, column, value ``float32(v)`` and the flags of every hit into
+    ``hr, hc, hv, hs`` (capacity e,); returns the number of hits (may exceed e: then the caller
+    enlarges the arrays and calls again).
     """
     cap = hr.size
     cnt = 0
@@ -183,32 +192,23 @@ def tile_hits(
     for r in range(t.shape[0]):
         ti = tau_i[r]
         row = t[r]
-        for c0 in range(0, w16, 16):  # a vectorised test of 16 entries first: hits are rare
-            h = False
-            for c in range(c0, c0 + 16):
-                h |= row[c] < thr
-            if not h:
-                continue
-            for c in range(c0, c0 + 16):
-                x = row[c]
-                if x < thr:
-                    v = np.float64(x) + tau_j[c]
-                    side = v < ti
-                    if diag and (not side or r == c):
-                        continue
-                    if cnt < cap:
-                        hr[cnt], hc[cnt], hv[cnt], hs[cnt] = r, c, np.float32(v), side
-                    cnt += 1
-        for c in range(w16, w):  # the same for the last, partial chunk
-            x = row[c]
-            if x < thr:
-                v = np.float64(x) + tau_j[c]
-                side = v < ti
-                if diag and (not side or r == c):
+        for c0 in range(0, w, 16):  # a vectorised test of 16 entries first: hits are rare
+            c1 = min(c0 + 16, w)
+            if c0 < w16:
+                h = False
+                for c in range(c0, c0 + 16):
+                    x = row[c]
+                    h |= (x < 0) | (np.float64(x) + tau_j[c] < ti)
+                if not h:
                     continue
-                if cnt < cap:
-                    hr[cnt], hc[cnt], hv[cnt], hs[cnt] = r, c, np.float32(v), side
-                cnt += 1
+            for c in range(c0, c1):
+                x = row[c]
+                v = np.float64(x) + tau_j[c]
+                flag = _flag(x, v, ti, diag, r == c)
+                if flag:
+                    if cnt < cap:
+                        hr[cnt], hc[cnt], hv[cnt], hs[cnt] = r, c, np.float32(v), flag
+                    cnt += 1
     return cnt
 
 
@@ -230,16 +230,19 @@ def store(
 ) -> None:
     """Append the first ``cnt`` hits of :func:`tile_hits` to the per-point buffers.
 
-    Row side (``col_side`` false): the row candidates, point ``row0 + hr``, neighbour
-    ``nbr0 + hc``; column side: every hit, point ``row0 + hc``, neighbour ``nbr0 + hr``.
+    Row side (``col_side`` false): the hits with flag 1, point ``row0 + hr``, neighbour
+    ``nbr0 + hc``; column side: the hits with flag 2, point ``row0 + hc``, neighbour
+    ``nbr0 + hr``.
     Values at or above the point's ``cap`` are dropped; a full buffer (w,) keeps its ``nc``
     smallest values and lowers the cap to the largest of them, as in the numpy path.
     """
     w = vals.shape[1]
     for e in range(cnt):
         if col_side:
+            if not hs[e] & 2:
+                continue
             p, q = row0 + hc[e], nbr0 + hr[e]
-        elif hs[e]:
+        elif hs[e] & 1:
             p, q = row0 + hr[e], nbr0 + hc[e]
         else:
             continue

@@ -4,21 +4,25 @@ The squared-distance matrix is symmetric, so only its tiles on and above the dia
 computed: one single-precision GEMM per (block_rows x block_rows) tile, each entry used for its
 row and for its column. Before that, every point i gets a threshold tau_i, the rank-r squared
 distance to a random sample of points, chosen so that about ``_OVERSAMPLE * (k + 16)`` points lie
-below it. Points are then ordered by tau, and ``||x||^2``, ``||y||^2 - tau_y`` and the factor -2
-are folded into augmented (n, m + 2) matrices, so each tile holds ``d2(x, y) - tau_y`` directly
-and a single comparison with 0 finds every pair that is a candidate for the column point
-(d2 < tau_y) and, as tau_x <= tau_y above the diagonal, a superset of the candidates for the row
-point. The ``k + 16`` smallest candidates of each point are re-ranked with exact float64
-distances. A point is redone (a float32 full row, then float64 if needed) when its threshold
-caught too few candidates, or when the margin between its k-th exact distance and the float32
-cut is below a rigorous rounding-error bound, so the neighbour sets equal those of an exact
-float64 search. Tiles run in ``n_jobs`` parallel threads (numpy and BLAS release the GIL), BLAS
-with one thread each, also when n_jobs = 1, so a search never uses more than n_jobs cores.
+below it. Points are then ordered into spatially compact blocks (a k-d tree on their leading
+principal axes; the 5 % with the largest tau, isolated points, in blocks of their own), and a
+tile whose blocks' bounding boxes are farther apart than both blocks' largest tau is skipped:
+no pair in it can be a candidate (on the default simulation about two thirds of the tiles go).
+``||x||^2``, ``||y||^2 - tau_y`` and the factor -2 are folded into augmented (n, m + 2)
+matrices, so each tile holds ``d2(x, y) - tau_y`` directly: an entry below 0 is a candidate
+for the column point (d2 < tau_y), one with ``d2 < tau_x`` for the row point. The ``k + 16``
+smallest candidates of each point are re-ranked with exact float64 distances. A point is
+redone (a float32 full row, then float64 if needed) when its threshold caught too few
+candidates, or when the margin between its k-th exact distance and the float32 cut is below a
+rigorous rounding-error bound, so the neighbour sets equal those of an exact float64 search.
+Tiles run in ``n_jobs`` parallel threads (numpy and BLAS release the GIL), BLAS with one thread
+each, also when n_jobs = 1, so a search never uses more than n_jobs cores.
 
 With numba (a dependency, via umap-learn too) the scan of each tile, the candidate store and
-the float64 re-rank run as compiled kernels (:mod:`astroanom.detect._knn_numba`, imported on the
-first search; ~15 % less CPU time on 50k x 100, after numba's one-off start-up of ~0.3-0.5 s
-per process); without numba the same steps run in numpy and find the same neighbours.
+the float64 re-rank run as compiled kernels (:mod:`astroanom.detect._knn_numba`; about a third
+less CPU time than numpy on 50k x 100). Numba's start-up in a fresh process (its import and the
+first call of a cached kernel, ~0.3-0.5 s on an idle machine) runs in a background thread while
+the search sets up; without numba the same steps run in numpy and find the same neighbours.
 """
 
 from __future__ import annotations
@@ -33,22 +37,74 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 _nb: Any = "not loaded"  # the numba kernels module, None without numba (see _load_kernels)
+_nb_lock = threading.Lock()
 
 
 def _load_kernels() -> None:
     """Import the compiled kernels on first use (importing numba takes ~0.1-0.2 s)."""
     global _nb
-    if isinstance(_nb, str):
-        try:
-            from astroanom.detect import _knn_numba as kernels
-        except ImportError:  # pragma: no cover - numba is a dependency (umap-learn needs it too)
-            kernels = None
-        _nb = kernels
+    with _nb_lock:
+        if isinstance(_nb, str):
+            try:
+                from astroanom.detect import _knn_numba as kernels
+            except ImportError:  # pragma: no cover - numba is a dependency (umap-learn too)
+                kernels = None
+            _nb = kernels
+
+
+def _warm_kernels(dtype: np.dtype) -> None:
+    """Import the kernels and load each one's cached machine code for ``dtype`` input.
+
+    Numba's first call of a cached kernel in a process initialises its compiler target and
+    links the code (~0.3-0.5 s with the import, several times that on a loaded machine); run
+    in a background thread while the search sets up, that time overlaps with work. The calls
+    use tiny arrays of the dtypes and layouts of the search's own calls and change nothing.
+    """
+    try:
+        _load_kernels()
+        if _nb is None:
+            return
+        X = np.zeros((2, 1), dtype=dtype)
+        one = np.zeros(1, dtype=np.int64)
+        hits = (np.zeros(1, np.int32), np.zeros(1, np.int32), np.zeros(1, np.float32))
+        flags = np.zeros(1, np.uint8)
+        vals, nbr = np.zeros((1, 1), np.float32), np.zeros((1, 1), np.int32)
+        _nb.exact_rerank(X, one, np.ones((1, 1), np.int64), np.zeros((1, 1), np.bool_))
+        _nb.tile_hits(np.zeros((1, 1), np.float32), np.zeros(1), np.zeros(1), False, *hits, flags)
+        _nb.store(0, *hits, flags, False, 0, 0, np.zeros(1, np.float32), vals, nbr, one, 1)
+        _nb.finish(
+            0,
+            0,
+            vals,
+            nbr,
+            one,
+            1,
+            1,
+            one,
+            X,
+            np.zeros(1),
+            np.zeros((2, 1)),
+            np.zeros((2, 1), np.int64),
+        )
+    except Exception:  # pragma: no cover - the search's own calls then raise the error
+        pass
+
+
+def compile_kernels() -> None:
+    """Compile the numba kernels for float32 and float64 input into numba's on-disk cache.
+
+    ``make`` calls this once after installing, so no workflow job pays the one-off compilation
+    (~5 s of CPU on an idle machine); it is a no-op for kernels already cached and without numba.
+    """
+    for dtype in (np.float32, np.float64):
+        _warm_kernels(np.dtype(dtype))
 
 
 _MARGIN = 16  # extra float32 candidates per point re-ranked in float64
 _OVERSAMPLE = 2.0  # expected threshold survivors per point, in units of k + _MARGIN
 _SAMPLE = 2048  # points in the threshold sample
+_PROJ = 8  # principal axes of the block bounds
+_SPARSE = 0.05  # fraction of points (largest tau) in blocks of their own
 _U32 = 2.0**-24  # unit roundoff of float32
 _U64 = 2.0**-53
 
@@ -114,13 +170,16 @@ def _exact_rows(
 
 
 class _Search:
-    """State of one k-NN search in the tau-sorted order (internal to :func:`kneighbors`)."""
+    """State of one k-NN search in the block order (internal to :func:`kneighbors`)."""
 
     def __init__(self, X: np.ndarray, k: int, block_rows: int, seed: int, n_jobs: int) -> None:
-        _load_kernels()
         n, m = X.shape
         self.n, self.m, self.k, self.b, self.n_jobs = n, m, k, block_rows, n_jobs
         self.Xs = X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)
+        self.loader: threading.Thread | None = None
+        if isinstance(_nb, str):  # the kernels load beside the set-up; run() waits for them
+            self.loader = threading.Thread(target=_warm_kernels, args=(self.Xs.dtype,))
+            self.loader.start()
         self.mean = self.Xs.mean(axis=0, dtype=np.float64)  # centring shrinks norms and errors
         A = np.empty((n, m + 2), dtype=np.float32)  # [x - mean, ||x - mean||^2, 1]
         sq = np.empty(n, dtype=np.float64)
@@ -140,7 +199,10 @@ class _Search:
             tau = self._thresholds(A, np.sort(sample))
         else:
             tau = np.zeros(n)
-        self.order = np.argsort(tau, kind="stable")  # position p holds original point order[p]
+        if self.tiled:  # position p holds original point order[p]
+            self.order, self.tiles = self._block_order(tau, np.sort(sample))
+        else:
+            self.order = np.argsort(tau, kind="stable")
         self.tau = tau[self.order]
         self.A = A[self.order]
         del A
@@ -153,6 +215,60 @@ class _Search:
         # |float32 tile + tau_y - exact d2| <= tol (dot-product bound with K = m + 2 terms
         # of total magnitude <= 2 ||x||^2 + 2 ||y||^2 + |tau_y|, plus input roundings)
         self.tol = (m + 10) * _U32 * (2.0 * sqp + 2.0 * sqp.max() + 2.0 * np.abs(self.tau).max())
+
+    def _block_order(
+        self, tau: np.ndarray, sample: np.ndarray
+    ) -> tuple[np.ndarray, list[tuple[int, int]]]:
+        """Order points into spatially compact blocks; list the tiles that can hold candidates.
+
+        The points are projected (float64) onto the ``_PROJ`` leading principal axes of the
+        ``sample`` rows. The ``_SPARSE`` fraction with the largest thresholds tau (isolated
+        points, whose wide neighbourhoods would keep every tile) form blocks of their own at the
+        end; each of the two groups is cut into blocks of ``block_rows`` points by recursive
+        median splits along the widest axis of the projected bounding box (a k-d tree whose
+        leaves are the blocks). Projection onto orthonormal axes never lengthens a distance, so
+        the gap g between the boxes of blocks I and J bounds every squared distance of a pair
+        from below; tile (I, J), I < J, is skipped when g^2 exceeds the largest tau of both
+        blocks (with a relative margin of 1e-6, far above float64 rounding of the bound): no
+        pair in it can be a candidate, and every value it would have dropped is above the cut,
+        so the exactness check is unchanged. Returns (order (n,), tiles [(I, J)] with I <= J).
+        """
+        n, m, b = self.n, self.m, self.b
+        p = min(m, _PROJ)
+        S = np.asarray(self.Xs[sample], dtype=np.float64) - self.mean
+        _, vecs = np.linalg.eigh(S.T @ S)
+        V = np.ascontiguousarray(vecs[:, ::-1][:, :p])
+        P = np.empty((n, p), dtype=np.float64)
+        for s in range(0, n, 16384):
+            P[s : s + 16384] = (self.Xs[s : s + 16384] - self.mean) @ V
+        by_tau = np.argsort(tau, kind="stable")
+        n_dense = min(n, max(b, int(round(n * (1.0 - _SPARSE) / b)) * b))
+        blocks: list[np.ndarray] = []
+        stack = [np.sort(by_tau[n_dense:]), np.sort(by_tau[:n_dense])]
+        while stack:  # depth first, dense group first: blocks in k-d tree order
+            idx = stack.pop()
+            if idx.size == 0:
+                continue
+            if idx.size <= b:
+                blocks.append(idx)
+                continue
+            Q = P[idx]
+            axis = int(np.argmax(Q.max(axis=0) - Q.min(axis=0)))
+            left = (-(-idx.size // b) // 2) * b
+            part = np.argpartition(Q[:, axis], left)
+            stack += [idx[part[left:]], idx[part[:left]]]
+        order = np.concatenate(blocks)
+        lo = np.array([P[i].min(axis=0) for i in blocks])
+        hi = np.array([P[i].max(axis=0) for i in blocks])
+        top = np.array([tau[i].max() for i in blocks])
+        slack = 1e-12 * (np.abs(P).max() + 1.0)  # rounding of P, far below
+        g2 = np.zeros((len(blocks), len(blocks)))
+        for d in range(p):
+            gap = np.maximum(lo[None, :, d] - hi[:, None, d], lo[:, None, d] - hi[None, :, d])
+            g2 += np.maximum(gap - slack, 0.0) ** 2
+        keep = g2 <= np.maximum(top[:, None], top[None, :]) * (1.0 + 1e-6)
+        bi, bj = np.nonzero(np.triu(keep | np.eye(len(blocks), dtype=bool)))
+        return order, list(zip(bi.tolist(), bj.tolist(), strict=True))
 
     def _thresholds(self, A: np.ndarray, sample: np.ndarray) -> np.ndarray:
         """tau (n,): the rank-``self.rank`` float32 squared distance to the ``sample`` points."""
@@ -176,6 +292,9 @@ class _Search:
         return tau
 
     def run(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.loader is not None:
+            self.loader.join()
+        _load_kernels()
         n, b, k = self.n, self.b, self.k
         self.dist = np.empty((n, k), dtype=np.float64)
         self.idx = np.empty((n, k), dtype=np.int64)
@@ -188,7 +307,7 @@ class _Search:
             nb = -(-n // b)
             self.locks = [threading.Lock() for _ in range(nb)]
             self._local = threading.local()
-            _run(self._tile, [(i, j) for i in range(nb) for j in range(i, nb)], self.n_jobs)
+            _run(self._tile, self.tiles, self.n_jobs)
             redo = np.concatenate(_run(self._finish, range(0, n, b), self.n_jobs))
             del self.vals, self.nbr
         else:
@@ -280,30 +399,32 @@ class _Search:
         if _nb is not None:
             self._tile_compiled(t, bi, bj)
             return
-        if bi == bj:  # row candidates need d2 < tau_row, i.e. t < tau_row - tau_col
-            spread = np.float32(self.tau[i0:i1].max() - self.tau[i0:i1].min())
-            f = np.flatnonzero(t < np.nextafter(spread, np.float32(np.inf)))
-        else:
-            f = np.flatnonzero(t < 0)
+        # a row candidate needs d2 < tau_row, i.e. t < tau_row - tau_col: scan below
+        # tau_row - min(tau_col) (rounded up; at least 0, for the column candidates t < 0)
+        thr = self._row_thresholds(i0, i1, j0, j1)
+        f = np.flatnonzero(t < thr[:, None])
         r, c = np.divmod(f, w)
-        v = t.ravel()[f] + self.tau[j0 + c]  # ~ d2, float64
+        tv = t.ravel()[f]
+        v = tv + self.tau[j0 + c]  # ~ d2, float64
         row_side = v < self.tau[i0 + r]
-        if bi == bj:
+        if bi == bj:  # the tile is symmetric: its row side holds every pair twice
             row_side &= r != c
         self._store(bi, i0 + r[row_side], (j0 + c[row_side]).astype(np.int32), v[row_side])
         if bi != bj:  # every entry with t < 0 has d2 < tau_col: a candidate of the column point
-            self._store(bj, j0 + c, (i0 + r).astype(np.int32), v)
+            col = tv < 0
+            self._store(bj, j0 + c[col], (i0 + r[col]).astype(np.int32), v[col])
+
+    def _row_thresholds(self, i0: int, i1: int, j0: int, j1: int) -> np.ndarray:
+        """float32 (i1 - i0,): max(0, tau_row - min tau_col) rounded up, per row of a tile."""
+        x = np.maximum(self.tau[i0:i1] - self.tau[j0:j1].min(), 0.0).astype(np.float32)
+        return np.nextafter(x, np.float32(np.inf))
 
     def _tile_compiled(self, t: np.ndarray, bi: int, bj: int) -> None:
         """:meth:`_tile` after the product, with the numba kernels: scan ``t``, store hits."""
         b, n = self.b, self.n
         i0, i1, j0, j1 = bi * b, min(n, bi * b + b), bj * b, min(n, bj * b + b)
-        thr = np.float32(0.0)
-        if bi == bj:
-            spread = np.float32(self.tau[i0:i1].max() - self.tau[i0:i1].min())
-            thr = np.nextafter(spread, np.float32(np.inf))
         hits = getattr(self._local, "hits", None)
-        args = (t, self.tau[i0:i1], self.tau[j0:j1], bi == bj, thr)
+        args = (t, self.tau[i0:i1], self.tau[j0:j1], bi == bj)
         cnt = 0 if hits is None else _nb.tile_hits(*args, *hits)
         while hits is None or cnt > hits[0].size:  # (re)allocate the per-thread hit lists
             e = max(cnt, b * b // 16)
@@ -311,7 +432,7 @@ class _Search:
                 np.empty(e, np.int32),
                 np.empty(e, np.int32),
                 np.empty(e, np.float32),
-                np.empty(e, np.bool_),
+                np.empty(e, np.uint8),
             )
             cnt = _nb.tile_hits(*args, *hits)
         bufs = (self.cap, self.vals, self.nbr, self.fill, self.n_cand)
