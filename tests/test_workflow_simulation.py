@@ -78,6 +78,18 @@ def test_every_figure_and_table(tiny_run):
     assert "wall time" not in rep  # no timings: the same seeds give the same bytes
 
 
+def test_a_second_run_has_nothing_to_do_and_tables_are_stored_once(tiny_run):
+    """(Runs before any test that rebuilds a file.) The links that keep results/ small (features.parquet -> features_raw.parquet, which is
+    the source's values file) and the deleted temp() shards make no job rerun."""
+    proc = run_snakemake(tiny_run, "-n")
+    assert "Nothing to be done" in proc.stdout + proc.stderr, proc.stdout[-3000:]
+    d = tiny_run / "results" / "sim_paper" / "seed7"
+    assert os.readlink(d / "features.parquet") == "features_raw.parquet"
+    values = d / "source" / "values.parquet"
+    assert os.stat(values).st_ino == os.stat(d / "features_raw.parquet").st_ino
+    assert not (d / "shards").exists() or not any((d / "shards").iterdir())
+
+
 def test_parquet_outputs_and_labels(tiny_run):
     d = tiny_run / "results" / "sim_paper" / "seed7"
     feats = pd.read_parquet(d / "features.parquet")
@@ -143,15 +155,3 @@ def test_lint_is_clean():
         [SNAKEMAKE, "--lint"], cwd=REPO, capture_output=True, text=True, timeout=300
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-
-
-def test_a_second_run_has_nothing_to_do_and_tables_are_stored_once(tiny_run):
-    """The links that keep results/ small (features.parquet -> features_raw.parquet, which is
-    the source's values file) and the deleted temp() shards make no job rerun."""
-    proc = run_snakemake(tiny_run, "-n")
-    assert "Nothing to be done" in proc.stdout + proc.stderr, proc.stdout[-3000:]
-    d = tiny_run / "results" / "sim_paper" / "seed7"
-    assert os.readlink(d / "features.parquet") == "features_raw.parquet"
-    values = d / "source" / "values.parquet"
-    assert os.stat(values).st_ino == os.stat(d / "features_raw.parquet").st_ino
-    assert not (d / "shards").exists() or not any((d / "shards").iterdir())

@@ -240,15 +240,14 @@ def fig6_examples(
         layout="constrained",
     )
     subs = np.atleast_1d(fig.subfigures(len(groups), 1))
-    share = None
+    # every panel on the same limits, so the shapes compare; set once, not by sharing axes
+    # (matplotlib re-autoscales every sibling of a shared group at each draw: minutes for 24)
+    xlim, ylim = _common_limits(x, curves, np.concatenate([g[1] for g in groups]))
     for sub, (title, idx) in zip(subs, groups, strict=True):
         axes = sub.subplots(rows_per, cols, squeeze=False)
-        for ax in axes.flat:  # every panel on the same axes, so the shapes compare
-            if share is None:
-                share = ax
-            else:
-                ax.sharex(share)
-                ax.sharey(share)
+        for ax in axes.flat:
+            ax.set_xlim(*xlim)
+            ax.set_ylim(*ylim)
         sub.suptitle(title, x=0.0, ha="left", fontsize=8, fontweight="bold")
         for j, ax in enumerate(axes.flat):
             if j >= len(idx):
@@ -269,6 +268,23 @@ def fig6_examples(
             else:
                 ax.tick_params(labelleft=False)
     return fig
+
+
+def _common_limits(
+    x: np.ndarray, curves: np.ndarray, idx: np.ndarray, margin: float = 0.05
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """x and y limits that hold every curve ``curves[idx]`` (rows of (n, len(x))) with a
+    ``margin`` fraction of the range on each side (matplotlib's default autoscale margin)."""
+    ys = curves[np.asarray(idx, dtype=np.int64)]
+    ys = ys[np.isfinite(ys)]
+    lo, hi = (float(ys.min()), float(ys.max())) if ys.size else (0.0, 1.0)
+    if hi == lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    pad = margin * (hi - lo)
+    xs = np.asarray(x, dtype=np.float64)
+    xlo, xhi = float(np.nanmin(xs)), float(np.nanmax(xs))
+    xpad = margin * (xhi - xlo) if xhi > xlo else 0.5
+    return (xlo - xpad, xhi + xpad), (lo - pad, hi + pad)
 
 
 def _seeds(table: pd.DataFrame) -> list[int]:
