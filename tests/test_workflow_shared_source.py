@@ -5,7 +5,6 @@ later seeds gathering those shards; with a seeded subsample (n_max) each seed ke
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from test_datasets_workflow import planned_jobs
 
 from astroanom import config as acfg
 
@@ -76,15 +76,7 @@ def snakemake(workdir: Path, *args: str) -> str:
     return proc.stdout + proc.stderr
 
 
-def planned(output: str) -> dict[str, int]:
-    """Rule -> count of the dry run's 'Job stats' table."""
-    jobs = {}
-    for line in output.split("Job stats:", 1)[1].splitlines()[3:]:
-        m = re.match(r"^(\S+)\s+(\d+)$", line.strip())
-        if not m or m.group(1) == "total":
-            break
-        jobs[m.group(1)] = int(m.group(2))
-    return jobs
+planned = planned_jobs  # rule -> count of a dry run's "Job stats" table
 
 
 def _entry(source: dict, features: str = "values") -> dict:

@@ -74,10 +74,9 @@ def write_parquet(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
         df.to_parquet(tmp, index=False, engine="pyarrow", **parquet_options(df))
 
 
-def symlink_or_copy(src: str | os.PathLike[str], dest: str | os.PathLike[str]) -> bool:
-    """Make ``dest`` a relative symbolic link to ``src`` (a copy where links cannot be made),
-    atomically. Unlike a hard link, touching ``dest`` (Snakemake touches every output) leaves
-    ``src``'s timestamp alone. Returns True for a link."""
+def _place_link(src: str | os.PathLike[str], dest: str | os.PathLike[str], symbolic: bool) -> bool:
+    """Make ``dest`` a link to ``src`` (relative symbolic or hard), or a copy where that link
+    cannot be made, atomically (one rename). Returns True for a link."""
     import shutil
 
     dest = Path(dest)
@@ -85,9 +84,12 @@ def symlink_or_copy(src: str | os.PathLike[str], dest: str | os.PathLike[str]) -
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.link")
     tmp.unlink(missing_ok=True)
     try:
-        os.symlink(os.path.relpath(src, dest.parent), tmp)
+        if symbolic:
+            os.symlink(os.path.relpath(src, dest.parent), tmp)
+        else:
+            os.link(src, tmp)
         linked = True
-    except OSError:  # no symbolic links here (e.g. Windows without the privilege)
+    except OSError:  # no such links here (Windows without the privilege, another device, FAT)
         shutil.copyfile(src, tmp)
         linked = False
     try:
@@ -95,6 +97,13 @@ def symlink_or_copy(src: str | os.PathLike[str], dest: str | os.PathLike[str]) -
     finally:
         tmp.unlink(missing_ok=True)
     return linked
+
+
+def symlink_or_copy(src: str | os.PathLike[str], dest: str | os.PathLike[str]) -> bool:
+    """Make ``dest`` a relative symbolic link to ``src`` (a copy where links cannot be made),
+    atomically. Unlike a hard link, touching ``dest`` (Snakemake touches every output) leaves
+    ``src``'s timestamp alone. Returns True for a link."""
+    return _place_link(src, dest, symbolic=True)
 
 
 def link_or_copy(src: str | os.PathLike[str], dest: str | os.PathLike[str]) -> bool:
@@ -102,23 +111,7 @@ def link_or_copy(src: str | os.PathLike[str], dest: str | os.PathLike[str]) -> b
     where the file system has none), atomically: ``dest`` is replaced in one rename. Every
     writer here replaces files by rename, never in place, so rewriting one name later never
     changes the other. Returns True for a link."""
-    import shutil
-
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.link")
-    tmp.unlink(missing_ok=True)
-    try:
-        os.link(src, tmp)
-        linked = True
-    except OSError:  # no hard links here (another device, FAT, some network file systems)
-        shutil.copyfile(src, tmp)
-        linked = False
-    try:
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return linked
+    return _place_link(src, dest, symbolic=False)
 
 
 def write_csv(df: pd.DataFrame, path: str | os.PathLike[str], **kwargs: object) -> None:
