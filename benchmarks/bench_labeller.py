@@ -54,7 +54,7 @@ def make_dataset(directory: Path, seed: int = 1) -> Path:
     classes = cfg["simulation_presets"][src["preset"]]["classes"]
     source = SimulationSource(classes, src["counts"], preset=src["preset"])
     objects, _ = source.manifest(directory, seed)
-    (directory / ds.FEATURES).write_bytes((directory / "source" / "values.parquet").read_bytes())
+    source.write_values(directory / ds.FEATURES, seed)
     write_parquet(objects[["id"]], directory / ds.OBJECTS)
     info = source.describe()
     ds.DatasetInfo(name="sim_class3_reassigned/seed1", seed=seed, **info).write(directory)

@@ -62,7 +62,9 @@ def load(cache: Path, synthetic: int | None, seeds: int = 1) -> np.ndarray:
         d = cache if seed == 1 else cache.with_name(f"{cache.name}_seed{seed}")
         values = d / "source" / "values.parquet"
         if not values.exists():
-            SimulationSource(classes, src["counts"], preset=src["preset"]).manifest(d, seed)
+            SimulationSource(classes, src["counts"], preset=src["preset"]).write_values(
+                values, seed
+            )
         parts.append(read_features(values)[1])
     return np.concatenate(parts)
 

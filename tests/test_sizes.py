@@ -13,7 +13,13 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from astroanom.pipeline.features import gather_step, manifest_step, scale_step, shard_step
+from astroanom.pipeline.features import (
+    gather_step,
+    manifest_step,
+    scale_step,
+    shard_step,
+    values_step,
+)
 from astroanom.store.io import (
     feature_frame,
     link_or_copy,
@@ -103,6 +109,7 @@ def _features_chain(tmp: Path) -> Path:
     source.update(n_x=8, noise_sd=0.1)
     src = {n: tmp / "source" / n for n in ("truth.parquet", "failures.csv", "info.json")}
     manifest_step(source, tmp, 1, tmp / "manifest.parquet", *src.values())
+    values_step(source, 1, tmp / "source" / "values.parquet")
     features = {"kind": "values", "shard_size": 1000}
     shard = tmp / "shards" / "shard00000.parquet"
     shard_step(tmp / "manifest.parquet", 0, features, tmp, shard)
@@ -157,7 +164,8 @@ def test_a_failed_object_makes_features_raw_a_file_of_its_own(tmp_path):
 
 def test_only_first_runs_keep_the_fitted_detector_and_shards_are_temporary():
     """Dry run of the default config: 4 datasets' first runs detect with the bundle's part, the
-    10 other seeds (2 x 4 simulation seeds, 2 OGLE-III seeds) without; shards are temp()."""
+    10 other seeds (2 x 4 simulation seeds, 2 OGLE-III seeds) without; shards are temp(), and
+    so are the curves and features of the simulation's later seeds."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     snakemake = Path(sys.executable).with_name("snakemake")
     out = subprocess.run(
@@ -170,6 +178,9 @@ def test_only_first_runs_keep_the_fitted_detector_and_shards_are_temporary():
         if len(parts := line.split()) == 2 and parts[1].isdigit()
     }
     assert counts["detect"] == 4 and counts["detect_seed"] == 10
+    # the simulation's 8 later seeds keep their curves as temp() only; OGLE-III's share seed 1's
+    assert counts["source_values"] == 10 and counts["features_gather_seed"] == 8
+    assert counts["features_gather"] == 6 and counts["features_scale_seed"] == 8
     smk = (ROOT / "workflow" / "rules" / "features.smk").read_text()
     assert 'shard=temp(RUN.shard("{shard}"))' in smk
 

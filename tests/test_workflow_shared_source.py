@@ -115,7 +115,8 @@ def shared(tmp_path_factory) -> tuple[Path, str]:
     plan = snakemake(wd, "-n")
     targets = [f"results/cat/seed{k}/features.parquet" for k in (1, 2)]
     targets += [f"results/sub/seed{k}/objects.parquet" for k in (1, 2)]
-    snakemake(wd, *targets)  # the feature chain only (12 jobs): what the sharing changes
+    targets.append("results/sub/seed2/scores.parquet")
+    snakemake(wd, *targets)  # the feature chain (and sub/seed2's detection): what sharing changes
     return wd, plan
 
 
@@ -125,7 +126,9 @@ def test_one_parse_per_dataset_without_a_seeded_subsample(shared):
     # cat: 1 source + 1 shard for both seeds; sub (n_max): one each per seed
     assert jobs["source_manifest"] == 3
     # the first seed's detect keeps the fitted detector for the bundle, later seeds' do not
-    assert jobs["features_gather"] == 4 and jobs["detect"] + jobs.get("detect_seed", 0) == 4
+    assert jobs["detect"] + jobs.get("detect_seed", 0) == 4
+    # sub's later seed keeps its features only as temp() files (features_gather_seed)
+    assert jobs["features_gather"] == 3 and jobs["features_gather_seed"] == 1
     res = wd / "results"
     assert (res / "cat" / "seed1" / "manifest.parquet").is_file()
     assert not (res / "cat" / "seed2" / "manifest.parquet").exists()
@@ -139,8 +142,29 @@ def test_later_seeds_gather_the_first_seeds_shards(shared):
     for name in ("features.parquet", "objects.parquet", "truth.parquet", "failures.csv"):
         assert (res / "seed1" / name).read_bytes() == (res / "seed2" / name).read_bytes(), name
     assert len(pd.read_parquet(res / "seed2" / "features.parquet")) == 240
+    # the same tables, not a second copy: links to the first seed's
+    for name in ("features_raw.parquet", "features.parquet"):
+        assert os.readlink(res / "seed2" / name) == f"../seed1/{name}", name
     info = [yaml.safe_load((res / s / "dataset.json").read_text()) for s in ("seed1", "seed2")]
     assert [i["seed"] for i in info] == [1, 2]  # each run still says its seed
     sub = wd / "results" / "sub"
     ids = [set(pd.read_parquet(sub / s / "objects.parquet")["id"]) for s in ("seed1", "seed2")]
     assert len(ids[0]) == len(ids[1]) == 200 and ids[0] != ids[1]  # each seed its own subsample
+
+
+def test_a_later_seed_of_a_seeded_subsample_keeps_no_features_and_reruns_nothing(shared):
+    """sub/seed2's features (its own subsample) were read by its detection, then deleted
+    (temp()); the first seeds and cat/seed2 (the same table as cat/seed1) keep theirs, and a
+    second run of the same targets has nothing to do."""
+    wd, _ = shared
+    res = wd / "results"
+    assert (res / "sub" / "seed2" / "scores.parquet").is_file()
+    for name in ("features_raw.parquet", "features.parquet"):
+        assert not (res / "sub" / "seed2" / name).exists(), name
+        assert (res / "cat" / "seed2" / name).is_file(), name
+    assert (res / "sub" / "seed1" / "features_raw.parquet").is_file()
+    assert (res / "sub" / "seed2" / "scaler.json").is_file()  # what the scaling was is kept
+    out = snakemake(
+        wd, "-n", "results/sub/seed2/scores.parquet", "results/cat/seed2/features.parquet"
+    )
+    assert "Nothing to be done" in out, out[-2000:]

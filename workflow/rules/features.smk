@@ -3,6 +3,11 @@
 # A replicated dataset whose objects and features do not depend on the seed (e.g. a table
 # without n_max) parses its source and extracts its shards once, in its first run; every
 # seed's run gathers those (source_rd in common.smk).
+# The later seeds' runs of a replicated dataset whose objects depend on the seed (the simulation;
+# features_gather_seed, features_scale_seed) keep their features as temp() files: once detection
+# and the loops have read them they are deleted, and made again from the seed only if a later
+# step needs them. A first run keeps its own (the labeller, the export and the bundle read them);
+# the later seeds of a dataset whose features do not depend on the seed link to the first's.
 # A trainable extractor (e.g. `learned`) is first trained once per run (features_fit); its
 # model, results/<run>/models/<part>.model, is an input of every shard and is reused by later
 # runs. A `model:` in its config reuses a model trained elsewhere: then nothing is trained.
@@ -38,6 +43,7 @@ rule features_shard:
     input:
         manifest=RUN.manifest,
         models=shard_models,
+        values=source_values,
     output:
         shard=temp(RUN.shard("{shard}")),
     log:
@@ -64,6 +70,8 @@ rule features_gather:
         truth=source_file("source_truth"),
         failures=source_file("source_failures"),
         info=source_file("source_info"),
+        values=source_values,  # kept until gathered: features_raw is a hard link to it
+        same_as=first_seed_file("features_raw"),
     output:
         features=RUN.features_raw,
         objects=RUN.objects,
@@ -75,6 +83,8 @@ rule features_gather:
         logs("features_gather"),
     benchmark:
         benchmarks("features_gather")
+    wildcard_constraints:
+        run=feature_runs_regex(temporary=False),
     conda:
         ENV
     threads: 1
@@ -94,6 +104,7 @@ rule features_gather:
 rule features_scale:
     input:
         features=RUN.features_raw,
+        same_as=first_seed_file("features"),
     output:
         features=RUN.features,
         params=RUN.scaler,
@@ -101,6 +112,8 @@ rule features_scale:
         logs("features_scale"),
     benchmark:
         benchmarks("features_scale")
+    wildcard_constraints:
+        run=feature_runs_regex(temporary=False),
     conda:
         ENV
     threads: 1
@@ -112,3 +125,23 @@ rule features_scale:
         seed=run_seed,
     script:
         "../scripts/features_scale.py"
+
+
+use rule features_gather as features_gather_seed with:
+    output:
+        features=temp(RUN.features_raw),
+        objects=RUN.objects,
+        truth=RUN.truth,
+        failures=RUN.failures,
+        summary=RUN.summary,
+        info=RUN.dataset_json,
+    wildcard_constraints:
+        run=feature_runs_regex(temporary=True),
+
+
+use rule features_scale as features_scale_seed with:
+    output:
+        features=temp(RUN.features),
+        params=RUN.scaler,
+    wildcard_constraints:
+        run=feature_runs_regex(temporary=True),

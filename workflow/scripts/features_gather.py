@@ -21,4 +21,5 @@ gather_step(
     truth_out=snakemake.output.truth,
     failures_out=snakemake.output.failures,
     summary_out=snakemake.output.summary,
+    same_as=snakemake.input.same_as or None,  # the first seed's table, if shared
 )

@@ -11,4 +11,5 @@ scale_step(
     method=snakemake.params.method,
     pca=snakemake.params.pca,
     seed=snakemake.params.seed,
+    same_as=snakemake.input.same_as or None,  # the first seed's table, if shared
 )

@@ -50,6 +50,11 @@ class ValuesExtractor:
         if self._table is None:
             from astroanom.store.io import feature_columns
 
+            if not os.path.isfile(self.path):
+                raise FileNotFoundError(
+                    f"{self.path} not found: features.kind 'values' reads the values its source "
+                    "writes (the workflow's source_values step); run that step first"
+                )
             t = pd.read_parquet(self.path)
             self._cols = feature_columns(t)
             self._table = t.set_index("id")

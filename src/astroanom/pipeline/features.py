@@ -1,6 +1,7 @@
 """Steps of ``workflow/rules/features.smk``: source -> manifest, feature shards, gather, scale.
 
 manifest (checkpoint)   the source's object table, its failures, and the truth split off
+values                  the values a source supplies itself (the simulation's curves)
 shard k                 features of manifest rows [k * size, (k + 1) * size)
 gather                  features_raw.parquet, objects.parquet, truth.parquet, failures.csv,
                         summary.json, dataset.json (row for row: only objects with features)
@@ -102,6 +103,25 @@ def manifest_step(
         len(fails),
         time.perf_counter() - t0,
     )
+
+
+def values_step(
+    source: Mapping[str, Any], seed: int, values_out: PathLike, threads: int = 1
+) -> None:
+    """Write the values a source supplies itself (``features.kind: values``; the simulation's
+    curves) to ``values_out``: a table of id + f000.. with the manifest's rows."""
+    params = {k: v for k, v in source.items() if k != "kind"}
+    src = plugins.build("source", source["kind"], params, n_jobs=threads)
+    write = getattr(src, "write_values", None)
+    if not callable(write):
+        raise ConfigError(
+            f"the source {source['kind']!r} supplies no values of its own, so features.kind "
+            "'values' cannot read any; choose a feature extractor for its objects "
+            "(docs/data_kinds.md lists them)"
+        )
+    t0 = time.perf_counter()
+    write(values_out, seed)
+    log.info("source %s: values written in %.1f s", source["kind"], time.perf_counter() - t0)
 
 
 def _no_truth_column(src: Any, source: Mapping[str, Any], col: str, man: pd.DataFrame) -> str:
@@ -215,6 +235,19 @@ def shard_step(
     )
 
 
+def _link_if_same(table: pd.DataFrame, other: PathLike | None, out: PathLike) -> bool:
+    """Make ``out`` a symbolic link to the Parquet file ``other`` if it holds exactly ``table``
+    (same columns, rows, order and dtypes); True if linked. (A symbolic link, not a hard one:
+    Snakemake touches every output, and a hard link would touch ``other`` too.)"""
+    if other is None or not os.path.isfile(other):
+        return False
+    if not pd.read_parquet(other).equals(table.reset_index(drop=True)):
+        return False
+    symlink_or_copy(other, out)
+    log.info("%s: the same table as %s, written as a link to it", out, other)
+    return True
+
+
 def gather_step(
     shards: Sequence[PathLike],
     manifest: PathLike,
@@ -232,11 +265,14 @@ def gather_step(
     failures_out: PathLike,
     summary_out: PathLike,
     oracle: Mapping[str, Any] | None = None,
+    same_as: PathLike | None = None,
 ) -> None:
     """Join the shards in manifest order: features and objects of the successes (row for row),
     truth aligned with them, every failure (id, stage, reason) and a summary with the counts.
     Class labels named in the truth spec or the simulated ``oracle``'s relevance map that no
-    object has stop the run (:func:`astroanom.sources.truth.check_label_names`)."""
+    object has stop the run (:func:`astroanom.sources.truth.check_label_names`).
+    ``same_as``: the first seed's features_raw.parquet of a dataset whose features do not
+    depend on the seed; features equal to it are written as a symbolic link to it."""
     from astroanom.sources.truth import build_truth, check_label_names
 
     parts = [pd.read_parquet(p) for p in shards]
@@ -282,7 +318,7 @@ def gather_step(
     values_file = same(kept) if callable(same) else None
     if values_file is not None:
         link_or_copy(values_file, features_out)
-    else:
+    elif not _link_if_same(kept, same_as, features_out):
         write_parquet(kept, features_out)
     if ok.all():
         symlink_or_copy(manifest, objects_out)
@@ -358,11 +394,14 @@ def scale_step(
     method: str,
     pca: Mapping[str, Any] | None = None,
     seed: int = 0,
+    same_as: PathLike | None = None,
 ) -> None:
     """``standard``: zero mean, unit variance per feature (constant ones centred only);
     ``none``: the features as extracted; then, with ``pca``, the first principal components
     (``n_components``: a count, or a fraction of the variance). Writes the table and what was
-    done (per-feature mean and scale, the PCA's explained variance)."""
+    done (per-feature mean and scale, the PCA's explained variance). ``same_as``: the first
+    seed's features.parquet (features that do not depend on the seed); a table equal to it is
+    written as a symbolic link to it."""
     from astroanom.features.scaling import standardise
     from astroanom.store.io import feature_columns, read_features
 
@@ -402,7 +441,8 @@ def scale_step(
         out = feature_frame(out["id"].to_numpy(), Z)
         params["pca"] = report.to_dict()
         log.info("PCA: %d components keep %.3f of the variance", Z.shape[1], report.kept_fraction)
-    write_parquet(out, features_out)
+    if not _link_if_same(out, same_as, features_out):
+        write_parquet(out, features_out)
     write_text(json.dumps(params, indent=2, default=float) + "\n", params_json)
     log.info("%s scaling of %d x %d features", method, *X.shape)
 

@@ -132,8 +132,11 @@ def simulate(
 class SimulationSource:
     """``source.kind: simulation``: the paper's five-class curves (section 6, Table 1).
 
-    The curves are the features: they are written to ``<workdir>/source/values.parquet`` and
-    read back by the ``values`` extractor. Class and drawn parameters are truth.
+    The curves are the features: :meth:`write_values` writes them (the workflow's
+    ``source_values`` step, to ``<workdir>/source/values.parquet``) and the ``values`` extractor
+    reads them back. They are a function of the configuration and the seed only, so the
+    workflow keeps them as a temporary file and makes them again if a later step needs them.
+    Class and drawn parameters are truth.
     """
 
     object_kind = "curve"  # astroanom.kinds: what its objects are
@@ -163,13 +166,18 @@ class SimulationSource:
         self.counts = {int(k): int(v) for k, v in counts.items()}
         self.n_x, self.noise_sd, self.preset = int(n_x), float(noise_sd), preset
 
+    def _simulate(self, seed: int) -> SimulatedData:
+        return simulate(self.classes, self.counts, seed=seed, n_x=self.n_x, noise_sd=self.noise_sd)
+
     def manifest(self, workdir: str, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """objects (id, class, drawn parameters) and no failures; writes the curves."""
+        """objects (id, class, drawn parameters) and no failures (the curves: write_values)."""
+        return self._simulate(seed).params, pd.DataFrame(columns=["id", "stage", "reason"])
+
+    def write_values(self, path: str | os.PathLike[str], seed: int) -> None:
+        """Write the curves of ``seed`` (id, f000.. float32; the manifest's rows) to ``path``."""
         from astroanom.store.io import write_parquet
 
-        data = simulate(self.classes, self.counts, seed=seed, n_x=self.n_x, noise_sd=self.noise_sd)
-        write_parquet(data.to_frame().drop(columns="class"), values_path(workdir))
-        return data.params, pd.DataFrame(columns=["id", "stage", "reason"])
+        write_parquet(self._simulate(seed).to_frame().drop(columns="class"), path)
 
     def describe(self) -> dict[str, Any]:
         """What ``dataset.json`` records about the objects (curve x-values and axis labels)."""

@@ -44,6 +44,7 @@ MANIFEST = "manifest.parquet"
 SOURCE_TRUTH = "source/truth.parquet"
 SOURCE_FAILURES = "source/failures.csv"
 SOURCE_INFO = "source/info.json"
+SOURCE_VALUES = "source/values.parquet"  # values a source supplies itself (the simulation's curves)
 SCORES = "scores.parquet"
 ACTIVE = "active.parquet"
 LABELS_USED = "labels_used.json"  # whose labels the retrain used, combined how (store.users)
@@ -152,6 +153,7 @@ class RunDir:
     source_truth = _File(SOURCE_TRUTH)
     source_failures = _File(SOURCE_FAILURES)
     source_info = _File(SOURCE_INFO)
+    source_values = _File(SOURCE_VALUES)
     scores = _File(SCORES)
     active = _File(ACTIVE)
     labels_used = _File(LABELS_USED)

@@ -1,4 +1,6 @@
 # Helpers of rules/features.smk (input functions, parameters, names).
+import re
+
 from astroanom.features import trainable
 
 
@@ -35,3 +37,49 @@ def shard_models(wildcards):
 def shard_features(wildcards):
     """The features entry of {run} with each trainable part's model path filled in."""
     return trainable.with_models(ds(wildcards)["features"], rd(wildcards).model)
+
+
+def source_values(wildcards):
+    """The values file of the source run of {run} when its features are the source's own
+    values (features.kind: values), else nothing."""
+    if ds(wildcards)["features"]["kind"] != "values":
+        return []
+    return source_rd(wildcards.run).source_values
+
+
+def _temp_features(run):
+    """Whether run `run` (an acfg.Run) keeps its features only as temp() files: a later seed's
+    run of a dataset whose objects or features depend on the seed (acfg.source_uses_seed).
+    """
+    entry = acfg.dataset(config, run.name)
+    return (
+        run.replicated
+        and run != acfg.runs(config, run.name)[0]
+        and acfg.source_uses_seed(entry)
+    )
+
+
+def feature_runs_regex(temporary):
+    """Wildcard constraint matching exactly the runs whose features are (or are not) temp()."""
+    paths = [
+        r.path
+        for name in config["datasets"]
+        for r in acfg.runs(config, name)
+        if _temp_features(r) == temporary
+    ]
+    return "(?:" + "|".join(re.escape(p) for p in paths) + ")"
+
+
+def first_seed_file(attr):
+    """Input function: the first run's file (a RunDir attribute) for a later seed's run of a
+    dataset whose features do not depend on the seed (that run's equal table is a link to it),
+    else nothing."""
+
+    def files(wildcards):
+        run = run_of(wildcards)
+        first = acfg.runs(config, run.name)[0]
+        if run == first or acfg.source_uses_seed(ds(wildcards)):
+            return []
+        return getattr(RunDir(first.path, RESULTS, config["labels"]["path"]), attr)
+
+    return files
