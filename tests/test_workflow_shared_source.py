@@ -110,12 +110,13 @@ def test_source_run_of_a_later_seed_is_the_first(tmp_path):
 def shared(tmp_path_factory) -> tuple[Path, str]:
     wd = tmp_path_factory.mktemp("shared")
     _table(wd / "cat.csv")
-    cfg = {"datasets": {"cat": _dataset(), "sub": _dataset(n_max=200)}}
+    raw = {**_dataset(n_max=200), "scale": "none"}  # unscaled: features.parquet is a link
+    cfg = {"datasets": {"cat": _dataset(), "sub": _dataset(n_max=200), "raw": raw}}
     (wd / "mine.yaml").write_text(yaml.safe_dump(cfg))
     plan = snakemake(wd, "-n")
     targets = [f"results/cat/seed{k}/features.parquet" for k in (1, 2)]
     targets += [f"results/sub/seed{k}/objects.parquet" for k in (1, 2)]
-    targets.append("results/sub/seed2/scores.parquet")
+    targets += ["results/sub/seed2/scores.parquet", "results/raw/seed2/scores.parquet"]
     snakemake(wd, *targets)  # the feature chain (and sub/seed2's detection): what sharing changes
     return wd, plan
 
@@ -124,11 +125,11 @@ def test_one_parse_per_dataset_without_a_seeded_subsample(shared):
     wd, plan = shared
     jobs = planned(plan)
     # cat: 1 source + 1 shard for both seeds; sub (n_max): one each per seed
-    assert jobs["source_manifest"] == 3
+    assert jobs["source_manifest"] == 5
     # the first seed's detect keeps the fitted detector for the bundle, later seeds' do not
-    assert jobs["detect"] + jobs.get("detect_seed", 0) == 4
-    # sub's later seed keeps its features only as temp() files (features_gather_seed)
-    assert jobs["features_gather"] == 3 and jobs["features_gather_seed"] == 1
+    assert jobs["detect"] + jobs.get("detect_seed", 0) == 6
+    # sub's and raw's later seeds keep their features only as temp() files
+    assert jobs["features_gather"] == 4 and jobs["features_gather_seed"] == 2
     res = wd / "results"
     assert (res / "cat" / "seed1" / "manifest.parquet").is_file()
     assert not (res / "cat" / "seed2" / "manifest.parquet").exists()
@@ -153,18 +154,18 @@ def test_later_seeds_gather_the_first_seeds_shards(shared):
 
 
 def test_a_later_seed_of_a_seeded_subsample_keeps_no_features_and_reruns_nothing(shared):
-    """sub/seed2's features (its own subsample) were read by its detection, then deleted
-    (temp()); the first seeds and cat/seed2 (the same table as cat/seed1) keep theirs, and a
-    second run of the same targets has nothing to do."""
+    """sub/seed2's and raw/seed2's features (their own subsamples) were read by their
+    detection, then deleted (temp()); the first seeds and cat/seed2 (the same table as
+    cat/seed1) keep theirs, and a second run of the same targets has nothing to do."""
     wd, _ = shared
     res = wd / "results"
     assert (res / "sub" / "seed2" / "scores.parquet").is_file()
     for name in ("features_raw.parquet", "features.parquet"):
-        assert not (res / "sub" / "seed2" / name).exists(), name
+        for d in ("sub", "raw"):  # raw: unscaled, features.parquet was a hard link
+            assert not (res / d / "seed2" / name).exists(), (d, name)
         assert (res / "cat" / "seed2" / name).is_file(), name
     assert (res / "sub" / "seed1" / "features_raw.parquet").is_file()
     assert (res / "sub" / "seed2" / "scaler.json").is_file()  # what the scaling was is kept
-    out = snakemake(
-        wd, "-n", "results/sub/seed2/scores.parquet", "results/cat/seed2/features.parquet"
-    )
+    targets = ["results/sub/seed2/scores.parquet", "results/raw/seed2/scores.parquet"]
+    out = snakemake(wd, "-n", *targets, "results/cat/seed2/features.parquet")
     assert "Nothing to be done" in out, out[-2000:]

@@ -145,3 +145,8 @@ use rule features_scale as features_scale_seed with:
         params=RUN.scaler,
     wildcard_constraints:
         run=feature_runs_regex(temporary=True),
+    params:
+        method=lambda w: ds(w)["scale"],
+        pca=lambda w: ds(w)["pca"],
+        seed=run_seed,
+        hard_link=True,  # unscaled: a hard link, which outlives the temp() features_raw

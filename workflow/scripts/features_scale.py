@@ -12,4 +12,5 @@ scale_step(
     pca=snakemake.params.pca,
     seed=snakemake.params.seed,
     same_as=snakemake.input.same_as or None,  # the first seed's table, if shared
+    hard_link=snakemake.params.get("hard_link", False),
 )

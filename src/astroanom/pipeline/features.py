@@ -395,13 +395,16 @@ def scale_step(
     pca: Mapping[str, Any] | None = None,
     seed: int = 0,
     same_as: PathLike | None = None,
+    hard_link: bool = False,
 ) -> None:
     """``standard``: zero mean, unit variance per feature (constant ones centred only);
     ``none``: the features as extracted; then, with ``pca``, the first principal components
     (``n_components``: a count, or a fraction of the variance). Writes the table and what was
     done (per-feature mean and scale, the PCA's explained variance). ``same_as``: the first
     seed's features.parquet (features that do not depend on the seed); a table equal to it is
-    written as a symbolic link to it."""
+    written as a symbolic link to it. Unscaled features are a symbolic link to ``features_in``,
+    or with ``hard_link`` a hard one (for temp() files: the features then outlive the deletion
+    of ``features_in``)."""
     from astroanom.features.scaling import standardise
     from astroanom.store.io import feature_columns, read_features
 
@@ -409,8 +412,9 @@ def scale_step(
     cols = feature_columns(df)
     if method == "none" and pca is None and list(df.columns) == ["id", *cols]:
         # the same table: features.parquet is a symbolic link to features_raw.parquet (a
-        # link's own time is what Snakemake touches, so the input's timestamp is left alone)
-        symlink_or_copy(features_in, features_out)
+        # link's own time is what Snakemake touches, so the input's timestamp is left alone);
+        # a hard link where both are temp() (features_raw is deleted first)
+        (link_or_copy if hard_link else symlink_or_copy)(features_in, features_out)
         write_text(json.dumps({"method": "none", "columns": cols}, indent=2) + "\n", params_json)
         log.info(
             "no scaling of %d x %d features: %s links to %s", *X.shape, features_out, features_in
