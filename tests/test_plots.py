@@ -198,3 +198,30 @@ def test_feature_labels_have_units():
 
     assert feature_label("V_I") == "V−I [mag]" and feature_label("logP_1") == "log P₁ [d]"
     assert feature_label("A_2") == "A₂ [mag]" and feature_label("f000") == "f000"
+
+
+def test_map_without_labels_says_so_instead_of_a_second_map(tmp_path):
+    """0 labels: S^ = S, so panel (b) is a note on how to label the dataset, not a copy of (a)."""
+    rng = np.random.default_rng(0)
+    emb = pd.DataFrame(
+        {
+            "x": rng.normal(size=100),
+            "y": rng.normal(size=100),
+            "S": rng.uniform(0, 5, 100),
+            "score": rng.uniform(0, 5, 100),
+            "label": [np.nan] * 100,
+        }
+    )
+    fig = gp.tsne_figure(emb, n_top=4, n_labels=0, dataset="my_cutouts")
+    a, b = fig.axes[:2]
+    assert len(a.collections) == 2 and sum(len(c.get_offsets()) for c in a.collections) == 104
+    assert len(b.collections) == 0 and not b.axison  # no second scatter, no axes
+    (note,) = b.texts
+    assert "no labels yet" in note.get_text()
+    assert "astroanom label my_cutouts" in note.get_text() and "rerun" in note.get_text()
+    assert "one retrain" not in " ".join(ax.get_title() for ax in fig.axes)
+    assert fig.legends[0].get_texts() == []  # no label groups to list
+    gp.tsne_map(emb, tmp_path / "map.png", n_labels=0, dataset="my_cutouts")
+    assert (tmp_path / "map.png").stat().st_size > 0
+    with_labels = gp.tsne_figure(emb.assign(label=[5.0] + [np.nan] * 99), n_top=4)
+    assert "1 labels" in with_labels.axes[1].get_title() and with_labels.axes[1].collections

@@ -377,18 +377,29 @@ def fig5_recall_rws(
     save(fig5_figure(curves, n_anomalies, n_labels, detector, wanted, note), png, pdf)
 
 
+def no_labels_note(dataset: str | None = None) -> str:
+    """What panel (b) of the map says before anyone has labelled: how to get S^."""
+    name = dataset or "<dataset>"
+    return (
+        "(b) after: $\\hat{S}$\n\nno labels yet ($\\hat{S}$ = S)\n"
+        f"label objects with\nastroanom label {name}\nand rerun the workflow"
+    )
+
+
 def tsne_figure(
     embedding: pd.DataFrame,
     n_top: int | None = None,
     detector: str = "detector",
     n_labels: int | None = None,
+    dataset: str | None = None,
 ) -> plt.Figure:
     """The 2-D map of a subset (columns x, y, S, score, label) coloured by the detector's
     score S and by S^ after learning on ``n_labels`` labels (default: those on the map). The
     labelled objects on the map are rings (hollow, their point's colour shows inside) drawn
     below the points, so no ring hides a point; the ``n_top`` highest-scoring points of each
     panel (default 2 %) are drawn last, above everything. The legend lists only the label
-    groups present."""
+    groups present. With no labels at all (S^ = S), panel (b) is no map but a note saying so
+    and how to label ``dataset`` (:func:`no_labels_note`)."""
     apply_style()
     fig, axes = plt.subplots(
         1, 2, figsize=(PAGE_WIDTH, 3.5), sharex=True, sharey=True, layout="constrained"
@@ -397,10 +408,23 @@ def tsne_figure(
     n_lab = on_map if n_labels is None else int(n_labels)
     top = n_top if n_top is not None else max(1, len(embedding) // 50)
     labs = f"{n_lab} labels" + (f", {on_map} on the map" if on_map != n_lab else "")
-    for ax, col, title in (
-        (axes[0], "S", f"(a) before: {detector} score S"),
-        (axes[1], "score", f"(b) after: $\\hat{{S}}$ (one retrain, {labs})"),
-    ):
+    panels = [(axes[0], "S", f"(a) before: {detector} score S")]
+    if n_lab > 0:
+        panels.append((axes[1], "score", f"(b) after: $\\hat{{S}}$ (one retrain, {labs})"))
+    else:
+        axes[1].axis("off")
+        axes[1].text(
+            0.5,
+            0.5,
+            no_labels_note(dataset),
+            ha="center",
+            va="center",
+            fontsize=9,
+            linespacing=1.5,
+            transform=axes[1].transAxes,
+            bbox={"boxstyle": "round,pad=0.8", "facecolor": "#f2f2f2", "edgecolor": "0.6"},
+        )
+    for ax, col, title in panels:
         order = np.argsort(embedding[col].to_numpy(), kind="stable")
         e = embedding.iloc[order]
         kw = {"cmap": "viridis", "vmin": 0, "vmax": 5, "linewidths": 0}
@@ -417,7 +441,13 @@ def tsne_figure(
         ax.set_yticks([])
     axes[0].set_ylabel("t-SNE 2 (arbitrary units)")
     fig.colorbar(
-        sc, ax=axes, shrink=0.85, pad=0.01, label="anomaly score (0-5): S in (a), $\\hat{S}$ in (b)"
+        sc,
+        ax=axes,
+        shrink=0.85,
+        pad=0.01,
+        label="anomaly score (0-5): S in (a), $\\hat{S}$ in (b)"
+        if n_lab > 0
+        else "anomaly score S (0-5)",
     )
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(
@@ -425,8 +455,9 @@ def tsne_figure(
         labels,
         loc="outside lower center",
         ncol=3,
-        title=f"{len(embedding):,} objects mapped; the top {top} by each panel's score drawn "
-        "on top",
+        title=f"{len(embedding):,} objects mapped; the top {top} by "
+        + ("each panel's score" if n_lab > 0 else "S")
+        + " drawn on top",
     )
     return fig
 
@@ -437,6 +468,8 @@ def tsne_map(
     pdf: PathLike | None = None,
     detector: str = "detector",
     n_labels: int | None = None,
+    dataset: str | None = None,
 ) -> None:
     """Write :func:`tsne_figure` (PNG, and PDF if given)."""
-    save(tsne_figure(embedding, detector=detector, n_labels=n_labels), png, pdf)
+    fig = tsne_figure(embedding, detector=detector, n_labels=n_labels, dataset=dataset)
+    save(fig, png, pdf)
