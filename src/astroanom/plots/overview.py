@@ -18,7 +18,7 @@ def top_images(
     paths: Sequence[str], ids: Sequence[str], scores: Sequence[float], title: str, ncols: int = 6
 ) -> plt.Figure:
     """Tiles of the given images in rank order, each titled with its rank, id and score, on a
-    page-wide figure (:data:`PAGE_WIDTH`; sky noise drawn black, :func:`galaxies.sky_floor`)."""
+    page-wide figure (:data:`PAGE_WIDTH`; sky noise faded to black, :func:`galaxies.sky_floor`)."""
     from astroanom.plots.galaxies import _display
     from astroanom.sources.imageio import ImageReadError, load_image
 
