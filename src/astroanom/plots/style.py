@@ -215,8 +215,8 @@ PALETTE_SIZES = (16, 32, 64, 128)
 #: A smaller palette is taken only if it reproduces the figure within these errors (0-255
 #: levels, the largest channel error per pixel): root mean square, and at the 99.9th percentile
 #: (anti-aliased edges move by a few levels; no colour, tint or gradient changes visibly).
-PALETTE_MAX_RMS = 1.0
-PALETTE_MAX_P999 = 16.0
+PALETTE_MAX_RMS = 2.0
+PALETTE_MAX_P999 = 32.0
 
 
 def _palette(rgb: object, colours: int) -> object:
