@@ -278,7 +278,8 @@ def fig4_figure(
             f"Each tile cut to its object (the radius holding 90 % of its flux, x 1.5). Bold "
             f"blue: {words} ({truth_column}) > {threshold:g}, a ground-truth anomaly"
             + ("; red border: artefact" if "artefact" in objects else "")
-            + "; [L]: labelled by the oracle (already seen).",
+            + "; [L]: labelled by the oracle (already seen). Sky noise darker than 12/255 fades"
+            " to black.",
             150,
         ),
         fontsize=6.5,
