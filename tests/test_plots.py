@@ -198,3 +198,89 @@ def test_feature_labels_have_units():
 
     assert feature_label("V_I") == "V−I [mag]" and feature_label("logP_1") == "log P₁ [d]"
     assert feature_label("A_2") == "A₂ [mag]" and feature_label("f000") == "f000"
+
+
+def test_map_without_labels_says_so_instead_of_a_second_map(tmp_path):
+    """0 labels: S^ = S, so panel (b) is a note on how to label the dataset, not a copy of (a)."""
+    rng = np.random.default_rng(0)
+    emb = pd.DataFrame(
+        {
+            "x": rng.normal(size=100),
+            "y": rng.normal(size=100),
+            "S": rng.uniform(0, 5, 100),
+            "score": rng.uniform(0, 5, 100),
+            "label": [np.nan] * 100,
+        }
+    )
+    fig = gp.tsne_figure(emb, n_top=4, n_labels=0, dataset="my_cutouts")
+    a, b = fig.axes[:2]
+    assert len(a.collections) == 2 and sum(len(c.get_offsets()) for c in a.collections) == 104
+    assert len(b.collections) == 0 and not b.axison  # no second scatter, no axes
+    (note,) = b.texts
+    assert "no labels yet" in note.get_text()
+    assert "astroanom label my_cutouts" in note.get_text() and "rerun" in note.get_text()
+    assert "one retrain" not in " ".join(ax.get_title() for ax in fig.axes)
+    assert fig.legends[0].get_texts() == []  # no label groups to list
+    gp.tsne_map(emb, tmp_path / "map.png", n_labels=0, dataset="my_cutouts")
+    assert (tmp_path / "map.png").stat().st_size > 0
+    with_labels = gp.tsne_figure(emb.assign(label=[5.0] + [np.nan] * 99), n_top=4)
+    assert "1 labels" in with_labels.axes[1].get_title() and with_labels.axes[1].collections
+
+
+def test_sky_floor_by_hand():
+    """Grey levels 4, 6, 8, 6 / 6, 10, 6, 200: median 6, MAD 1, sigma 1.4826; the knee runs
+    from 7.4826 to 8.9652 (<= 12/255: applied)."""
+    grey = np.array([[4, 6, 8, 6], [6, 10, 6, 200]], dtype=np.uint8)
+    sky, top = gp.sky_level(grey)
+    assert sky == pytest.approx(7.4826) and top == pytest.approx(8.9652)
+    out = gp.sky_floor(grey, sky, top, 255.0)
+    assert out.dtype == np.uint8
+    assert out[1, 1] == 10 and out[1, 3] == 200  # above the knee: as it is
+    assert (out[grey <= 6] == 0).all()  # the sky: black
+    assert out[0, 2] == 3  # on the knee: 8 x (8 - 7.4826) / 1.4826 = 2.79 -> 3
+    rgb = np.dstack([grey, grey, grey])
+    assert np.array_equal(gp.sky_floor(rgb, sky, top, 255.0)[..., 1], out)  # every channel
+    assert gp.sky_floor(grey, 10.0, 20.0, 255.0) is grey  # 20/255 > 12/255: not near-black
+    stamp = (5 + np.arange(64 * 64) % 3).astype(np.uint8).reshape(64, 64)  # sky 5, 6, 7
+    stamp[28:36, 28:36] = 250  # the object; the knee 7.48 to 8.97: all the sky goes black
+    tile = gp._display(stamp)
+    assert tile[30, 30] == 250 and tile.sum() == 64 * 250
+
+
+def test_plots_take_the_fewest_palette_colours_that_reproduce_them(tmp_path):
+    """A curve on white: 16 colours (4-bit PNG) within the error bounds; a scatter coloured by a
+    colour map keeps 256; a figure with an image keeps full colour at PICTURE_DPI."""
+    import io
+
+    from PIL import Image
+
+    from astroanom.plots import style
+
+    style.apply_style()
+    x = np.linspace(0, 1, 200)
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.plot(x, np.sin(9 * x), color="#1f4e8c")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    full = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+    data = style.compact_png(buf.getvalue())
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.mode == "P" and len(im.getpalette()) // 3 <= 16
+        rms, p999 = style.palette_error(full, np.asarray(im.convert("RGB")))
+    assert rms <= style.PALETTE_MAX_RMS and p999 <= style.PALETTE_MAX_P999
+    assert not style.has_colour_maps(fig)
+    with Image.open(io.BytesIO(style.compact_png(buf.getvalue(), fewer=False))) as im:
+        assert len(im.getpalette()) // 3 > 16
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.scatter(x, x, c=x, cmap="viridis")
+    assert style.has_colour_maps(fig) and not style.has_pictures(fig)
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.imshow(np.zeros((8, 8, 3)))
+    style.save(fig, tmp_path / "pic.png")
+    with Image.open(tmp_path / "pic.png") as im:
+        assert im.mode == "RGB" and im.size[0] <= 2 * style.PICTURE_DPI
+    a = np.zeros((2, 2, 3), np.uint8)
+    b = a.copy()
+    b[0, 0] = [0, 30, 0]  # errors 30, 0, 0, 0: RMS sqrt(900 / 4) = 15; the 99.9th percentile
+    rms, p999 = style.palette_error(a, b)  # between 0 and 30 at 0.999 x 3 = 2.997: 29.91
+    assert rms == pytest.approx(15.0) and p999 == pytest.approx(29.91)

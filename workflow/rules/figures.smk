@@ -86,6 +86,7 @@ rule figures_map:
         mem_mb=1000,
     params:
         detector=lambda w: ds(w)["detector"]["name"],
+        dataset=lambda w: run_of(w).name,
     script:
         "../scripts/figures_map.py"
 

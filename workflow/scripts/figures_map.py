@@ -10,4 +10,5 @@ map_step(
     png=snakemake.output.png,
     pdf=snakemake.output.pdf,
     detector=snakemake.params.detector,
+    dataset=snakemake.params.dataset,
 )

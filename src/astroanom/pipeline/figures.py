@@ -110,14 +110,21 @@ def scores_step(active: PathLike, detector: str, png: PathLike, pdf: PathLike) -
 
 
 def map_step(
-    embedding: PathLike, active: PathLike, png: PathLike, pdf: PathLike, detector: str
+    embedding: PathLike,
+    active: PathLike,
+    png: PathLike,
+    pdf: PathLike,
+    detector: str,
+    dataset: str | None = None,
 ) -> None:
-    """The 2-D map coloured by S and by S^, with the labelled objects marked."""
+    """The 2-D map coloured by S and by S^, with the labelled objects marked (no labels yet:
+    a note on how to label ``dataset`` instead of the S^ panel)."""
     from astroanom.pipeline.embedding import map_points
     from astroanom.plots.galaxies import tsne_map
 
     n_labels = int(pd.read_parquet(active, columns=["label"])["label"].notna().sum())
-    tsne_map(map_points(embedding, active), png, pdf, detector=detector, n_labels=n_labels)
+    points = map_points(embedding, active)
+    tsne_map(points, png, pdf, detector=detector, n_labels=n_labels, dataset=dataset)
 
 
 # -- the simulation experiment (paper Figs. 1, 6-9) ---------------------------------------------

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from astroanom.plots.style import apply_style, plt
+from astroanom.plots.style import PAGE_WIDTH, apply_style, plt
 
 PathLike = str | os.PathLike[str]
 
@@ -17,14 +17,18 @@ PathLike = str | os.PathLike[str]
 def top_images(
     paths: Sequence[str], ids: Sequence[str], scores: Sequence[float], title: str, ncols: int = 6
 ) -> plt.Figure:
-    """Tiles of the given images in rank order, each titled with its rank, id and score."""
+    """Tiles of the given images in rank order, each titled with its rank, id and score, on a
+    page-wide figure (:data:`PAGE_WIDTH`; sky noise faded to black, :func:`galaxies.sky_floor`)."""
     from astroanom.plots.galaxies import _display
     from astroanom.sources.imageio import ImageReadError, load_image
 
     apply_style()
     n = len(paths)
     nrows = max(1, -(-n // ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.55 * ncols, 1.8 * nrows + 0.5), squeeze=False)
+    tile = PAGE_WIDTH / ncols  # inches
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(PAGE_WIDTH, 1.16 * tile * nrows + 0.4), squeeze=False
+    )
     for k, ax in enumerate(axes.flat):
         ax.set_xticks([])
         ax.set_yticks([])
@@ -52,12 +56,14 @@ def top_curves(
     y_label: str = "y",
     ncols: int = 4,
 ) -> plt.Figure:
-    """Small multiples of the given curves (n, m) against ``x`` (m,) in rank order."""
+    """Small multiples of the given curves (n, m) against ``x`` (m,) in rank order, on a
+    page-wide figure (:data:`PAGE_WIDTH`)."""
     apply_style()
     n = curves.shape[0]
     nrows = max(1, -(-n // ncols))
+    panel = PAGE_WIDTH / ncols  # inches
     fig, axes = plt.subplots(
-        nrows, ncols, figsize=(2.3 * ncols, 1.6 * nrows + 0.5), squeeze=False, sharex=True
+        nrows, ncols, figsize=(PAGE_WIDTH, 0.7 * panel * nrows + 0.4), squeeze=False, sharex=True
     )
     for k, ax in enumerate(axes.flat):
         if k >= n:
