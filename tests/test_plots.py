@@ -224,7 +224,28 @@ def test_map_without_labels_says_so_instead_of_a_second_map(tmp_path):
     gp.tsne_map(emb, tmp_path / "map.png", n_labels=0, dataset="my_cutouts")
     assert (tmp_path / "map.png").stat().st_size > 0
     with_labels = gp.tsne_figure(emb.assign(label=[5.0] + [np.nan] * 99), n_top=4)
-    assert "1 labels" in with_labels.axes[1].get_title() and with_labels.axes[1].collections
+    assert "(one retrain, 1 label)" in with_labels.axes[1].get_title()
+    assert with_labels.axes[1].collections
+
+
+def test_map_rings_shrink_where_labelled_objects_crowd():
+    """Up to 40 labelled objects on the map: rings of area 26 pt^2, edge 0.8 pt (halo 1.6);
+    more: area 12, edge 0.45 (halo 0.9), so a cluster the loop explored keeps its colours."""
+    rng = np.random.default_rng(1)
+    n = 200
+    emb = pd.DataFrame(
+        {"x": rng.normal(size=n), "y": rng.normal(size=n), "S": rng.uniform(0, 5, n),
+         "score": rng.uniform(0, 5, n)}
+    )  # fmt: skip
+
+    def rings(k: int) -> set[tuple[float, float]]:
+        lab = np.r_[np.zeros(k), np.full(n - k, np.nan)]
+        ax = gp.tsne_figure(emb.assign(label=lab), n_top=4).axes[0]
+        hollow = [c for c in ax.collections if len(c.get_facecolors()) == 0]
+        return {(float(c.get_sizes()[0]), float(c.get_linewidths()[0])) for c in hollow}
+
+    assert rings(40) == {(26.0, 1.6), (26.0, 0.8)}
+    assert rings(41) == {(12.0, 0.9), (12.0, 0.45)}
 
 
 def test_sky_floor_by_hand():

@@ -23,12 +23,9 @@ rule export:
         ),
         fits=RUN.export_fits,
         votable=RUN.export_votable,
-        html=report(
-            RUN.export_html,
-            caption="../report/export.rst",
-            category="Anomaly catalogues",
-            labels={"dataset": "{run}", "table": "anomalies (page)"},
-        ),
+        # the page (each object's cutout or plot embedded, ~0.3-1.2 MB) is not embedded in the
+        # report too: it would be base64 twice and a quarter of the report; the caption says where it is
+        html=RUN.export_html,
     log:
         logs("export"),
     benchmark:

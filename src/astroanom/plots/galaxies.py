@@ -404,8 +404,8 @@ def tsne_figure(
 ) -> plt.Figure:
     """The 2-D map of a subset (columns x, y, S, score, label) coloured by the detector's
     score S and by S^ after learning on ``n_labels`` labels (default: those on the map). The
-    labelled objects on the map are rings (hollow, their point's colour shows inside) drawn
-    below the points, so no ring hides a point; the ``n_top`` highest-scoring points of each
+    labelled objects on the map are rings (hollow, their point's colour shows inside; smaller
+    and thinner beyond 40 of them) drawn below the points, so no ring hides a point; the ``n_top`` highest-scoring points of each
     panel (default 2 %) are drawn last, above everything. The legend lists only the label
     groups present. With no labels at all (S^ = S), panel (b) is no map but a note saying so
     and how to label ``dataset`` (:func:`no_labels_note`)."""
@@ -416,7 +416,11 @@ def tsne_figure(
     on_map = int(embedding["label"].notna().sum())
     n_lab = on_map if n_labels is None else int(n_labels)
     top = n_top if n_top is not None else max(1, len(embedding) // 50)
-    labs = f"{n_lab} labels" + (f", {on_map} on the map" if on_map != n_lab else "")
+    labs = f"{n_lab} label{'' if n_lab == 1 else 's'}"
+    labs += f", {on_map} on the map" if on_map != n_lab else ""
+    # many labelled objects crowd into the few clusters the loop explored: smaller, thinner
+    # rings there, so the clusters' own colours stay visible between them
+    rings = {"size": 26, "linewidth": 0.8} if on_map <= 40 else {"size": 12, "linewidth": 0.45}
     panels = [(axes[0], "S", f"(a) before: {detector} score S")]
     if n_lab > 0:
         panels.append((axes[1], "score", f"(b) after: $\\hat{{S}}$ (one retrain, {labs})"))
@@ -438,7 +442,7 @@ def tsne_figure(
         e = embedding.iloc[order]
         kw = {"cmap": "viridis", "vmin": 0, "vmax": 5, "linewidths": 0}
         lab = e[e["label"].notna()]
-        draw_label_markers(ax, lab[["x", "y"]].to_numpy(), lab["label"].to_numpy(), size=26)
+        draw_label_markers(ax, lab[["x", "y"]].to_numpy(), lab["label"].to_numpy(), **rings)
         for c in ax.collections:
             c.set_zorder(1.5)  # rings below the points
         sc = ax.scatter(e["x"], e["y"], c=e[col], s=4, zorder=2, rasterized=True, **kw)
@@ -464,6 +468,7 @@ def tsne_figure(
         labels,
         loc="outside lower center",
         ncol=3,
+        markerscale=float(np.sqrt(26 / rings["size"])),  # the legend's rings at full size
         title=f"{len(embedding):,} objects mapped; the top {top} by "
         + ("each panel's score" if n_lab > 0 else "S")
         + " drawn on top",

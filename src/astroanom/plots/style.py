@@ -36,11 +36,13 @@ def draw_label_markers(
     labels: np.ndarray,
     size: float = 22.0,
     filled: bool = False,
+    linewidth: float = 0.8,
 ) -> int:
     """One marker per labelled object (xy (k, 2), labels (k,) in 0..5), shape and colour by
     relevance group. ``filled``: solid markers with a black edge (legible on any colour of a
     heat map); otherwise rings (hollow, coloured edge on a thin black halo) that leave the
-    point underneath and its colour visible. Groups without objects get no legend entry.
+    point underneath and its colour visible; ``linewidth`` (points) is the ring's coloured
+    edge, its halo twice as wide. Groups without objects get no legend entry.
     Returns the count drawn."""
     labels = np.rint(np.asarray(labels, dtype=np.float64)).astype(int)
     xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
@@ -69,7 +71,7 @@ def draw_label_markers(
                 marker=marker,
                 facecolors="none",
                 edgecolors="black",
-                linewidths=1.6,
+                linewidths=2 * linewidth,
                 zorder=3,
             )
             ax.scatter(
@@ -78,7 +80,7 @@ def draw_label_markers(
                 marker=marker,
                 facecolors="none",
                 edgecolors=colour,
-                linewidths=0.8,
+                linewidths=linewidth,
                 label=label,
                 zorder=3,
             )
