@@ -24,7 +24,14 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from astroanom.features.preprocess import Preprocessed, PreprocessFailure, sigma_clip_central
+from astroanom.features.preprocess import (
+    CentralSource,
+    Preprocessed,
+    PreprocessFailure,
+    find_central_source,
+    sigma_clip_central,
+    to_plane,
+)
 
 PERCENTILES: tuple[int, ...] = (90, 80, 70, 60, 50, 0)
 ELLIPSE_FEATURE_NAMES: tuple[str, ...] = tuple(
@@ -209,9 +216,13 @@ def image_features(
     check_preset(preset)
     try:
         if preset == "astronomaly":
-            pre = sigma_clip_central(
-                image, n_sigma=n_sigma, channel=channel, threshold_sigma=ASTRONOMALY_CUT_SIGMA
-            )
+            plane = to_plane(np.asarray(image), channel)
+            if plane.dtype == np.uint8:  # JPEG/PNG cutouts: the source's own 8-bit pixels
+                src = find_central_source(
+                    plane, n_sigma=n_sigma, threshold_sigma=ASTRONOMALY_CUT_SIGMA
+                )
+                return FeatureResult(astronomaly_features_8bit(src))
+            pre = sigma_clip_central(plane, n_sigma=n_sigma, threshold_sigma=ASTRONOMALY_CUT_SIGMA)
             return FeatureResult(astronomaly_features(pre))
         pre = sigma_clip_central(image, n_sigma=n_sigma, channel=channel)
         return FeatureResult(ellipse_features(pre))
@@ -451,6 +462,7 @@ def astronomaly_features(pre: Preprocessed) -> np.ndarray:
     contours are the crop's, found with OpenCV's ``offset``), with percentiles from one sort,
     vectorised contour centroids, and the residual counted in a window: bit for bit the
     full-frame computation (tests/test_feature_equivalence.py holds that reference).
+    :func:`astronomaly_features_8bit` is the same on an 8-bit source's own pixels.
     """
     img = pre.image
     shape = (int(pre.shape[0]), int(pre.shape[1]))
@@ -459,32 +471,93 @@ def astronomaly_features(pre: Preprocessed) -> np.ndarray:
     if vals.size == 0:
         raise EllipseFailure("central source has no positive pixel")
     levels = _levels(vals, pre.integral)
+
+    def contours_at(t: np.float64) -> tuple[np.ndarray, ...]:
+        binary = (img > t).view(np.uint8)
+        return cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE, offset=offset)[
+            0
+        ]
+
+    return _astronomaly_levels(levels, [float(t) for t in levels], contours_at, shape)
+
+
+def astronomaly_features_8bit(src: CentralSource) -> np.ndarray:
+    """:func:`astronomaly_features` of an 8-bit image's central source, from its uint8 pixels.
+
+    ``src`` comes from :func:`~astroanom.features.preprocess.find_central_source` on a uint8
+    plane (the preprocessed image is then those pixels, 0 outside the central contour, as
+    :func:`~astroanom.features.preprocess.sigma_clip_central` builds it in float32). On
+    integers ``pixel > t`` is ``pixel > floor(t)``, so each level is one ``cv2.threshold`` of
+    the uint8 crop, and levels with the same floor share one binary image and its contours.
+    The contours of a level are found in the bounding box of its pixels (from the row and
+    column maxima; OpenCV pads the image with zeros, so a tighter box around the same pixels
+    gives the same contours), not in the whole source's box. The percentiles come from the
+    crop's histogram. Bit for bit :func:`astronomaly_features` of the float32 crop
+    (tests/test_ellipse_fast_paths.py).
+    """
+    x, y, w, h = src.bbox
+    crop = src.finite[y : y + h, x : x + w] * src.mask  # mask is 0/1: zero outside the contour
+    shape = (int(src.finite.shape[0]), int(src.finite.shape[1]))
+    counts = cv2.calcHist([crop], [0], None, [256], [0, 256]).ravel().astype(np.int64)
+    counts[0] = 0  # the positive pixels only
+    cum = np.cumsum(counts)
+    n = int(cum[-1])
+    if n == 0:
+        raise EllipseFailure("central source has no positive pixel")
+
+    def take(idx: np.ndarray) -> np.ndarray:  # sorted positive values at idx, as float32
+        idx = np.where(idx < 0, idx + n, idx)
+        return np.searchsorted(cum, idx, side="right").astype(np.float32)
+
+    levels = _lerp_percentiles(take, n)
+    row_max = crop.max(axis=1)
+    col_max = crop.max(axis=0)
+
+    def contours_at(t: float) -> tuple[np.ndarray, ...]:
+        v = math.floor(t)  # levels lie in [1, 255]: pixels > t are pixels > v
+        rows = np.flatnonzero(row_max > v)
+        if rows.size == 0:
+            return ()
+        cols = np.flatnonzero(col_max > v)
+        r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+        binary = cv2.threshold(crop[r0:r1, c0:c1], v, 1, cv2.THRESH_BINARY)[1]
+        return cv2.findContours(
+            binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE, offset=(x + c0, y + r0)
+        )[0]
+
+    keys = [float(math.floor(t)) for t in levels]
+    return _astronomaly_levels(levels, keys, contours_at, shape)
+
+
+def _astronomaly_levels(
+    levels: np.ndarray, keys: list[float], contours_at, shape: tuple[int, int]
+) -> np.ndarray:
+    """The per-level loop of the astronomaly preset: for each level t (PERCENTILES order) the
+    full-frame external contours ``contours_at(t)`` of pixels > t, found once per distinct key
+    (levels with equal keys have the same binary image), the contour nearest the reference
+    centroid, its raw fit and windowed residual (once per distinct contour), then the row."""
     ref: tuple[float, float] = (float(shape[0] // 2), float(shape[1] // 2))
     fits: list[RawEllipse] = []
     residuals: list[float] = []
-    found: dict[float, tuple[np.ndarray, ...]] = {}  # contours once per distinct threshold
-    done: dict[float, tuple[np.ndarray, RawEllipse, float]] = {}
-    for k, (p, t) in enumerate(zip(PERCENTILES, levels, strict=True)):
-        key = float(t)
-        if key not in found:
-            binary = (img > t).view(np.uint8)
-            found[key] = cv2.findContours(
-                binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE, offset=offset
-            )[0]
-        contours = found[key]
+    found: dict[float, tuple[np.ndarray, ...]] = {}  # contours once per distinct key
+    done: dict[tuple[float, int], tuple[RawEllipse, float]] = {}
+    # t stays a numpy float64: compared with a float32 image it must not be cast to float32
+    for k, (p, t, key) in enumerate(zip(PERCENTILES, levels, keys, strict=True)):
+        contours = found.get(key)
+        if contours is None:
+            contours = found[key] = contours_at(t)
         if not contours:
             raise EllipseFailure(f"no contour at the p{p} level (pixels > {t:.4g})")
-        c = contours[_nearest_centroid(contours, ref)]
+        i = _nearest_centroid(contours, ref)
+        c = contours[i]
         if k == 0:
             ref = tuple(float(v) for v in contour_centroid(c))  # type: ignore[assignment]
-        if key in done and np.array_equal(done[key][0], c):
-            ell, res = done[key][1], done[key][2]  # same level, same contour: same fit
-        else:
+        hit = done.get((key, i))
+        if hit is None:  # same binary, same contour: same fit
             ell = fit_raw_ellipse(c, shape, p)
-            res = _residual_in_window(c, ell, shape)
-            done[key] = (c, ell, res)
-        fits.append(ell)
-        residuals.append(res)
+            hit = done[(key, i)] = (ell, _residual_in_window(c, ell, shape))
+        fits.append(hit[0])
+        residuals.append(hit[1])
     return _astronomaly_row(fits, residuals)
 
 
