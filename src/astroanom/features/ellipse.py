@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import threading
+from bisect import bisect_right
 from dataclasses import dataclass
 
 import cv2
@@ -487,7 +488,7 @@ def astronomaly_features_8bit(src: CentralSource) -> np.ndarray:
     ``src`` comes from :func:`~astroanom.features.preprocess.find_central_source` on a uint8
     plane (the preprocessed image is then those pixels, 0 outside the central contour, as
     :func:`~astroanom.features.preprocess.sigma_clip_central` builds it in float32). On
-    integers ``pixel > t`` is ``pixel > floor(t)``, so each level is one ``cv2.threshold`` of
+    integers ``pixel > t`` is ``pixel > floor(t)``, so each level is one integer comparison of
     the uint8 crop, and levels with the same floor share one binary image and its contours.
     The contours of a level are found in the bounding box of its pixels (from the row and
     column maxima; OpenCV pads the image with zeros, so a tighter box around the same pixels
@@ -498,29 +499,23 @@ def astronomaly_features_8bit(src: CentralSource) -> np.ndarray:
     x, y, w, h = src.bbox
     crop = src.finite[y : y + h, x : x + w] * src.mask  # mask is 0/1: zero outside the contour
     shape = (int(src.finite.shape[0]), int(src.finite.shape[1]))
-    counts = cv2.calcHist([crop], [0], None, [256], [0, 256]).ravel().astype(np.int64)
+    counts = cv2.calcHist([crop], [0], None, [256], [0, 256]).ravel()
     counts[0] = 0  # the positive pixels only
-    cum = np.cumsum(counts)
-    n = int(cum[-1])
+    cum = np.cumsum(counts.astype(np.int64)).tolist()
+    n = cum[-1]
     if n == 0:
         raise EllipseFailure("central source has no positive pixel")
-
-    def take(idx: np.ndarray) -> np.ndarray:  # sorted positive values at idx, as float32
-        idx = np.where(idx < 0, idx + n, idx)
-        return np.searchsorted(cum, idx, side="right").astype(np.float32)
-
-    levels = _lerp_percentiles(take, n)
-    row_max = crop.max(axis=1)
-    col_max = crop.max(axis=0)
+    levels = _levels_from_cumulative(cum, n)
+    rows = _PixelBox(crop.max(axis=1))
+    cols = _PixelBox(crop.max(axis=0))
 
     def contours_at(t: float) -> tuple[np.ndarray, ...]:
         v = math.floor(t)  # levels lie in [1, 255]: pixels > t are pixels > v
-        rows = np.flatnonzero(row_max > v)
-        if rows.size == 0:
+        r0, r1 = rows.span(v)
+        if r0 >= r1:
             return ()
-        cols = np.flatnonzero(col_max > v)
-        r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-        binary = cv2.threshold(crop[r0:r1, c0:c1], v, 1, cv2.THRESH_BINARY)[1]
+        c0, c1 = cols.span(v)
+        binary = np.greater(crop[r0:r1, c0:c1], v).view(np.uint8)
         return cv2.findContours(
             binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE, offset=(x + c0, y + r0)
         )[0]
@@ -529,8 +524,43 @@ def astronomaly_features_8bit(src: CentralSource) -> np.ndarray:
     return _astronomaly_levels(levels, keys, contours_at, shape)
 
 
+class _PixelBox:
+    """First and last index along one axis of an 8-bit image holding a pixel > v, for any v,
+    from the maxima ``peak`` (n,) across the other axis: the running maxima from either end are
+    non-decreasing, so each end is one bisection."""
+
+    def __init__(self, peak: np.ndarray) -> None:
+        self.n = len(peak)
+        self.head = np.maximum.accumulate(peak).tolist()
+        self.tail = np.maximum.accumulate(peak[::-1]).tolist()
+
+    def span(self, v: int) -> tuple[int, int]:
+        """(start, stop) of the indices whose maximum is > v; start >= stop when none is."""
+        return bisect_right(self.head, v), self.n - bisect_right(self.tail, v)
+
+
+_QUANTILE_LIST: list[float] = _QUANTILES.tolist()
+
+
+def _levels_from_cumulative(cum: list[int], n: int) -> list[float]:
+    """:func:`_lerp_percentiles` in Python floats (the same IEEE double operations, in the same
+    order, without numpy's per-call cost) for integer pixel values: ``cum[v]`` = number of the
+    ``n`` values <= v, so the i-th smallest value is the first v with ``cum[v] > i``."""
+    out = []
+    for q in _QUANTILE_LIST:
+        virtual = (n - 1) * q
+        prev = -1 if virtual >= n - 1 else math.floor(virtual)
+        nxt = -1 if prev == -1 else prev + 1
+        gamma = virtual - prev
+        a = float(bisect_right(cum, prev + n if prev < 0 else prev))
+        b = float(bisect_right(cum, nxt + n if nxt < 0 else nxt))
+        diff = b - a
+        out.append(b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma)
+    return out
+
+
 def _astronomaly_levels(
-    levels: np.ndarray, keys: list[float], contours_at, shape: tuple[int, int]
+    levels: np.ndarray | list[float], keys: list[float], contours_at, shape: tuple[int, int]
 ) -> np.ndarray:
     """The per-level loop of the astronomaly preset: for each level t (PERCENTILES order) the
     full-frame external contours ``contours_at(t)`` of pixels > t, found once per distinct key

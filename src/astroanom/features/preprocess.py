@@ -286,6 +286,17 @@ def _nonfinite_touching(bad: np.ndarray, mask: np.ndarray, bbox: tuple[int, int,
     return int(np.count_nonzero(bad[y0:y1, x0:x1] & grown.astype(bool)))
 
 
+def greater_8bit(plane: np.ndarray, threshold: float) -> np.ndarray:
+    """``(plane > threshold)`` as uint8 0/1 for a uint8 ``plane``, compared in uint8: on integers
+    ``> t`` is ``> floor(t)``. (``cv2.threshold`` gives the same pixels but splits a full frame
+    across OpenCV's thread pool, whose hand-over costs more CPU than the comparison on a busy
+    machine.)"""
+    v = math.floor(threshold)
+    if v < 0 or v >= 255:
+        return np.full(plane.shape, int(v < 0), dtype=np.uint8)
+    return np.greater(plane, v).view(np.uint8)
+
+
 @dataclass
 class CentralSource:
     """The central source of a 2-D image: its filled-contour ``mask`` (h, w) uint8 at ``bbox``
@@ -337,8 +348,8 @@ def find_central_source(
         raise PreprocessFailure(f"constant image (every pixel = {stats.median:g})")
     cut_sigma = n_sigma if threshold_sigma is None else threshold_sigma
     threshold = stats.median + cut_sigma * stats.std
-    if plane.dtype == np.uint8:  # exact: OpenCV compares 8-bit pixels with floor(threshold)
-        binary = cv2.threshold(plane, threshold, 1, cv2.THRESH_BINARY)[1]
+    if plane.dtype == np.uint8:
+        binary = greater_8bit(plane, threshold)
     else:
         binary = np.ascontiguousarray((finite > threshold).view(np.uint8))
     found = central_mask(binary)
