@@ -410,31 +410,34 @@ def _nearest_centroid(contours: tuple[np.ndarray, ...], ref: tuple[float, float]
 
 
 class _FrameBuffers(threading.local):
-    """Two zeroed uint8 frames per thread and image shape, reused by the residual: drawing into
+    """One zeroed uint8 frame per thread and image shape, reused by the residual: drawing into
     the full frame keeps OpenCV's rasterisation exactly that of :func:`astronomaly_residual`,
-    and only the window that holds the drawings is compared and cleared afterwards."""
+    and only the window that holds the drawings is counted and cleared afterwards."""
 
     def __init__(self) -> None:
         self.shape: tuple[int, int] | None = None
-        self.filled = np.zeros((0, 0), dtype=np.uint8)
-        self.drawn = np.zeros((0, 0), dtype=np.uint8)
+        self.frame = np.zeros((0, 0), dtype=np.uint8)
 
-    def get(self, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    def get(self, shape: tuple[int, int]) -> np.ndarray:
         if self.shape != shape:
-            self.filled = np.zeros(shape, dtype=np.uint8)
-            self.drawn = np.zeros(shape, dtype=np.uint8)
+            self.frame = np.zeros(shape, dtype=np.uint8)
             self.shape = shape
-        return self.filled, self.drawn
+        return self.frame
 
 
 _BUFFERS = _FrameBuffers()
 
 
 def _residual_in_window(contour: np.ndarray, ell: RawEllipse, shape: tuple[int, int]) -> float:
-    """:func:`astronomaly_residual`, drawing into reused frames and counting only inside the
+    """:func:`astronomaly_residual`, drawing into one reused frame and counting only inside the
     union of the contour's bounding box and the ellipse's (centre +- longest half-axis + 2 px,
-    which bounds OpenCV's filled ellipse polygon), clipped to the image."""
-    filled, drawn = _BUFFERS.get(shape)
+    which bounds OpenCV's filled ellipse polygon), clipped to the image.
+
+    The filled contour F is drawn with 1 and counted (|F|), then the filled ellipse E over it
+    with 2: the window then holds ``nz`` = |F - E| + |E| non-zero pixels summing to
+    ``s`` = |F - E| + 2 |E|, and the pixels that differ, |F - E| + |E - F|, are
+    ``3 nz - s - |F|`` (exact integers; one frame touched instead of two)."""
+    frame = _BUFFERS.get(shape)
     # round(): ties to even, as np.round
     centre = (round(ell.cx), round(ell.cy))
     axes = (round(ell.w) // 2, round(ell.h) // 2)
@@ -444,14 +447,15 @@ def _residual_in_window(contour: np.ndarray, ell: RawEllipse, shape: tuple[int, 
     y0 = max(min(by, centre[1] - r), 0)
     x1 = min(max(bx + bw, centre[0] + r + 1), shape[1])
     y1 = min(max(by + bh, centre[1] + r + 1), shape[0])
+    win = frame[y0:y1, x0:x1]
     try:
-        cv2.drawContours(filled, [contour], 0, 1, thickness=-1)
-        cv2.ellipse(drawn, centre, axes, round(ell.angle), 0, 360, 1, thickness=-1)
-        # 0/1 pixels: the L1 distance is the number that differ (an exact integer)
-        n = cv2.norm(filled[y0:y1, x0:x1], drawn[y0:y1, x0:x1], cv2.NORM_L1)
+        cv2.drawContours(frame, [contour], 0, 1, thickness=-1)
+        n_filled = cv2.countNonZero(win)
+        cv2.ellipse(frame, centre, axes, round(ell.angle), 0, 360, 2, thickness=-1)
+        nz = cv2.countNonZero(win)
+        n = 3 * nz - int(cv2.sumElems(win)[0]) - n_filled
     finally:
-        filled[y0:y1, x0:x1] = 0
-        drawn[y0:y1, x0:x1] = 0
+        win[...] = 0
     return n / float(shape[0] * shape[1])
 
 
