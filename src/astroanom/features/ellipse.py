@@ -405,8 +405,21 @@ def _nearest_centroid(contours: tuple[np.ndarray, ...], ref: tuple[float, float]
     """:func:`nearest_centroid_contour` with the centroids from :func:`contour_centroids`."""
     if len(contours) == 1:
         return 0
+    d = contour_centroids(contours) - ref
+    return int(np.argmin(np.hypot(d[:, 0], d[:, 1])))
+
+
+def _nearest_with_centroid(
+    contours: tuple[np.ndarray, ...], ref: tuple[float, float]
+) -> tuple[int, tuple[float, float]]:
+    """:func:`_nearest_centroid` and that contour's :func:`contour_centroid` (as floats)."""
+    if len(contours) == 1:
+        cx, cy = contour_centroid(contours[0])
+        return 0, (float(cx), float(cy))
     cen = contour_centroids(contours)
-    return int(np.argmin(np.hypot(cen[:, 0] - ref[0], cen[:, 1] - ref[1])))
+    d = cen - ref
+    i = int(np.argmin(np.hypot(d[:, 0], d[:, 1])))
+    return i, (float(cen[i, 0]), float(cen[i, 1]))
 
 
 class _FrameBuffers(threading.local):
@@ -582,10 +595,11 @@ def _astronomaly_levels(
             contours = found[key] = contours_at(t)
         if not contours:
             raise EllipseFailure(f"no contour at the p{p} level (pixels > {t:.4g})")
-        i = _nearest_centroid(contours, ref)
+        if k == 0:  # the first level's contour nearest the centre sets the reference
+            i, ref = _nearest_with_centroid(contours, ref)
+        else:
+            i = _nearest_centroid(contours, ref)
         c = contours[i]
-        if k == 0:
-            ref = tuple(float(v) for v in contour_centroid(c))  # type: ignore[assignment]
         hit = done.get((key, i))
         if hit is None:  # same binary, same contour: same fit
             ell = fit_raw_ellipse(c, shape, p)
