@@ -19,12 +19,20 @@ from __future__ import annotations
 
 import math
 import threading
+from bisect import bisect_right
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from astroanom.features.preprocess import Preprocessed, PreprocessFailure, sigma_clip_central
+from astroanom.features.preprocess import (
+    CentralSource,
+    Preprocessed,
+    PreprocessFailure,
+    find_central_source,
+    sigma_clip_central,
+    to_plane,
+)
 
 PERCENTILES: tuple[int, ...] = (90, 80, 70, 60, 50, 0)
 ELLIPSE_FEATURE_NAMES: tuple[str, ...] = tuple(
@@ -209,9 +217,13 @@ def image_features(
     check_preset(preset)
     try:
         if preset == "astronomaly":
-            pre = sigma_clip_central(
-                image, n_sigma=n_sigma, channel=channel, threshold_sigma=ASTRONOMALY_CUT_SIGMA
-            )
+            plane = to_plane(np.asarray(image), channel)
+            if plane.dtype == np.uint8:  # JPEG/PNG cutouts: the source's own 8-bit pixels
+                src = find_central_source(
+                    plane, n_sigma=n_sigma, threshold_sigma=ASTRONOMALY_CUT_SIGMA
+                )
+                return FeatureResult(astronomaly_features_8bit(src))
+            pre = sigma_clip_central(plane, n_sigma=n_sigma, threshold_sigma=ASTRONOMALY_CUT_SIGMA)
             return FeatureResult(astronomaly_features(pre))
         pre = sigma_clip_central(image, n_sigma=n_sigma, channel=channel)
         return FeatureResult(ellipse_features(pre))
@@ -393,36 +405,52 @@ def _nearest_centroid(contours: tuple[np.ndarray, ...], ref: tuple[float, float]
     """:func:`nearest_centroid_contour` with the centroids from :func:`contour_centroids`."""
     if len(contours) == 1:
         return 0
+    d = contour_centroids(contours) - ref
+    return int(np.argmin(np.hypot(d[:, 0], d[:, 1])))
+
+
+def _nearest_with_centroid(
+    contours: tuple[np.ndarray, ...], ref: tuple[float, float]
+) -> tuple[int, tuple[float, float]]:
+    """:func:`_nearest_centroid` and that contour's :func:`contour_centroid` (as floats)."""
+    if len(contours) == 1:
+        cx, cy = contour_centroid(contours[0])
+        return 0, (float(cx), float(cy))
     cen = contour_centroids(contours)
-    return int(np.argmin(np.hypot(cen[:, 0] - ref[0], cen[:, 1] - ref[1])))
+    d = cen - ref
+    i = int(np.argmin(np.hypot(d[:, 0], d[:, 1])))
+    return i, (float(cen[i, 0]), float(cen[i, 1]))
 
 
 class _FrameBuffers(threading.local):
-    """Two zeroed uint8 frames per thread and image shape, reused by the residual: drawing into
+    """One zeroed uint8 frame per thread and image shape, reused by the residual: drawing into
     the full frame keeps OpenCV's rasterisation exactly that of :func:`astronomaly_residual`,
-    and only the window that holds the drawings is compared and cleared afterwards."""
+    and only the window that holds the drawings is counted and cleared afterwards."""
 
     def __init__(self) -> None:
         self.shape: tuple[int, int] | None = None
-        self.filled = np.zeros((0, 0), dtype=np.uint8)
-        self.drawn = np.zeros((0, 0), dtype=np.uint8)
+        self.frame = np.zeros((0, 0), dtype=np.uint8)
 
-    def get(self, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    def get(self, shape: tuple[int, int]) -> np.ndarray:
         if self.shape != shape:
-            self.filled = np.zeros(shape, dtype=np.uint8)
-            self.drawn = np.zeros(shape, dtype=np.uint8)
+            self.frame = np.zeros(shape, dtype=np.uint8)
             self.shape = shape
-        return self.filled, self.drawn
+        return self.frame
 
 
 _BUFFERS = _FrameBuffers()
 
 
 def _residual_in_window(contour: np.ndarray, ell: RawEllipse, shape: tuple[int, int]) -> float:
-    """:func:`astronomaly_residual`, drawing into reused frames and counting only inside the
+    """:func:`astronomaly_residual`, drawing into one reused frame and counting only inside the
     union of the contour's bounding box and the ellipse's (centre +- longest half-axis + 2 px,
-    which bounds OpenCV's filled ellipse polygon), clipped to the image."""
-    filled, drawn = _BUFFERS.get(shape)
+    which bounds OpenCV's filled ellipse polygon), clipped to the image.
+
+    The filled contour F is drawn with 1 and counted (|F|), then the filled ellipse E over it
+    with 2: the window then holds ``nz`` = |F - E| + |E| non-zero pixels summing to
+    ``s`` = |F - E| + 2 |E|, and the pixels that differ, |F - E| + |E - F|, are
+    ``3 nz - s - |F|`` (exact integers; one frame touched instead of two)."""
+    frame = _BUFFERS.get(shape)
     # round(): ties to even, as np.round
     centre = (round(ell.cx), round(ell.cy))
     axes = (round(ell.w) // 2, round(ell.h) // 2)
@@ -432,14 +460,15 @@ def _residual_in_window(contour: np.ndarray, ell: RawEllipse, shape: tuple[int, 
     y0 = max(min(by, centre[1] - r), 0)
     x1 = min(max(bx + bw, centre[0] + r + 1), shape[1])
     y1 = min(max(by + bh, centre[1] + r + 1), shape[0])
+    win = frame[y0:y1, x0:x1]
     try:
-        cv2.drawContours(filled, [contour], 0, 1, thickness=-1)
-        cv2.ellipse(drawn, centre, axes, round(ell.angle), 0, 360, 1, thickness=-1)
-        # 0/1 pixels: the L1 distance is the number that differ (an exact integer)
-        n = cv2.norm(filled[y0:y1, x0:x1], drawn[y0:y1, x0:x1], cv2.NORM_L1)
+        cv2.drawContours(frame, [contour], 0, 1, thickness=-1)
+        n_filled = cv2.countNonZero(win)
+        cv2.ellipse(frame, centre, axes, round(ell.angle), 0, 360, 2, thickness=-1)
+        nz = cv2.countNonZero(win)
+        n = 3 * nz - int(cv2.sumElems(win)[0]) - n_filled
     finally:
-        filled[y0:y1, x0:x1] = 0
-        drawn[y0:y1, x0:x1] = 0
+        win[...] = 0
     return n / float(shape[0] * shape[1])
 
 
@@ -451,6 +480,7 @@ def astronomaly_features(pre: Preprocessed) -> np.ndarray:
     contours are the crop's, found with OpenCV's ``offset``), with percentiles from one sort,
     vectorised contour centroids, and the residual counted in a window: bit for bit the
     full-frame computation (tests/test_feature_equivalence.py holds that reference).
+    :func:`astronomaly_features_8bit` is the same on an 8-bit source's own pixels.
     """
     img = pre.image
     shape = (int(pre.shape[0]), int(pre.shape[1]))
@@ -459,32 +489,123 @@ def astronomaly_features(pre: Preprocessed) -> np.ndarray:
     if vals.size == 0:
         raise EllipseFailure("central source has no positive pixel")
     levels = _levels(vals, pre.integral)
+
+    def contours_at(t: np.float64) -> tuple[np.ndarray, ...]:
+        binary = (img > t).view(np.uint8)
+        return cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE, offset=offset)[
+            0
+        ]
+
+    return _astronomaly_levels(levels, [float(t) for t in levels], contours_at, shape)
+
+
+def astronomaly_features_8bit(src: CentralSource) -> np.ndarray:
+    """:func:`astronomaly_features` of an 8-bit image's central source, from its uint8 pixels.
+
+    ``src`` comes from :func:`~astroanom.features.preprocess.find_central_source` on a uint8
+    plane (the preprocessed image is then those pixels, 0 outside the central contour, as
+    :func:`~astroanom.features.preprocess.sigma_clip_central` builds it in float32). On
+    integers ``pixel > t`` is ``pixel > floor(t)``, so each level is one integer comparison of
+    the uint8 crop, and levels with the same floor share one binary image and its contours.
+    The contours of a level are found in the bounding box of its pixels (from the row and
+    column maxima; OpenCV pads the image with zeros, so a tighter box around the same pixels
+    gives the same contours), not in the whole source's box. The percentiles come from the
+    crop's histogram. Bit for bit :func:`astronomaly_features` of the float32 crop
+    (tests/test_ellipse_fast_paths.py).
+    """
+    x, y, w, h = src.bbox
+    crop = src.finite[y : y + h, x : x + w] * src.mask  # mask is 0/1: zero outside the contour
+    shape = (int(src.finite.shape[0]), int(src.finite.shape[1]))
+    counts = cv2.calcHist([crop], [0], None, [256], [0, 256]).ravel()
+    counts[0] = 0  # the positive pixels only
+    cum = np.cumsum(counts.astype(np.int64)).tolist()
+    n = cum[-1]
+    if n == 0:
+        raise EllipseFailure("central source has no positive pixel")
+    levels = _levels_from_cumulative(cum, n)
+    rows = _PixelBox(crop.max(axis=1))
+    cols = _PixelBox(crop.max(axis=0))
+
+    def contours_at(t: float) -> tuple[np.ndarray, ...]:
+        v = math.floor(t)  # levels lie in [1, 255]: pixels > t are pixels > v
+        r0, r1 = rows.span(v)
+        if r0 >= r1:
+            return ()
+        c0, c1 = cols.span(v)
+        binary = np.greater(crop[r0:r1, c0:c1], v).view(np.uint8)
+        return cv2.findContours(
+            binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE, offset=(x + c0, y + r0)
+        )[0]
+
+    keys = [float(math.floor(t)) for t in levels]
+    return _astronomaly_levels(levels, keys, contours_at, shape)
+
+
+class _PixelBox:
+    """First and last index along one axis of an 8-bit image holding a pixel > v, for any v,
+    from the maxima ``peak`` (n,) across the other axis: the running maxima from either end are
+    non-decreasing, so each end is one bisection."""
+
+    def __init__(self, peak: np.ndarray) -> None:
+        self.n = len(peak)
+        self.head = np.maximum.accumulate(peak).tolist()
+        self.tail = np.maximum.accumulate(peak[::-1]).tolist()
+
+    def span(self, v: int) -> tuple[int, int]:
+        """(start, stop) of the indices whose maximum is > v; start >= stop when none is."""
+        return bisect_right(self.head, v), self.n - bisect_right(self.tail, v)
+
+
+_QUANTILE_LIST: list[float] = _QUANTILES.tolist()
+
+
+def _levels_from_cumulative(cum: list[int], n: int) -> list[float]:
+    """:func:`_lerp_percentiles` in Python floats (the same IEEE double operations, in the same
+    order, without numpy's per-call cost) for integer pixel values: ``cum[v]`` = number of the
+    ``n`` values <= v, so the i-th smallest value is the first v with ``cum[v] > i``."""
+    out = []
+    for q in _QUANTILE_LIST:
+        virtual = (n - 1) * q
+        prev = -1 if virtual >= n - 1 else math.floor(virtual)
+        nxt = -1 if prev == -1 else prev + 1
+        gamma = virtual - prev
+        a = float(bisect_right(cum, prev + n if prev < 0 else prev))
+        b = float(bisect_right(cum, nxt + n if nxt < 0 else nxt))
+        diff = b - a
+        out.append(b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma)
+    return out
+
+
+def _astronomaly_levels(
+    levels: np.ndarray | list[float], keys: list[float], contours_at, shape: tuple[int, int]
+) -> np.ndarray:
+    """The per-level loop of the astronomaly preset: for each level t (PERCENTILES order) the
+    full-frame external contours ``contours_at(t)`` of pixels > t, found once per distinct key
+    (levels with equal keys have the same binary image), the contour nearest the reference
+    centroid, its raw fit and windowed residual (once per distinct contour), then the row."""
     ref: tuple[float, float] = (float(shape[0] // 2), float(shape[1] // 2))
     fits: list[RawEllipse] = []
     residuals: list[float] = []
-    found: dict[float, tuple[np.ndarray, ...]] = {}  # contours once per distinct threshold
-    done: dict[float, tuple[np.ndarray, RawEllipse, float]] = {}
-    for k, (p, t) in enumerate(zip(PERCENTILES, levels, strict=True)):
-        key = float(t)
-        if key not in found:
-            binary = (img > t).view(np.uint8)
-            found[key] = cv2.findContours(
-                binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE, offset=offset
-            )[0]
-        contours = found[key]
+    found: dict[float, tuple[np.ndarray, ...]] = {}  # contours once per distinct key
+    done: dict[tuple[float, int], tuple[RawEllipse, float]] = {}
+    # t stays a numpy float64: compared with a float32 image it must not be cast to float32
+    for k, (p, t, key) in enumerate(zip(PERCENTILES, levels, keys, strict=True)):
+        contours = found.get(key)
+        if contours is None:
+            contours = found[key] = contours_at(t)
         if not contours:
             raise EllipseFailure(f"no contour at the p{p} level (pixels > {t:.4g})")
-        c = contours[_nearest_centroid(contours, ref)]
-        if k == 0:
-            ref = tuple(float(v) for v in contour_centroid(c))  # type: ignore[assignment]
-        if key in done and np.array_equal(done[key][0], c):
-            ell, res = done[key][1], done[key][2]  # same level, same contour: same fit
+        if k == 0:  # the first level's contour nearest the centre sets the reference
+            i, ref = _nearest_with_centroid(contours, ref)
         else:
+            i = _nearest_centroid(contours, ref)
+        c = contours[i]
+        hit = done.get((key, i))
+        if hit is None:  # same binary, same contour: same fit
             ell = fit_raw_ellipse(c, shape, p)
-            res = _residual_in_window(c, ell, shape)
-            done[key] = (c, ell, res)
-        fits.append(ell)
-        residuals.append(res)
+            hit = done[(key, i)] = (ell, _residual_in_window(c, ell, shape))
+        fits.append(hit[0])
+        residuals.append(hit[1])
     return _astronomaly_row(fits, residuals)
 
 

@@ -179,11 +179,11 @@ def _central_mask_fg(
     """:func:`central_mask` when the centre pixel is foreground, touching only the central
     source instead of the whole (noisy) background; None when it cannot decide.
 
-    The 8-connected foreground component C holding the centre is flood-filled. If a straight
-    run of background pixels joins C to the image edge (up, down, left or right of the centre),
-    C is not nested in another source's hole, and its filled external contour is C plus the
-    pixels that no 4-connected path of non-C pixels joins to the border, computed in C's
-    bounding box padded by one pixel. This equals the full-frame construction because with
+    ``binary`` holds 0 and 1 only. The 8-connected foreground component C holding the centre
+    is flood-filled. If a straight run of background pixels joins C to the image edge (up,
+    down, left or right of the centre), C is not nested in another source's hole, and its
+    filled external contour is C plus the pixels that no 4-connected path of non-C pixels joins
+    to the border, computed in C's bounding box padded by one pixel. This equals the full-frame construction because with
     (8, 4) connectivity no other component can seal a region together with C or touch C's
     filled region; checked pixel for pixel against the full-frame path on random masks in
     tests/test_feature_equivalence.py.
@@ -195,11 +195,11 @@ def _central_mask_fg(
     back to the full frame.
     """
     h, w = binary.shape
-    comp = np.zeros((h + 2, w + 2), dtype=np.uint8)
-    flags = 8 | cv2.FLOODFILL_MASK_ONLY | (1 << 8)
-    _, _, _, (x, y, bw, bh) = cv2.floodFill(binary, comp, (cx, cy), 1, flags=flags)
-    col = comp[1 : h + 1, cx + 1]
-    row = comp[cy + 1, 1 : w + 1]
+    # C's pixels are set to 2 in a copy (OpenCV's plain flood fill: faster than filling a mask)
+    marks = binary.copy()
+    _, _, _, (x, y, bw, bh) = cv2.floodFill(marks, None, (cx, cy), _MARK, flags=8)
+    col = marks[:, cx] == _MARK
+    row = marks[cy, :] == _MARK
     top = int(np.argmax(col))
     bottom = h - 1 - int(np.argmax(col[::-1]))
     left = int(np.argmax(row))
@@ -214,34 +214,33 @@ def _central_mask_fg(
     )
     counts = [int(np.count_nonzero(r)) for r, _ in rays]
     best = int(np.argmin(counts))
-    # comp pixel (i + 1, j + 1) <-> binary pixel (i, j); the window is the box plus a 1-pixel
-    # ring, which holds no C pixel (but may be comp's outer ring, which OpenCV sets to 1)
-    win = comp[y : y + bh + 2, x : x + bw + 2].copy()
-    if counts[best] and _ray_meets_encloser(binary, comp, rays[best], (x, y, bw, bh)):
+    # C's pixels in its box, with a 1-pixel ring of background around it
+    win = np.zeros((bh + 2, bw + 2), dtype=np.uint8)
+    np.equal(marks[y : y + bh, x : x + bw], _MARK, out=win[1:-1, 1:-1].view(bool))
+    if counts[best] and _ray_meets_encloser(marks, rays[best], (x, y, bw, bh)):
         return None
-    win[0, :] = 0
-    win[-1, :] = 0
-    win[:, 0] = 0
-    win[:, -1] = 0
     cv2.floodFill(win, None, (0, 0), 2, flags=4)
     return (win[1:-1, 1:-1] != 2).view(np.uint8), (x, y, bw, bh)
 
 
-def _ray_meets_encloser(binary: np.ndarray, comp: np.ndarray, ray, box) -> bool:
+#: the value :func:`_central_mask_fg` gives flood-filled components in its copy of the 0/1 mask
+_MARK = 2
+
+
+def _ray_meets_encloser(marks: np.ndarray, ray, box) -> bool:
     """Whether a foreground component met by ``ray`` (pixels, index -> (x, y)) has a bounding
     box containing ``box`` (x, y, w, h, the central component C's): the only components that
-    could enclose C. Each is flood-filled (8-connected) once into ``comp`` (C's fill mask,
-    (H + 2, W + 2), which it extends); a C inside another component's contour always answers
-    True, because a straight ray (a 4-connected path) cannot leave an 8-connected closed curve
-    without meeting it."""
+    could enclose C. Each is flood-filled (8-connected) once in ``marks`` (the 0/1 mask with
+    C's pixels already set to 2, which it extends); a C inside another component's contour
+    always answers True, because a straight ray (a 4-connected path) cannot leave an
+    8-connected closed curve without meeting it."""
     pixels, at = ray
     x, y, bw, bh = box
-    flags = 8 | cv2.FLOODFILL_MASK_ONLY | (1 << 8)
     for i in np.flatnonzero(pixels).tolist():
         px, py = at(i)
-        if comp[py + 1, px + 1]:
+        if marks[py, px] == _MARK:
             continue  # a component already filled
-        _, _, _, (dx, dy, dw, dh) = cv2.floodFill(binary, comp, (px, py), 1, flags=flags)
+        _, _, _, (dx, dy, dw, dh) = cv2.floodFill(marks, None, (px, py), _MARK, flags=8)
         if dx <= x and dy <= y and dx + dw >= x + bw and dy + dh >= y + bh:
             return True
     return False
@@ -284,6 +283,17 @@ def _nonfinite_touching(bad: np.ndarray, mask: np.ndarray, bbox: tuple[int, int,
     grown[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = mask
     grown = cv2.dilate(grown, np.ones((3, 3), dtype=np.uint8))
     return int(np.count_nonzero(bad[y0:y1, x0:x1] & grown.astype(bool)))
+
+
+def greater_8bit(plane: np.ndarray, threshold: float) -> np.ndarray:
+    """``(plane > threshold)`` as uint8 0/1 for a uint8 ``plane``, compared in uint8: on integers
+    ``> t`` is ``> floor(t)``. (``cv2.threshold`` gives the same pixels but splits a full frame
+    across OpenCV's thread pool, whose hand-over costs more CPU than the comparison on a busy
+    machine.)"""
+    v = math.floor(threshold)
+    if v < 0 or v >= 255:
+        return np.full(plane.shape, int(v < 0), dtype=np.uint8)
+    return np.greater(plane, v).view(np.uint8)
 
 
 @dataclass
@@ -337,8 +347,8 @@ def find_central_source(
         raise PreprocessFailure(f"constant image (every pixel = {stats.median:g})")
     cut_sigma = n_sigma if threshold_sigma is None else threshold_sigma
     threshold = stats.median + cut_sigma * stats.std
-    if plane.dtype == np.uint8:  # exact: OpenCV compares 8-bit pixels with floor(threshold)
-        binary = cv2.threshold(plane, threshold, 1, cv2.THRESH_BINARY)[1]
+    if plane.dtype == np.uint8:
+        binary = greater_8bit(plane, threshold)
     else:
         binary = np.ascontiguousarray((finite > threshold).view(np.uint8))
     found = central_mask(binary)
