@@ -60,9 +60,9 @@ class TopFirstRanking:
         self.S = np.asarray(S, dtype=np.float64)
         self.d, self.d0, self.alpha, self.u_max = d, float(d0), alpha, u_max
         self.n = self.S.size
-        self._bound = np.abs(self.S)
+        # rows by decreasing |S| as given (int32 or int64, possibly memory-mapped): no copy
         self._by_bound = (
-            rank_order(self._bound) if bound_order is None else np.asarray(bound_order, np.int64)
+            rank_order(np.abs(self.S)) if bound_order is None else np.asarray(bound_order)
         )
         self.first_chunk, self.chunk = max(1, first_chunk), max(1, chunk)
         self.U = np.full(self.n, np.nan)
@@ -107,7 +107,7 @@ class TopFirstRanking:
             return
         new = self._by_bound[self.done : stop]
         self._score_rows(new)
-        bound = self._bound[self._by_bound[stop]] if stop < self.n else -np.inf
+        bound = abs(float(self.S[self._by_bound[stop]])) if stop < self.n else -np.inf
         pool = np.concatenate([self._pool, new])
         sure = self.score[pool] > bound
         ranked = _by_score_then_row(pool[sure], self.score)
@@ -180,13 +180,17 @@ class TopFirstRanking:
         """Every row (n,) in display order and how many at the top are certain: the exact
         ranking first, then the objects not yet certain in decreasing |S| (their bound)."""
         with self._state:
-            exact = self._exact
+            exact, done = self._exact, self.done
         if exact.size == self.n:
             return exact, self.n
-        rest = np.ones(self.n, dtype=bool)
-        rest[exact] = False
-        tail = self._by_bound[rest[self._by_bound]]
-        return np.concatenate([exact, tail]), exact.size
+        # the certain rows are among the first ``done`` of the |S| order: only those are sifted
+        head = self._by_bound[:done]
+        out = np.empty(self.n, dtype=np.int64)
+        out[: exact.size] = exact
+        rest = head[~np.isin(head, exact, assume_unique=True)]
+        out[exact.size : exact.size + rest.size] = rest
+        out[exact.size + rest.size :] = self._by_bound[done:]
+        return out, exact.size
 
     def values(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(U, d, S^) of ``rows``, scoring any not scored yet."""
