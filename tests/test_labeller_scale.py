@@ -77,6 +77,27 @@ def test_distance_by_hand():
     assert keeper.distances(np.array([2])).tolist() == [10.0, 5.0, 0.0]  # 0 removed
 
 
+def test_distances_in_the_background_report_when_they_have_caught_up():
+    import time
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(50_000, 7)).astype(np.float32)
+    labelled = [3]
+    keeper = LabelDistances(X, n_jobs=1)
+    assert not keeper.pending()  # nothing followed yet
+    keeper.follow(lambda: np.array(labelled))
+    for step in range(5):
+        labelled.append(int(rng.integers(X.shape[0])))
+        keeper.changed()
+        deadline = time.monotonic() + 30
+        while keeper.pending():
+            assert time.monotonic() < deadline, step
+            time.sleep(0.005)
+        rows = np.unique(labelled)
+        assert np.array_equal(keeper._rows, rows), step  # up to date when it says so
+        assert np.array_equal(keeper.distances(rows), nearest_labelled_distance(X, rows))
+
+
 def test_id_index_finds_rows_and_refuses_repeats():
     ids = np.array(["b", "a ", "c", "10", "1"])
     index = IdIndex(ids)

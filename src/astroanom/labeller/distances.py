@@ -44,6 +44,7 @@ class LabelDistances:
         self._wake = threading.Event()
         self._source: Callable[[], np.ndarray] | None = None
         self._worker: threading.Thread | None = None
+        self._busy = False  # the worker is bringing t up to date
 
     def distances(self, rows: np.ndarray) -> np.ndarray:
         """d (n,) float64 to the nearest of the labelled ``rows`` (k >= 1; 0 on them), equal to
@@ -105,9 +106,14 @@ class LabelDistances:
         if self._source is not None:
             self._wake.set()
 
+    def pending(self) -> bool:
+        """Whether a label change is not reflected yet (a retrain now would wait for it)."""
+        return self._source is not None and (self._wake.is_set() or self._busy)
+
     def _run(self) -> None:
         while True:
             self._wake.wait()
+            self._busy = True  # before the wake-up is cleared: pending() never misses work
             self._wake.clear()
             try:
                 assert self._source is not None
@@ -117,3 +123,5 @@ class LabelDistances:
                         self._sync(rows)
             except Exception:  # noqa: BLE001 -- a retrain computes them again and reports it
                 log.exception("updating the distances to the labelled objects failed")
+            finally:
+                self._busy = False
