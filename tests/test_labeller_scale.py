@@ -25,6 +25,7 @@ from astroanom.labeller.session import LabellerData
 from astroanom.ordering import rank_order
 from astroanom.store import dataset as ds
 from astroanom.store.io import read_features
+from astroanom.store.labels import label_arrays
 
 SETTINGS = LabellerSettings(alpha=1.0, n_estimators=10, seed=0, strategy={"name": "paper"})
 
@@ -254,6 +255,26 @@ def test_the_ranking_after_labels_come_and_go_is_the_full_retrain(tmp_path):
         assert exact == data.n and np.array_equal(rows, rank_order(want)), k
         shown = data.scores_of(np.arange(data.n))
         assert np.array_equal(shown, want), k
+
+
+def test_a_retrain_from_the_forest_fitted_in_the_background_is_the_full_retrain(tmp_path):
+    data_dir = curve_dataset(tmp_path / "d", n=2500)
+    data = LabellerData(data_dir, tmp_path / "l.csv", "ann", SETTINGS)
+    by_s = data.order_rows("score")
+    for r, v in zip(by_s[:15], [5, 0, 3, 1, 4] * 3, strict=True):
+        data.store.set(str(data.ids[r]), v)
+    data.prefit()  # what the distance worker does after a label change
+    assert data.retrain()["prefitted"] is True
+    rows, _ = data.order_state("retrained")
+    want = _full_retrain(data)
+    assert np.array_equal(rows, rank_order(want))
+    assert np.array_equal(data.scores_of(np.arange(data.n)), want)
+    # a label the forest fitted beforehand has not seen (the worker is not woken): not used
+    data.store.set(str(data.ids[by_s[20]]), 2)
+    assert data._prefitted(*label_arrays(data.training_labels(), data.index)) is None
+    assert data.retrain()["prefitted"] is False
+    rows, _ = data.order_state("retrained")
+    assert np.array_equal(rows, rank_order(_full_retrain(data)))
 
 
 def test_relevance_model_uses_the_compiled_forest_with_the_same_values():

@@ -65,8 +65,11 @@ class TopFirstRanking:
             rank_order(np.abs(self.S)) if bound_order is None else np.asarray(bound_order)
         )
         self.first_chunk, self.chunk = max(1, first_chunk), max(1, chunk)
-        self.U = np.full(self.n, np.nan)
-        self.score = np.full(self.n, np.nan)
+        # zeroed (calloc: the pages come as they are written, mostly in the background ranking,
+        # instead of 2 x 8 bytes per object before the first answer; 0.5 s at 10M)
+        self.U = np.zeros(self.n)
+        self.score = np.zeros(self.n)
+        self._scored = np.zeros(self.n, dtype=bool)
         self.done = 0  # objects of the |S| order scored so far
         self._exact = np.empty(0, dtype=np.int64)  # ranked for certain, in order
         self._pool = np.empty(0, dtype=np.int64)  # scored, not yet certain
@@ -91,7 +94,7 @@ class TopFirstRanking:
 
     def _score_rows(self, rows: np.ndarray) -> None:
         """U and S^ for ``rows`` not scored yet (values as a full retrain gives them)."""
-        need = rows[np.isnan(self.score[rows])]
+        need = rows[~self._scored[rows]]
         if need.size == 0:
             return
         U = self.model.predict(self.X, need)
@@ -99,6 +102,7 @@ class TopFirstRanking:
         with self._state:
             self.U[need] = U
             self.score[need] = s
+            self._scored[need] = True
 
     def _extend(self, stop: int) -> None:
         """Score the |S| order up to ``stop`` and move what became certain into the order."""
@@ -143,7 +147,7 @@ class TopFirstRanking:
             for start in range(0, self.n, step):
                 if cancel is not None and cancel.is_set():
                     return
-                rows = start + np.flatnonzero(np.isnan(self.score[start : start + step]))
+                rows = start + np.flatnonzero(~self._scored[start : start + step])
                 self._score_rows(rows)
             if cancel is not None and cancel.is_set():
                 return
@@ -236,6 +240,7 @@ def rank_for_labeller(
     exact_first: int,
     n_jobs: int,
     d: np.ndarray | None = None,
+    model: Any = None,
 ) -> TopFirstRanking | CompleteRanking:
     """The labeller's retrain of ``strategy`` on rows ``labelled`` (k,) with ``labels`` (k,).
 
@@ -245,9 +250,11 @@ def rank_for_labeller(
     any other is refitted and scored everywhere through
     :func:`astroanom.active.loop.refit_strategy` (a :class:`CompleteRanking`). ``d`` (n,) may
     pass the distances to the nearest of ``labelled`` when the caller keeps them (the
-    ``top_first`` strategies then skip computing them)."""
+    ``top_first`` strategies then skip computing them); ``model`` the relevance model the
+    strategy's learner fits on them, when the caller fitted it beforehand."""
     top_first = getattr(strategy, "top_first", None)
     if callable(top_first):
+        extra = {} if model is None else {"model": model}
         return top_first(
             X,
             S,
@@ -257,6 +264,7 @@ def rank_for_labeller(
             exact_first=exact_first,
             n_jobs=n_jobs,
             d=d,
+            **extra,
         )
     from astroanom.active.loop import refit_strategy
 

@@ -71,8 +71,8 @@ def page_routes(app: Flask, state: LabellerData, token: str) -> None:
             n_known=len(state.known),  # known examples: in every retrain, not in the label file
             stale=state.stale(),
             ranking=_ranking_state(state),
-            # the distances to the labelled objects are up to date (a retrain need not wait)
-            distances_ready=not state.distances.pending(),
+            # the distances and the forest follow the last label change (a retrain need not wait)
+            retrain_ready=not state.distances.pending(),
             curve_axis=state.curve_axis(),
             **_counts(state),
         )
