@@ -391,6 +391,7 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
         while not json.loads(get(base + "/api/info")[1]).get("retrain_ready", True):
             time.sleep(0.05)
         catch_up = time.perf_counter() - t_catch
+        phases = {"labels": dict(sampler.peak)}  # the server's sampled peaks after each phase
         retrain_wall, retrain_server = [], []
         order_rows, order_page, order_json, order_rows_page = [], [], [], []
         partial, first_object, during, complete, exact_top = [], [], [], [], []
@@ -431,6 +432,7 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
             # (an older labeller ignores offset/limit and sends the whole order)
             assert np.array_equal(np.frombuffer(body, dtype="<i4")[:1000], rows[:1000])
             order_rows_page.append(dt)
+        phases["retrains"] = dict(sampler.peak)
         for _ in range(2):
             dt, body = get(base + "/api/order?by=retrained")
             order_json.append(dt)
@@ -438,8 +440,10 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
         del body
         order_rows_mb = 4 * len(all_ids) / 1e6 if compact else float("nan")
         t_order = order_json[-1]
+        phases["json_orders"] = dict(sampler.peak)
         t_map, _ = get(base + "/api/map")  # the first request builds the map
         t_map2, _ = get(base + "/api/map")
+        phases["map"] = dict(sampler.peak)
         _, raw_info = get(base + "/api/info")
         info = json.loads(raw_info)
         rss_server = rss_mib(running.pid)
@@ -502,6 +506,7 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
         "server_file_peak_mib": rss_peaks.get("RssFile"),
         "client_rss_peak_mib": rss_client.get("VmHWM") if peak_reset else None,
         "client_anon_peak_mib": client_peaks.get("RssAnon"),
+        "server_anon_peak_after_mib": {k: v.get("RssAnon") for k, v in phases.items()},
         "server_log": server_lines,
         "n_labels": args.labels,
     }
@@ -560,6 +565,10 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
         print(
             f"  objects ranked for certain when the retrain answered: {result['retrain_exact_top']}"
         )
+    print(
+        "  server private memory (RssAnon) peak so far, after: "
+        + ", ".join(f"{k} {v} MiB" for k, v in result["server_anon_peak_after_mib"].items())
+    )
     for line in result["server_log"]:
         print(f"  server: {line}")
     if args.out:

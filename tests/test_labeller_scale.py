@@ -21,7 +21,7 @@ from astroanom.errors import BadFeaturesError
 from astroanom.labeller import LabellerSettings, create_app
 from astroanom.labeller.columns import CACHE_DIR, IdIndex, load_columns
 from astroanom.labeller.distances import LabelDistances
-from astroanom.labeller.session import LabellerData
+from astroanom.labeller.session import LabellerData, UnknownIdError
 from astroanom.ordering import rank_order
 from astroanom.store import dataset as ds
 from astroanom.store.io import read_features
@@ -315,3 +315,17 @@ def test_map_is_built_once_per_feature_table_and_shows_every_label(tmp_path, mon
     assert got["row"] == outside and got["id"] == str(data.ids[outside])
     at = first.set_index("row").loc[nearest]
     assert (got["x"], got["y"]) == (at["x"], at["y"])
+
+
+def test_curve_png_is_the_kinds_view_drawn_from_the_mapped_columns(tmp_path):
+    from astroanom import kinds
+    from astroanom.kinds.base import RunObjects
+
+    data_dir = curve_dataset(tmp_path / "d", n=300)
+    run = RunObjects.open(data_dir)
+    want = [kinds.get("curve").labeller_view(run)(oid, {}) for oid in ("7", "3")]
+    data = LabellerData(data_dir, tmp_path / "l.csv", "ann", SETTINGS)
+    (data_dir / ds.FEATURES).unlink()  # the columns are mapped from the cache: never read again
+    assert [data.png("7"), data.png("3")] == want  # the same PNG bytes as the kind's own view
+    with pytest.raises(UnknownIdError):
+        data.png("nope")
