@@ -182,14 +182,15 @@ class TopFirstRanking:
     # -- reading --------------------------------------------------------------------------------
     def rows(self) -> tuple[np.ndarray, int]:
         """Every row (n,) in display order and how many at the top are certain: the exact
-        ranking first, then the objects not yet certain in decreasing |S| (their bound)."""
+        ranking first, then the objects not yet certain in decreasing |S| (their bound); int32
+        while incomplete when n allows (what the labeller sends), int64 once complete."""
         with self._state:
             exact, done = self._exact, self.done
         if exact.size == self.n:
             return exact, self.n
         # the certain rows are among the first ``done`` of the |S| order: only those are sifted
         head = self._by_bound[:done]
-        out = np.empty(self.n, dtype=np.int64)
+        out = np.empty(self.n, dtype=np.int32 if self.n < 2**31 else np.int64)  # as served
         out[: exact.size] = exact
         rest = head[~np.isin(head, exact, assume_unique=True)]
         out[exact.size : exact.size + rest.size] = rest

@@ -462,7 +462,7 @@ class LabellerData:
             ranking = self.ranking  # a newer retrain may have superseded the one awaited
         if ranking is not None:
             rows, exact = ranking.rows()
-            rows = rows.astype(np.int32)
+            rows = rows.astype(np.int32, copy=False)  # (read only here: no copy when int32)
             if not descending:
                 rows, exact = rows[::-1].copy(), self.n
         elif by.startswith(COLUMN_ORDERS):
