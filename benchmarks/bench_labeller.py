@@ -14,10 +14,13 @@ Orders are timed as full JSON, as one JSON page (``limit=100``) and as int32 row
 with ``partial=1`` (the top certain), the first object, two more while the rest of the order is
 ranked in the background, then the complete order (timed from the retrain's start). Targets (issue 4): next object < 100 ms, retrain on
 50k objects < 1 s; issue 22 at 10M: first object after a retrain < 1 s, complete order < 10 s,
-server memory < 3 GiB. Memory is this process's (server and client): RSS before the server
-starts and its peak (VmHWM, reset after the data are generated) until the server stops. A
-second start on the same folder is timed at the end (the labeller's column cache). Prints a
-table and the machine's load; --out writes JSON.
+server memory < 3 GiB. The server runs in its own process (this script with ``--serve``), so
+its memory is measured apart from the client's (which holds every id as a Python string): its
+RSS after start-up, its peak (VmHWM, start-up included) and the peaks of its private memory
+(RssAnon) and mapped files (RssFile) sampled while serving; its log's retrain lines are printed.
+Start-up is timed from launching that process (Python's start and imports included). A second
+start on the same folder is timed at the end (the labeller's column cache). Prints a table and
+the machine's load; --out writes JSON.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ import logging
 import os
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -146,12 +151,16 @@ def image_walk(directory: Path, work: Path, objects: int) -> dict[str, dict[str,
     return {"image_first_view": summary(first), "image_cached": summary(cached)}
 
 
-def rss_mib() -> dict[str, float]:
-    """This process's resident memory (MiB): now (VmRSS), at its peak (VmHWM), and now split
-    into private memory (RssAnon) and mapped files (RssFile: the memory-mapped columns, page
-    cache the kernel can reclaim)."""
-    out = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
+def rss_mib(pid: int | str = "self") -> dict[str, float]:
+    """A process's resident memory (MiB; this one by default): now (VmRSS), at its peak
+    (VmHWM), and now split into private memory (RssAnon) and mapped files (RssFile: the
+    memory-mapped columns, page cache the kernel can reclaim). Empty once it has ended."""
+    out: dict[str, float] = {}
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return out
+    for line in status.splitlines():
         key, _, value = line.partition(":")
         if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
             out[key] = round(int(value.split()[0]) / 1024, 1)
@@ -159,11 +168,13 @@ def rss_mib() -> dict[str, float]:
 
 
 class RssSampler:
-    """The largest RssAnon and RssFile seen, sampled every ``every`` seconds in a thread."""
+    """The largest RssAnon and RssFile of process ``pid`` seen, sampled every ``every``
+    seconds in a thread."""
 
-    def __init__(self, every: float = 0.05) -> None:
+    def __init__(self, pid: int | str = "self", every: float = 0.05) -> None:
         import threading
 
+        self.pid = pid
         self.peak: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(every,), daemon=True)
@@ -171,7 +182,7 @@ class RssSampler:
 
     def _run(self, every: float) -> None:
         while not self._stop.is_set():
-            for k, v in rss_mib().items():
+            for k, v in rss_mib(self.pid).items():
                 self.peak[k] = max(v, self.peak.get(k, 0.0))
             self._stop.wait(every)
 
@@ -179,6 +190,12 @@ class RssSampler:
         self._stop.set()
         self._thread.join()
         return self.peak
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system, every thread) process ``pid`` has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def reset_peak_rss() -> bool:
@@ -242,7 +259,12 @@ def main() -> None:
         "--images", type=Path, help="an image dataset directory (default: 300 synthetic JPEGs)"
     )
     ap.add_argument("--out", type=Path, help="write the results as JSON here")
+    ap.add_argument("--serve", type=Path, help=argparse.SUPPRESS)  # the server process
+    ap.add_argument("--labels-file", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.serve:
+        serve(args)
+        return
 
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log per request
@@ -253,9 +275,55 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _measure(args: argparse.Namespace, work: Path) -> None:
+def serve(args: argparse.Namespace) -> None:
+    """The server process (``--serve DIR``): start the labeller, print its URL, serve until
+    standard input closes, stop. Its log (INFO: the server-side retrain times) goes to stderr."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     from astroanom.labeller import LabellerSettings, start
 
+    running = start(
+        args.serve,
+        args.labels_file,
+        "bench",
+        settings=LabellerSettings(
+            alpha=1.0, n_estimators=100, seed=0, strategy={"name": "paper"}, threads=args.threads
+        ),
+        background=True,
+    )
+    print(running.url, flush=True)
+    sys.stdin.read()
+    running.stop()
+
+
+class ServerProcess:
+    """The labeller in its own process (this script with ``--serve``), so its memory is
+    measured apart from the client's (which holds every id as a Python string)."""
+
+    def __init__(self, data_dir: Path, labels: Path, threads: int, log_path: Path) -> None:
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--serve", str(data_dir)]
+        cmd += ["--labels-file", str(labels), "--threads", str(threads)]
+        self.log_path = log_path
+        with open(log_path, "ab") as log_file:
+            self.proc = subprocess.Popen(
+                cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_file
+            )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline().decode().strip()
+        if not line.startswith("http"):
+            self.proc.kill()
+            raise RuntimeError(f"the labeller did not start; its log: {log_path}")
+        self.url = line
+        self.pid = self.proc.pid
+
+    def stop(self) -> None:
+        """Close its standard input (it stops serving and exits) and wait for it."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=300)
+
+
+def _measure(args: argparse.Namespace, work: Path) -> None:
     t0 = time.perf_counter()
     if args.dataset:
         data_dir = args.dataset
@@ -267,20 +335,15 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
     import gc
 
     gc.collect()
-    peak_reset = reset_peak_rss()
-    rss_before = rss_mib()
-    sampler = RssSampler()
+    labels_file = work / "labels" / "bench.csv"
+    server_log = work / "server.log"
     t_start = time.perf_counter()
-    running = start(
-        data_dir,
-        work / "labels" / "bench.csv",
-        "bench",
-        settings=LabellerSettings(
-            alpha=1.0, n_estimators=100, seed=0, strategy={"name": "paper"}, threads=args.threads
-        ),
-        background=True,
-    )
+    running = ServerProcess(data_dir, labels_file, args.threads, server_log)
     start_s = time.perf_counter() - t_start
+    peak_reset = reset_peak_rss()  # the client's peak from here on
+    rss_before = rss_mib(running.pid)
+    sampler = RssSampler(running.pid)
+    client_sampler = RssSampler()
     base = running.url.rstrip("/")
     try:
         _, page = get(base + "/")
@@ -320,14 +383,23 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
         for oid in ids[: args.labels]:
             dt, _ = post(base + "/api/label", token, {"id": oid, "label": int(rng.integers(0, 6))})
             label_times.append(dt)
+        # labels come faster here than a person gives them: the server's distances to the
+        # labelled objects (one pass over every row per label change) and its forest fitted in
+        # the background catch up first, as they would between a person's labels; the wait is
+        # reported on its own
+        t_catch = time.perf_counter()
+        while not json.loads(get(base + "/api/info")[1]).get("retrain_ready", True):
+            time.sleep(0.05)
+        catch_up = time.perf_counter() - t_catch
+        phases = {"labels": dict(sampler.peak)}  # the server's sampled peaks after each phase
         retrain_wall, retrain_server = [], []
         order_rows, order_page, order_json, order_rows_page = [], [], [], []
         partial, first_object, during, complete, exact_top = [], [], [], [], []
-        cpu_answer, cpu_complete = [], []  # process CPU-s (all threads) from the retrain POST
+        cpu_answer, cpu_complete = [], []  # the server's CPU-s (all threads) from the retrain POST
         for _ in range(args.repeats):
-            t_retrain, cpu_retrain = time.perf_counter(), time.process_time()
+            t_retrain, cpu_retrain = time.perf_counter(), cpu_s(running.pid)
             dt, out = post(base + "/api/retrain", token, {})
-            cpu_answer.append(time.process_time() - cpu_retrain)
+            cpu_answer.append(cpu_s(running.pid) - cpu_retrain)
             retrain_wall.append(dt)
             retrain_server.append(out["seconds"])
             if not compact:
@@ -346,7 +418,7 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
                     during.append(dt)
                 get(base + "/api/order?by=retrained&format=rows")  # waits for the rest
                 complete.append(time.perf_counter() - t_retrain)
-                cpu_complete.append(time.process_time() - cpu_retrain)
+                cpu_complete.append(cpu_s(running.pid) - cpu_retrain)
             dt, body = get(base + "/api/order?by=retrained&format=rows")
             order_rows.append(dt)
             rows = np.frombuffer(body, dtype="<i4")
@@ -360,29 +432,33 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
             # (an older labeller ignores offset/limit and sends the whole order)
             assert np.array_equal(np.frombuffer(body, dtype="<i4")[:1000], rows[:1000])
             order_rows_page.append(dt)
+        phases["retrains"] = dict(sampler.peak)
         for _ in range(2):
             dt, body = get(base + "/api/order?by=retrained")
             order_json.append(dt)
         order_json_mb = len(body) / 1e6
         del body
-        order_rows_mb = 4 * running.data.n / 1e6 if compact else float("nan")
+        order_rows_mb = 4 * len(all_ids) / 1e6 if compact else float("nan")
         t_order = order_json[-1]
+        phases["json_orders"] = dict(sampler.peak)
         t_map, _ = get(base + "/api/map")  # the first request builds the map
         t_map2, _ = get(base + "/api/map")
+        phases["map"] = dict(sampler.peak)
+        _, raw_info = get(base + "/api/info")
+        info = json.loads(raw_info)
+        rss_server = rss_mib(running.pid)
     finally:
+        rss_peaks = sampler.stop()
         running.stop()
-    rss_server = rss_mib()
-    rss_peaks = sampler.stop()
+    rss_client = rss_mib()
+    client_peaks = client_sampler.stop()
+    server_lines = [
+        line.split(" astroanom.labeller ", 1)[-1]
+        for line in server_log.read_text(errors="replace").splitlines()
+        if "retrained on" in line or "full S^ order" in line
+    ]
     t_restart = time.perf_counter()  # a second start on the same folder (the columns' cache)
-    again = start(
-        data_dir,
-        work / "labels" / "bench.csv",
-        "bench",
-        settings=LabellerSettings(
-            alpha=1.0, n_estimators=100, seed=0, strategy={"name": "paper"}, threads=args.threads
-        ),
-        background=True,
-    )
+    again = ServerProcess(data_dir, labels_file, args.threads, server_log)
     restart_s = time.perf_counter() - t_restart
     again.stop()
 
@@ -390,15 +466,16 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
 
     result = {
         "dataset": str(data_dir),
-        "objects": running.data.n,
-        "features": int(running.data.X.shape[1]),
-        "kind": running.data.info.kind,
+        "objects": info["total"],
+        "features": info["n_features"],
+        "kind": info["kind"],
         "cpus": os.cpu_count(),
         "load_average_1m": round(load[0], 2),
         "prepare_s": round(prep, 1),
         "next_curve_object": summary(curve_next),
         "curve_png_first_render": summary(curve_png),
         "label_post": summary(label_times),
+        "distances_catch_up_s": round(catch_up, 2),
         "retrain_http": summary(retrain_wall),
         "retrain_server_s": [round(s, 3) for s in retrain_server],
         "retrain_answer_cpu_s": [round(s, 2) for s in cpu_answer],
@@ -422,11 +499,15 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
         "map_again_ms": round(t_map2 * 1000, 1),
         "server_start_s": round(start_s, 2),
         "server_restart_s": round(restart_s, 2),
-        "rss_before_start_mib": rss_before.get("VmRSS"),
-        "rss_peak_mib": rss_server.get("VmHWM") if peak_reset else None,
-        "rss_end_mib": rss_server.get("VmRSS"),
-        "rss_anon_peak_mib": rss_peaks.get("RssAnon"),
-        "rss_file_peak_mib": rss_peaks.get("RssFile"),
+        "server_rss_after_start_mib": rss_before.get("VmRSS"),
+        "server_rss_peak_mib": rss_server.get("VmHWM"),
+        "server_rss_end_mib": rss_server.get("VmRSS"),
+        "server_anon_peak_mib": rss_peaks.get("RssAnon"),
+        "server_file_peak_mib": rss_peaks.get("RssFile"),
+        "client_rss_peak_mib": rss_client.get("VmHWM") if peak_reset else None,
+        "client_anon_peak_mib": client_peaks.get("RssAnon"),
+        "server_anon_peak_after_mib": {k: v.get("RssAnon") for k, v in phases.items()},
+        "server_log": server_lines,
         "n_labels": args.labels,
     }
     print(
@@ -442,10 +523,12 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
         f"map {result['map_first_ms']} ms first, {result['map_again_ms']} ms again"
     )
     print(
-        f"  process RSS: {result['rss_before_start_mib']} MiB before the server, peak "
-        f"{result['rss_peak_mib']} MiB while serving (server and client), "
-        f"{result['rss_end_mib']} MiB at the end; sampled peaks: private (RssAnon) "
-        f"{result['rss_anon_peak_mib']} MiB, mapped files (RssFile) {result['rss_file_peak_mib']} MiB"
+        f"  server process RSS: {result['server_rss_after_start_mib']} MiB after start-up, peak "
+        f"{result['server_rss_peak_mib']} MiB (VmHWM, start-up included), "
+        f"{result['server_rss_end_mib']} MiB at the end; sampled peaks while serving: private "
+        f"(RssAnon) {result['server_anon_peak_mib']} MiB, mapped files (RssFile) "
+        f"{result['server_file_peak_mib']} MiB; the client apart: peak "
+        f"{result['client_rss_peak_mib']} MiB (RssAnon {result['client_anon_peak_mib']} MiB)"
     )
     for key in (
         "order_rows_int32",
@@ -469,15 +552,25 @@ def _measure(args: argparse.Namespace, work: Path) -> None:
         print(
             f"  {key:24s} median {s['median_ms']:8.1f} ms   p95 {s['p95_ms']:8.1f} ms   max {s['max_ms']:8.1f} ms   (n={s['n']})"
         )
+    print(
+        f"  distances and forest (background) caught up {result['distances_catch_up_s']} s after "
+        f"the last of {args.labels} labels (posted in a burst)"
+    )
     print(f"  retrain (server side, {args.labels} labels): {result['retrain_server_s']} s")
     print(
-        f"  process CPU-s from the retrain POST: to its answer {result['retrain_answer_cpu_s']}, "
+        f"  server CPU-s from the retrain POST: to its answer {result['retrain_answer_cpu_s']}, "
         f"to the complete order {result['retrain_to_complete_cpu_s']}"
     )
     if "retrain_exact_top" in result:
         print(
             f"  objects ranked for certain when the retrain answered: {result['retrain_exact_top']}"
         )
+    print(
+        "  server private memory (RssAnon) peak so far, after: "
+        + ", ".join(f"{k} {v} MiB" for k, v in result["server_anon_peak_after_mib"].items())
+    )
+    for line in result["server_log"]:
+        print(f"  server: {line}")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2) + "\n")

@@ -21,10 +21,11 @@ from astroanom.errors import BadFeaturesError
 from astroanom.labeller import LabellerSettings, create_app
 from astroanom.labeller.columns import CACHE_DIR, IdIndex, load_columns
 from astroanom.labeller.distances import LabelDistances
-from astroanom.labeller.session import LabellerData
+from astroanom.labeller.session import LabellerData, UnknownIdError
 from astroanom.ordering import rank_order
 from astroanom.store import dataset as ds
 from astroanom.store.io import read_features
+from astroanom.store.labels import label_arrays
 
 SETTINGS = LabellerSettings(alpha=1.0, n_estimators=10, seed=0, strategy={"name": "paper"})
 
@@ -75,6 +76,27 @@ def test_distance_by_hand():
     assert keeper.distances(np.array([0])).tolist() == [0.0, 5.0, 10.0]
     assert keeper.distances(np.array([0, 2])).tolist() == [0.0, 5.0, 0.0]
     assert keeper.distances(np.array([2])).tolist() == [10.0, 5.0, 0.0]  # 0 removed
+
+
+def test_distances_in_the_background_report_when_they_have_caught_up():
+    import time
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(50_000, 7)).astype(np.float32)
+    labelled = [3]
+    keeper = LabelDistances(X, n_jobs=1)
+    assert not keeper.pending()  # nothing followed yet
+    keeper.follow(lambda: np.array(labelled))
+    for step in range(5):
+        labelled.append(int(rng.integers(X.shape[0])))
+        keeper.changed()
+        deadline = time.monotonic() + 30
+        while keeper.pending():
+            assert time.monotonic() < deadline, step
+            time.sleep(0.005)
+        rows = np.unique(labelled)
+        assert np.array_equal(keeper._rows, rows), step  # up to date when it says so
+        assert np.array_equal(keeper.distances(rows), nearest_labelled_distance(X, rows))
 
 
 def test_id_index_finds_rows_and_refuses_repeats():
@@ -235,6 +257,26 @@ def test_the_ranking_after_labels_come_and_go_is_the_full_retrain(tmp_path):
         assert np.array_equal(shown, want), k
 
 
+def test_a_retrain_from_the_forest_fitted_in_the_background_is_the_full_retrain(tmp_path):
+    data_dir = curve_dataset(tmp_path / "d", n=2500)
+    data = LabellerData(data_dir, tmp_path / "l.csv", "ann", SETTINGS)
+    by_s = data.order_rows("score")
+    for r, v in zip(by_s[:15], [5, 0, 3, 1, 4] * 3, strict=True):
+        data.store.set(str(data.ids[r]), v)
+    data.prefit()  # what the distance worker does after a label change
+    assert data.retrain()["prefitted"] is True
+    rows, _ = data.order_state("retrained")
+    want = _full_retrain(data)
+    assert np.array_equal(rows, rank_order(want))
+    assert np.array_equal(data.scores_of(np.arange(data.n)), want)
+    # a label the forest fitted beforehand has not seen (the worker is not woken): not used
+    data.store.set(str(data.ids[by_s[20]]), 2)
+    assert data._prefitted(*label_arrays(data.training_labels(), data.index)) is None
+    assert data.retrain()["prefitted"] is False
+    rows, _ = data.order_state("retrained")
+    assert np.array_equal(rows, rank_order(_full_retrain(data)))
+
+
 def test_relevance_model_uses_the_compiled_forest_with_the_same_values():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(5000, 4)).astype(np.float32)
@@ -273,3 +315,17 @@ def test_map_is_built_once_per_feature_table_and_shows_every_label(tmp_path, mon
     assert got["row"] == outside and got["id"] == str(data.ids[outside])
     at = first.set_index("row").loc[nearest]
     assert (got["x"], got["y"]) == (at["x"], at["y"])
+
+
+def test_curve_png_is_the_kinds_view_drawn_from_the_mapped_columns(tmp_path):
+    from astroanom import kinds
+    from astroanom.kinds.base import RunObjects
+
+    data_dir = curve_dataset(tmp_path / "d", n=300)
+    run = RunObjects.open(data_dir)
+    want = [kinds.get("curve").labeller_view(run)(oid, {}) for oid in ("7", "3")]
+    data = LabellerData(data_dir, tmp_path / "l.csv", "ann", SETTINGS)
+    (data_dir / ds.FEATURES).unlink()  # the columns are mapped from the cache: never read again
+    assert [data.png("7"), data.png("3")] == want  # the same PNG bytes as the kind's own view
+    with pytest.raises(UnknownIdError):
+        data.png("nope")

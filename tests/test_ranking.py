@@ -44,7 +44,10 @@ def _ranking(X, S, idx, lab, **kw) -> tuple[TopFirstRanking, np.ndarray]:
 @pytest.mark.parametrize("kind", ["plain", "negative", "ties"])
 def test_every_step_is_a_prefix_of_the_full_order_and_the_end_is_the_full_retrain(kind) -> None:
     X, S, idx, lab = _problem(negative=kind == "negative", ties=kind == "ties")
-    ranking, full = _ranking(X, S, idx, lab, first_chunk=500, chunk=3000)
+    by_abs = rank_order(np.abs(S))
+    # the labeller passes its |S| order as int32 (memory-mapped): used as it is, no copy
+    given = {"bound_order": by_abs.astype(np.int32)} if kind == "ties" else {}
+    ranking, full = _ranking(X, S, idx, lab, first_chunk=500, chunk=3000, **given)
     want = rank_order(full)
     seen = []
     for k in (1, 50, 400, 2000):
@@ -54,6 +57,8 @@ def test_every_step_is_a_prefix_of_the_full_order_and_the_end_is_the_full_retrai
         assert exact == got and rows.size == S.size
         assert np.array_equal(np.sort(rows), np.arange(S.size))  # every object once
         assert np.array_equal(rows[:exact], want[:exact])
+        # behind the certain top: every other object in decreasing |S| (its bound)
+        assert np.array_equal(rows[exact:], by_abs[~np.isin(by_abs, rows[:exact])])
         seen.append(ranking.done)
     assert seen[0] < S.size // 4  # the top is certain long before everything is scored
     ranking.finish()

@@ -141,4 +141,5 @@ def min_squared_distance(
 
 def distance_from_squared(t: np.ndarray) -> np.ndarray:
     """``sqrt(max(t, 0))`` (n,), a new array (rounding can make a tiny t negative)."""
-    return np.sqrt(np.maximum(t, 0.0))
+    d = np.maximum(t, 0.0)
+    return np.sqrt(d, out=d)  # in place: one array of n, not two

@@ -26,7 +26,8 @@ BLOCK_ROWS = 512
 
 @njit(**_JIT)
 def _predict_rows(
-    X: np.ndarray,
+    Xf: np.ndarray,
+    m: int,
     start: int,
     stop: int,
     roots: np.ndarray,
@@ -37,26 +38,35 @@ def _predict_rows(
     value: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """``out[start:stop]`` = the mean over trees of the leaf value reached by each row.
+    """``out[start:stop]`` = the mean over trees of the leaf value reached by each row of the
+    C-ordered (n, m) float32 matrix whose flat values are ``Xf`` (n m,).
 
     Branch-free: every row of a block takes ``depth[t]`` steps through tree ``t`` (a leaf's two
     children are itself), ``children[2 * node + (x > threshold)]``, so the rows of a block walk
-    independently and the processor overlaps them."""
+    independently and the processor overlaps them. Every index is unsigned (``feature``,
+    ``children`` uint32): numba adds no negative-index wrap-around to each load, which made the
+    walk 2.5-2.9 times slower."""
     n_trees = roots.size
     acc = np.zeros(BLOCK_ROWS)
-    node = np.zeros(BLOCK_ROWS, dtype=np.int32)
+    node = np.zeros(BLOCK_ROWS, dtype=np.uint32)
+    mm = np.uint64(m)
     for b0 in range(start, stop, BLOCK_ROWS):
         r = min(b0 + BLOCK_ROWS, stop) - b0
         acc[:r] = 0.0
+        base = np.uint64(b0) * mm
         for t in range(n_trees):
-            node[:r] = np.int32(roots[t])
-            for _ in range(depth[t]):
-                for i in range(r):
-                    k = node[i]
-                    go_right = X[b0 + i, feature[k]] > threshold[k]
-                    node[i] = children[2 * k + np.int32(go_right)]
+            root = np.uint32(roots[t])
             for i in range(r):
-                acc[i] += value[node[i]]
+                node[i] = root
+            for _ in range(depth[t]):
+                off = base
+                for i in range(r):
+                    k = np.uint64(node[i])
+                    go_right = Xf[off + np.uint64(feature[k])] > threshold[k]
+                    node[i] = children[np.uint64(2) * k + np.uint64(go_right)]
+                    off += mm
+            for i in range(r):
+                acc[i] += value[np.uint64(node[i])]
         for i in range(r):
             out[b0 + i] = acc[i] / n_trees
 
@@ -74,7 +84,7 @@ def _float32_floor(threshold: np.ndarray) -> np.ndarray:
 class PackedForest:
     """Every tree's nodes in flat arrays: ``roots`` and ``depth`` (trees,), the node index of
     each tree's root and its depth; ``feature``, ``threshold`` and ``value`` (nodes,);
-    ``children`` (2 nodes,): the left then the right child of node k at 2k and 2k + 1, global
+    ``children`` (2 nodes,) uint32: the left then the right child of node k at 2k and 2k + 1, global
     indices, a leaf's both itself."""
 
     roots: np.ndarray
@@ -101,18 +111,18 @@ class PackedForest:
                 return None
             internal = left >= 0
             own = np.arange(tree.node_count, dtype=np.int64)
-            pair = np.empty((tree.node_count, 2), dtype=np.int32)
+            pair = np.empty((tree.node_count, 2), dtype=np.uint32)
             pair[:, 0] = np.where(internal, left, own) + offset
             pair[:, 1] = np.where(internal, right, own) + offset
             roots.append(offset)
             depths.append(int(tree.max_depth))
             kids.append(pair.ravel())
-            feats.append(np.where(internal, tree.feature, 0).astype(np.int32))
+            feats.append(np.where(internal, tree.feature, 0).astype(np.uint32))
             thr.append(_float32_floor(np.where(internal, tree.threshold, 0.0)))
             vals.append(value[:, 0, 0].astype(np.float64))
             offset += tree.node_count
         return cls(
-            roots=np.asarray(roots, dtype=np.int32),
+            roots=np.asarray(roots, dtype=np.uint32),
             depth=np.asarray(depths, dtype=np.int64),
             feature=np.concatenate(feats),
             threshold=np.concatenate(thr),
@@ -124,19 +134,20 @@ class PackedForest:
         """The forest's prediction (n,) float64 for the finite float32 rows ``X`` (n, m), on up
         to ``n_jobs`` threads (``min_rows`` rows at least per thread)."""
         X = np.ascontiguousarray(X, dtype=np.float32)
-        n = X.shape[0]
+        n, m = X.shape
+        Xf = X.reshape(-1)  # a view: X is C-contiguous
         out = np.empty(n, dtype=np.float64)
         if n == 0:
             return out
         n_jobs = max(1, min(int(n_jobs), n // max(1, min_rows)))
         args = (self.roots, self.depth, self.feature, self.threshold, self.children, self.value)
         if n_jobs == 1:
-            _predict_rows(X, 0, n, *args, out)
+            _predict_rows(Xf, m, 0, n, *args, out)
             return out
         bounds = np.linspace(0, n, n_jobs + 1).astype(np.int64)
         with ThreadPoolExecutor(max_workers=n_jobs) as pool:
             jobs = [
-                pool.submit(_predict_rows, X, int(a), int(b), *args, out)
+                pool.submit(_predict_rows, Xf, m, int(a), int(b), *args, out)
                 for a, b in zip(bounds[:-1], bounds[1:], strict=True)
             ]
             for job in jobs:

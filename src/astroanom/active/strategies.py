@@ -168,6 +168,7 @@ class PaperScore(_Base):
         exact_first: int,
         n_jobs: int,
         d: np.ndarray | None = None,
+        model: Any = None,
     ) -> Any:
         """The refit's S^ ranked most promising first (a capability the labeller asks for):
         the forest fitted on ``labelled`` (k,) rows with ``labels`` (k,), the distances d (n,)
@@ -175,12 +176,15 @@ class PaperScore(_Base):
         :func:`astroanom.active.score.nearest_labelled_distance` of the same rows), then S^
         down ``bound_order`` (rows by decreasing |S|) until the top ``exact_first`` objects
         are certain. Returns an :class:`astroanom.active.ranking.TopFirstRanking` whose end is
-        this strategy's :meth:`score` bit for bit."""
+        this strategy's :meth:`score` bit for bit. ``model`` may pass what
+        ``self.learner.fit(X, labelled, labels)`` returns when the caller fitted it already (the
+        labeller does, in the background, after each label change)."""
         from astroanom.active.ranking import TopFirstRanking
         from astroanom.active.score import nearest_labelled_distance
 
         labels = np.asarray(labels, dtype=np.float64)
-        model = self.learner.fit(X, labelled, labels)
+        if model is None:
+            model = self.learner.fit(X, labelled, labels)
         if d is None:
             d = nearest_labelled_distance(X, labelled, n_jobs=n_jobs)
         ranking = TopFirstRanking(

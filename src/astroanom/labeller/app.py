@@ -4,7 +4,9 @@ Endpoints (all JSON unless noted; ids travel as query or body values, never as f
 
 - ``GET  /``                         the page (HTML, with the CSRF token in
   ``<meta name="csrf-token">``)
-- ``GET  /api/info``                 dataset, user, label file, counts, orders, ``stale``
+- ``GET  /api/info``                 dataset, user, label file, counts, orders, ``stale``,
+  ``retrain_ready`` (the distances to the labelled objects and the forest, made in the
+  background, follow the last label change)
 - ``GET  /api/order?by=&unlabelled_first=&offset=&limit=&partial=``   ids in display order (a
   page of them with offset/limit; with ``format=rows`` the rows instead, as little-endian int32
   bytes, counts in the X-Labelled / X-Total / X-Exact headers: 4 bytes per object). Right after

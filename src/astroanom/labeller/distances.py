@@ -44,6 +44,8 @@ class LabelDistances:
         self._wake = threading.Event()
         self._source: Callable[[], np.ndarray] | None = None
         self._worker: threading.Thread | None = None
+        self._busy = False  # the worker is bringing t up to date
+        self._after: Callable[[], None] | None = None
 
     def distances(self, rows: np.ndarray) -> np.ndarray:
         """d (n,) float64 to the nearest of the labelled ``rows`` (k >= 1; 0 on them), equal to
@@ -91,10 +93,14 @@ class LabelDistances:
         self._rows = rows
 
     # -- background updates -----------------------------------------------------------------
-    def follow(self, source: Callable[[], np.ndarray]) -> None:
+    def follow(
+        self, source: Callable[[], np.ndarray], after: Callable[[], None] | None = None
+    ) -> None:
         """Keep up with ``source()`` (the labelled rows now) in a daemon thread, woken by
-        :meth:`changed`."""
+        :meth:`changed`; ``after()`` runs in that thread once it has caught up and no newer
+        change waits (the labeller fits the relevance forest there)."""
         self._source = source
+        self._after = after
         if self._worker is None:
             self._worker = threading.Thread(target=self._run, name="astroanom-dist", daemon=True)
             self._worker.start()
@@ -105,9 +111,15 @@ class LabelDistances:
         if self._source is not None:
             self._wake.set()
 
+    def pending(self) -> bool:
+        """Whether a label change is not reflected yet (in the distances, or in what ``after``
+        prepares): a retrain now would wait for it, or do that work itself."""
+        return self._source is not None and (self._wake.is_set() or self._busy)
+
     def _run(self) -> None:
         while True:
             self._wake.wait()
+            self._busy = True  # before the wake-up is cleared: pending() never misses work
             self._wake.clear()
             try:
                 assert self._source is not None
@@ -115,5 +127,9 @@ class LabelDistances:
                 if rows.size:
                     with self._lock:
                         self._sync(rows)
+                if self._after is not None and not self._wake.is_set():
+                    self._after()
             except Exception:  # noqa: BLE001 -- a retrain computes them again and reports it
                 log.exception("updating the distances to the labelled objects failed")
+            finally:
+                self._busy = False

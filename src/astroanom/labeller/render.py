@@ -40,6 +40,10 @@ class ObjectSource(Protocol):
     feature_names: list[str]
     objects: pd.DataFrame
 
+    def row(self, oid: object) -> int:
+        """Row of an id (raises for one that is not an object of the dataset)."""
+        ...
+
 
 def object_row(src: ObjectSource, i: int) -> pd.Series:
     """Row ``i`` of the objects table as objects, with its ``id``."""
@@ -129,15 +133,42 @@ class KindView(ObjectView):
             raise BadDisplayError(str(err)) from None
 
 
+class _RowsById:
+    """``table.loc[id]`` over the labeller's (memory-mapped) feature matrix: the one look-up a
+    curve's view makes in the feature table, without reading that table into pandas (at 10M
+    objects its values, a copy and an index of 10M Python strings: ~3 GB in the server)."""
+
+    def __init__(self, src: ObjectSource) -> None:
+        self.src = src
+
+    @property
+    def loc(self) -> _RowsById:
+        return self
+
+    def __getitem__(self, oid: str) -> pd.Series:
+        i = self.src.row(oid)
+        return pd.Series(np.asarray(self.src.X[i], dtype=np.float64), index=self.src.feature_names)
+
+
 class CurveView(KindView):
     """A curve dataset (the simulation): the feature vector against its x values, drawn in the
-    page; its PNG (for the map and the export) is the curve kind's view."""
+    page; its PNG (for the map and the export) is the curve kind's view, reading the values the
+    labeller holds (:class:`_RowsById`) rather than the feature table again."""
 
     draws_in_page = True
 
     def __init__(self, src: ObjectSource, kind: ObjectKind) -> None:
         super().__init__(src, kind)
         self.x = x_values(asdict(src.info), src.X.shape[1])
+
+    def _kind_view(self) -> View:
+        with self._lock:
+            if self._view is None:
+                run = RunObjects(self.src.dir, asdict(self.src.info), pd.DataFrame())
+                rows: Any = _RowsById(self.src)
+                run._features[False] = (rows, list(self.src.feature_names))
+                self._view = self.kind.labeller_view(run)
+            return self._view
 
     def axis(self) -> dict[str, Any]:
         info = self.src.info

@@ -71,6 +71,8 @@ def page_routes(app: Flask, state: LabellerData, token: str) -> None:
             n_known=len(state.known),  # known examples: in every retrain, not in the label file
             stale=state.stale(),
             ranking=_ranking_state(state),
+            # the distances and the forest follow the last label change (a retrain need not wait)
+            retrain_ready=not state.distances.pending(),
             curve_axis=state.curve_axis(),
             **_counts(state),
         )
@@ -94,14 +96,20 @@ def _page() -> tuple[int, int | None]:
 IDS_CHUNK = 1 << 16
 
 
-def _json_with_ids(head: dict[str, Any], ids: np.ndarray) -> Response:
-    """``{**head, "ids": [...]}`` as JSON, the ids encoded and sent ``IDS_CHUNK`` at a time, so
-    ten million ids never become one Python list or one string in the server."""
+def _json_with_ids(
+    head: dict[str, Any], ids: np.ndarray, rows: np.ndarray | None = None
+) -> Response:
+    """``{**head, "ids": [...]}`` as JSON: ``ids`` (or ``ids[rows]``, gathered chunk by chunk),
+    encoded and sent ``IDS_CHUNK`` at a time, so ten million ids never become one Python list,
+    one string or one reordered copy of the id array (320 MB at 10M) in the server."""
+    size = ids.size if rows is None else rows.size
 
     def parts():
         yield json.dumps(head)[:-1].encode() + (b', "ids": [' if head else b'"ids": [')
-        for start in range(0, ids.size, IDS_CHUNK):
-            chunk = json.dumps(ids[start : start + IDS_CHUNK].tolist(), separators=(",", ":"))
+        for start in range(0, size, IDS_CHUNK):
+            part = slice(start, start + IDS_CHUNK)
+            values = ids[part] if rows is None else ids[rows[part]]
+            chunk = json.dumps(values.tolist(), separators=(",", ":"))
             yield ("," if start else "").encode() + chunk[1:-1].encode()
         yield b"]}"
 
@@ -167,7 +175,7 @@ def order_routes(app: Flask, state: LabellerData) -> None:
             "exact": exact,
             **counts,
         }
-        return _json_with_ids(head, state.ids[rows[offset:stop]])
+        return _json_with_ids(head, state.ids, rows[offset:stop])
 
 
 def object_routes(app: Flask, state: LabellerData) -> None:

@@ -28,19 +28,24 @@ def is_loopback(host: str) -> bool:
 
 @dataclass
 class RunningLabeller:
-    """A started server: its URL, the werkzeug server and the thread serving it."""
+    """A started server: its URL, the werkzeug server, the thread serving it and the one
+    rendering the first objects at start-up (``warmer``)."""
 
     url: str
     server: BaseWSGIServer
     thread: threading.Thread | None
     data: LabellerData
+    warmer: threading.Thread | None = None
 
     def stop(self) -> None:
-        """Stop serving and close the socket."""
+        """Stop serving and close the socket; waits (up to 60 s) for the start-up rendering,
+        so nothing reads the dataset folder after this returns."""
         self.server.shutdown()
         self.server.server_close()
         if self.thread is not None:
             self.thread.join(timeout=5)
+        if self.warmer is not None:
+            self.warmer.join(timeout=60)
 
 
 def start(
@@ -79,11 +84,12 @@ def start(
         data.warm()
         gc.freeze()  # and the plotting code's
 
-    threading.Thread(target=warm, name="astroanom-labeller-warm", daemon=True).start()
+    warmer = threading.Thread(target=warm, name="astroanom-labeller-warm", daemon=True)
+    warmer.start()
     thread = None
     if background:
         thread = threading.Thread(
             target=server.serve_forever, name="astroanom-labeller", daemon=True
         )
         thread.start()
-    return RunningLabeller(url=url, server=server, thread=thread, data=data)
+    return RunningLabeller(url=url, server=server, thread=thread, data=data, warmer=warmer)

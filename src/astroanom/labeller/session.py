@@ -144,6 +144,9 @@ class LabellerData:
         self._started = 0  # retrains begun (their generations are 1, 2, ...)
         self._shown = 0  # generation of the last retrain that took effect
         self._cancel = threading.Event()  # stops the background ranking of a superseded retrain
+        # the relevance model fitted in the background on the labels of the last change:
+        # (rows and labels as bytes, model); a retrain on exactly those uses it
+        self._prefit: tuple[bytes, Any] | None = None
         self._bound_order: np.ndarray | None = cols.by_abs_S
         self._random = (
             np.random.default_rng(self.settings.seed).permutation(self.n).astype(np.int32)
@@ -179,7 +182,7 @@ class LabellerData:
         self.bound_order()
         if len(self.store) or self.known:
             self.retrain()
-        self.distances.follow(self.training_rows)
+        self.distances.follow(self.training_rows, after=self.prefit)
 
     # -- loading --------------------------------------------------------------------------------
     def _aligned_objects(self) -> pd.DataFrame:
@@ -319,12 +322,8 @@ class LabellerData:
             return {"n_labels": 0, "seconds": 0.0, "message": "no labels yet: the order stays by S"}
         idx, lab = label_arrays(fit_on, self.index)
         s = self.settings
-        strategy = strategy_from_config(
-            s.strategy,
-            seed=s.seed,
-            n_jobs=s.threads,
-            shared={"alpha": s.alpha, "n_estimators": s.n_estimators},
-        )
+        strategy = self._strategy()
+        model = self._prefitted(idx, lab)
         # the paper's score needs d for every object: kept up to date as labels change
         d = (
             self.distances.distances(idx)
@@ -342,6 +341,7 @@ class LabellerData:
                 exact_first=s.exact_first,
                 n_jobs=s.threads,
                 d=d,
+                model=model,
             )
         seconds = time.perf_counter() - t0
         answer = {
@@ -350,6 +350,7 @@ class LabellerData:
             "seconds": round(seconds, 4),
             "exact": int(ranking.n_exact),
             "complete": bool(ranking.complete),
+            "prefitted": model is not None,
         }
         reason = self._publish(Published(ranking, labels, generation))
         if reason:
@@ -364,6 +365,45 @@ class LabellerData:
             "" if ranking.complete else "; ranking the rest in the background",
         )
         return answer
+
+    def _strategy(self) -> Any:
+        """The dataset's strategy, built from the settings as every retrain builds it."""
+        s = self.settings
+        return strategy_from_config(
+            s.strategy,
+            seed=s.seed,
+            n_jobs=s.threads,
+            shared={"alpha": s.alpha, "n_estimators": s.n_estimators},
+        )
+
+    @staticmethod
+    def _fit_key(idx: np.ndarray, lab: np.ndarray) -> bytes:
+        return np.asarray(idx, np.int64).tobytes() + b"|" + np.asarray(lab, np.float64).tobytes()
+
+    def prefit(self) -> None:
+        """Fit the strategy's relevance model on the current labels (in the distance worker,
+        after a label change), so that a retrain on the same labels starts from it: the same
+        learner on the same rows and labels in the same order gives the same forest."""
+        fit_on = self.training_labels()
+        if not fit_on:
+            return
+        idx, lab = label_arrays(fit_on, self.index)
+        key = self._fit_key(idx, lab)
+        pre = self._prefit
+        if pre is not None and pre[0] == key:
+            return
+        strategy = self._strategy()
+        learner = getattr(strategy, "learner", None)
+        if learner is None or not callable(getattr(strategy, "top_first", None)):
+            return
+        with threadpool_limits(limits=self.settings.threads):
+            model = learner.fit(self.X, idx, lab)
+        self._prefit = (key, model)
+
+    def _prefitted(self, idx: np.ndarray, lab: np.ndarray) -> Any:
+        """The model :meth:`prefit` made for exactly these rows and labels, or None."""
+        pre = self._prefit
+        return pre[1] if pre is not None and pre[0] == self._fit_key(idx, lab) else None
 
     def _publish(self, new: Published) -> str:
         """Show ``new`` unless a newer retrain is shown or one of its labels was deleted since;
@@ -422,7 +462,7 @@ class LabellerData:
             ranking = self.ranking  # a newer retrain may have superseded the one awaited
         if ranking is not None:
             rows, exact = ranking.rows()
-            rows = rows.astype(np.int32)
+            rows = rows.astype(np.int32, copy=False)  # (read only here: no copy when int32)
             if not descending:
                 rows, exact = rows[::-1].copy(), self.n
         elif by.startswith(COLUMN_ORDERS):
