@@ -46,7 +46,15 @@ def _start(tmp_path: Path, script: str) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,  # signals go to the job only, as snakemake sends them
+        # SIGINT at its default, as snakemake starts a job: an ignored signal is inherited,
+        # and the test runner's worker may have it ignored (seen in the full suite under
+        # pytest-xdist: the job then ran to its end, exit 0)
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _wait_for_workers(proc: subprocess.Popen, n: int, timeout: float = 60.0) -> list[int]:
