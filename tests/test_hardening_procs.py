@@ -106,22 +106,40 @@ def test_joblib_workers_end_with_the_job(tmp_path, sig):
     assert _survivors(workers) == []
 
 
-def test_pool_still_computes_and_reports_worker_errors():
-    from astroanom.procs import worker_pool
+POOL_ERRORS_SCRIPT = """
+from astroanom.procs import _alive, descendant_pids, worker_pool
 
-    # another test run earlier in this process (pytest-xdist) may have left its own idle
-    # workers, e.g. joblib's reusable executor: only the pools' own must be gone
-    before = set(descendant_pids())
+
+def inverse(x):
+    return 1 / x
+
+
+if __name__ == "__main__":
     with worker_pool(2) as pool:
         assert pool.map(abs, range(-5, 0)) == [5, 4, 3, 2, 1]
-    with pytest.raises(ZeroDivisionError), worker_pool(2) as pool:
-        pool.map(_inverse, [1, 0])
-    new = [p for p in descendant_pids() if p not in before]
-    assert all(not _alive(p) for p in new)
+    try:
+        with worker_pool(2) as pool:
+            pool.map(inverse, [1, 0])
+    except ZeroDivisionError:
+        print("ZeroDivisionError reported")
+    left = [p for p in descendant_pids() if _alive(p)]
+    assert left == [], left
+    print("no worker left")
+"""
 
 
-def _inverse(x: int) -> float:
-    return 1 / x
+def test_pool_still_computes_and_reports_worker_errors(tmp_path):
+    """In a process of its own (as a rule's job): a pool forked inside a pytest worker that
+    earlier tests left with many threads can deadlock in the fork, which is not what this
+    checks."""
+    path = tmp_path / "pool.py"
+    path.write_text(textwrap.dedent(POOL_ERRORS_SCRIPT))
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.run(
+        [sys.executable, str(path)], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split("\n")[:2] == ["ZeroDivisionError reported", "no worker left"]
 
 
 def test_ignored_signals_stay_ignored():
