@@ -112,17 +112,23 @@ def test_fig5_marks_budget_and_legend_off_the_axes():
     assert _bbox_outside(fig, fig.legends[0], a) and _bbox_outside(fig, fig.legends[0], b)
 
 
-def test_tsne_axis_labels_score_name_and_one_marker_per_label():
-    rng = np.random.default_rng(0)
-    emb = pd.DataFrame(
+def _map_points(labels: list[float], seed: int = 0) -> pd.DataFrame:
+    """A seeded map table (x, y, S, score) of len(labels) points with the given labels."""
+    rng = np.random.default_rng(seed)
+    n = len(labels)
+    return pd.DataFrame(
         {
-            "x": rng.normal(size=100),
-            "y": rng.normal(size=100),
-            "S": rng.uniform(0, 5, 100),
-            "score": rng.uniform(0, 5, 100),
-            "label": [0, 1, 3, 5, 5] + [np.nan] * 95,
+            "x": rng.normal(size=n),
+            "y": rng.normal(size=n),
+            "S": rng.uniform(0, 5, n),
+            "score": rng.uniform(0, 5, n),
+            "label": labels,
         }
     )
+
+
+def test_tsne_axis_labels_score_name_and_one_marker_per_label():
+    emb = _map_points([0, 1, 3, 5, 5] + [np.nan] * 95)
     fig = gp.tsne_figure(emb, n_top=4)
     a, b = fig.axes[:2]
     assert "t-SNE 1" in a.get_xlabel() and "t-SNE 2" in a.get_ylabel()
@@ -202,16 +208,7 @@ def test_feature_labels_have_units():
 
 def test_map_without_labels_says_so_instead_of_a_second_map(tmp_path):
     """0 labels: S^ = S, so panel (b) is a note on how to label the dataset, not a copy of (a)."""
-    rng = np.random.default_rng(0)
-    emb = pd.DataFrame(
-        {
-            "x": rng.normal(size=100),
-            "y": rng.normal(size=100),
-            "S": rng.uniform(0, 5, 100),
-            "score": rng.uniform(0, 5, 100),
-            "label": [np.nan] * 100,
-        }
-    )
+    emb = _map_points([np.nan] * 100)
     fig = gp.tsne_figure(emb, n_top=4, n_labels=0, dataset="my_cutouts")
     a, b = fig.axes[:2]
     assert len(a.collections) == 2 and sum(len(c.get_offsets()) for c in a.collections) == 104
