@@ -25,7 +25,7 @@ rule active_retrain:
         benchmarks("active_retrain")
     conda:
         ENV
-    threads: 2
+    threads: threads_by_objects()
     resources:
         mem_mb=4000,
     params:
@@ -55,7 +55,7 @@ rule active_incremental:
         benchmarks("active_incremental")
     conda:
         ENV
-    threads: 2
+    threads: threads_by_objects()
     resources:
         mem_mb=4000,
     params:

@@ -71,6 +71,22 @@ def ds(wildcards):
     return acfg.dataset(config, name)
 
 
+def threads_by_objects(key="features"):
+    """threads: of a job over a run's objects: one per parallel.objects_per_thread objects
+    of its input `key` (a Parquet table, counted from its metadata when the job is about to
+    run), at least 1, at most parallel.max_threads (Snakemake also caps it at --cores)."""
+    par = config["parallel"]
+
+    def _threads(wildcards, input):
+        path = input.get(key)
+        if not path or not os.path.exists(path):
+            return par["max_threads"]
+        n = manifest_rows(path)
+        return max(1, min(par["max_threads"], n // par["objects_per_thread"]))
+
+    return _threads
+
+
 def run_seed(wildcards):
     return run_of(wildcards).seed
 

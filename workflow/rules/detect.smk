@@ -20,7 +20,7 @@ rule detect:
         run=first_runs_regex(),
     conda:
         ENV
-    threads: 2
+    threads: threads_by_objects()
     resources:
         mem_mb=6000,
     params:
@@ -43,7 +43,7 @@ rule detect_seed:
         run=other_runs_regex(),
     conda:
         ENV
-    threads: 2
+    threads: threads_by_objects()
     resources:
         mem_mb=6000,
     params:

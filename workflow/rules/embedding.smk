@@ -14,7 +14,7 @@ rule embedding:
         benchmarks("embedding")
     conda:
         ENV
-    threads: 2
+    threads: threads_by_objects()
     resources:
         mem_mb=3000,
     params:

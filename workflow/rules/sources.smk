@@ -23,7 +23,7 @@ checkpoint source_manifest:
         benchmarks("source_manifest")
     conda:
         ENV
-    threads: 2
+    threads: 1
     resources:
         mem_mb=3000,
     params:
