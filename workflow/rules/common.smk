@@ -74,7 +74,8 @@ def ds(wildcards):
 def threads_by_objects(key="features"):
     """threads: of a job over a run's objects: one per parallel.objects_per_thread objects
     of its input `key` (a Parquet table, counted from its metadata when the job is about to
-    run), at least 1, at most parallel.max_threads (Snakemake also caps it at --cores)."""
+    run), at least 1, at most parallel.max_threads (Snakemake also caps it at --cores).
+    """
     par = config["parallel"]
 
     def _threads(wildcards, input):
