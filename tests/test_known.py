@@ -49,6 +49,8 @@ def test_unknown_ids_are_named():
     assert rows.tolist() == [2, 0] and rel.tolist() == [5.0, 2.0]
     with pytest.raises(ConfigError, match=r"2 known example id\(s\) .*'zz', 'q'"):
         known_rows({"a": 5, "zz": 5, "q": 1}, ids)
+    rows, rel = known_rows({}, ids)
+    assert rows.dtype == np.int64 and rows.size == 0 and rel.dtype == np.float64 and rel.size == 0
 
 
 def test_with_known_lets_a_label_win():

@@ -317,6 +317,18 @@ def test_map_is_built_once_per_feature_table_and_shows_every_label(tmp_path, mon
     assert (got["x"], got["y"]) == (at["x"], at["y"])
 
 
+def test_known_ids_are_looked_up_in_the_id_index(tmp_path):
+    from dataclasses import replace
+
+    data_dir = curve_dataset(tmp_path / "d", n=300)
+    known = replace(SETTINGS, known={"7": 5, "12": 3})
+    data = LabellerData(data_dir, tmp_path / "l.csv", "ann", known)
+    assert data.known == {"7": 5, "12": 3}
+    bad = replace(SETTINGS, known={"7": 5, "ghost": 5, "nope ": 1})
+    with pytest.raises(UnknownIdError, match=r"2 known example id\(s\) .*'ghost', 'nope '"):
+        LabellerData(data_dir, tmp_path / "l2.csv", "ann", bad)
+
+
 def test_curve_png_is_the_kinds_view_drawn_from_the_mapped_columns(tmp_path):
     from astroanom import kinds
     from astroanom.kinds.base import RunObjects

@@ -206,14 +206,16 @@ class LabellerData:
         return obj
 
     def _checked_known(self, known: dict[str, int]) -> dict[str, int]:
-        """The known examples as id -> relevance; an id not of this dataset is an error."""
-        from astroanom.active.known import known_rows
+        """The known examples as id -> relevance; an id not of this dataset is an error
+        (looked up in the id index: no dict of every id)."""
+        from astroanom.active.known import unknown_ids_error
 
         known = {str(k): int(v) for k, v in known.items()}
-        try:
-            known_rows(known, self.ids)
-        except AstroanomError as err:
-            raise UnknownIdError(str(err)) from None
+        if known:
+            rows = self.index.rows(np.array(list(known), dtype=str))
+            missing = [k for k, row in zip(known, rows, strict=True) if row < 0]
+            if missing:
+                raise UnknownIdError(str(unknown_ids_error(missing)))
         return known
 
     def training_rows(self) -> np.ndarray:
