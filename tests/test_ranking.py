@@ -221,3 +221,25 @@ def test_the_labeller_reaches_into_no_strategy() -> None:
     for path in Path(pkg.__file__).parent.rglob("*.py"):
         text = path.read_text()
         assert "PaperScore" not in text and "RelevanceLearner" not in text, path
+
+
+@pytest.mark.parametrize("n", [2, 3, 1001])
+def test_rank_order_threads_is_rank_order(n):
+    from astroanom.active.ranking import rank_order_threads
+
+    rng = np.random.default_rng(n)
+    s = rng.integers(0, 5, n).astype(np.float64)  # many ties
+    s[rng.choice(n, max(1, n // 10), replace=False)] = np.nan
+    s[s == 0] = -0.0
+    s[: n // 3][s[: n // 3] == 1] = np.inf
+    want = rank_order(s)
+    got = rank_order_threads(s, n_jobs=2, min_rows=1)
+    assert got.dtype == np.int64 and np.array_equal(got, want)
+    assert np.array_equal(rank_order_threads(s, n_jobs=1), want)
+    # two rows by hand: equal scores keep row order, NaN last
+    assert rank_order_threads(np.array([np.nan, 1.0, 1.0, 2.0]), 2, min_rows=1).tolist() == [
+        3,
+        1,
+        2,
+        0,
+    ]
