@@ -50,26 +50,35 @@ def images(tmp_path_factory) -> Path:
 
 
 # -- item 5: a retrain that finishes late ---------------------------------------------------------
+_LATE = "late-retrain"
+
+
 def _hold_first_fit(monkeypatch) -> tuple[threading.Event, threading.Event]:
-    """The next forest fit waits until ``release`` is set (``entered`` says it started)."""
+    """The next forest fit of the thread named ``_LATE`` waits until ``release`` is set
+    (``entered`` says it started). Fits in other threads (the distance worker's background
+    prefit, which may wake after the test's labels were set) run at once: holding one of
+    those instead would let the retrain finish before the change it must notice."""
     entered, release = threading.Event(), threading.Event()
     fit, calls = RelevanceLearner.fit, []
 
     def slow_fit(self, *args, **kwargs):
-        calls.append(1)
-        if len(calls) == 1:
-            entered.set()
-            assert release.wait(30)
+        if threading.current_thread().name == _LATE:
+            calls.append(1)
+            if len(calls) == 1:
+                entered.set()
+                assert release.wait(30)
         return fit(self, *args, **kwargs)
 
     monkeypatch.setattr(RelevanceLearner, "fit", slow_fit)
+    # and the retrain always fits (never starts from a background prefit on the same labels)
+    monkeypatch.setattr(LabellerData, "_prefitted", lambda self, idx, lab: None)
     return entered, release
 
 
 def _late_retrain(data: LabellerData, monkeypatch, meanwhile) -> dict:
     entered, release = _hold_first_fit(monkeypatch)
     out: dict = {}
-    worker = threading.Thread(target=lambda: out.update(data.retrain()))
+    worker = threading.Thread(target=lambda: out.update(data.retrain()), name=_LATE)
     worker.start()
     assert entered.wait(30)
     meanwhile()
