@@ -18,12 +18,13 @@ $(BIN)/python:
 # exist: with PYTHONDONTWRITEBYTECODE set, every job would recompile its imports (src/ too: the
 # editable install). Like pip, a module that does not compile is reported, not fatal.
 PIP_INSTALL = $(BIN)/python -m pip install --no-compile
+# numba's on-disk cache of the kNN kernels (one core), filled while the byte-compile runs
+KERNELS = $(BIN)/python -c "from astroanom.detect.knn import compile_kernels; compile_kernels()"
 BYTE_COMPILE = $(BIN)/python -c "import compileall, re, sysconfig; [compileall.compile_dir(d, quiet=1, workers=0, rx=re.compile('/tests?/')) for d in (sysconfig.get_paths()['purelib'], 'src')]"
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP_INSTALL) -e .
-	$(BYTE_COMPILE)
-	$(BIN)/python -c "from astroanom.detect.knn import compile_kernels; compile_kernels()"   # numba's cache
+	$(BYTE_COMPILE) & pid=$$!; $(KERNELS) && wait $$pid
 	touch $@
 
 # The tests also exercise the optional plug-ins (pyod, coniferest, learned) and the SLURM profile.
@@ -33,8 +34,7 @@ TORCH ?= torch==2.13.0
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(PIP_INSTALL) '$(TORCH)'
 	$(PIP_INSTALL) -e '.[dev,slurm,pyod,coniferest,scale,learned,morphology]'
-	$(BYTE_COMPILE)
-	$(BIN)/python -c "from astroanom.detect.knn import compile_kernels; compile_kernels()"
+	$(BYTE_COMPILE) & pid=$$!; $(KERNELS) && wait $$pid
 	touch $(VENV)/.installed $@
 
 reproduce: $(VENV)/.installed

@@ -15,7 +15,14 @@ from astroanom import cli
 from astroanom import config as acfg
 from astroanom.errors import LabelsError
 from astroanom.pipeline.summary import configfile_option, summary_lines
-from astroanom.store.rundir import FAILURE_COLUMNS, RunDir, n_shards, run_dir, run_dirs
+from astroanom.store.rundir import (
+    FAILURE_COLUMNS,
+    RunDir,
+    n_shards,
+    run_dir,
+    run_dirs,
+    threads_for_objects,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -218,3 +225,14 @@ def test_parsing_the_snakefile_imports_nothing_heavy(tmp_path):
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "HEAVY=\n" in proc.stderr, proc.stderr[-500:]
+
+
+def test_threads_for_objects_one_per_objects_per_thread_within_bounds():
+    # the default parallel: 500000 objects per thread, at most 2
+    assert threads_for_objects(49_950, 500_000, 2) == 1  # a simulation run
+    assert threads_for_objects(399_679, 500_000, 2) == 1  # OGLE-III
+    assert threads_for_objects(999_999, 500_000, 2) == 1
+    assert threads_for_objects(1_000_000, 500_000, 2) == 2
+    assert threads_for_objects(10_000_000, 500_000, 2) == 2  # capped
+    assert threads_for_objects(10_000_000, 500_000, 32) == 20
+    assert threads_for_objects(0, 500_000, 2) == 1  # an empty run still gets a thread

@@ -6,7 +6,14 @@
 import os
 
 from astroanom import config as acfg
-from astroanom.store.rundir import RESULTS, RunDir, manifest_rows, n_shards, run_dirs
+from astroanom.store.rundir import (
+    RESULTS,
+    RunDir,
+    manifest_rows,
+    n_shards,
+    run_dirs,
+    threads_for_objects,
+)
 
 ENV = "../envs/astroanom.yaml"
 RUN = RunDir("{run}", RESULTS, config["labels"]["path"])
@@ -82,8 +89,9 @@ def threads_by_objects(key="features"):
         path = input.get(key)
         if not path or not os.path.exists(path):
             return par["max_threads"]
-        n = manifest_rows(path)
-        return max(1, min(par["max_threads"], n // par["objects_per_thread"]))
+        return threads_for_objects(
+            manifest_rows(path), par["objects_per_thread"], par["max_threads"]
+        )
 
     return _threads
 

@@ -88,6 +88,12 @@ def n_shards(n_objects: int, shard_size: int) -> int:
     return max(1, math.ceil(n_objects / shard_size))
 
 
+def threads_for_objects(n_objects: int, objects_per_thread: int, max_threads: int) -> int:
+    """Threads of a job over ``n_objects`` objects: one per ``objects_per_thread``, at least 1,
+    at most ``max_threads`` (the config's ``parallel``)."""
+    return max(1, min(int(max_threads), int(n_objects) // max(1, int(objects_per_thread))))
+
+
 def manifest_rows(path: PathLike) -> int:
     """Number of objects in a manifest (Parquet metadata only; no table is read)."""
     import pyarrow.parquet as pq
