@@ -11,12 +11,19 @@ adapter's own imports, ``runtime.configure``), as CPU seconds (user + sys of the
 sensitive to the machine's load than wall time), median of ``--repeats``:
 
     .venv/bin/python benchmarks/bench_startup.py --scripts [--repeats 3]
+
+``--against RESULTS`` (with ``--scripts``) sets each script's start-up against the work of a
+finished run: per rule, its jobs (the benchmark files under ``RESULTS/benchmarks/``) times the
+start-up, against the jobs' summed wall time, and the share over all jobs (issue 22: <= 10 %):
+
+    .venv/bin/python benchmarks/bench_startup.py --scripts --against results
 """
 
 from __future__ import annotations
 
 import ast
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -60,8 +67,52 @@ def child_cpu(code: str, src: str) -> float:
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def scripts_table(src: str, repeats: int) -> None:
-    """Start-up CPU seconds of every workflow script, slowest first."""
+def rule_scripts() -> dict[str, str]:
+    """rule name -> its ``script:`` adapter's stem, read from ``workflow/rules/*.smk``."""
+    out: dict[str, str] = {}
+    for smk in sorted((SCRIPTS_DIR.parent / "rules").glob("*.smk")):
+        rule = None
+        for line in smk.read_text(encoding="utf-8").splitlines():
+            head = re.match(r"(?:rule|checkpoint) (\w+)", line)
+            rule = head.group(1) if head else rule
+            script = re.search(r'"\.\./scripts/(\w+)\.py"', line)
+            if script and rule:
+                out[rule] = script.group(1)
+    return out
+
+
+def job_times(results: Path) -> dict[str, tuple[int, float]]:
+    """rule -> (jobs, summed wall seconds) from a run's Snakemake benchmark files (the file's
+    stem is the rule's step name; a shard's number is dropped)."""
+    out: dict[str, tuple[int, float]] = {}
+    for f in (results / "benchmarks").rglob("*.tsv"):
+        rule = re.sub(r"\d+$", "", f.stem)
+        wall = float(f.read_text().splitlines()[-1].split("\t")[0])
+        n, total = out.get(rule, (0, 0.0))
+        out[rule] = (n + 1, total + wall)
+    return out
+
+
+def against_table(cpu: dict[str, float], results: Path) -> None:
+    """Start-up x jobs against the jobs' wall time, per rule and over all rules."""
+    scripts = rule_scripts()
+    rows, all_up, all_work = [], 0.0, 0.0
+    for rule, (n, wall) in job_times(results).items():
+        script = scripts.get(rule) or scripts.get(rule.replace("figures_fig", "figures_gal_fig"))
+        if script not in cpu:
+            continue
+        up = cpu[script] * n
+        rows.append((up / wall, rule, n, wall, up))
+        all_up, all_work = all_up + up, all_work + wall
+    print(f"\n{'rule':24s} {'jobs':>5s} {'job wall s':>11s} {'start-up s':>11s} {'share':>7s}")
+    for share, rule, n, wall, up in sorted(rows, key=lambda r: -r[4]):
+        print(f"{rule:24s} {n:5d} {wall:11.1f} {up:11.1f} {100 * share:6.1f}%")
+    print(f"{'all':24s} {'':5s} {all_work:11.1f} {all_up:11.1f} {100 * all_up / all_work:6.1f}%")
+
+
+def scripts_table(src: str, repeats: int, against: Path | None = None) -> None:
+    """Start-up CPU seconds of every workflow script, slowest first (and, with ``against``,
+    set against a finished run's job times)."""
     rows = []
     base = statistics.median(child_cpu("from snakemake import script", src) for _ in range(repeats))
     for path in sorted(SCRIPTS_DIR.glob("*.py")):
@@ -75,13 +126,16 @@ def scripts_table(src: str, repeats: int) -> None:
     print(f"{'script':24s} {'start-up CPU-s':>15s}")
     for cpu, name in sorted(rows, reverse=True):
         print(f"{name:24s} {cpu:15.2f}")
+    if against is not None:
+        against_table({name: cpu for cpu, name in rows}, against)
 
 
 def main() -> None:
     if "--scripts" in sys.argv:
         args = sys.argv[1:]
         repeats = int(args[args.index("--repeats") + 1]) if "--repeats" in args else 3
-        scripts_table("src", repeats)
+        against = Path(args[args.index("--against") + 1]) if "--against" in args else None
+        scripts_table("src", repeats, against)
         return
     sources = sys.argv[1:] or ["src"]
     print(f"{'script':22s} " + "  ".join(f"{s[-24:]:>24s}" for s in sources) + "   (s)")
