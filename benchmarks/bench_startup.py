@@ -67,46 +67,44 @@ def child_cpu(code: str, src: str) -> float:
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def rule_scripts() -> dict[str, str]:
-    """rule name -> its ``script:`` adapter's stem, read from ``workflow/rules/*.smk``."""
+def step_scripts() -> dict[str, str]:
+    """Benchmark step name (as the rule files write it, wildcards in braces) -> its rule's
+    ``script:`` adapter stem, read from ``workflow/rules/*.smk``."""
     out: dict[str, str] = {}
     for smk in sorted((SCRIPTS_DIR.parent / "rules").glob("*.smk")):
-        rule = None
+        step = script = None
         for line in smk.read_text(encoding="utf-8").splitlines():
-            head = re.match(r"(?:rule|checkpoint) (\w+)", line)
-            rule = head.group(1) if head else rule
-            script = re.search(r'"\.\./scripts/(\w+)\.py"', line)
-            if script and rule:
-                out[rule] = script.group(1)
-    return out
-
-
-def job_times(results: Path) -> dict[str, tuple[int, float]]:
-    """rule -> (jobs, summed wall seconds) from a run's Snakemake benchmark files (the file's
-    stem is the rule's step name; a shard's number is dropped)."""
-    out: dict[str, tuple[int, float]] = {}
-    for f in (results / "benchmarks").rglob("*.tsv"):
-        rule = re.sub(r"\d+$", "", f.stem)
-        wall = float(f.read_text().splitlines()[-1].split("\t")[0])
-        n, total = out.get(rule, (0, 0.0))
-        out[rule] = (n + 1, total + wall)
+            if re.match(r"(?:rule|checkpoint) \w+", line):
+                step = script = None
+            found = re.search(r'benchmarks\(\s*f?"([^"]+)"', line)
+            step = found.group(1) if found else step
+            found = re.search(r'"\.\./scripts/(\w+)\.py"', line)
+            script = found.group(1) if found else script
+            if step and script:
+                out[step] = script
     return out
 
 
 def against_table(cpu: dict[str, float], results: Path) -> None:
-    """Start-up x jobs against the jobs' wall time, per rule and over all rules."""
-    scripts = rule_scripts()
-    rows, all_up, all_work = [], 0.0, 0.0
-    for rule, (n, wall) in job_times(results).items():
-        script = scripts.get(rule) or scripts.get(rule.replace("figures_fig", "figures_gal_fig"))
-        if script not in cpu:
-            continue
-        up = cpu[script] * n
-        rows.append((up / wall, rule, n, wall, up))
-        all_up, all_work = all_up + up, all_work + wall
-    print(f"\n{'rule':24s} {'jobs':>5s} {'job wall s':>11s} {'start-up s':>11s} {'share':>7s}")
-    for share, rule, n, wall, up in sorted(rows, key=lambda r: -r[4]):
-        print(f"{rule:24s} {n:5d} {wall:11.1f} {up:11.1f} {100 * share:6.1f}%")
+    """Per benchmark step of a finished run (its files under ``results/benchmarks/``): jobs x
+    the adapter's start-up against the jobs' summed wall time, and over all steps."""
+    steps = {
+        re.compile(".+".join(map(re.escape, re.split(r"\{[^}]*\}", step)))): (step, script)
+        for step, script in step_scripts().items()
+        if script in cpu
+    }
+    jobs: dict[str, list[float]] = {}
+    for f in (results / "benchmarks").rglob("*.tsv"):
+        match = next((v for k, v in steps.items() if k.fullmatch(f.stem)), None)
+        if match is not None:
+            wall = float(f.read_text().splitlines()[-1].split("\t")[0])
+            jobs.setdefault(match[0], []).append(wall)
+    script_of = dict(steps.values())
+    rows = [(cpu[script_of[step]] * len(w), step, len(w), sum(w)) for step, w in jobs.items()]
+    print(f"\n{'step':24s} {'jobs':>5s} {'job wall s':>11s} {'start-up s':>11s} {'share':>7s}")
+    for up, step, n, wall in sorted(rows, reverse=True):
+        print(f"{step:24s} {n:5d} {wall:11.1f} {up:11.1f} {100 * up / wall:6.1f}%")
+    all_up, all_work = sum(r[0] for r in rows), sum(r[3] for r in rows)
     print(f"{'all':24s} {'':5s} {all_work:11.1f} {all_up:11.1f} {100 * all_up / all_work:6.1f}%")
 
 

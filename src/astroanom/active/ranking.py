@@ -32,14 +32,14 @@ def rank_order_threads(score: np.ndarray, n_jobs: int = 1, min_rows: int = 1 << 
     """:func:`astroanom.ordering.rank_order` of ``score`` (n,), the same indices: with
     ``n_jobs`` >= 2 and at least ``min_rows`` objects the two halves of the rows are sorted in
     two threads and merged (stable, NaN last; 2.3 -> 1.4 s at 10M on 2 cores)."""
-    v = -np.asarray(score, dtype=np.float64)
-    n = v.size
+    n = np.size(score)
     if n_jobs < 2 or n < max(2, min_rows):
-        return np.argsort(v, kind="stable")
+        return rank_order(score)
     from concurrent.futures import ThreadPoolExecutor
 
     from astroanom.active._merge_numba import merge_runs
 
+    v = -np.asarray(score, dtype=np.float64)
     half = n // 2
     with ThreadPoolExecutor(max_workers=2) as pool:
         a, b = pool.map(
@@ -47,7 +47,7 @@ def rank_order_threads(score: np.ndarray, n_jobs: int = 1, min_rows: int = 1 << 
         )
     b += half
     out = np.empty(n, dtype=np.int64)
-    merge_runs(v, a.astype(np.int64, copy=False), b.astype(np.int64, copy=False), out)
+    merge_runs(v, a, b, out)
     return out
 
 
@@ -174,7 +174,7 @@ class TopFirstRanking:
                 self._score_rows(rows)
             if cancel is not None and cancel.is_set():
                 return
-            order = rank_order_threads(self.score, getattr(self.model, "n_jobs", 1))
+            order = rank_order_threads(self.score, self.model.n_jobs)
             with self._work, self._state:
                 self._exact = order
                 self._pool = np.empty(0, dtype=np.int64)
