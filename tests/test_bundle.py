@@ -243,3 +243,19 @@ def test_skops_members_needing_untrusted_types_are_refused():
     data = B.skops_dump(KDTree(np.zeros((4, 2))))
     with pytest.raises(B.BundleError, match="not on astroanom's trusted list"):
         B.skops_load(data, "detector")
+
+
+def test_the_same_archive_written_at_two_moments_has_the_same_bytes(tmp_path, monkeypatch):
+    members = {"b.npy": b"\x00\x01" * 500, "a.json": b'{"x": 1}'}
+    B.write_archive(tmp_path / "one.zip", {"k": 1}, members)
+    # a later wall clock: zipfile would stamp every entry with it if the entries had no own time
+    later = __import__("time").localtime(2_000_000_000)
+    monkeypatch.setattr(zipfile.time, "localtime", lambda *a: later)
+    B.write_archive(tmp_path / "two.zip", {"k": 1}, members)
+    one, two = (tmp_path / "one.zip").read_bytes(), (tmp_path / "two.zip").read_bytes()
+    assert one == two
+    with zipfile.ZipFile(tmp_path / "one.zip") as z:
+        assert {i.date_time for i in z.infolist()} == {B.ENTRY_TIME}
+        assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_DEFLATED}
+    meta, back = B.read_archive(tmp_path / "two.zip")
+    assert back == members and meta["k"] == 1

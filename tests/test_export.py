@@ -118,6 +118,10 @@ def test_export_files(dataset, tmp_path):
     assert "https://simbad.cds.unistra.fr/simbad/sim-coo?Coord=150.000000+%2B2.000000" in page
     assert "label (bob)" in page and "label (alice)" in page
     assert not list((tmp_path / "out").glob(".*.tmp"))  # atomic writes left no temporaries
+    # the same inputs give the same page, whenever it is written (no time stamp in it)
+    again = export_anomalies(d, files, tmp_path / "again", threshold=3, top_n=4)
+    assert again.html.read_bytes() == res.html.read_bytes()
+    assert not re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", page)
 
 
 def test_curve_dataset_gets_plots_and_bad_image_is_reported(tmp_path):

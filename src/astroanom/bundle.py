@@ -115,11 +115,28 @@ def write_archive(path: PathLike, meta: Mapping[str, Any], members: Mapping[str,
     }
     with (
         atomic_path(path) as tmp,
-        zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as z,
+        zipfile.ZipFile(tmp, "w") as z,
     ):
-        z.writestr(MANIFEST, json.dumps(manifest, indent=1, sort_keys=True, default=float))
+        z.writestr(
+            _entry(MANIFEST),
+            json.dumps(manifest, indent=1, sort_keys=True, default=float),
+            compresslevel=1,
+        )
         for name, data in sorted(members.items()):
-            z.writestr(name, data)
+            z.writestr(_entry(name), data, compresslevel=1)
+
+
+#: Every member's time stamp in the zip (the earliest a zip holds): the same inputs give the
+#: same bytes whenever they are written (the wall clock would otherwise enter each entry).
+ENTRY_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def _entry(name: str) -> zipfile.ZipInfo:
+    """A member's zip entry: fixed time stamp, deflated, mode rw-r--r--."""
+    info = zipfile.ZipInfo(name, date_time=ENTRY_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    return info
 
 
 def read_archive(path: PathLike) -> tuple[dict[str, Any], dict[str, bytes]]:

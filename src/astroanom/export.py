@@ -26,7 +26,6 @@ import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -237,13 +236,12 @@ def anomaly_html(
             f'<div class="card" id="obj-{esc(str(oid))}">{picture}<h2>{esc(str(oid))}</h2>'
             f"<table>{table}</table>{links}</div>"
         )
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     n_obj = rows["id"].nunique()
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>"
         f'<h1>{esc(title)}</h1><p class="meta">{n_obj} objects: labelled relevant '
-        f"(label &ge; {int(threshold)}) or among the top {int(top_n)} by Ŝ; written {when}.</p>"
+        f"(label &ge; {int(threshold)}) or among the top {int(top_n)} by Ŝ.</p>"
         f'<div class="grid">{"".join(cards)}</div></body></html>\n'
     )
 
