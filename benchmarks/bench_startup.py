@@ -35,8 +35,11 @@ HEAD = "from astroanom.runtime import configure\n"
 SCRIPTS = {
     "detect": HEAD + "from astroanom.pipeline.detect import detect_step",
     "source_manifest": HEAD + "from astroanom.pipeline.features import manifest_step",
-    "evaluate_classes": HEAD + "from astroanom.pipeline.evaluate import classes_step",
-    "features_scale": HEAD + "from astroanom.pipeline.features import scale_step",
+    "active_simulated": HEAD
+    + "from astroanom.evaluate.timing import timed_step\n"
+    + "from astroanom.pipeline.active import incremental_step, retrain_step\n"
+    + "from astroanom.pipeline.evaluate import classes_step, first_n_step",
+    "features_gather": HEAD + "from astroanom.pipeline.features import gather_step, scale_step",
     "benchmark_cell": HEAD + "from astroanom.pipeline.benchmark import cell_step",
 }
 
@@ -95,6 +98,8 @@ def against_table(cpu: dict[str, float], results: Path) -> None:
     }
     jobs: dict[str, list[float]] = {}
     for f in (results / "benchmarks").rglob("*.tsv"):
+        if f.parent.name == "steps":  # a step within a job (RunDir.step_benchmark), not a job
+            continue
         match = next((v for k, v in steps.items() if k.fullmatch(f.stem)), None)
         if match is not None:
             wall = float(f.read_text().splitlines()[-1].split("\t")[0])

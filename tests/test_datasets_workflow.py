@@ -152,10 +152,7 @@ def test_label_change_replans_no_embedding_and_no_features(own_data):
     plan = planned_jobs(snakemake(wd, "-n").stdout)
     assert plan == {
         "active_retrain": 1,
-        "figures_ranked": 1,
-        "figures_top": 1,
-        "figures_scores": 1,
-        "figures_map": 1,
+        "figures": 1,  # the ranked table and the overview figures, one job
         "export": 1,
         "bundle": 1,  # the relevance model changed: the bundle keeps the new one
         "all": 1,

@@ -65,7 +65,7 @@ def test_tiny_galaxy_chain(tmp_path):
             "--profile",
             str(ROOT / "workflow" / "profiles" / "slurm"),
             "--forcerun",
-            "features_scale",
+            "features_gather",
         ],
         cwd=tmp_path,
         capture_output=True,

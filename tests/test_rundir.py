@@ -48,6 +48,9 @@ def test_rundir_paths_of_a_replicated_run(tmp_path, monkeypatch):
     assert second.benchmark("features_shard00000") == (
         "results/benchmarks/cut/seed2/features_shard00000.tsv"
     )
+    assert second.step_benchmark("active_retrain") == (
+        "results/benchmarks/cut/seed2/steps/active_retrain.tsv"
+    )
     assert second.label_file("alice") == Path("labels/cut/seed2/alice.csv")
     # files made across seeds live in the dataset's own directory
     assert second.name == "cut" and second.dataset.metrics == "results/cut/metrics.csv"

@@ -145,7 +145,7 @@ def test_missing_oracle_class_fails_clearly(tmp_path):
         tmp_path, "results/sim_paper/seed7/active.parquet", config=bad, check=False
     )
     assert proc.returncode != 0
-    log = (tmp_path / "results/logs/sim_paper/seed7/active_retrain.log").read_text()
+    log = (tmp_path / "results/logs/sim_paper/seed7/active_simulated.log").read_text()
     assert "no entry for class(es) [4]" in log
     assert not (tmp_path / "results/sim_paper/seed7/active.parquet").exists()
 

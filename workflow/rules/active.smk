@@ -1,8 +1,14 @@
 # Active learning with the dataset's strategy: the single retrain (simulated oracle: one round
 # of `budget` labels; human oracle: every user's label file of the run, combined into one
-# relevance per object by labels.combine; they are then the only label-dependent inputs) and
-# the incremental loop (`batch` labels per round). Both start from the dataset's known
-# examples (`known:`; its CSV is an input, so editing it reruns them).
+# relevance per object by labels.combine; they are then the only label-dependent inputs) and,
+# for a simulated oracle, the incremental loop (`batch` labels per round). Both start from the
+# dataset's known examples (`known:`; its CSV is an input, so editing it reruns them).
+# A human-oracle run retrains alone (rule active_retrain: a label change reruns only it and
+# what reads its outputs). A simulated run does everything that follows from its truth in one
+# job (each step alone is ~1 s of work against ~0.5 s of a process's start-up): the retrain,
+# the incremental loop, the first-N metrics (rules/evaluate.smk's evaluate_first_n for a human
+# oracle) and, with class truth, the per-class tables (rule active_simulated_classes). Each
+# step writes its own benchmark file (results/benchmarks/<run>/steps/<step>.tsv).
 
 
 include: "helpers/active.smk"
@@ -23,6 +29,8 @@ rule active_retrain:
         logs("active_retrain"),
     benchmark:
         benchmarks("active_retrain")
+    wildcard_constraints:
+        run=oracle_runs_regex("human"),
     conda:
         ENV
     threads: threads_by_objects()
@@ -41,31 +49,36 @@ rule active_retrain:
         "../scripts/active_retrain.py"
 
 
-rule active_incremental:
+rule active_simulated:
     input:
         features=RUN.features,
         scores=RUN.scores,
         truth=RUN.truth,
+        labels=human_labels,
         known=known_input,
     output:
-        rounds=RUN.rounds,
+        **simulated_outputs(classes=False),
     log:
-        logs("active_incremental"),
+        logs("active_simulated"),
     benchmark:
-        benchmarks("active_incremental")
+        benchmarks("active_simulated")
+    wildcard_constraints:
+        run=oracle_runs_regex("simulated", classes=False),
     conda:
         ENV
     threads: threads_by_objects()
     resources:
         mem_mb=4000,
     params:
-        oracle=lambda w: ds(w)["oracle"],
-        truth_spec=lambda w: ds(w)["truth"],
-        strategy=lambda w: ds(w)["strategy"],
-        shared=config["active_learning"],
-        known=lambda w: ds(w)["known"],
-        seed=run_seed,
-        # intermediate rounds keep their top 1000 (>= Fig. 7's top N): rounds.parquet ~2 n floats
-        keep_top=lambda w: max(1000, int(ds(w)["metrics"]["fig7_n"])),
+        **simulated_params(classes=False),
     script:
-        "../scripts/active_incremental.py"
+        "../scripts/active_simulated.py"
+
+
+use rule active_simulated as active_simulated_classes with:
+    output:
+        **simulated_outputs(classes=True),
+    wildcard_constraints:
+        run=oracle_runs_regex("simulated", classes=True),
+    params:
+        **simulated_params(classes=True),

@@ -1,35 +1,12 @@
 # Metrics against the truth, made only for datasets that have truth: per-class tables for
-# class truth (aggregated over a dataset's seeds), anomalies in the first N viewed for any truth.
+# class truth, aggregated over a dataset's seeds (rule evaluate_aggregate), and anomalies in
+# the first N viewed for any truth. A simulated oracle's run makes its per-run metrics in its
+# active-learning job (rules/active.smk: active_simulated, active_simulated_classes, which run
+# first_n_step and classes_step after the incremental loop); rule evaluate_first_n makes them
+# for a human oracle's run (the retrained ranking against the truth; no incremental loop).
 
 
 include: "helpers/evaluate.smk"
-
-
-rule evaluate_classes:
-    input:
-        truth=RUN.truth,
-        active=RUN.active,
-        rounds=RUN.rounds,
-    output:
-        metrics=RUN.class_metrics,
-        rounds=RUN.class_rounds,
-        curves=RUN.class_curves,
-    log:
-        logs("evaluate_classes"),
-    benchmark:
-        benchmarks("evaluate_classes")
-    conda:
-        ENV
-    threads: 1
-    resources:
-        mem_mb=2000,
-    params:
-        class_ids=lambda w: ds(w)["truth"]["anomaly_classes"],
-        ns=lambda w: ds(w)["metrics"]["rws_table_n"],
-        top=lambda w: ds(w)["metrics"]["fig7_n"],
-        curve_max_n=lambda w: ds(w)["metrics"]["curve_max_n"],
-    script:
-        "../scripts/evaluate_classes.py"
 
 
 rule evaluate_aggregate:
@@ -73,7 +50,6 @@ rule evaluate_first_n:
     input:
         truth=RUN.truth,
         active=RUN.active,
-        rounds=rounds_input,
     output:
         curves=RUN.recall_curves,
         first_n=report(
@@ -87,6 +63,8 @@ rule evaluate_first_n:
         logs("evaluate_first_n"),
     benchmark:
         benchmarks("evaluate_first_n")
+    wildcard_constraints:
+        run=human_runs_regex(),
     conda:
         ENV
     threads: 1

@@ -1,10 +1,11 @@
 # Features of every object, in shards of `features.shard_size` objects (one job each, so a
-# cluster spreads them), gathered row for row, then scaled as the detector will see them.
+# cluster spreads them), gathered row for row, then scaled as the detector will see them (one
+# job: scaling alone was ~0.5 s of work against ~0.4 s of a job's start-up).
 # A replicated dataset whose objects and features do not depend on the seed (e.g. a table
 # without n_max) parses its source and extracts its shards once, in its first run; every
 # seed's run gathers those (source_rd in common.smk).
 # The later seeds' runs of a replicated dataset whose objects depend on the seed (the simulation;
-# features_gather_seed, features_scale_seed) keep their features as temp() files: once detection
+# features_gather_seed) keep their features as temp() files: once detection
 # and the loops have read them they are deleted, and made again from the seed only if a later
 # step needs them. A first run keeps its own (the labeller, the export and the bundle read them);
 # the later seeds of a dataset whose features do not depend on the seed link to the first's.
@@ -71,14 +72,17 @@ rule features_gather:
         failures=source_file("source_failures"),
         info=source_file("source_info"),
         values=source_values,  # kept until gathered: features_raw is a hard link to it
-        same_as=first_seed_file("features_raw"),
+        same_as_raw=first_seed_file("features_raw"),
+        same_as=first_seed_file("features"),
     output:
-        features=RUN.features_raw,
+        raw=RUN.features_raw,
         objects=RUN.objects,
         truth=RUN.truth,
         failures=RUN.failures,
         summary=RUN.summary,
         info=RUN.dataset_json,
+        features=RUN.features,
+        params=RUN.scaler,
     log:
         logs("features_gather"),
     benchmark:
@@ -97,56 +101,32 @@ rule features_gather:
         workdir=lambda w: source_rd(w.run).root,  # where the source wrote its files
         name=lambda w: run_of(w).name,
         seed=run_seed,
+        method=lambda w: ds(w)["scale"],
+        pca=lambda w: ds(w)["pca"],
+        hard_link=False,
     script:
         "../scripts/features_gather.py"
 
 
-rule features_scale:
-    input:
-        features=RUN.features_raw,
-        same_as=first_seed_file("features"),
-    output:
-        features=RUN.features,
-        params=RUN.scaler,
-    log:
-        logs("features_scale"),
-    benchmark:
-        benchmarks("features_scale")
-    wildcard_constraints:
-        run=feature_runs_regex(temporary=False),
-    conda:
-        ENV
-    threads: 1
-    resources:
-        mem_mb=4000,
-    params:
-        method=lambda w: ds(w)["scale"],
-        pca=lambda w: ds(w)["pca"],
-        seed=run_seed,
-    script:
-        "../scripts/features_scale.py"
-
-
 use rule features_gather as features_gather_seed with:
     output:
-        features=temp(RUN.features_raw),
+        raw=temp(RUN.features_raw),
         objects=RUN.objects,
         truth=RUN.truth,
         failures=RUN.failures,
         summary=RUN.summary,
         info=RUN.dataset_json,
-    wildcard_constraints:
-        run=feature_runs_regex(temporary=True),
-
-
-use rule features_scale as features_scale_seed with:
-    output:
         features=temp(RUN.features),
         params=RUN.scaler,
     wildcard_constraints:
         run=feature_runs_regex(temporary=True),
     params:
+        features=lambda w: ds(w)["features"],
+        truth=lambda w: ds(w).get("truth"),
+        oracle=lambda w: ds(w)["oracle"],
+        workdir=lambda w: source_rd(w.run).root,
+        name=lambda w: run_of(w).name,
+        seed=run_seed,
         method=lambda w: ds(w)["scale"],
         pca=lambda w: ds(w)["pca"],
-        seed=run_seed,
         hard_link=True,  # unscaled: a hard link, which outlives the temp() features_raw

@@ -9,45 +9,20 @@
 include: "helpers/paper.smk"
 
 
-rule figures_sim_fig1:
+rule figures_simulation:
     input:
         embedding=first_run_file("embedding"),
         active=first_run_file("active"),
-    output:
-        **figure(
-            DATASET,
-            "fig1_tsne_heatmap",
-            "sim_fig1",
-            "Simulation",
-            "{dataset}",
-        ),
-    log:
-        logs("figures_fig1", "{dataset}"),
-    benchmark:
-        benchmarks("figures_fig1", "{dataset}")
-    conda:
-        ENV
-    threads: 1
-    resources:
-        mem_mb=2000,
-    params:
-        seed=lambda w: acfg.runs(config, w.dataset)[0].seed,
-    script:
-        "../scripts/figures_sim_fig1.py"
-
-
-rule figures_sim_fig6:
-    input:
         features=first_run_file("features"),
         truth=first_run_file("truth"),
-        active=first_run_file("active"),
         info=first_run_file("dataset_json"),
+        curves=DATASET.curves,
     output:
-        **figure(DATASET, "fig6_examples", "sim_fig6", "Simulation", "{dataset}"),
+        **simulation_figures(),
     log:
-        logs("figures_fig6", "{dataset}"),
+        logs("figures_simulation", "{dataset}"),
     benchmark:
-        benchmarks("figures_fig6", "{dataset}")
+        benchmarks("figures_simulation", "{dataset}")
     conda:
         ENV
     threads: 1
@@ -55,25 +30,6 @@ rule figures_sim_fig6:
         mem_mb=2000,
     params:
         seed=lambda w: acfg.runs(config, w.dataset)[0].seed,
-    script:
-        "../scripts/figures_sim_fig6.py"
-
-
-rule figures_sim_fig8:
-    input:
-        curves=DATASET.curves,
-    output:
-        **figure(DATASET, "fig8_rws", "sim_fig8", "Simulation", "{dataset}"),
-    log:
-        logs("figures_fig8", "{dataset}"),
-    benchmark:
-        benchmarks("figures_fig8", "{dataset}")
-    conda:
-        ENV
-    threads: 1
-    resources:
-        mem_mb=1000,
-    params:
         class_ids=class_ids,
         oracle=lambda w: ds(w)["oracle"],
         n_class=lambda w: max(
@@ -81,28 +37,7 @@ rule figures_sim_fig8:
             for c in ds(w)["truth"]["anomaly_classes"]
         ),
     script:
-        "../scripts/figures_sim_fig8.py"
-
-
-rule figures_sim_fig9:
-    input:
-        curves=DATASET.curves,
-    output:
-        **figure(DATASET, "fig9_recall", "sim_fig9", "Simulation", "{dataset}"),
-    log:
-        logs("figures_fig9", "{dataset}"),
-    benchmark:
-        benchmarks("figures_fig9", "{dataset}")
-    conda:
-        ENV
-    threads: 1
-    resources:
-        mem_mb=1000,
-    params:
-        class_ids=class_ids,
-        oracle=lambda w: ds(w)["oracle"],
-    script:
-        "../scripts/figures_sim_fig9.py"
+        "../scripts/figures_simulation.py"
 
 
 rule figures_gal_fig4:

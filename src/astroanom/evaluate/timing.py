@@ -1,10 +1,16 @@
 """Timing tables assembled from Snakemake ``benchmark:`` files (tab-separated, one row per run:
-``s`` wall seconds, ``max_rss`` MB, ``cpu_time`` seconds, ...)."""
+``s`` wall seconds, ``max_rss`` MB, ``cpu_time`` seconds, ...), and the same files written by
+the steps of a job that runs several (:func:`timed_step`)."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import os
-from collections.abc import Sequence
+import resource
+import sys
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +37,50 @@ def read_benchmark(path: str | os.PathLike[str]) -> pd.DataFrame:
     for col in ("s", "cpu_time", "max_rss"):
         t[col] = pd.to_numeric(t[col], errors="coerce") if col in t else np.nan
     return t
+
+
+#: The columns :func:`timed_step` writes (Snakemake's names; the others it cannot measure).
+STEP_COLUMNS = ("s", "h:m:s", "max_rss", "cpu_time")
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process, every thread, so far."""
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB (ru_maxrss: KiB on Linux, bytes
+    on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
+
+
+def step_row(wall_s: float, cpu_s: float, max_rss_mb: float) -> str:
+    """A benchmark TSV (header + one row) for one step: wall and CPU seconds, peak RSS MB."""
+    row = (
+        f"{wall_s:.4f}",
+        str(datetime.timedelta(seconds=int(wall_s))),
+        f"{max_rss_mb:.2f}",
+        f"{cpu_s:.4f}",
+    )
+    return "\t".join(STEP_COLUMNS) + "\n" + "\t".join(row) + "\n"
+
+
+@contextlib.contextmanager
+def timed_step(path: str | os.PathLike[str] | None) -> Iterator[None]:
+    """Time the enclosed step of a job that runs several, and write its benchmark TSV to
+    ``path`` (nothing if None) in the columns the timing tables read: wall seconds, CPU
+    seconds of the process over the step, and the process's peak RSS so far (MB: a step's
+    own peak or an earlier step's, whichever is higher). Written atomically, only if the
+    step succeeds."""
+    from astroanom.store.io import write_text
+
+    wall0, cpu0 = time.perf_counter(), _cpu_seconds()
+    yield
+    if path is not None:
+        row = step_row(time.perf_counter() - wall0, _cpu_seconds() - cpu0, _peak_rss_mb())
+        write_text(row, path)
 
 
 def wall_and_rss(path: str | os.PathLike[str]) -> tuple[float, float]:

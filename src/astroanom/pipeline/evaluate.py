@@ -1,5 +1,6 @@
 """Steps of ``workflow/rules/evaluate.smk``: metrics against the truth, made only where a
-dataset has truth.
+dataset has truth (for a simulated oracle's run, :func:`first_n_step` and :func:`classes_step`
+run in its active-learning job, rule ``active_simulated`` of ``workflow/rules/active.smk``).
 
 class truth (the simulation): per-class RWS and recall before/after, per-round class shares
 of the incremental loop, per-class curves; aggregated over seeds.

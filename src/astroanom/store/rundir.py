@@ -222,6 +222,12 @@ class RunDir:
         """Snakemake's benchmark file of one step: ``results/benchmarks/<run>/<step>.tsv``."""
         return f"{self.results}/{BENCHMARKS}/{self.run}/{step}.tsv"
 
+    def step_benchmark(self, step: str) -> str:
+        """The benchmark file a step writes itself when one job runs several (same columns,
+        ``astroanom.evaluate.timing.timed_step``): ``results/benchmarks/<run>/steps/<step>.tsv``.
+        Part of its job's time, not a job of its own."""
+        return f"{self.results}/{BENCHMARKS}/{self.run}/steps/{step}.tsv"
+
     def shard(self, k: int | str) -> str:
         """Feature shard ``k`` (an int, or a wildcard pattern such as ``{shard}``)."""
         key = f"{k:05d}" if isinstance(k, int) else k

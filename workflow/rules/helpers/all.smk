@@ -1,4 +1,4 @@
-# Helpers of the Snakefile: what `rule all` builds.
+# Helpers of the Snakefile: what the `all` target builds.
 
 
 def dataset_targets(name):

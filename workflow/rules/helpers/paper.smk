@@ -7,13 +7,32 @@ def datasets_of(experiment):
     return [n for n, d in config["datasets"].items() if d["experiment"] == experiment]
 
 
+#: The simulation experiment's figures (the figures_simulation rule, one job for the four);
+#: stem -> report caption.
+SIMULATION_FIGURES = {
+    "fig1_tsne_heatmap": "sim_fig1",
+    "fig6_examples": "sim_fig6",
+    "fig8_rws": "sim_fig8",
+    "fig9_recall": "sim_fig9",
+}
+
+
+def simulation_figures():
+    """Outputs of the figures_simulation rule; <stem>_png (in the report) and <stem>_pdf."""
+    out = {}
+    for stem, caption in SIMULATION_FIGURES.items():
+        paths = figure(DATASET, stem, caption, "Simulation", "{dataset}")
+        out |= {f"{stem}_png": paths["png"], f"{stem}_pdf": paths["pdf"]}
+    return out
+
+
 def experiment_targets(name):
     """What the paper's experiment of dataset `name` adds to `all` (nothing for `none`)."""
     exp = config["datasets"][name]["experiment"]
     runs = rundirs(name)
     base = runs[0].dataset
     if exp == "simulation":
-        figs = ("fig1_tsne_heatmap", "fig6_examples", "fig8_rws", "fig9_recall")
+        figs = SIMULATION_FIGURES
         return [base.timing_md] + [p for f in figs for p in base.figure(f).values()]
     if exp == "galaxies":
         return [base.timing_md, *runs[0].figure("fig4_grids").values()]
@@ -45,6 +64,9 @@ def timing_tasks(wildcards):
     run that makes its own: source_rd)."""
     runs = rundirs(wildcards.dataset)
     b = lambda step: [r.benchmark(step) for r in runs]
+    # a simulated run's retrain and loop are steps of one job (rules/active.smk: active_simulated)
+    steps = lambda step: [r.step_benchmark(step) for r in runs]
+    al = steps if simulated(wildcards.dataset) else b
     sources = list({source_rd(r.run).run: source_rd(r.run) for r in runs}.values())
     shards = [
         r.benchmark(f"features_shard{k:05d}")
@@ -55,11 +77,11 @@ def timing_tasks(wildcards):
         "data generation": [r.benchmark("source_manifest") for r in sources],
         "feature extraction": shards,
         "anomaly detection": b("detect"),
-        "active learning": b("active_retrain"),
+        "active learning": al("active_retrain"),
         "visualisation (t-SNE)": [runs[0].benchmark("embedding")],
     }
     if simulated(wildcards.dataset):
-        tasks["active learning, incremental"] = b("active_incremental")
+        tasks["active learning, incremental"] = al("active_incremental")
     return tasks
 
 
