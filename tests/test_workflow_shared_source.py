@@ -41,6 +41,16 @@ def _table(path: Path, n: int = 240) -> None:
     ).to_csv(path, index=False)
 
 
+#: a five-class preset of the simulation (the paper's forms, class 3 narrow bumps)
+PRESET = {
+    0: {"form": "sine", "params": {"omega": [5, 2]}},
+    1: {"form": "quadratic", "params": {"a": [0.5, 0.2], "b": [0.5, 0.2], "c": [0.0, 0.2]}},
+    2: {"form": "step", "params": {"h": [1.0, 0.3], "x0": [0.5, 0.2]}},
+    3: {"form": "gaussian", "params": {"A": [1.0, 0.5], "mu": [0.5, 0.2], "w": [0.1, 0.05]}},
+    4: {"form": "sum_of_sines", "params": {"omega": [30, 20]}},
+}
+
+
 def _dataset(**source_extra) -> dict:
     return {
         "replicate": True,
@@ -111,13 +121,24 @@ def shared(tmp_path_factory) -> tuple[Path, str]:
     wd = tmp_path_factory.mktemp("shared")
     _table(wd / "cat.csv")
     raw = {**_dataset(n_max=200), "scale": "none"}  # unscaled: features.parquet is a link
-    cfg = {"datasets": {"cat": _dataset(), "sub": _dataset(n_max=200), "raw": raw}}
+    # the simulation's unscaled curves: seed 2's features.parquet and features_raw.parquet are
+    # hard links to its source's values.parquet, an input of the same job (its timestamps)
+    counts = {0: 150, 1: 140, 2: 4, 3: 3, 4: 3}
+    sim = {
+        **_entry({"kind": "simulation", "preset": "paper", "counts": counts}),
+        "replicate": True,
+        "seeds": [1, 2],
+        "scale": "none",
+    }
+    cfg = {"datasets": {"cat": _dataset(), "sub": _dataset(n_max=200), "raw": raw, "sim": sim}}
+    cfg["simulation_presets"] = {"paper": {"classes": PRESET}}
     (wd / "mine.yaml").write_text(yaml.safe_dump(cfg))
     plan = snakemake(wd, "-n")
     targets = [f"results/cat/seed{k}/features.parquet" for k in (1, 2)]
     # sub/seed2's objects come with its scores: a job asked for by name keeps its temp() outputs
     targets += ["results/sub/seed1/objects.parquet"]
     targets += ["results/sub/seed2/scores.parquet", "results/raw/seed2/scores.parquet"]
+    targets += ["results/sim/seed2/scores.parquet"]
     snakemake(wd, *targets)  # the feature chain (and sub/seed2's detection): what sharing changes
     return wd, plan
 
@@ -125,12 +146,13 @@ def shared(tmp_path_factory) -> tuple[Path, str]:
 def test_one_parse_per_dataset_without_a_seeded_subsample(shared):
     wd, plan = shared
     jobs = planned(plan)
-    # cat: 1 source + 1 shard for both seeds; sub (n_max): one each per seed
-    assert jobs["source_manifest"] == 5
+    # cat: 1 source + 1 shard for both seeds; sub, raw (n_max) and sim: one each per seed
+    assert jobs["source_manifest"] == 7
     # the first seed's detect keeps the fitted detector for the bundle, later seeds' do not
-    assert jobs["detect"] + jobs.get("detect_seed", 0) == 6
-    # sub's and raw's later seeds keep their features only as temp() files
-    assert jobs["features_gather"] == 4 and jobs["features_gather_seed"] == 2
+    # (sim has no truth: a human's dataset, whose later seeds the default target does not run)
+    assert jobs["detect"] + jobs.get("detect_seed", 0) == 7
+    # sub's, raw's and sim's later seeds keep their features only as temp() files
+    assert jobs["features_gather"] == 5 and jobs["features_gather_seed"] == 3
     res = wd / "results"
     assert (res / "cat" / "seed1" / "manifest.parquet").is_file()
     assert not (res / "cat" / "seed2" / "manifest.parquet").exists()
@@ -168,5 +190,6 @@ def test_a_later_seed_of_a_seeded_subsample_keeps_no_features_and_reruns_nothing
     assert (res / "sub" / "seed1" / "features_raw.parquet").is_file()
     assert (res / "sub" / "seed2" / "scaler.json").is_file()  # what the scaling was is kept
     targets = ["results/sub/seed2/scores.parquet", "results/raw/seed2/scores.parquet"]
+    targets += ["results/sim/seed2/scores.parquet"]
     out = snakemake(wd, "-n", *targets, "results/cat/seed2/features.parquet")
     assert "Nothing to be done" in out, out[-2000:]

@@ -75,13 +75,15 @@ rule features_gather:
         same_as_raw=first_seed_file("features_raw"),
         same_as=first_seed_file("features"),
     output:
+        # the two feature tables first: either may be a hard link to the input `values`, and
+        # Snakemake touches outputs in this order, so every later output is newer than it
         raw=RUN.features_raw,
+        features=RUN.features,
         objects=RUN.objects,
         truth=RUN.truth,
         failures=RUN.failures,
         summary=RUN.summary,
         info=RUN.dataset_json,
-        features=RUN.features,
         params=RUN.scaler,
     log:
         logs("features_gather"),
@@ -110,13 +112,13 @@ rule features_gather:
 
 use rule features_gather as features_gather_seed with:
     output:
-        raw=temp(RUN.features_raw),
+        raw=temp(RUN.features_raw),  # the feature tables first, as above
+        features=temp(RUN.features),
         objects=RUN.objects,
         truth=RUN.truth,
         failures=RUN.failures,
         summary=RUN.summary,
         info=RUN.dataset_json,
-        features=temp(RUN.features),
         params=RUN.scaler,
     wildcard_constraints:
         run=feature_runs_regex(temporary=True),
