@@ -139,6 +139,49 @@ def test_simulated_curves_are_stored_once_values_features_raw_and_features(tmp_p
     assert not os.path.islink(run / "std.parquet")
 
 
+def test_one_shard_in_the_gathers_process_gives_the_same_features(tmp_path):
+    """one_shard: the curves and the one shard made inside the gather's own process give the
+    same tables as the separate steps; its scratch directory is gone afterwards, also when the
+    gather fails, and no file of the separate steps (values, shard) is left behind."""
+    import pytest
+
+    from astroanom.pipeline.features import one_shard
+
+    ref = _features_chain(tmp_path / "ref")
+    classes = {
+        0: {"form": "sine", "params": {"omega": [5, 2]}},
+        1: {"form": "step", "params": {"h": [1.0, 0.3], "x0": [0.5, 0.2]}},
+    }
+    source = {"kind": "simulation", "preset": "t", "classes": classes, "counts": {0: 50, 1: 10}}
+    source.update(n_x=8, noise_sd=0.1)
+    run = tmp_path / "run"
+    src = {n: run / "source" / n for n in ("truth.parquet", "failures.csv", "info.json")}
+    manifest_step(source, run, 1, run / "manifest.parquet", *src.values())
+    features = {"kind": "values", "shard_size": 1000}
+    outs = [run / n for n in ("features_raw.parquet", "objects.parquet", "truth.parquet")]
+    outs += [run / "failures.csv", run / "summary.json"]
+    with one_shard(run / "manifest.parquet", features, run, source, 1, run) as (shards, wd):
+        assert len(shards) == 1 and Path(wd).parent == run
+        gather_step(
+            shards, run / "manifest.parquet", src["truth.parquet"], src["failures.csv"],
+            features, None, wd, src["info.json"], "sim", 1, *outs,
+        )  # fmt: skip
+    for name in ("features_raw.parquet", "objects.parquet", "truth.parquet", "failures.csv"):
+        pd.testing.assert_frame_equal(
+            *(pd.read_parquet(d / name) if name.endswith("parquet") else pd.read_csv(d / name)
+              for d in (ref, run)), obj=name,
+        )  # fmt: skip
+    assert json.loads((run / "summary.json").read_text()) == json.loads(
+        (ref / "summary.json").read_text()
+    )
+    assert not list(run.glob(".one-shard-*")) and not (run / "shards").exists()
+    assert not (run / "source" / "values.parquet").exists()
+    failing = one_shard(run / "manifest.parquet", features, run, source, 1, run)
+    with pytest.raises(RuntimeError, match="gather failed"), failing:
+        raise RuntimeError("gather failed")
+    assert not list(run.glob(".one-shard-*"))
+
+
 def test_a_failed_object_makes_features_raw_a_file_of_its_own(tmp_path):
     """With an object left out the tables differ: no link (the values file keeps all 60)."""
     run = _features_chain(tmp_path)
@@ -178,8 +221,10 @@ def test_only_first_runs_keep_the_fitted_detector_and_shards_are_temporary():
         if len(parts := line.split()) == 2 and parts[1].isdigit()
     }
     assert counts["detect"] == 4 and counts["detect_seed"] == 10
-    # the simulation's 8 later seeds keep their curves as temp() only; OGLE-III's share seed 1's
-    assert counts["source_values"] == 10 and counts["features_gather_seed"] == 8
+    # the simulation's 8 later seeds keep their curves as temp() only; OGLE-III's share seed 1's.
+    # Each simulation seed's one shard and curves are made inside its gather job (one_shard_here):
+    # no values job is planned
+    assert "source_values" not in counts and counts["features_gather_seed"] == 8
     assert counts["features_gather"] == 6 and "features_scale_seed" not in counts  # one job
     smk = (ROOT / "workflow" / "rules" / "features.smk").read_text()
     assert 'shard=temp(RUN.shard("{shard}"))' in smk

@@ -158,6 +158,14 @@ def test_one_parse_per_dataset_without_a_seeded_subsample(shared):
     assert not (res / "cat" / "seed2" / "manifest.parquet").exists()
     assert not (res / "cat" / "seed2" / "shards").exists()
     assert (res / "sub" / "seed2" / "manifest.parquet").is_file()
+    # sim/seed2 made its one shard and curves inside its gather job; cat's shard (read by both
+    # seeds) had a job of its own
+    bench = res / "benchmarks"
+    assert (bench / "sim" / "seed2" / "features_gather.tsv").is_file()
+    assert not list((bench / "sim" / "seed2").glob("features_shard*"))
+    assert not (bench / "sim" / "seed2" / "source_values.tsv").exists()
+    assert not list((res / "sim" / "seed2").glob(".one-shard-*"))  # its scratch removed
+    assert list((bench / "cat" / "seed1").glob("features_shard*"))
 
 
 def test_later_seeds_gather_the_first_seeds_shards(shared):

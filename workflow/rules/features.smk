@@ -9,6 +9,9 @@
 # and the loops have read them they are deleted, and made again from the seed only if a later
 # step needs them. A first run keeps its own (the labeller, the export and the bundle read them);
 # the later seeds of a dataset whose features do not depend on the seed link to the first's.
+# A run whose features are one shard that no other run reads (e.g. each simulation seed) makes
+# that shard, and the source's own values, inside its gather job (one_shard_here): separate jobs
+# would spend more time starting than working.
 # A trainable extractor (e.g. `learned`) is first trained once per run (features_fit); its
 # model, results/<run>/models/<part>.model, is an input of every shard and is reused by later
 # runs. A `model:` in its config reuses a model trained elsewhere: then nothing is trained.
@@ -71,7 +74,8 @@ rule features_gather:
         truth=source_file("source_truth"),
         failures=source_file("source_failures"),
         info=source_file("source_info"),
-        values=source_values,  # kept until gathered: features_raw is a hard link to it
+        values=gather_values,  # kept until gathered: features_raw is a hard link to it
+        models=gather_models,  # when it makes its one shard itself
         same_as_raw=first_seed_file("features_raw"),
         same_as=first_seed_file("features"),
     output:
@@ -106,6 +110,8 @@ rule features_gather:
         method=lambda w: ds(w)["scale"],
         pca=lambda w: ds(w)["pca"],
         hard_link=False,
+        source=source_params,  # for the values and the shard it makes itself (one_shard_here)
+        shard_features=shard_features,
     script:
         "../scripts/features_gather.py"
 
@@ -132,3 +138,5 @@ use rule features_gather as features_gather_seed with:
         method=lambda w: ds(w)["scale"],
         pca=lambda w: ds(w)["pca"],
         hard_link=True,  # unscaled: a hard link, which outlives the temp() features_raw
+        source=source_params,
+        shard_features=shard_features,

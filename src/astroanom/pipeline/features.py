@@ -3,6 +3,9 @@
 manifest (checkpoint)   the source's object table, its failures, and the truth split off
 values                  the values a source supplies itself (the simulation's curves)
 shard k                 features of manifest rows [k * size, (k + 1) * size)
+one shard               values and the single shard made inside the gather's own process
+                        (a run whose one shard no other run reads: jobs of their own would
+                        cost more to start than the work)
 gather                  features_raw.parquet, objects.parquet, truth.parquet, failures.csv,
                         summary.json, dataset.json (row for row: only objects with features)
 scale                   features.parquet as the detector sees it (standardised or as is)
@@ -13,9 +16,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
+import tempfile
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -233,6 +239,38 @@ def shard_step(
         sum(r is not None for r in reasons),
         1e3 * dt / max(len(part), 1),
     )
+
+
+@contextmanager
+def one_shard(
+    manifest: PathLike,
+    features: Mapping[str, Any],
+    workdir: PathLike,
+    source: Mapping[str, Any],
+    seed: int,
+    scratch_in: PathLike,
+    threads: int = 1,
+) -> Iterator[tuple[list[str], str]]:
+    """The features of a run with one shard that no other run reads, made in this process:
+    yields ``(shards, workdir)`` for :func:`gather_step`. For ``features.kind: values`` the
+    source's own values are written first (:func:`values_step`) and ``workdir`` is then a
+    scratch directory holding them (the gathered table may be a hard link to them, which
+    outlives it). Everything is made in a scratch directory inside ``scratch_in`` (the run's
+    directory) and removed on exit, also on failure: no file another step declares is left."""
+    scratch = tempfile.mkdtemp(prefix=".one-shard-", dir=scratch_in)
+    try:
+        if features["kind"] == "values":
+            from astroanom.sources.simulation import values_path
+
+            workdir = scratch
+            values = Path(values_path(scratch))
+            values.parent.mkdir(parents=True, exist_ok=True)
+            values_step(source, seed, values, threads)
+        shard = os.path.join(scratch, "shard0.parquet")
+        shard_step(manifest, 0, features, workdir, shard, threads)
+        yield [shard], os.fspath(workdir)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _link_if_same(table: pd.DataFrame, other: PathLike | None, out: PathLike) -> bool:
