@@ -13,14 +13,20 @@ def shard_count(run):
     return n_shards(manifest_rows(manifest), size)
 
 
+def one_shard_run(path):
+    """Whether the gather job of run `path` (below results/) makes the run's features itself:
+    they are one shard and no other run reads it (the run is its own source for every seed:
+    acfg.source_run). A shard's and a values job would each spend ~0.4 s starting for less
+    work than that."""
+    run = acfg.parse_run(config, path)
+    entry = acfg.dataset(config, run.name)
+    own = not run.replicated or acfg.source_uses_seed(entry)
+    return own and shard_count(path) == 1
+
+
 def one_shard_here(wildcards):
-    """Whether the gather job of {run} makes the run's features itself: they are one shard
-    and no other run reads it (the run is its own source for every seed: acfg.source_run).
-    A shard's and a values job would each spend ~0.4 s starting for less work than that.
-    """
-    run = run_of(wildcards)
-    own = not run.replicated or acfg.source_uses_seed(ds(wildcards))
-    return own and shard_count(run.path) == 1
+    """one_shard_run of the {run} wildcard."""
+    return one_shard_run(wildcards.run)
 
 
 def shard_files(wildcards):

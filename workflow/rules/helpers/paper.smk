@@ -68,10 +68,17 @@ def timing_tasks(wildcards):
     steps = lambda step: [r.step_benchmark(step) for r in runs]
     al = steps if simulated(wildcards.dataset) else b
     sources = list({source_rd(r.run).run: source_rd(r.run) for r in runs}.values())
+    # a run whose gather job made its one shard (one_shard_run): that job, gathering included
     shards = [
-        r.benchmark(f"features_shard{k:05d}")
+        f
         for r in sources
-        for k in range(shard_count(r.run))
+        for f in (
+            [r.benchmark("features_gather")]
+            if one_shard_run(r.run)
+            else [
+                r.benchmark(f"features_shard{k:05d}") for k in range(shard_count(r.run))
+            ]
+        )
     ]
     tasks = {
         "data generation": [r.benchmark("source_manifest") for r in sources],
@@ -89,7 +96,7 @@ def timing_notes(wildcards):
     d = ds(wildcards)
     return {
         "data generation": f"source {d['source']['kind']}",
-        "feature extraction": f"{d['features']['kind']} features, summed over shards",
+        "feature extraction": f"{d['features']['kind']} features, summed over shards (one shard made in its gather job: that job)",
         "anomaly detection": d["detector"]["name"],
         "active learning": (
             f"{d['oracle']['budget']} labels, one retrain"
