@@ -1,20 +1,29 @@
-"""Snakemake adapter: rule bundle -> astroanom.pipeline.bundle.bundle_step."""
+"""Snakemake adapter: rule bundle -> astroanom.bundle.write_bundle (which needs numpy and the
+standard library only, so the job starts without importing pandas)."""
 
-from astroanom.pipeline.bundle import bundle_step
+import logging
+from pathlib import Path
+
+from astroanom.bundle import write_bundle
 from astroanom.runtime import configure
 
 configure(snakemake.log[0], snakemake.threads)
-bundle_step(
+p = snakemake.params
+write_bundle(
     snakemake.output.bundle,
-    run=snakemake.params.run,
-    seed=snakemake.params.seed,
+    run=p.run,
+    seed=p.seed,
     dataset_json=snakemake.input.info,
     scaler_json=snakemake.input.scaler,
     detector=snakemake.input.detector,
     relevance=snakemake.input.relevance,
-    features=snakemake.params.features,
-    scale=snakemake.params.scale,
-    pca=snakemake.params.pca,
-    source_kind=snakemake.params.source_kind,
-    models=snakemake.params.models,
+    features=p.features,
+    scale=p.scale,
+    pca=p.pca,
+    source_kind=p.source_kind,
+    models=p.models,
+)
+out = Path(snakemake.output.bundle)
+logging.getLogger("astroanom.bundle").info(
+    "bundle of %s: %s (%d bytes)", p.run, out, out.stat().st_size
 )

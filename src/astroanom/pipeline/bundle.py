@@ -1,5 +1,5 @@
-"""Step of ``workflow/rules/bundle.smk`` (the run's model bundle) and of ``astroanom score``
-(a new batch of objects ranked with it, without refitting).
+"""``astroanom score``: a new batch of objects ranked with a run's model bundle
+(:mod:`astroanom.bundle`, which ``workflow/rules/bundle.smk`` writes), without refitting.
 
 ``astroanom score <dataset> <new objects>`` reads the new objects with the dataset's own source
 (its ``path`` replaced by the batch: a folder of cutouts, a new table, ...), computes features
@@ -37,41 +37,6 @@ PathLike = str | os.PathLike[str]
 
 #: Source parameters that subsample: a batch is scored whole.
 SUBSAMPLE_KEYS = ("n_max", "n_objects")
-
-
-def bundle_step(
-    out: PathLike,
-    *,
-    run: str,
-    seed: int,
-    dataset_json: PathLike,
-    scaler_json: PathLike,
-    detector: PathLike,
-    relevance: PathLike,
-    features: Mapping[str, Any],
-    scale: str,
-    pca: Mapping[str, Any] | None,
-    source_kind: str,
-    models: Mapping[str, str],
-) -> None:
-    """Assemble ``results/<run>/bundle.zip`` (:func:`astroanom.bundle.write_bundle`)."""
-    from astroanom.bundle import write_bundle
-
-    write_bundle(
-        out,
-        run=run,
-        seed=seed,
-        dataset_json=dataset_json,
-        scaler_json=scaler_json,
-        detector=detector,
-        relevance=relevance,
-        features=features,
-        scale=scale,
-        pca=pca,
-        source_kind=source_kind,
-        models=models,
-    )
-    log.info("bundle of %s: %s (%d bytes)", run, out, Path(out).stat().st_size)
 
 
 def batch_manifest(
