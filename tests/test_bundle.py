@@ -259,3 +259,33 @@ def test_the_same_archive_written_at_two_moments_has_the_same_bytes(tmp_path, mo
         assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_DEFLATED}
     meta, back = B.read_archive(tmp_path / "two.zip")
     assert back == members and meta["k"] == 1
+
+
+def test_equal_models_dumped_at_two_moments_have_the_same_bytes(monkeypatch):
+    """skops names each array by its object's memory address and stamps the clock: the
+    canonical dump renumbers the ids 1, 2, ... and fixes the times, and loads back the same
+    model (the detector's and the relevance model's parts, and so the bundle, repeat)."""
+    from sklearn.ensemble import IsolationForest, RandomForestRegressor
+
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(150, 4)), rng.integers(0, 6, 150).astype(float)
+    for make in (
+        lambda: RandomForestRegressor(n_estimators=8, random_state=2).fit(X, y),
+        lambda: IsolationForest(n_estimators=8, random_state=2).fit(X),
+    ):
+        first = B.skops_dump(make())
+        held = [make() for _ in range(3)]  # other live objects: other addresses for the next
+        later = __import__("time").localtime(2_000_000_000)
+        monkeypatch.setattr(zipfile.time, "localtime", lambda *a, t=later: t)
+        second = B.skops_dump(make())
+        monkeypatch.undo()
+        assert first == second and held
+        with zipfile.ZipFile(__import__("io").BytesIO(first)) as z:
+            names = sorted(z.namelist())
+            assert {i.date_time for i in z.infolist()} == {B.ENTRY_TIME}
+        arrays = [n for n in names if n != "schema.json"]
+        assert len(arrays) == len(names) - 1 and all(n.endswith(".npy") for n in arrays)
+        assert {int(n.split(".")[0]) for n in arrays} <= set(range(1, 100_000))
+        model = B.skops_load(second, "test")
+        pred = model.predict(X) if hasattr(model, "predict") else None
+        assert pred is not None and np.array_equal(pred, make().predict(X))

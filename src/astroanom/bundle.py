@@ -210,9 +210,54 @@ def from_npy(data: bytes) -> np.ndarray:
 
 
 def skops_dump(obj: object) -> bytes:
+    """``obj`` in skops' format, the same bytes for an equal object (:func:`canonical_skops`)."""
     import skops.io as sio
 
-    return sio.dumps(obj)
+    return canonical_skops(sio.dumps(obj))
+
+
+def canonical_skops(data: bytes) -> bytes:
+    """A skops file (a zip: ``schema.json`` and one member per array) with what differs
+    between dumps of equal objects taken out: the members' times (the clock) and the object
+    ids (memory addresses) that name the array members and link repeated objects, renumbered
+    1, 2, ... in the order the schema first shows them. Same content for skops' loader.
+    A file whose members are not all named by the schema's ids is returned as it is."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        members = {name: z.read(name) for name in z.namelist()}
+    schema = json.loads(members.pop("schema.json"))
+    ids: dict[int, int] = {}
+
+    def renumber(node: Any) -> Any:
+        if isinstance(node, list):
+            return [renumber(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        out = {}
+        for key, value in node.items():
+            if key == "__id__" and isinstance(value, int) and not isinstance(value, bool):
+                out[key] = ids.setdefault(value, len(ids) + 1)
+            elif key == "file" and isinstance(value, str) and value.split(".")[0].isdigit():
+                stem, _, ext = value.partition(".")
+                out[key] = f"{ids.setdefault(int(stem), len(ids) + 1)}.{ext}"
+            else:
+                out[key] = renumber(value)
+        return out
+
+    canonical = renumber(schema)
+    renamed = {}
+    for name, blob in members.items():
+        stem, _, ext = name.partition(".")
+        if not stem.isdigit() or int(stem) not in ids:
+            return data  # not the layout described above: left as skops wrote it
+        renamed[f"{ids[int(stem)]}.{ext}"] = blob
+    renamed["schema.json"] = json.dumps(canonical, indent=1).encode()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, blob in sorted(renamed.items()):
+            info = zipfile.ZipInfo(name, date_time=ENTRY_TIME)
+            info.external_attr = 0o644 << 16
+            z.writestr(info, blob)  # stored, as skops does: the bundle's zip deflates it
+    return buf.getvalue()
 
 
 def skops_load(data: bytes, what: str) -> Any:
