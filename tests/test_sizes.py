@@ -140,12 +140,12 @@ def test_simulated_curves_are_stored_once_values_features_raw_and_features(tmp_p
 
 
 def test_one_shard_in_the_gathers_process_gives_the_same_features(tmp_path):
-    """one_shard: the curves and the one shard made inside the gather's own process give the
+    """shards_to_gather without shards: the curves and the one shard made inside the gather's own process give the
     same tables as the separate steps; its scratch directory is gone afterwards, also when the
     gather fails, and no file of the separate steps (values, shard) is left behind."""
     import pytest
 
-    from astroanom.pipeline.features import one_shard
+    from astroanom.pipeline.features import shards_to_gather
 
     ref = _features_chain(tmp_path / "ref")
     classes = {
@@ -160,7 +160,8 @@ def test_one_shard_in_the_gathers_process_gives_the_same_features(tmp_path):
     features = {"kind": "values", "shard_size": 1000}
     outs = [run / n for n in ("features_raw.parquet", "objects.parquet", "truth.parquet")]
     outs += [run / "failures.csv", run / "summary.json"]
-    with one_shard(run / "manifest.parquet", features, run, source, 1, run) as (shards, wd):
+    made = shards_to_gather([], run / "manifest.parquet", features, run, source, 1, run)
+    with made as (shards, wd):
         assert len(shards) == 1 and Path(wd).parent == run
         gather_step(
             shards, run / "manifest.parquet", src["truth.parquet"], src["failures.csv"],
@@ -176,10 +177,12 @@ def test_one_shard_in_the_gathers_process_gives_the_same_features(tmp_path):
     )
     assert not list(run.glob(".one-shard-*")) and not (run / "shards").exists()
     assert not (run / "source" / "values.parquet").exists()
-    failing = one_shard(run / "manifest.parquet", features, run, source, 1, run)
+    failing = shards_to_gather([], run / "manifest.parquet", features, run, source, 1, run)
     with pytest.raises(RuntimeError, match="gather failed"), failing:
         raise RuntimeError("gather failed")
     assert not list(run.glob(".one-shard-*"))
+    with shards_to_gather(["a.parquet"], "m", features, "wd", source, 1, run) as given:
+        assert given == (["a.parquet"], "wd") and not list(run.glob(".one-shard-*"))
 
 
 def test_a_failed_object_makes_features_raw_a_file_of_its_own(tmp_path):

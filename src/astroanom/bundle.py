@@ -54,6 +54,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import os
 import zipfile
 from collections.abc import Mapping
@@ -64,6 +65,8 @@ from typing import Any
 import numpy as np
 
 from astroanom.errors import AstroanomError
+
+log = logging.getLogger("astroanom.bundle")
 
 PathLike = str | os.PathLike[str]
 
@@ -481,6 +484,7 @@ def write_bundle(
         "scaler.json": json.dumps(scaler, sort_keys=True).encode(),
     }
     write_archive(path, meta, members)
+    log.info("bundle of %s: %s (%d bytes)", run, path, Path(path).stat().st_size)
 
 
 def write_part(

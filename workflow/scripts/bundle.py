@@ -1,9 +1,6 @@
 """Snakemake adapter: rule bundle -> astroanom.bundle.write_bundle (which needs numpy and the
 standard library only, so the job starts without importing pandas)."""
 
-import logging
-from pathlib import Path
-
 from astroanom.bundle import write_bundle
 from astroanom.runtime import configure
 
@@ -22,8 +19,4 @@ write_bundle(
     pca=p.pca,
     source_kind=p.source_kind,
     models=p.models,
-)
-out = Path(snakemake.output.bundle)
-logging.getLogger("astroanom.bundle").info(
-    "bundle of %s: %s (%d bytes)", p.run, out, out.stat().st_size
 )

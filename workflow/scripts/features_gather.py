@@ -1,28 +1,24 @@
 """Snakemake adapter: rule features_gather -> astroanom.pipeline.features.gather_step, then
 scale_step on what it gathered (one job). Given no shards, the job makes the run's one shard
-itself first (astroanom.pipeline.features.one_shard)."""
+itself first (astroanom.pipeline.features.shards_to_gather)."""
 
-from contextlib import nullcontext
 from pathlib import Path
 
-from astroanom.pipeline.features import gather_step, one_shard, scale_step
+from astroanom.pipeline.features import gather_step, scale_step, shards_to_gather
 from astroanom.runtime import configure
 
 configure(snakemake.log[0], snakemake.threads)
 i, o, p = snakemake.input, snakemake.output, snakemake.params
-made_here = not i.shards
-with (
-    one_shard(
-        i.manifest,
-        p.shard_features,
-        p.workdir,
-        p.source,
-        p.seed,
-        Path(o.raw).parent,
-        snakemake.threads,
-    )
-    if made_here
-    else nullcontext((list(i.shards), p.workdir))
+scratch_in = Path(o.raw).parent
+with shards_to_gather(
+    i.shards,
+    i.manifest,
+    p.shard_features,
+    p.workdir,
+    p.source,
+    p.seed,
+    scratch_in,
+    snakemake.threads,
 ) as (shards, workdir):
     gather_step(
         shards=shards,

@@ -242,7 +242,8 @@ def shard_step(
 
 
 @contextmanager
-def one_shard(
+def shards_to_gather(
+    shards: Sequence[PathLike],
     manifest: PathLike,
     features: Mapping[str, Any],
     workdir: PathLike,
@@ -251,12 +252,16 @@ def one_shard(
     scratch_in: PathLike,
     threads: int = 1,
 ) -> Iterator[tuple[list[str], str]]:
-    """The features of a run with one shard that no other run reads, made in this process:
-    yields ``(shards, workdir)`` for :func:`gather_step`. For ``features.kind: values`` the
-    source's own values are written first (:func:`values_step`) and ``workdir`` is then a
-    scratch directory holding them (the gathered table may be a hard link to them, which
-    outlives it). Everything is made in a scratch directory inside ``scratch_in`` (the run's
-    directory) and removed on exit, also on failure: no file another step declares is left."""
+    """``(shards, workdir)`` for :func:`gather_step`: the given shards and ``workdir``, or, given
+    none, the run's one shard made in this process (a run whose one shard no other run reads).
+    For ``features.kind: values`` the source's own values are then written first
+    (:func:`values_step`) and ``workdir`` is a scratch directory holding them (the gathered table
+    may be a hard link to them, which outlives it). What this process makes is in a scratch
+    directory inside ``scratch_in`` (the run's directory), removed on exit, also on failure: no
+    file another step declares is left."""
+    if shards:
+        yield [os.fspath(s) for s in shards], os.fspath(workdir)
+        return
     scratch = tempfile.mkdtemp(prefix=".one-shard-", dir=scratch_in)
     try:
         if features["kind"] == "values":

@@ -15,13 +15,14 @@ def shard_count(run):
 
 def one_shard_run(path):
     """Whether the gather job of run `path` (below results/) makes the run's features itself:
-    they are one shard and no other run reads it (the run is its own source for every seed:
-    acfg.source_run). A shard's and a values job would each spend ~0.4 s starting for less
-    work than that."""
+    they are one shard, its own (acfg.source_run), and no other run has it as its source.
+    A shard's and a values job would each spend ~0.4 s starting for less work than that.
+    """
     run = acfg.parse_run(config, path)
-    entry = acfg.dataset(config, run.name)
-    own = not run.replicated or acfg.source_uses_seed(entry)
-    return own and shard_count(path) == 1
+    readers = [
+        r for r in acfg.runs(config, run.name) if acfg.source_run(config, r.path) == run
+    ]
+    return readers == [run] and shard_count(path) == 1
 
 
 def one_shard_here(wildcards):

@@ -59,6 +59,16 @@ def reproduction_descriptions():
     }
 
 
+def extraction_benchmarks(src):
+    """Benchmark files of the feature extraction of source run `src` (a RunDir): its shards',
+    or its gather job's when that job made the one shard itself (one_shard_run)."""
+    if one_shard_run(src.run):
+        return [src.benchmark("features_gather")]
+    return [
+        src.benchmark(f"features_shard{k:05d}") for k in range(shard_count(src.run))
+    ]
+
+
 def timing_tasks(wildcards):
     """Task -> benchmark files of a dataset (every run; the source and feature shards of every
     run that makes its own: source_rd)."""
@@ -68,18 +78,7 @@ def timing_tasks(wildcards):
     steps = lambda step: [r.step_benchmark(step) for r in runs]
     al = steps if simulated(wildcards.dataset) else b
     sources = list({source_rd(r.run).run: source_rd(r.run) for r in runs}.values())
-    # a run whose gather job made its one shard (one_shard_run): that job, gathering included
-    shards = [
-        f
-        for r in sources
-        for f in (
-            [r.benchmark("features_gather")]
-            if one_shard_run(r.run)
-            else [
-                r.benchmark(f"features_shard{k:05d}") for k in range(shard_count(r.run))
-            ]
-        )
-    ]
+    shards = [f for r in sources for f in extraction_benchmarks(r)]
     tasks = {
         "data generation": [r.benchmark("source_manifest") for r in sources],
         "feature extraction": shards,
