@@ -308,6 +308,8 @@ class _Search:
             self.locks = [threading.Lock() for _ in range(nb)]
             self._local = threading.local()
             _run(self._tile, self.tiles, self.n_jobs)
+            if _nb is not None:  # the data in the sorted order: the compiled re-rank's reads
+                self.Xp = self.Xs[self.order]
             redo = np.concatenate(_run(self._finish, range(0, n, b), self.n_jobs))
             del self.vals, self.nbr
         else:
@@ -455,7 +457,7 @@ class _Search:
                 self.n_cand,
                 self.k,
                 self.order,
-                self.Xs,
+                self.Xp,
                 self.tol,
                 self.dist,
                 self.idx,
