@@ -258,6 +258,29 @@ def test_skipped_tiles_hold_no_candidate():
         s.loader.join()
 
 
+def test_grouped_thresholds_bound_the_rank_from_above_and_stay_in_the_cluster(monkeypatch):
+    # tau from group minima is never below the plain rank-r selection over the same float32
+    # values, and on points stored cluster by cluster (as a sorted catalogue is) it stays
+    # inside each point's own cluster: the groups are drawn at random, not as stored.
+    X = separated_clusters()
+    s = knn._Search(X, 10, 128, 0, 1)
+    assert s.tiled and min(len(X), knn._SAMPLE) // (knn._GROUPS * (s.rank + 1)) >= 4  # grouped
+    tau = np.empty(len(X))
+    tau[s.order] = s.tau
+    sample = np.random.default_rng(0).choice(len(X), min(len(X), knn._SAMPLE), replace=False)
+    A = np.empty((len(X), X.shape[1] + 2), dtype=np.float32)
+    A[:, : X.shape[1]] = X - s.mean
+    A[:, -2], A[:, -1] = s.sq, 1.0
+    monkeypatch.setattr(knn, "_GROUPS", 10**9)  # no groups: the plain selection
+    plain = s._thresholds(A, sample)
+    assert (tau >= plain).all()
+    centres = X[:2400].reshape(24, 100, 6).mean(axis=1).astype(np.float64)
+    gaps = ((centres[:, None] - centres[None]) ** 2).sum(-1) + np.diag(np.full(24, np.inf))
+    assert tau[:2400].max() < 0.25 * gaps.min()  # well inside the nearest other cluster
+    if s.loader is not None:
+        s.loader.join()
+
+
 @pytest.mark.parametrize(("k", "block_rows", "n_jobs"), [(10, 128, 2), (30, 200, 1)])
 def test_separated_clusters_with_skipped_tiles_are_exact(k: int, block_rows: int, n_jobs: int):
     X = separated_clusters()

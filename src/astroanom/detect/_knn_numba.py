@@ -2,8 +2,8 @@
 
 They replace the numpy candidate scan, candidate store and exact re-rank with loops that make
 no temporaries, with the same float32/float64 comparisons as the numpy path, so both find the
-same neighbours. Exact distances are the same float64 differences, their squares summed in the
-vectorised loop's order instead of einsum's (a difference of an ulp or so). All kernels release
+same neighbours. Exact distances are the same float64 differences, their squares summed in one
+fixed order (:func:`_sq_dist`) instead of einsum's (a difference of an ulp or so). All kernels release
 the GIL; ``cache=True`` keeps the compiled code on disk (compiled once per machine and
 data type, ~4 s on first use; numba itself then starts in ~0.3-0.5 s per process).
 """
@@ -105,7 +105,41 @@ def _argsort_by_distance(d: np.ndarray, cand: np.ndarray, o: np.ndarray) -> None
         top += 2
 
 
-@njit(nogil=True, cache=True, fastmath={"reassoc", "nsz"})  # reassoc: a vectorised sum
+@njit(**_JIT)
+def _sq_dist(loc: np.ndarray, i: int, xq: np.ndarray) -> float:
+    """Squared distance of row ``i`` of ``loc`` (c, m) to ``xq`` (m,), both float64, summed in
+    one fixed order: eight running sums over j mod 8 (the SIMD lanes), combined pairwise.
+
+    Written out rather than left to a fast-math reduction, whose order is the compiler's
+    choice and so can differ between the compiled copies of a kernel (a fresh compile and the
+    cached code gave distances an ulp apart); this order is the same in every copy."""
+    m = xq.size
+    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
+    m8 = m - m % 8
+    for j in range(0, m8, 8):
+        t0 = loc[i, j] - xq[j]
+        t1 = loc[i, j + 1] - xq[j + 1]
+        t2 = loc[i, j + 2] - xq[j + 2]
+        t3 = loc[i, j + 3] - xq[j + 3]
+        t4 = loc[i, j + 4] - xq[j + 4]
+        t5 = loc[i, j + 5] - xq[j + 5]
+        t6 = loc[i, j + 6] - xq[j + 6]
+        t7 = loc[i, j + 7] - xq[j + 7]
+        a0 += t0 * t0
+        a1 += t1 * t1
+        a2 += t2 * t2
+        a3 += t3 * t3
+        a4 += t4 * t4
+        a5 += t5 * t5
+        a6 += t6 * t6
+        a7 += t7 * t7
+    for j in range(m8, m):
+        t = loc[i, j] - xq[j]
+        a0 += t * t
+    return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
+
+
+@njit(**_JIT)
 def _sorted_row(
     X: np.ndarray,
     q: int,
@@ -119,8 +153,7 @@ def _sorted_row(
     """Distances ``d`` (c,) from row ``q`` of ``X`` to its rows ``rows`` (c,) (inf where
     ``pad``), and in ``o`` (c,) the order sorting them by (distance, ``cand``), ``cand`` (c,)
     being the points' indices (ties by index; ``rows`` may be their positions in a reordered
-    copy of the data). ``loc`` (c, m) float64: gathered rows. The squares of the exact
-    differences are summed in the vectorised loop's order."""
+    copy of the data). ``loc`` (c, m) float64: gathered rows."""
     m = X.shape[1]
     for i in range(rows.size):  # gather first: the row loads overlap
         if not pad[i]:
@@ -132,11 +165,7 @@ def _sorted_row(
         if pad[i]:
             d[i] = np.inf
             continue
-        acc = 0.0
-        for j in range(m):
-            t = loc[i, j] - xq[j]
-            acc += t * t
-        d[i] = np.sqrt(acc)
+        d[i] = np.sqrt(_sq_dist(loc, i, xq))
     _argsort_by_distance(d, cand, o)
 
 
@@ -192,16 +221,23 @@ def tile_hits(
     cnt = 0
     w = t.shape[1]
     w16 = w - w % 16
+    low = np.empty(w16 // 16, dtype=np.float64)  # the smallest tau_j of each 16 columns
+    for g in range(low.size):
+        low[g] = tau_j[16 * g : 16 * g + 16].min()
     for r in range(t.shape[0]):
         ti = tau_i[r]
         row = t[r]
-        for c0 in range(0, w, 16):  # a vectorised test of 16 entries first: hits are rare
+        for c0 in range(0, w, 16):  # a float32 test of 16 entries first: hits are rare
             c1 = min(c0 + 16, w)
             if c0 < w16:
+                # a hit has x < 0 or x + tau_j < ti, so x < max(0, ti - min tau_j); the float32
+                # bound is raised by 1e-6 relative (far above rounding): it never misses one
+                lo = low[c0 // 16]
+                bound = ti - lo + 1e-6 * (abs(ti) + abs(lo))
+                thr = np.float32(bound * (1.0 + 1e-6)) if bound > 0 else np.float32(0.0)
                 h = False
                 for c in range(c0, c0 + 16):
-                    x = row[c]
-                    h |= (x < 0) | (np.float64(x) + tau_j[c] < ti)
+                    h |= row[c] < thr
                 if not h:
                     continue
             for c in range(c0, c1):
