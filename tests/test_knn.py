@@ -4,6 +4,9 @@ Every test runs twice: with the numba kernels (skipped without numba) and with t
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -302,3 +305,27 @@ def test_warm_up_loads_the_signatures_a_search_uses(path: str, dtype: type):
     X = separated_clusters().astype(dtype)
     kneighbors(X, 10, block_rows=128, n_jobs=2)
     assert {f: set(getattr(knn._nb, f).signatures) for f in names} == before
+
+
+CHILD = """
+import sys, numpy as np
+from astroanom.detect.knn import kneighbors
+rng = np.random.default_rng(3)
+X = rng.normal(size=(3000, 100)).astype(np.float32)
+X[:1500] *= 0.3
+np.save(sys.argv[1], kneighbors(X, 20, block_rows=256, n_jobs=2)[0])
+"""
+
+
+def test_freshly_compiled_and_cached_kernels_give_the_same_bits(path: str, tmp_path: Path):
+    # The first process compiles the kernels into an empty cache, the second loads them: the
+    # distances must agree to the bit (with a fast-math sum, 8 % of them differed by an ulp).
+    if path == "numpy":
+        pytest.skip("numba kernels")
+    src = Path(knn.__file__).resolve().parents[2]
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(src))
+    for name in ("fresh", "cached"):
+        out = tmp_path / f"{name}.npy"
+        subprocess.run([sys.executable, "-c", CHILD, str(out)], env=env, check=True)
+    assert any((tmp_path / "cache").rglob("*.nbc"))  # the second process had a cache to load
+    np.testing.assert_array_equal(np.load(tmp_path / "fresh.npy"), np.load(tmp_path / "cached.npy"))
