@@ -106,37 +106,25 @@ def _argsort_by_distance(d: np.ndarray, cand: np.ndarray, o: np.ndarray) -> None
 
 
 @njit(**_JIT)
-def _sq_dist(loc: np.ndarray, i: int, xq: np.ndarray) -> float:
-    """Squared distance of row ``i`` of ``loc`` (c, m) to ``xq`` (m,), both float64, summed in
-    one fixed order: eight running sums over j mod 8 (the SIMD lanes), combined pairwise.
+def _sq_dist(row: np.ndarray, xq: np.ndarray, acc: np.ndarray) -> float:
+    """Squared distance of ``row`` (m,) to ``xq`` (m,) float64, the differences taken in float64,
+    summed in one fixed order: eight running sums over j mod 8 (``acc`` (8,), the SIMD lanes),
+    combined pairwise.
 
     Written out rather than left to a fast-math reduction, whose order is the compiler's
     choice and so can differ between the compiled copies of a kernel (a fresh compile and the
     cached code gave distances an ulp apart); this order is the same in every copy."""
     m = xq.size
-    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
     m8 = m - m % 8
+    acc[:] = 0.0
     for j in range(0, m8, 8):
-        t0 = loc[i, j] - xq[j]
-        t1 = loc[i, j + 1] - xq[j + 1]
-        t2 = loc[i, j + 2] - xq[j + 2]
-        t3 = loc[i, j + 3] - xq[j + 3]
-        t4 = loc[i, j + 4] - xq[j + 4]
-        t5 = loc[i, j + 5] - xq[j + 5]
-        t6 = loc[i, j + 6] - xq[j + 6]
-        t7 = loc[i, j + 7] - xq[j + 7]
-        a0 += t0 * t0
-        a1 += t1 * t1
-        a2 += t2 * t2
-        a3 += t3 * t3
-        a4 += t4 * t4
-        a5 += t5 * t5
-        a6 += t6 * t6
-        a7 += t7 * t7
+        for lane in range(8):
+            t = np.float64(row[j + lane]) - xq[j + lane]
+            acc[lane] += t * t
     for j in range(m8, m):
-        t = loc[i, j] - xq[j]
-        a0 += t * t
-    return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
+        t = np.float64(row[j]) - xq[j]
+        acc[0] += t * t
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
 
 
 @njit(**_JIT)
@@ -147,25 +135,16 @@ def _sorted_row(
     cand: np.ndarray,
     pad: np.ndarray,
     d: np.ndarray,
-    loc: np.ndarray,
+    acc: np.ndarray,
     o: np.ndarray,
 ) -> None:
     """Distances ``d`` (c,) from row ``q`` of ``X`` to its rows ``rows`` (c,) (inf where
     ``pad``), and in ``o`` (c,) the order sorting them by (distance, ``cand``), ``cand`` (c,)
     being the points' indices (ties by index; ``rows`` may be their positions in a reordered
-    copy of the data). ``loc`` (c, m) float64: gathered rows."""
-    m = X.shape[1]
-    for i in range(rows.size):  # gather first: the row loads overlap
-        if not pad[i]:
-            row = X[rows[i]]
-            for j in range(m):
-                loc[i, j] = row[j]
+    copy of the data). ``acc`` (8,) float64: scratch of :func:`_sq_dist`."""
     xq = X[q].astype(np.float64)
-    for i in range(cand.size):
-        if pad[i]:
-            d[i] = np.inf
-            continue
-        d[i] = np.sqrt(_sq_dist(loc, i, xq))
+    for i in range(rows.size):
+        d[i] = np.inf if pad[i] else np.sqrt(_sq_dist(X[rows[i]], xq, acc))
     _argsort_by_distance(d, cand, o)
 
 
@@ -179,10 +158,10 @@ def exact_rerank(
     out = np.empty((b, c), dtype=np.float64)
     idx = np.empty((b, c), dtype=np.int64)
     d = np.empty(c, dtype=np.float64)
-    loc = np.empty((d.size, X.shape[1]), dtype=np.float64)
+    acc = np.empty(8, dtype=np.float64)
     o = np.empty(c, dtype=np.int64)
     for r in range(b):
-        _sorted_row(X, query[r], cand[r], cand[r], pad[r], d, loc, o)
+        _sorted_row(X, query[r], cand[r], cand[r], pad[r], d, acc, o)
         for i in range(c):
             out[r, i] = d[o[i]]
             idx[r, i] = cand[r, o[i]]
@@ -342,7 +321,7 @@ def finish(
     cand = np.empty(nc, dtype=np.int64)
     pad = np.zeros(nc, dtype=np.bool_)
     d = np.empty(nc, dtype=np.float64)
-    loc = np.empty((d.size, Xp.shape[1]), dtype=np.float64)
+    acc = np.empty(8, dtype=np.float64)
     o = np.empty(nc, dtype=np.int64)
     scratch = np.empty(vals.shape[1], dtype=vals.dtype)
     for p in range(start, stop):
@@ -368,7 +347,7 @@ def finish(
         for i in range(nc):
             cand[i] = order[pos[i]]
         q = order[p]
-        _sorted_row(Xp, p, pos, cand, pad, d, loc, o)
+        _sorted_row(Xp, p, pos, cand, pad, d, acc, o)
         if d[o[k - 1]] ** 2 < np.float64(kth) - 2.0 * tol[p]:
             for i in range(k):
                 dist[q, i] = d[o[i]]
