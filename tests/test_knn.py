@@ -329,3 +329,25 @@ def test_freshly_compiled_and_cached_kernels_give_the_same_bits(path: str, tmp_p
         subprocess.run([sys.executable, "-c", CHILD, str(out)], env=env, check=True)
     assert any((tmp_path / "cache").rglob("*.nbc"))  # the second process had a cache to load
     np.testing.assert_array_equal(np.load(tmp_path / "fresh.npy"), np.load(tmp_path / "cached.npy"))
+
+
+def test_a_far_outlier_does_not_send_every_point_to_the_slow_path(monkeypatch):
+    # The rounding bound of the exactness check is each point's own: one object 300 units out
+    # (a bad magnitude in a real catalogue) used to set it for all, and then every point failed
+    # the check and was searched again row by row.
+    rng = np.random.default_rng(11)
+    X = (0.05 * rng.normal(size=(2500, 6))).astype(np.float32)
+    X[17] = 300.0
+    redone: list[int] = []
+    full_rows = knn._Search._full_rows
+
+    def counted(self: knn._Search, pos: np.ndarray) -> np.ndarray:
+        redone.append(pos.size)
+        return full_rows(self, pos)
+
+    monkeypatch.setattr(knn._Search, "_full_rows", counted)
+    dist, idx = kneighbors(X, 20, block_rows=256, n_jobs=1)
+    ref_d, ref_i = brute_reference(X, 20)
+    np.testing.assert_array_equal(idx, ref_i)
+    np.testing.assert_allclose(dist, ref_d, rtol=1e-12)
+    assert sum(redone) < 0.05 * len(X)
