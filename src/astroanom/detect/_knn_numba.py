@@ -2,10 +2,10 @@
 
 They replace the numpy candidate scan, candidate store and exact re-rank with loops that make
 no temporaries, with the same float32/float64 comparisons as the numpy path, so both find the
-same neighbours. Exact distances are the same float64 differences, their squares summed in one
-fixed order (:func:`_sq_dist`) instead of einsum's (a difference of an ulp or so). All kernels release
-the GIL; ``cache=True`` keeps the compiled code on disk (compiled once per machine and
-data type, ~4 s on first use; numba itself then starts in ~0.3-0.5 s per process).
+same neighbours. Exact distances are the same float64 differences, their squares summed in
+one fixed order (:func:`_sq_dist`) instead of einsum's (a difference of an ulp or so). All
+kernels release the GIL; ``cache=True`` keeps the compiled code on disk (compiled once per
+machine and data type, ~4 s on first use; numba itself then starts in ~0.3-0.5 s per process).
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
 The squared-distance matrix is symmetric, so only its tiles on and above the diagonal are
 computed: one single-precision GEMM per (block_rows x block_rows) tile, each entry used for its
-row and for its column. Before that, every point i gets a threshold tau_i, the rank-r squared
-distance to a random sample of points, chosen so that about ``_OVERSAMPLE * (k + 16)`` points lie
-below it. Points are then ordered into spatially compact blocks (a k-d tree on their leading
+row and for its column. Before that, every point i gets a threshold tau_i, about the rank-r
+squared distance to a random sample of points (from group minima, see ``_Search._thresholds``),
+chosen so that about ``_OVERSAMPLE * (k + 16)`` points lie below it. Points are then ordered into spatially compact blocks (a k-d tree on their leading
 principal axes; the 5 % with the largest tau, isolated points, in blocks of their own), and a
 tile whose blocks' bounding boxes are farther apart than both blocks' largest tau is skipped:
 no pair in it can be a candidate (on the default simulation about two thirds of the tiles go).
@@ -14,7 +14,8 @@ for the column point (d2 < tau_y), one with ``d2 < tau_x`` for the row point. Th
 smallest candidates of each point are re-ranked with exact float64 distances. A point is
 redone (a float32 full row, then float64 if needed) when its threshold caught too few
 candidates, or when the margin between its k-th exact distance and the float32 cut is below a
-rigorous rounding-error bound, so the neighbour sets equal those of an exact float64 search.
+rigorous rounding-error bound of its own (:func:`_tolerance`), so the neighbour sets equal those
+of an exact float64 search.
 Tiles run in ``n_jobs`` parallel threads (numpy and BLAS release the GIL), BLAS with one thread
 each, also when n_jobs = 1, so a search never uses more than n_jobs cores.
 
@@ -302,8 +303,8 @@ class _Search:
         entries), a little above it when two of the smallest share a group, and ~3x cheaper
         than a selection over the whole row. ``sample`` must be in random order, so that a
         group's points are not neighbours of each other (in a catalogue sorted by position or
-        class they would be, and the group minima would skip whole clusters). The search is exact for any tau; tau only sets
-        how many candidates each point collects.
+        class they would be, and the group minima would skip whole clusters). The search is
+        exact for any tau; tau only sets how many candidates each point collects.
         """
         n, m = self.n, self.m
         BT = np.empty((m + 2, sample.size), dtype=np.float32)
