@@ -351,3 +351,49 @@ def test_a_far_outlier_does_not_send_every_point_to_the_slow_path(monkeypatch):
     np.testing.assert_array_equal(idx, ref_i)
     np.testing.assert_allclose(dist, ref_d, rtol=1e-12)
     assert sum(redone) < 0.05 * len(X)
+
+
+def test_compiled_tolerance_is_the_numpy_one(path: str):
+    # The exactness check's bound has two copies (numpy path, kernel): they must agree, and
+    # it must grow with the point's norm, threshold and cut, never with other points' values.
+    if path == "numpy":
+        pytest.skip("a numba kernel")
+    rng = np.random.default_rng(12)
+    sq, tau, cut = rng.exponential(size=(3, 200)) * 10.0 ** rng.uniform(-3, 3, size=(3, 200))
+    eps = 110 * 2.0**-24
+    ours = knn._tolerance(eps, sq, tau, cut)
+    compiled = np.array([knn._nb.tolerance(eps, *v) for v in zip(sq, tau, cut, strict=True)])
+    np.testing.assert_allclose(compiled, ours, rtol=1e-15)
+    # by hand: sq 4, tau 1, cut 9 -> 1.01 eps (2*4 + 2*(2+3)^2 + 2*(1+3)^2) = 1.01 eps * 90
+    one = knn._tolerance(eps, np.array([4.0]), np.array([1.0]), np.array([9.0]))
+    assert one[0] == pytest.approx(1.01 * eps * 90.0, rel=1e-15)
+    assert knn._tolerance(eps, np.array([4.0]), np.array([1.0]), np.array([np.inf]))[0] == 0.0
+
+
+def hard_case(kind: str, rng: np.random.Generator) -> np.ndarray:
+    """(n, m) float32 data of a kind that stresses the thresholds and the exactness check."""
+    if kind == "tiny scale":
+        return (1e-3 * rng.normal(size=(1500, 8))).astype(np.float32)
+    if kind == "far outliers":
+        X = rng.normal(size=(1500, 5))
+        X[rng.integers(0, 1500, 5)] *= 1e3
+        return X.astype(np.float32)
+    if kind == "near duplicates":
+        X = np.repeat(rng.normal(size=(375, 20)), 4, axis=0)
+        return (X + 1e-6 * rng.normal(size=X.shape)).astype(np.float32)
+    if kind == "offset lattice":  # many exact ties, far from the origin
+        return (rng.integers(0, 4, size=(1500, 3)) + 100.0).astype(np.float32)
+    X = rng.normal(size=(1200, 24))  # one wide axis and a large offset
+    X[:, 0] *= 1e4
+    return (X + 1e3).astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    "kind", ["tiny scale", "far outliers", "near duplicates", "offset lattice", "wide offset"]
+)
+def test_hard_data_gives_the_brute_force_neighbours_in_order(kind: str):
+    X = hard_case(kind, np.random.default_rng(len(kind)))
+    dist, idx = kneighbors(X, 20, block_rows=128, n_jobs=2)
+    ref_d, ref_i = brute_reference(X, 20)
+    np.testing.assert_array_equal(idx, ref_i)  # ties by index, as the brute force
+    np.testing.assert_allclose(dist, ref_d, rtol=1e-12)

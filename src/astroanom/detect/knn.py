@@ -297,9 +297,9 @@ class _Search:
     def _thresholds(self, A: np.ndarray, sample: np.ndarray) -> np.ndarray:
         """tau (n,): about the rank-``self.rank`` float32 squared distance to the ``sample``.
 
-        When the sample holds at least ``_GROUPS * rank`` points per row, they are cut into
-        groups of g consecutive columns and tau is the rank-``rank`` smallest of the group
-        minima: never below the exact rank-``rank`` value (the group minima are distinct
+        When the sample is large enough for ``_GROUPS * (rank + 1)`` groups of at least 4
+        points, it is cut into groups of g consecutive columns and tau is the rank-``rank``
+        smallest of the group minima: never below the exact rank-``rank`` value (the group minima are distinct
         entries), a little above it when two of the smallest share a group, and ~3x cheaper
         than a selection over the whole row. ``sample`` must be in random order, so that a
         group's points are not neighbours of each other (in a catalogue sorted by position or
